@@ -11,7 +11,7 @@ from eventstore.migrator import MigrationSource, migrate
 _ROOT = Path(__file__).resolve().parent.parent
 
 # Applied in this order; each component's files are applied in name order.
-MIGRATION_COMPONENTS = ("eventstore", "activities", "projections", "api")
+MIGRATION_COMPONENTS = ("eventstore", "api", "activities", "projections")
 
 
 def migration_sources() -> list[MigrationSource]:

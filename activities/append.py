@@ -1,0 +1,60 @@
+"""The append_events activity: the only way a workflow's decisions reach the event store."""
+
+from __future__ import annotations
+
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities.names import APPEND_EVENTS
+from eventstore import (
+    ConcurrencyError,
+    DuplicateEventError,
+    InvalidEventError,
+    NewEvent,
+    PostgresEventStore,
+)
+from workflows.models import AppendEventsInput, AppendEventsResult, EventOut
+
+
+class AppendActivities:
+    def __init__(self, store: PostgresEventStore) -> None:
+        self._store = store
+
+    @activity.defn(name=APPEND_EVENTS)
+    async def append_events(self, input: AppendEventsInput) -> AppendEventsResult:
+        """Append with the workflow's expected version.
+
+        Idempotent on event ids: a retry after a timeout that hid a commit gets the first
+        result back from the store and writes nothing.
+        """
+        events = [
+            NewEvent(
+                event_id=pending.event_id,
+                type=pending.type,
+                schema_version=pending.schema_version,
+                data=pending.data,
+                metadata=pending.metadata,
+                occurred_at=pending.occurred_at,
+            )
+            for pending in input.events
+        ]
+        try:
+            result = await self._store.append(input.stream_id, input.expected_version, events)
+        except (ConcurrencyError, DuplicateEventError, InvalidEventError) as error:
+            raise ApplicationError(
+                str(error), type=type(error).__name__, non_retryable=True
+            ) from error
+        return AppendEventsResult(
+            version=result.version,
+            events=[
+                EventOut(
+                    event_id=recorded.event_id,
+                    type=recorded.type,
+                    version=recorded.version,
+                    global_position=recorded.global_position,
+                    occurred_at=recorded.occurred_at,
+                    data=recorded.data,
+                )
+                for recorded in result.events
+            ],
+        )

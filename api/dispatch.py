@@ -1,0 +1,84 @@
+"""Send a command to its plan's workflow as a Temporal Update and map the answer."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import structlog
+from opentelemetry import trace
+from temporalio.client import (
+    Client,
+    WithStartWorkflowOperation,
+    WorkflowUpdateFailedError,
+)
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from api.errors import ApiError, refusal
+from domain import Actor, Command, DomainError, OpenPlan, decide
+from workflows.models import CommandRequest, CommandResult, PlanWorkflowInput, workflow_id_for
+from workflows.plan import PlanWorkflow
+
+log = structlog.get_logger(__name__)
+
+
+def _current_trace_id() -> str | None:
+    context = trace.get_current_span().get_span_context()
+    return format(context.trace_id, "032x") if context.is_valid else None
+
+
+def _from_update_failure(error: WorkflowUpdateFailedError) -> ApiError:
+    cause = error.cause
+    if isinstance(cause, ApplicationError) and cause.type == "DomainError":
+        details: dict[str, Any] = cause.details[0] if cause.details else {}
+        return refusal(str(details.get("rule", "refused")), str(details.get("message", cause)))
+    log.error("command failed in the workflow", error=str(cause))
+    return ApiError(503, "unavailable", "The command could not be completed; try again.")
+
+
+async def dispatch(
+    client: Client, task_queue: str, plan_id: str, command: Command, actor: Actor
+) -> CommandResult:
+    request = CommandRequest(
+        plan_id=plan_id, command=command, actor=actor, trace_id=_current_trace_id()
+    )
+    workflow_id = workflow_id_for(plan_id)
+    update_id = str(command.command_id) if command.command_id else None
+    structlog.contextvars.bind_contextvars(plan_id=plan_id, workflow_id=workflow_id)
+    try:
+        if isinstance(command, OpenPlan):
+            # Decide once here too: an invalid open_plan must not leave a workflow behind.
+            try:
+                decide(None, command, actor, datetime.now(UTC))
+            except DomainError as error:
+                raise refusal(error.rule, error.message) from None
+            operation = WithStartWorkflowOperation(
+                PlanWorkflow.run,
+                PlanWorkflowInput(plan_id=plan_id),
+                id=workflow_id,
+                task_queue=task_queue,
+                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            )
+            return await client.execute_update_with_start_workflow(
+                PlanWorkflow.command, request, start_workflow_operation=operation, id=update_id
+            )
+        handle = client.get_workflow_handle(workflow_id)
+        return await handle.execute_update(PlanWorkflow.command, request, id=update_id)
+    except WorkflowUpdateFailedError as error:
+        raise _from_update_failure(error) from None
+    except WorkflowAlreadyStartedError:
+        raise refusal("plan_exists", f"Plan {plan_id} already exists and is finished.") from None
+    except RPCError as error:
+        if error.status == RPCStatusCode.NOT_FOUND:
+            raise refusal("plan_not_found", f"There is no plan {plan_id}.") from None
+        if error.status == RPCStatusCode.ALREADY_EXISTS:
+            raise refusal("plan_exists", f"Plan {plan_id} already exists.") from None
+        if "already completed" in error.message:
+            raise refusal(
+                "wrong_phase", f"Plan {plan_id} is closed or cancelled; it takes no commands."
+            ) from None
+        log.error("temporal refused the call", status=str(error.status), error=error.message)
+        raise ApiError(503, "unavailable", "The workflow service is unavailable; try again.") from None

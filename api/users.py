@@ -1,0 +1,98 @@
+"""Users and their bearer tokens. Only a SHA-256 hash of a token is ever stored."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+import asyncpg
+from pydantic import BaseModel
+
+from domain import Actor, Role
+
+TOKEN_BYTES = 32
+
+
+class UserRecord(BaseModel):
+    name: str
+    role: Role
+    country: str | None
+    email: str | None
+    revoked: bool
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_token() -> str:
+    return "acip_" + secrets.token_urlsafe(TOKEN_BYTES)
+
+
+class UserError(ValueError):
+    """A user could not be created or changed; the message says why."""
+
+
+async def add_user(
+    pool: asyncpg.Pool, name: str, role: Role, country: str | None, email: str | None
+) -> str:
+    """Create a user and return its token (shown once, never stored in clear)."""
+    if role == Role.SYSTEM:
+        raise UserError("the system role cannot be given to a user")
+    if role in (Role.FOCAL_POINT, Role.HEAD_OF_ADMINISTRATION) and not country:
+        raise UserError(f"a {role.value} needs --country (ISO 3166-1 alpha-3, e.g. GHA)")
+    token = new_token()
+    try:
+        await pool.execute(
+            "INSERT INTO users (name, role, country, email, token_hash) VALUES ($1,$2,$3,$4,$5)",
+            name,
+            role.value,
+            country,
+            email,
+            hash_token(token),
+        )
+    except asyncpg.UniqueViolationError:
+        raise UserError(f"a user named {name!r} already exists") from None
+    except asyncpg.CheckViolationError:
+        raise UserError(
+            "name must be letters, digits, '_', '.', '@' or '-' (at most 64); "
+            "country must be three capital letters"
+        ) from None
+    return token
+
+
+async def rotate_token(pool: asyncpg.Pool, name: str) -> str:
+    token = new_token()
+    status = await pool.execute(
+        "UPDATE users SET token_hash = $2, revoked_at = NULL WHERE name = $1", name, hash_token(token)
+    )
+    if status.endswith(" 0"):
+        raise UserError(f"no user named {name!r}")
+    return token
+
+
+async def revoke_user(pool: asyncpg.Pool, name: str) -> None:
+    status = await pool.execute(
+        "UPDATE users SET revoked_at = now() WHERE name = $1 AND revoked_at IS NULL", name
+    )
+    if status.endswith(" 0"):
+        raise UserError(f"no active user named {name!r}")
+
+
+async def list_users(pool: asyncpg.Pool) -> list[UserRecord]:
+    rows = await pool.fetch(
+        "SELECT name, role, country, email, revoked_at IS NOT NULL AS revoked "
+        "FROM users ORDER BY name"
+    )
+    return [UserRecord(**dict(row)) for row in rows]
+
+
+async def actor_for_token(pool: asyncpg.Pool, token: str) -> Actor | None:
+    # The lookup is by hash: an attacker who does not know a token learns nothing from timing.
+    row = await pool.fetchrow(
+        "SELECT name, role, country FROM users WHERE token_hash = $1 AND revoked_at IS NULL",
+        hash_token(token),
+    )
+    if row is None:
+        return None
+    return Actor(name=row["name"], role=Role(row["role"]), country=row["country"])

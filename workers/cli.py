@@ -1,0 +1,230 @@
+"""The `acip` command line: operations (up, worker, projector, api, migrate, users)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import click
+import typer
+
+from workers.logs import configure_logging
+from workers.settings import Settings, load_settings
+
+app = typer.Typer(
+    name="acip",
+    help="A-CIP action plans: run the stack, manage users, read plans and audit trails.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+users_app = typer.Typer(help="People who may use the API, and their tokens.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+
+T = TypeVar("T")
+
+
+class CliError(Exception):
+    """A message for the user, printed on one line, with a non-zero exit."""
+
+
+def _settings() -> Settings:
+    settings = load_settings()
+    configure_logging(settings.log_format, settings.log_level)
+    return settings
+
+
+def _need(value: str, setting: str) -> str:
+    if not value:
+        raise CliError(f"{setting} is not set (`acip up` sets it for its children)")
+    return value
+
+
+def _run(coroutine_factory: Callable[[], Awaitable[T]]) -> T:
+    async def _main() -> T:
+        return await coroutine_factory()
+
+    return asyncio.run(_main())
+
+
+@app.command()
+def up(
+    demo: bool = typer.Option(False, "--demo", help="Create one demo user per role."),
+) -> None:
+    """Start the whole stack: PostgreSQL, Temporal, migrations, worker, projector, API."""
+    from workers.up import up as run_up
+
+    raise typer.Exit(run_up(_settings(), demo))
+
+
+@app.command()
+def worker() -> None:
+    """Run the Temporal worker (plan workflows and their activities)."""
+    from workers.processes import run_worker
+
+    settings = _settings()
+    _need(settings.database_url, "ACIP_DATABASE_URL")
+    _need(settings.temporal_address, "ACIP_TEMPORAL_ADDRESS")
+    _run(lambda: run_worker(settings))
+
+
+@app.command()
+def projector() -> None:
+    """Run the projector that folds events into read models."""
+    from workers.processes import run_projector
+
+    settings = _settings()
+    _need(settings.database_url, "ACIP_DATABASE_URL")
+    _run(lambda: run_projector(settings))
+
+
+@app.command()
+def api() -> None:
+    """Serve the HTTP API and the dashboard."""
+    from workers.processes import run_api
+
+    settings = _settings()
+    _need(settings.database_url, "ACIP_DATABASE_URL")
+    _need(settings.temporal_address, "ACIP_TEMPORAL_ADDRESS")
+    _run(lambda: run_api(settings))
+
+
+@app.command()
+def migrate() -> None:
+    """Apply pending database migrations (safe to run from two processes at once)."""
+    from workers.db import migrate_all
+
+    settings = _settings()
+    applied = _run(lambda: migrate_all(_need(settings.database_url, "ACIP_DATABASE_URL")))
+    typer.echo(f"applied {len(applied)} migration(s)" + (f": {', '.join(applied)}" if applied else ""))
+
+
+@users_app.command("add")
+def users_add(
+    name: str,
+    role: str = typer.Option(..., "--role", help="programme_manager, focal_point, "
+                             "head_of_administration, auditor or observer"),
+    country: str | None = typer.Option(None, "--country", help="ISO 3166-1 alpha-3, e.g. GHA"),
+    email: str | None = typer.Option(None, "--email"),
+) -> None:
+    """Create a user and print its token (shown once)."""
+    from api.users import add_user
+    from domain import Role
+
+    try:
+        parsed_role = Role(role)
+    except ValueError:
+        raise CliError(f"unknown role {role!r}") from None
+    settings = _settings()
+    url = _need(settings.database_url, "ACIP_DATABASE_URL")
+    token = _run(lambda: _with_pool(url, lambda pool: add_user(
+        pool, name, parsed_role, country.upper() if country else None, email)))
+    typer.echo(token)
+
+
+@users_app.command("list")
+def users_list() -> None:
+    """List users (never their tokens)."""
+    from api.users import list_users
+
+    settings = _settings()
+    url = _need(settings.database_url, "ACIP_DATABASE_URL")
+    for user in _run(lambda: _with_pool(url, list_users)):
+        status = "revoked" if user.revoked else "active"
+        typer.echo(f"{user.name:24} {user.role.value:24} {user.country or '-':4} {status}")
+
+
+@users_app.command("revoke")
+def users_revoke(name: str) -> None:
+    """Revoke a user's token at once."""
+    from api.users import revoke_user
+
+    settings = _settings()
+    url = _need(settings.database_url, "ACIP_DATABASE_URL")
+    _run(lambda: _with_pool(url, lambda pool: revoke_user(pool, name)))
+    typer.echo(f"revoked {name}")
+
+
+@users_app.command("token")
+def users_token(name: str) -> None:
+    """Issue a new token for a user (the old one stops working)."""
+    from api.users import rotate_token
+
+    settings = _settings()
+    url = _need(settings.database_url, "ACIP_DATABASE_URL")
+    typer.echo(_run(lambda: _with_pool(url, lambda pool: rotate_token(pool, name))))
+
+
+async def _with_pool(url: str, action: Callable[..., Awaitable[T]]) -> T:
+    from workers.db import create_pool
+
+    pool = await create_pool(url, max_size=2)
+    try:
+        return await action(pool)
+    finally:
+        await pool.close()
+
+
+def _register_optional_apps() -> None:
+    # Sub-apps of other components, registered when present.
+    for module_name, attribute, name in (
+        ("workers.cli_projections", "projections_app", "projections"),
+        ("workers.cli_audit", "audit_app", "audit"),
+    ):
+        try:
+            module = __import__(module_name, fromlist=[attribute])
+        except ModuleNotFoundError:
+            continue
+        app.add_typer(getattr(module, attribute), name=name)
+
+
+_register_optional_apps()
+
+
+def _user_message(error: BaseException) -> str | None:
+    from api.users import UserError
+
+    if isinstance(error, CliError | UserError):
+        return str(error)
+    if isinstance(error, OSError | ConnectionError):
+        return f"cannot connect: {error}"
+    return None
+
+
+def main() -> None:
+    """Entry point: a clear line and a non-zero status on errors, and always os._exit.
+
+    temporalio's native runtime can abort the interpreter at exit (sdk-python issue 300),
+    so the status is flushed and the process leaves through os._exit.
+    """
+    status = 0
+    try:
+        result = app(standalone_mode=False)
+        status = result if isinstance(result, int) else 0
+    except click.exceptions.Exit as done:
+        status = done.exit_code
+    except click.ClickException as error:
+        error.show()
+        status = error.exit_code
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        status = 130
+    except Exception as error:
+        message = _user_message(error)
+        if message is None:
+            if os.environ.get("ACIP_DEBUG"):
+                import traceback
+
+                traceback.print_exc()
+            message = f"unexpected error: {error.__class__.__name__}: {error}"
+        print(f"acip: {message}", file=sys.stderr)
+        status = 1
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)
+
+
+if __name__ == "__main__":
+    main()

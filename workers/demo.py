@@ -1,0 +1,43 @@
+"""Demo users (one per role) for `acip up --demo`, written with their tokens to a JSON file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import asyncpg
+
+from api.users import UserError, add_user, list_users, rotate_token
+from domain import Role
+
+DEMO_USERS: tuple[tuple[str, Role, str | None, str], ...] = (
+    ("wco.manager", Role.PROGRAMME_MANAGER, None, "manager@wco.example"),
+    ("gha.focal", Role.FOCAL_POINT, "GHA", "focal@gra.example"),
+    ("gha.head", Role.HEAD_OF_ADMINISTRATION, "GHA", "commissioner@gra.example"),
+    ("wco.auditor", Role.AUDITOR, None, "audit@wco.example"),
+    ("donor.observer", Role.OBSERVER, None, "observer@donor.example"),
+)
+
+
+async def ensure_demo_users(pool: asyncpg.Pool, path: Path) -> list[dict[str, str | None]]:
+    """Create the demo users, or give existing ones fresh tokens if the file was lost."""
+    if path.exists():
+        saved = json.loads(path.read_text())
+        existing = {user.name for user in await list_users(pool)}
+        if all(entry["name"] in existing for entry in saved):
+            return list(saved)
+    existing = {user.name for user in await list_users(pool)}
+    entries: list[dict[str, str | None]] = []
+    for name, role, country, email in DEMO_USERS:
+        if name in existing:
+            token = await rotate_token(pool, name)
+        else:
+            try:
+                token = await add_user(pool, name, role, country, email)
+            except UserError:
+                token = await rotate_token(pool, name)
+        entries.append({"name": name, "role": role.value, "country": country, "token": token})
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(entries, indent=2) + "\n")
+    path.chmod(0o600)
+    return entries

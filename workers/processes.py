@@ -1,0 +1,76 @@
+"""The long-running processes: worker, projector and API, each until SIGINT/SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+
+import structlog
+import uvicorn
+
+from activities.notifications import SmtpSettings
+from api.app import create_app
+from api.context import ApiContext
+from eventstore import PostgresEventStore
+from workers.db import create_pool
+from workers.settings import Settings
+from workers.temporal import build_worker, connect_client
+
+log = structlog.get_logger(__name__)
+
+
+def _stop_on_signals(stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+
+
+async def run_worker(settings: Settings) -> None:
+    pool = await create_pool(settings.database_url)
+    client = await connect_client(settings.temporal_address, settings.temporal_namespace)
+    smtp = SmtpSettings.from_url(settings.smtp_url, settings.smtp_sender)
+    worker = build_worker(client, settings.task_queue, pool, smtp=smtp)
+    stop = asyncio.Event()
+    _stop_on_signals(stop)
+    log.info("worker started", task_queue=settings.task_queue, smtp=bool(smtp))
+    async with worker:
+        await stop.wait()
+        log.info("worker stopping")
+    await pool.close()
+
+
+async def run_projector(settings: Settings) -> None:
+    from projections.projector import Projector
+
+    pool = await create_pool(settings.database_url)
+    projector = Projector(pool, PostgresEventStore(pool))
+    stop = asyncio.Event()
+    _stop_on_signals(stop)
+    task = asyncio.create_task(projector.run())
+    log.info("projector started")
+    stopper = asyncio.create_task(stop.wait())
+    done, _ = await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
+    for pending in (task, stopper):
+        pending.cancel()
+    await asyncio.gather(task, stopper, return_exceptions=True)
+    if task in done and task.exception() is not None:
+        raise task.exception()  # type: ignore[misc]
+    await pool.close()
+
+
+async def run_api(settings: Settings) -> None:
+    pool = await create_pool(settings.database_url)
+    client = await connect_client(settings.temporal_address, settings.temporal_namespace)
+    app = create_app(ApiContext(pool=pool, temporal=client, task_queue=settings.task_queue))
+    config = uvicorn.Config(
+        app,
+        host=settings.api_host,
+        port=settings.api_port,
+        log_config=None,  # our structlog set-up renders uvicorn's records too
+        access_log=False,
+        limit_concurrency=1000,
+    )
+    server = uvicorn.Server(config)
+    log.info("api listening", url=f"http://{settings.api_host}:{settings.api_port}")
+    await server.serve()
+    await pool.close()

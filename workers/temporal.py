@@ -1,0 +1,66 @@
+"""Temporal client and worker wiring, built at start-up and passed in."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import asyncpg
+from temporalio.client import Client, Interceptor
+from temporalio.contrib.opentelemetry import TracingInterceptor
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+
+from activities.append import AppendActivities
+from activities.notifications import NotificationActivities, SmtpSettings
+from eventstore import PostgresEventStore
+from workflows.plan import PlanWorkflow
+
+# Modules the sandbox must not re-import per workflow run: pure, deterministic, and slow
+# to import (re-importing them on 2 busy cores can trip the deadlock detector).
+PASSTHROUGH_MODULES = (
+    "domain",
+    "workflows.models",
+    "activities.names",
+    "pydantic",
+    "pydantic_core",
+    "annotated_types",
+    "structlog",
+)
+
+
+async def connect_client(
+    address: str, namespace: str = "default", *, tracing: bool = True
+) -> Client:
+    interceptors: Sequence[Interceptor] = [TracingInterceptor()] if tracing else []
+    return await Client.connect(
+        address,
+        namespace=namespace,
+        data_converter=pydantic_data_converter,
+        interceptors=interceptors,
+    )
+
+
+def workflow_runner() -> SandboxedWorkflowRunner:
+    return SandboxedWorkflowRunner(
+        restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH_MODULES)
+    )
+
+
+def build_worker(
+    client: Client,
+    task_queue: str,
+    pool: asyncpg.Pool,
+    *,
+    smtp: SmtpSettings | None = None,
+    store: PostgresEventStore | None = None,
+) -> Worker:
+    appends = AppendActivities(store or PostgresEventStore(pool))
+    notifications = NotificationActivities(pool, smtp)
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=[PlanWorkflow],
+        activities=[appends.append_events, notifications.deliver_notification],
+        workflow_runner=workflow_runner(),
+    )

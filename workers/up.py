@@ -1,0 +1,117 @@
+"""`acip up`: the whole stack in one terminal on embedded defaults."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+from workers.db import create_pool, migrate_all
+from workers.demo import ensure_demo_users
+from workers.embedded import (
+    StackError,
+    embedded_postgres,
+    require_free_port,
+    stop_process,
+    temporal_dev_server,
+    wait_for_port,
+)
+from workers.settings import Settings
+
+CHILDREN = ("worker", "projector", "api")
+
+
+def _say(message: str) -> None:
+    print(message, flush=True)
+
+
+async def _prepare_database(database_url: str, demo: bool, home: Path) -> None:
+    await migrate_all(database_url)
+    if demo:
+        pool = await create_pool(database_url, max_size=2)
+        try:
+            await ensure_demo_users(pool, home / "demo-users.json")
+        finally:
+            await pool.close()
+
+
+def _spawn(name: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "workers.cli", name],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,  # Ctrl-C reaches us; we stop the children in order
+    )
+
+
+def run_stack(settings: Settings, demo: bool) -> int:
+    home = settings.resolved_home
+    home.mkdir(parents=True, exist_ok=True)
+    require_free_port(settings.api_host, settings.api_port, "ACIP_API_PORT")
+    stop = threading.Event()
+
+    def _on_signal(_signum: int, _frame: object) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, _on_signal)
+    signal.signal(signal.SIGTERM, _on_signal)
+
+    with contextlib.ExitStack() as stack:
+        database_url = settings.database_url
+        if not database_url:
+            _say(f"starting embedded PostgreSQL in {home / 'pgdata'}")
+            database_url = stack.enter_context(embedded_postgres(home))
+        temporal_address = settings.temporal_address
+        if not temporal_address:
+            _say("starting Temporal's dev server")
+            temporal_address = stack.enter_context(
+                temporal_dev_server(
+                    home, "127.0.0.1", settings.temporal_port, settings.temporal_ui_port
+                )
+            )
+        asyncio.run(_prepare_database(database_url, demo, home))
+
+        env = dict(os.environ)
+        env.update(
+            ACIP_DATABASE_URL=database_url,
+            ACIP_TEMPORAL_ADDRESS=temporal_address,
+            ACIP_HOME=str(home),
+        )
+        children = {name: _spawn(name, env) for name in CHILDREN}
+        for name, child in children.items():
+            stack.callback(stop_process, child, name)
+        wait_for_port(settings.api_host, settings.api_port, 60, "the API")
+
+        api_url = f"http://{settings.api_host}:{settings.api_port}"
+        _say("")
+        _say(f"acip is up.  API and dashboard: {api_url}   (OpenAPI: {api_url}/docs)")
+        if not settings.temporal_address:
+            _say(f"Temporal Web UI: http://127.0.0.1:{settings.temporal_ui_port}")
+        _say(f"PostgreSQL: {database_url}")
+        if demo:
+            _say(f"Demo users and their tokens: {home / 'demo-users.json'}")
+        _say("Press Ctrl-C to stop.")
+
+        exit_status = 0
+        while not stop.wait(0.5):
+            failed = [name for name, child in children.items() if child.poll() is not None]
+            if failed:
+                _say(f"{', '.join(failed)} stopped unexpectedly; stopping the stack")
+                exit_status = 1
+                break
+        _say("stopping acip ...")
+    _say("stopped.")
+    return exit_status
+
+
+def up(settings: Settings, demo: bool) -> int:
+    try:
+        return run_stack(settings, demo)
+    except StackError as error:
+        print(f"acip up: {error}", file=sys.stderr)
+        return 1

@@ -1,0 +1,92 @@
+"""Inputs and results of PlanWorkflow's run, update and query, and of its activities.
+
+One pydantic model per call, shared by the API (the caller) and the worker.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from pydantic import BaseModel, Field
+
+from domain import Actor, Command, PlanState
+
+
+def workflow_id_for(plan_id: str) -> str:
+    return f"plan-{plan_id}"
+
+
+def stream_id_for(plan_id: str) -> str:
+    return f"plan-{plan_id}"
+
+
+class CommandRequest(BaseModel):
+    plan_id: str
+    command: Command
+    actor: Actor
+    correlation_id: str | None = None
+    trace_id: str | None = None
+
+
+class EventOut(BaseModel):
+    """An event as the caller sees it after it was stored."""
+
+    event_id: UUID
+    type: str
+    version: int
+    global_position: int
+    occurred_at: datetime
+    data: dict[str, Any]
+
+
+class CommandResult(BaseModel):
+    plan_id: str
+    version: int
+    events: list[EventOut]
+    replayed: bool = False
+
+
+class PlanWorkflowInput(BaseModel):
+    plan_id: str
+    state: PlanState | None = None
+    # command_id -> first result, so a retried command appends nothing.
+    recent_commands: dict[str, CommandResult] = Field(default_factory=dict)
+
+
+class PendingEvent(BaseModel):
+    """An event decided by the workflow, before the store gives it a position."""
+
+    event_id: UUID
+    type: str
+    schema_version: int
+    data: dict[str, Any]
+    metadata: dict[str, Any]
+    occurred_at: datetime
+
+
+class AppendEventsInput(BaseModel):
+    stream_id: str
+    expected_version: int
+    events: list[PendingEvent]
+
+
+class AppendEventsResult(BaseModel):
+    version: int
+    events: list[EventOut]
+
+
+class NotificationInput(BaseModel):
+    """One time-raised event (reminder or escalation) to deliver to its recipients."""
+
+    plan_id: str
+    country: str
+    event: EventOut
+    plan_title: str
+    milestone_title: str | None = None
+
+
+class NotificationResult(BaseModel):
+    recipients: list[str]
+    emails_sent: int
