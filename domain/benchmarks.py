@@ -1,0 +1,162 @@
+"""Benchmark status (DOMAIN.md "Benchmark status"): pure arithmetic over plan state."""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict
+
+from domain.keyfactors import KeyFactor
+from domain.state import IndicatorState, Measurement, PlanState
+
+# Thresholds are compared with a little slack: in binary floating point a gap that is
+# "exactly 0.10" on paper may come out as 0.10000000000000009, and a person reading the
+# numbers expects the boundary to be inclusive as DOMAIN.md says.
+EPSILON = 1e-9
+ON_TRACK_GAP = 0.10
+AT_RISK_GAP = 0.25
+
+
+class BenchmarkStatus(StrEnum):
+    OFF_TRACK = "off_track"
+    AT_RISK = "at_risk"
+    NO_DATA = "no_data"
+    ON_TRACK = "on_track"
+    ACHIEVED = "achieved"
+    NOT_COVERED = "not_covered"
+
+
+# Worst first: a key factor shows the worst of its indicators.
+STATUS_ORDER: tuple[BenchmarkStatus, ...] = (
+    BenchmarkStatus.OFF_TRACK,
+    BenchmarkStatus.AT_RISK,
+    BenchmarkStatus.NO_DATA,
+    BenchmarkStatus.ON_TRACK,
+    BenchmarkStatus.ACHIEVED,
+)
+
+
+class IndicatorBenchmark(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    indicator_id: str
+    name: str
+    key_factor: KeyFactor
+    unit: str
+    baseline: float
+    target: float
+    original_target: float
+    target_revised: bool
+    latest_value: float | None
+    latest_measured_on: date | None
+    progress: float | None
+    expected: float | None
+    gap: float | None
+    status: BenchmarkStatus
+
+
+class KeyFactorBenchmark(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    key_factor: KeyFactor
+    status: BenchmarkStatus
+    indicators: list[IndicatorBenchmark]
+    milestones_total: int
+    milestones_completed: int
+    milestones_overdue: int
+
+
+def latest_measurement(indicator: IndicatorState) -> Measurement | None:
+    """Latest measured_on; ties go to the later recording (list order is recording order)."""
+    latest: Measurement | None = None
+    for m in indicator.measurements:
+        if latest is None or (m.measured_on, m.recorded_at) >= (
+            latest.measured_on,
+            latest.recorded_at,
+        ):
+            latest = m
+    return latest
+
+
+def progress_of(value: float, baseline: float, target: float) -> float:
+    """(v - b) / (t - b). A target equal to the baseline is refused by the rules; should one
+    appear anyway, reaching it counts as done rather than dividing by zero."""
+    if target == baseline:
+        return 1.0 if value == target else 0.0
+    return (value - baseline) / (target - baseline)
+
+
+def expected_of(measured_on: date, period_start: date, period_end: date) -> float:
+    """Share of the period elapsed on the measurement date, clamped to [0, 1]."""
+    span = (period_end - period_start).days
+    if span <= 0:
+        return 1.0
+    return min(1.0, max(0.0, (measured_on - period_start).days / span))
+
+
+def status_of(progress: float, expected: float) -> BenchmarkStatus:
+    if progress >= 1 - EPSILON:
+        return BenchmarkStatus.ACHIEVED
+    gap = expected - progress
+    if gap <= ON_TRACK_GAP + EPSILON:
+        return BenchmarkStatus.ON_TRACK
+    if gap <= AT_RISK_GAP + EPSILON:
+        return BenchmarkStatus.AT_RISK
+    return BenchmarkStatus.OFF_TRACK
+
+
+def indicator_status(
+    indicator: IndicatorState, period_start: date, period_end: date
+) -> IndicatorBenchmark:
+    latest = latest_measurement(indicator)
+    progress = expected = gap = None
+    status = BenchmarkStatus.NO_DATA
+    if latest is not None:
+        progress = progress_of(latest.value, indicator.baseline, indicator.target)
+        expected = expected_of(latest.measured_on, period_start, period_end)
+        gap = expected - progress
+        status = status_of(progress, expected)
+    return IndicatorBenchmark(
+        indicator_id=indicator.indicator_id,
+        name=indicator.name,
+        key_factor=indicator.key_factor,
+        unit=indicator.unit,
+        baseline=indicator.baseline,
+        target=indicator.target,
+        original_target=indicator.original_target,
+        target_revised=indicator.target != indicator.original_target,
+        latest_value=None if latest is None else latest.value,
+        latest_measured_on=None if latest is None else latest.measured_on,
+        progress=progress,
+        expected=expected,
+        gap=gap,
+        status=status,
+    )
+
+
+def worst_status(statuses: list[BenchmarkStatus]) -> BenchmarkStatus:
+    if not statuses:
+        return BenchmarkStatus.NOT_COVERED
+    return min(statuses, key=STATUS_ORDER.index)
+
+
+def key_factor_status(state: PlanState) -> dict[KeyFactor, KeyFactorBenchmark]:
+    """All ten key factors, in declaration order."""
+    result: dict[KeyFactor, KeyFactorBenchmark] = {}
+    for kf in KeyFactor:
+        indicators = [
+            indicator_status(i, state.period_start, state.period_end)
+            for i in sorted(state.indicators.values(), key=lambda i: i.indicator_id)
+            if i.key_factor == kf
+        ]
+        milestones = [m for m in state.milestones.values() if m.key_factor == kf]
+        result[kf] = KeyFactorBenchmark(
+            key_factor=kf,
+            status=worst_status([i.status for i in indicators]),
+            indicators=indicators,
+            milestones_total=len(milestones),
+            milestones_completed=sum(m.status == "completed" for m in milestones),
+            milestones_overdue=sum(m.is_overdue for m in milestones),
+        )
+    return result

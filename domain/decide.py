@@ -1,0 +1,395 @@
+"""decide(): the business rules. Pure: the instant comes in as ``now``; nothing else is read.
+
+Order of checks: access policy, expected_version, phase, then the command's own rules.
+A refusal raises DomainError (nothing is appended); a valid command yields >= 1 event.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from domain import errors as r
+from domain.access import Actor, Role, check_role, check_scope
+from domain.commands import (
+    AddMilestone,
+    ApprovePlan,
+    CancelPlan,
+    ClosePlan,
+    Command,
+    CompleteDiagnostic,
+    CompleteMilestone,
+    DefineIndicator,
+    OpenPlan,
+    RateKeyFactor,
+    RecordDiagnosticFinding,
+    RecordMeasurement,
+    RemoveIndicator,
+    RemoveMilestone,
+    ReportMilestoneProgress,
+    RequestChanges,
+    RescheduleMilestone,
+    ReviseIndicatorTarget,
+    StartEvaluation,
+    SubmitForApproval,
+)
+from domain.errors import DomainError
+from domain.events import (
+    DiagnosticCompleted,
+    DiagnosticFindingRecorded,
+    EvaluationStarted,
+    Event,
+    IndicatorDefined,
+    IndicatorMeasured,
+    IndicatorRemoved,
+    IndicatorTargetRevised,
+    KeyFactorRated,
+    MilestoneAdded,
+    MilestoneCompleted,
+    MilestoneProgressReported,
+    MilestoneRemoved,
+    MilestoneRescheduled,
+    PlanApprovalGranted,
+    PlanApproved,
+    PlanCancelled,
+    PlanChangesRequested,
+    PlanClosed,
+    PlanOpened,
+    PlanSubmitted,
+)
+from domain.keyfactors import KeyFactor
+from domain.state import TERMINAL_PHASES, IndicatorState, MilestoneState, Phase, PlanState
+
+# The "phase" column of DOMAIN.md. cancel_plan is "any but closed, cancelled".
+COMMAND_PHASES: dict[str, frozenset[Phase]] = {
+    "record_diagnostic_finding": frozenset({Phase.DIAGNOSTIC}),
+    "complete_diagnostic": frozenset({Phase.DIAGNOSTIC}),
+    "add_milestone": frozenset({Phase.DRAFTING}),
+    "remove_milestone": frozenset({Phase.DRAFTING}),
+    "define_indicator": frozenset({Phase.DRAFTING}),
+    "remove_indicator": frozenset({Phase.DRAFTING}),
+    "submit_for_approval": frozenset({Phase.DRAFTING}),
+    "approve_plan": frozenset({Phase.UNDER_REVIEW}),
+    "request_changes": frozenset({Phase.UNDER_REVIEW}),
+    "report_milestone_progress": frozenset({Phase.IMPLEMENTATION}),
+    "complete_milestone": frozenset({Phase.IMPLEMENTATION}),
+    "reschedule_milestone": frozenset({Phase.IMPLEMENTATION}),
+    "record_measurement": frozenset({Phase.IMPLEMENTATION, Phase.EVALUATION}),
+    "revise_indicator_target": frozenset({Phase.IMPLEMENTATION}),
+    "start_evaluation": frozenset({Phase.IMPLEMENTATION}),
+    "rate_key_factor": frozenset({Phase.EVALUATION}),
+    "close_plan": frozenset({Phase.EVALUATION}),
+    "cancel_plan": frozenset(Phase) - TERMINAL_PHASES,
+}
+
+# Both roles must approve the same submission before the plan enters implementation.
+APPROVING_ROLES: frozenset[Role] = frozenset({Role.HEAD_OF_ADMINISTRATION, Role.PROGRAMME_MANAGER})
+
+
+def decide(state: PlanState | None, command: Command, actor: Actor, now: datetime) -> list[Event]:
+    """Check ``command`` by ``actor`` at ``now`` against ``state``; return the new events."""
+    if now.tzinfo is None:
+        raise ValueError("decide() needs an aware UTC instant")
+    check_role(command.type, actor)
+    if state is None:
+        if not isinstance(command, OpenPlan):
+            raise DomainError(r.PLAN_NOT_FOUND, "This plan does not exist; open it first.")
+        check_scope(actor, command.country)
+        _check_version(0, command.expected_version)
+        return _open_plan(command, actor, now)
+    check_scope(actor, state.country)
+    if isinstance(command, OpenPlan):
+        raise DomainError(
+            r.PLAN_EXISTS, f"Plan {state.plan_id} already exists; a plan id is used only once."
+        )
+    _check_version(state.version, command.expected_version)
+    _check_phase(state, command.type)
+    return _rules(state, command, actor, now)
+
+
+def _check_version(actual: int, expected: int | None) -> None:
+    if expected is not None and expected != actual:
+        raise DomainError(
+            r.VERSION_CONFLICT,
+            f"The plan changed meanwhile: expected version {expected}, actual version {actual}.",
+        )
+
+
+def _check_phase(state: PlanState, command_type: str) -> None:
+    allowed = COMMAND_PHASES[command_type]
+    if state.phase not in allowed:
+        phases = " or ".join(p.label for p in Phase if p in allowed)
+        raise DomainError(
+            r.WRONG_PHASE,
+            f"Cannot {command_type.replace('_', ' ')} while plan {state.plan_id} is in the "
+            f"{state.phase.label} phase; it needs the {phases} phase.",
+        )
+
+
+def _open_plan(c: OpenPlan, actor: Actor, now: datetime) -> list[Event]:
+    if c.period_end <= c.period_start:
+        raise DomainError(
+            r.INVALID_PERIOD,
+            f"The plan period must end after it starts ({c.period_start} to {c.period_end}).",
+        )
+    return [
+        PlanOpened(
+            plan_id=c.plan_id,
+            country=c.country,
+            administration=c.administration,
+            title=c.title,
+            period_start=c.period_start,
+            period_end=c.period_end,
+            reminder_policy=c.reminder_policy,
+            opened_by=actor.name,
+            opened_at=now,
+        )
+    ]
+
+
+def _milestone(state: PlanState, milestone_id: str) -> MilestoneState:
+    m = state.milestones.get(milestone_id)
+    if m is None:
+        raise DomainError(
+            r.UNKNOWN_MILESTONE, f"Plan {state.plan_id} has no milestone {milestone_id}."
+        )
+    return m
+
+
+def _open_milestone(state: PlanState, milestone_id: str) -> MilestoneState:
+    m = _milestone(state, milestone_id)
+    if m.status == "completed":
+        raise DomainError(r.MILESTONE_COMPLETED, f"Milestone {milestone_id} is already completed.")
+    return m
+
+
+def _indicator(state: PlanState, indicator_id: str) -> IndicatorState:
+    i = state.indicators.get(indicator_id)
+    if i is None:
+        raise DomainError(
+            r.UNKNOWN_INDICATOR, f"Plan {state.plan_id} has no indicator {indicator_id}."
+        )
+    return i
+
+
+def _rules(state: PlanState, c: Command, actor: Actor, now: datetime) -> list[Event]:
+    by = actor.name
+    match c:
+        case RecordDiagnosticFinding():
+            # Recording a key factor again replaces the earlier finding.
+            return [
+                DiagnosticFindingRecorded(
+                    key_factor=c.key_factor,
+                    maturity=c.maturity,
+                    summary=c.summary,
+                    recorded_by=by,
+                    at=now,
+                )
+            ]
+        case CompleteDiagnostic():
+            missing = [k.label for k in KeyFactor if k not in state.findings]
+            if missing:
+                raise DomainError(
+                    r.DIAGNOSTIC_INCOMPLETE,
+                    f"The diagnostic needs a finding for all ten key factors; missing: "
+                    f"{', '.join(missing)}.",
+                )
+            return [DiagnosticCompleted(by=by, at=now)]
+        case AddMilestone():
+            if c.milestone_id in state.milestones:
+                raise DomainError(
+                    r.DUPLICATE_MILESTONE,
+                    f"Plan {state.plan_id} already has a milestone {c.milestone_id}.",
+                )
+            return [
+                MilestoneAdded(
+                    milestone_id=c.milestone_id,
+                    title=c.title,
+                    key_factor=c.key_factor,
+                    due_date=c.due_date,
+                    description=c.description,
+                    by=by,
+                    at=now,
+                )
+            ]
+        case RemoveMilestone():
+            _milestone(state, c.milestone_id)
+            return [MilestoneRemoved(milestone_id=c.milestone_id, by=by, at=now)]
+        case DefineIndicator():
+            if c.indicator_id in state.indicators:
+                raise DomainError(
+                    r.DUPLICATE_INDICATOR,
+                    f"Plan {state.plan_id} already has an indicator {c.indicator_id}.",
+                )
+            return [
+                IndicatorDefined(
+                    indicator_id=c.indicator_id,
+                    name=c.name,
+                    key_factor=c.key_factor,
+                    unit=c.unit,
+                    baseline=c.baseline,
+                    target=c.target,
+                    source=c.source,
+                    by=by,
+                    at=now,
+                )
+            ]
+        case RemoveIndicator():
+            _indicator(state, c.indicator_id)
+            return [IndicatorRemoved(indicator_id=c.indicator_id, by=by, at=now)]
+        case SubmitForApproval():
+            _check_ready(state)
+            return [PlanSubmitted(submitted_by=by, at=now)]
+        case ApprovePlan():
+            return _approve(state, c, actor, now)
+        case RequestChanges():
+            return [PlanChangesRequested(by=by, role=actor.role, reason=c.reason, at=now)]
+        case ReportMilestoneProgress():
+            _open_milestone(state, c.milestone_id)
+            return [
+                MilestoneProgressReported(
+                    milestone_id=c.milestone_id, percent=c.percent, note=c.note, by=by, at=now
+                )
+            ]
+        case CompleteMilestone():
+            _open_milestone(state, c.milestone_id)
+            return [
+                MilestoneCompleted(milestone_id=c.milestone_id, evidence=c.evidence, by=by, at=now)
+            ]
+        case RescheduleMilestone():
+            return _reschedule(state, c, by, now)
+        case RecordMeasurement():
+            _indicator(state, c.indicator_id)
+            if c.measured_on > now.date():
+                raise DomainError(
+                    r.INVALID_VALUE,
+                    f"A measurement cannot be dated in the future ({c.measured_on}).",
+                )
+            return [
+                IndicatorMeasured(
+                    indicator_id=c.indicator_id,
+                    value=c.value,
+                    measured_on=c.measured_on,
+                    source=c.source,
+                    recorded_by=by,
+                    recorded_at=now,
+                )
+            ]
+        case ReviseIndicatorTarget():
+            return _revise_target(state, c, by, now)
+        case StartEvaluation():
+            return [EvaluationStarted(by=by, at=now)]
+        case RateKeyFactor():
+            return [
+                KeyFactorRated(key_factor=c.key_factor, rating=c.rating, note=c.note, by=by, at=now)
+            ]
+        case ClosePlan():
+            missing = [
+                k.label
+                for k in KeyFactor
+                if k in state.covered_key_factors() and k not in state.ratings
+            ]
+            if missing:
+                raise DomainError(
+                    r.RATINGS_INCOMPLETE,
+                    f"Every key factor with a milestone or an indicator needs a rating before "
+                    f"closing; missing: {', '.join(missing)}.",
+                )
+            return [PlanClosed(summary=c.summary, by=by, at=now)]
+        case CancelPlan():
+            return [PlanCancelled(reason=c.reason, by=by, at=now)]
+        case _:
+            raise ValueError(f"no rule for command {c.type}")
+
+
+def _check_ready(state: PlanState) -> None:
+    problems: list[str] = []
+    if not state.milestones:
+        problems.append("it has no milestone")
+    if not state.indicators:
+        problems.append("it has no indicator")
+    for m in sorted(state.milestones.values(), key=lambda m: m.milestone_id):
+        if not state.period_start <= m.due_date <= state.period_end:
+            problems.append(
+                f"milestone {m.milestone_id} is due on {m.due_date}, outside the plan period "
+                f"{state.period_start} to {state.period_end}"
+            )
+    for i in sorted(state.indicators.values(), key=lambda i: i.indicator_id):
+        if i.target == i.baseline:
+            problems.append(f"indicator {i.indicator_id} has a target equal to its baseline")
+    if problems:
+        raise DomainError(
+            r.PLAN_NOT_READY, f"The plan cannot be submitted yet: {'; '.join(problems)}."
+        )
+
+
+def _approve(state: PlanState, c: ApprovePlan, actor: Actor, now: datetime) -> list[Event]:
+    if actor.name == state.submitted_by:
+        raise DomainError(
+            r.FOUR_EYES, f"{actor.name} submitted this plan and may not also approve it."
+        )
+    if any(a.role == actor.role for a in state.approvals):
+        raise DomainError(
+            r.ALREADY_APPROVED,
+            f"A {actor.role.label} has already approved this submission.",
+        )
+    granted = PlanApprovalGranted(approver=actor.name, role=actor.role, comment=c.comment, at=now)
+    events: list[Event] = [granted]
+    roles = {a.role for a in state.approvals} | {actor.role}
+    if roles >= APPROVING_ROLES:
+        approvers = [a.name for a in state.approvals] + [actor.name]
+        events.append(PlanApproved(approvers=approvers, at=now))
+    return events
+
+
+def _reschedule(state: PlanState, c: RescheduleMilestone, by: str, now: datetime) -> list[Event]:
+    m = _open_milestone(state, c.milestone_id)
+    if not state.period_start <= c.new_due_date <= state.period_end:
+        raise DomainError(
+            r.OUT_OF_PERIOD,
+            f"The new due date {c.new_due_date} is outside the plan period "
+            f"{state.period_start} to {state.period_end}.",
+        )
+    if c.new_due_date == m.due_date:
+        raise DomainError(
+            r.INVALID_VALUE, f"Milestone {c.milestone_id} is already due on {m.due_date}."
+        )
+    if c.new_due_date < now.date():
+        raise DomainError(
+            r.INVALID_VALUE, f"The new due date {c.new_due_date} is already in the past."
+        )
+    return [
+        MilestoneRescheduled(
+            milestone_id=c.milestone_id,
+            previous_due_date=m.due_date,
+            new_due_date=c.new_due_date,
+            reason=c.reason,
+            by=by,
+            at=now,
+        )
+    ]
+
+
+def _revise_target(
+    state: PlanState, c: ReviseIndicatorTarget, by: str, now: datetime
+) -> list[Event]:
+    i = _indicator(state, c.indicator_id)
+    if c.new_target == i.baseline:
+        raise DomainError(
+            r.TARGET_EQUALS_BASELINE,
+            f"The new target of {c.indicator_id} equals its baseline {i.baseline:g}; "
+            f"progress could not be measured.",
+        )
+    if c.new_target == i.target:
+        raise DomainError(
+            r.INVALID_VALUE, f"Indicator {c.indicator_id} already has the target {i.target:g}."
+        )
+    return [
+        IndicatorTargetRevised(
+            indicator_id=c.indicator_id,
+            previous_target=i.target,
+            new_target=c.new_target,
+            reason=c.reason,
+            by=by,
+            at=now,
+        )
+    ]

@@ -1,0 +1,72 @@
+"""The one exception the domain raises when a command is refused."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """A business refusal: ``rule`` is a stable machine name, ``message`` one human sentence.
+
+    Callers (workflow validator, API, CLI) map ``rule`` to an error type and show ``message``.
+    """
+
+    def __init__(self, rule: str, message: str) -> None:
+        super().__init__(message)
+        self.rule = rule
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+    def __repr__(self) -> str:
+        return f"DomainError(rule={self.rule!r}, message={self.message!r})"
+
+    # Exceptions pickle as cls(*args); keep both fields so a round trip (e.g. across a
+    # process boundary) preserves the rule.
+    def __reduce__(self) -> tuple[type[DomainError], tuple[str, str]]:
+        return (DomainError, (self.rule, self.message))
+
+
+# Stable rule names, so other packages can refer to them without string typos.
+NOT_PERMITTED = "not_permitted"
+OUT_OF_SCOPE = "out_of_scope"
+WRONG_PHASE = "wrong_phase"
+PLAN_EXISTS = "plan_exists"
+PLAN_NOT_FOUND = "plan_not_found"
+FOUR_EYES = "four_eyes"
+ALREADY_APPROVED = "already_approved"
+DIAGNOSTIC_INCOMPLETE = "diagnostic_incomplete"
+PLAN_NOT_READY = "plan_not_ready"
+UNKNOWN_MILESTONE = "unknown_milestone"
+UNKNOWN_INDICATOR = "unknown_indicator"
+DUPLICATE_MILESTONE = "duplicate_milestone"
+DUPLICATE_INDICATOR = "duplicate_indicator"
+MILESTONE_COMPLETED = "milestone_completed"
+RATINGS_INCOMPLETE = "ratings_incomplete"
+VERSION_CONFLICT = "version_conflict"
+INVALID_PERIOD = "invalid_period"
+OUT_OF_PERIOD = "out_of_period"
+INVALID_VALUE = "invalid_value"
+TARGET_EQUALS_BASELINE = "target_equals_baseline"
+
+RULES: tuple[str, ...] = (
+    NOT_PERMITTED,
+    OUT_OF_SCOPE,
+    WRONG_PHASE,
+    PLAN_EXISTS,
+    PLAN_NOT_FOUND,
+    FOUR_EYES,
+    ALREADY_APPROVED,
+    DIAGNOSTIC_INCOMPLETE,
+    PLAN_NOT_READY,
+    UNKNOWN_MILESTONE,
+    UNKNOWN_INDICATOR,
+    DUPLICATE_MILESTONE,
+    DUPLICATE_INDICATOR,
+    MILESTONE_COMPLETED,
+    RATINGS_INCOMPLETE,
+    VERSION_CONFLICT,
+    INVALID_PERIOD,
+    OUT_OF_PERIOD,
+    INVALID_VALUE,
+    TARGET_EQUALS_BASELINE,
+)

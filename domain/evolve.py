@@ -1,0 +1,280 @@
+"""evolve(): fold one event into the plan state. Total over valid histories; never refuses
+(the decision was taken when the event was produced), but a corrupt stream raises ValueError."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from domain.events import (
+    DiagnosticCompleted,
+    DiagnosticFindingRecorded,
+    EvaluationStarted,
+    Event,
+    IndicatorDefined,
+    IndicatorMeasured,
+    IndicatorRemoved,
+    IndicatorTargetRevised,
+    KeyFactorRated,
+    MilestoneAdded,
+    MilestoneCompleted,
+    MilestoneEscalated,
+    MilestoneOverdue,
+    MilestoneProgressReported,
+    MilestoneRemoved,
+    MilestoneRescheduled,
+    PlanApprovalGranted,
+    PlanApproved,
+    PlanCancelled,
+    PlanChangesRequested,
+    PlanClosed,
+    PlanOpened,
+    PlanSubmitted,
+    ReminderSent,
+)
+from domain.state import (
+    Approval,
+    Finding,
+    IndicatorState,
+    Measurement,
+    MilestoneState,
+    Phase,
+    PlanState,
+    Rating,
+)
+
+
+def evolve(state: PlanState | None, event: Event) -> PlanState:
+    """Return the state after ``event``; version grows by one on every event."""
+    if state is None:
+        if not isinstance(event, PlanOpened):
+            raise ValueError(f"a plan stream must start with plan_opened, not {event.type}")
+        return PlanState(
+            plan_id=event.plan_id,
+            country=event.country,
+            administration=event.administration,
+            title=event.title,
+            period_start=event.period_start,
+            period_end=event.period_end,
+            reminder_policy=event.reminder_policy,
+            opened_by=event.opened_by,
+            opened_at=event.opened_at,
+            last_changed_at=event.opened_at,
+            version=1,
+        )
+    if isinstance(event, PlanOpened):
+        raise ValueError(f"plan {state.plan_id} is already open")
+    changes = _apply(state, event)
+    changes["version"] = state.version + 1
+    at = _instant(event)
+    if at is not None:
+        changes["last_changed_at"] = max(at, state.last_changed_at)
+    return state.model_copy(update=changes)
+
+
+def fold(events: Iterable[Event], state: PlanState | None = None) -> PlanState | None:
+    """Fold events into ``state`` (None: from scratch). None only when there are no events."""
+    for event in events:
+        state = evolve(state, event)
+    return state
+
+
+def _instant(event: Event) -> datetime | None:
+    for name in ("at", "recorded_at", "overdue_since", "opened_at"):
+        value = getattr(event, name, None)
+        if isinstance(value, datetime):
+            return value
+    return None
+
+
+def _milestone(state: PlanState, milestone_id: str) -> MilestoneState:
+    try:
+        return state.milestones[milestone_id]
+    except KeyError:
+        raise ValueError(f"unknown milestone {milestone_id} in {state.plan_id}") from None
+
+
+def _indicator(state: PlanState, indicator_id: str) -> IndicatorState:
+    try:
+        return state.indicators[indicator_id]
+    except KeyError:
+        raise ValueError(f"unknown indicator {indicator_id} in {state.plan_id}") from None
+
+
+def _with_milestone(state: PlanState, m: MilestoneState) -> dict[str, object]:
+    return {"milestones": {**state.milestones, m.milestone_id: m}}
+
+
+def _with_indicator(state: PlanState, i: IndicatorState) -> dict[str, object]:
+    return {"indicators": {**state.indicators, i.indicator_id: i}}
+
+
+def _apply(state: PlanState, event: Event) -> dict[str, object]:
+    match event:
+        case DiagnosticFindingRecorded():
+            finding = Finding(
+                key_factor=event.key_factor,
+                maturity=event.maturity,
+                summary=event.summary,
+                recorded_by=event.recorded_by,
+                recorded_at=event.at,
+            )
+            return {"findings": {**state.findings, event.key_factor: finding}}
+        case DiagnosticCompleted():
+            return {"phase": Phase.DRAFTING, "diagnostic_completed_at": event.at}
+        case MilestoneAdded():
+            return _with_milestone(
+                state,
+                MilestoneState(
+                    milestone_id=event.milestone_id,
+                    title=event.title,
+                    key_factor=event.key_factor,
+                    description=event.description,
+                    due_date=event.due_date,
+                    original_due_date=event.due_date,
+                ),
+            )
+        case MilestoneRemoved():
+            _milestone(state, event.milestone_id)
+            rest = {k: v for k, v in state.milestones.items() if k != event.milestone_id}
+            return {"milestones": rest}
+        case IndicatorDefined():
+            return _with_indicator(
+                state,
+                IndicatorState(
+                    indicator_id=event.indicator_id,
+                    name=event.name,
+                    key_factor=event.key_factor,
+                    unit=event.unit,
+                    baseline=event.baseline,
+                    target=event.target,
+                    original_target=event.target,
+                    source=event.source,
+                ),
+            )
+        case IndicatorRemoved():
+            _indicator(state, event.indicator_id)
+            rest_i = {k: v for k, v in state.indicators.items() if k != event.indicator_id}
+            return {"indicators": rest_i}
+        case PlanSubmitted():
+            return {
+                "phase": Phase.UNDER_REVIEW,
+                "submitted_by": event.submitted_by,
+                "submitted_at": event.at,
+                "approvals": [],
+                "changes_requested_reason": None,
+            }
+        case PlanApprovalGranted():
+            approval = Approval(
+                name=event.approver, role=event.role, comment=event.comment, at=event.at
+            )
+            return {"approvals": [*state.approvals, approval]}
+        case PlanApproved():
+            return {"phase": Phase.IMPLEMENTATION, "approved_at": event.at}
+        case PlanChangesRequested():
+            return {
+                "phase": Phase.DRAFTING,
+                "approvals": [],
+                "submitted_by": None,
+                "submitted_at": None,
+                "changes_requested_reason": event.reason,
+            }
+        case MilestoneProgressReported():
+            m = _milestone(state, event.milestone_id)
+            return _with_milestone(
+                state,
+                m.model_copy(
+                    update={
+                        "percent": event.percent,
+                        "status": "in_progress",
+                        "last_note": event.note,
+                    }
+                ),
+            )
+        case MilestoneCompleted():
+            m = _milestone(state, event.milestone_id)
+            return _with_milestone(
+                state,
+                m.model_copy(
+                    update={
+                        "percent": 100,
+                        "status": "completed",
+                        "completed_at": event.at,
+                        "completed_by": event.by,
+                        "evidence": event.evidence,
+                    }
+                ),
+            )
+        case MilestoneRescheduled():
+            m = _milestone(state, event.milestone_id)
+            # A new due date restarts the time rules: due-soon, overdue, repeats and
+            # escalation all apply afresh to the new date (docs/lifecycle.md).
+            return _with_milestone(
+                state,
+                m.model_copy(
+                    update={
+                        "due_date": event.new_due_date,
+                        "overdue_since": None,
+                        "due_soon_sent": False,
+                        "last_overdue_reminder_at": None,
+                        "escalated": False,
+                        "times_rescheduled": m.times_rescheduled + 1,
+                    }
+                ),
+            )
+        case IndicatorMeasured():
+            i = _indicator(state, event.indicator_id)
+            measurement = Measurement(
+                value=event.value,
+                measured_on=event.measured_on,
+                source=event.source,
+                recorded_at=event.recorded_at,
+                recorded_by=event.recorded_by,
+            )
+            return _with_indicator(
+                state, i.model_copy(update={"measurements": [*i.measurements, measurement]})
+            )
+        case IndicatorTargetRevised():
+            i = _indicator(state, event.indicator_id)
+            return _with_indicator(state, i.model_copy(update={"target": event.new_target}))
+        case EvaluationStarted():
+            return {
+                "phase": Phase.EVALUATION,
+                "evaluation_started_at": event.at,
+                "evaluation_started_by": event.by,
+            }
+        case KeyFactorRated():
+            rating = Rating(
+                key_factor=event.key_factor,
+                rating=event.rating,
+                note=event.note,
+                by=event.by,
+                at=event.at,
+            )
+            return {"ratings": {**state.ratings, event.key_factor: rating}}
+        case PlanClosed():
+            return {"phase": Phase.CLOSED, "closed_at": event.at, "closing_summary": event.summary}
+        case PlanCancelled():
+            return {
+                "phase": Phase.CANCELLED,
+                "cancelled_at": event.at,
+                "cancel_reason": event.reason,
+            }
+        case ReminderSent():
+            m = _milestone(state, event.milestone_id)
+            if event.kind == "due_soon":
+                update: dict[str, object] = {"due_soon_sent": True}
+            else:
+                update = {"last_overdue_reminder_at": event.at}
+            update["reminders_sent"] = m.reminders_sent + 1
+            return _with_milestone(state, m.model_copy(update=update))
+        case MilestoneOverdue():
+            m = _milestone(state, event.milestone_id)
+            return _with_milestone(
+                state, m.model_copy(update={"overdue_since": event.overdue_since})
+            )
+        case MilestoneEscalated():
+            m = _milestone(state, event.milestone_id)
+            return _with_milestone(state, m.model_copy(update={"escalated": True}))
+        case _:
+            raise ValueError(f"no evolve rule for event {event.type}")

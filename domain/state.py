@@ -1,0 +1,171 @@
+"""The state of one action plan, as folded from its events by domain.evolve.
+
+Treat every model here as immutable: evolve() returns copies (model_copy with new dicts).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from domain.access import Role
+from domain.keyfactors import KeyFactor
+
+
+class Phase(StrEnum):
+    DIAGNOSTIC = "diagnostic"
+    DRAFTING = "drafting"
+    UNDER_REVIEW = "under_review"
+    IMPLEMENTATION = "implementation"
+    EVALUATION = "evaluation"
+    CLOSED = "closed"
+    CANCELLED = "cancelled"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ")
+
+
+TERMINAL_PHASES: frozenset[Phase] = frozenset({Phase.CLOSED, Phase.CANCELLED})
+
+
+class RatingValue(StrEnum):
+    """Final evaluation of a key factor (rate_key_factor)."""
+
+    ACHIEVED = "achieved"
+    PARTIALLY_ACHIEVED = "partially_achieved"
+    NOT_ACHIEVED = "not_achieved"
+
+
+MilestoneStatus = Literal["pending", "in_progress", "completed"]
+
+Days = Annotated[int, Field(ge=1, le=365)]
+
+
+class ReminderPolicy(BaseModel):
+    """When time raises reminders and escalations; fixed at plan_opened so replays agree."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    due_soon_days: Days = 7
+    repeat_every_days: Days = 7
+    escalate_after_days: Days = 14
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class Finding(_Frozen):
+    key_factor: KeyFactor
+    maturity: int
+    summary: str
+    recorded_by: str
+    recorded_at: AwareDatetime
+
+
+class Approval(_Frozen):
+    name: str
+    role: Role
+    comment: str = ""
+    at: AwareDatetime
+
+
+class Measurement(_Frozen):
+    value: float
+    measured_on: date
+    source: str = ""
+    recorded_at: AwareDatetime
+    recorded_by: str = ""
+
+
+class Rating(_Frozen):
+    key_factor: KeyFactor
+    rating: RatingValue
+    note: str
+    by: str
+    at: AwareDatetime
+
+
+class MilestoneState(_Frozen):
+    milestone_id: str
+    title: str
+    key_factor: KeyFactor
+    description: str = ""
+    due_date: date
+    original_due_date: date
+    percent: int = 0
+    status: MilestoneStatus = "pending"
+    last_note: str = ""
+    completed_at: AwareDatetime | None = None
+    completed_by: str | None = None
+    evidence: str | None = None
+    # Time-rule bookkeeping (domain.timers). Reset by a reschedule, see docs/lifecycle.md.
+    overdue_since: AwareDatetime | None = None
+    due_soon_sent: bool = False
+    last_overdue_reminder_at: AwareDatetime | None = None
+    escalated: bool = False
+    # Cumulative over the milestone's life (not reset by a reschedule): an audit count.
+    reminders_sent: int = 0
+    times_rescheduled: int = 0
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.overdue_since is not None and self.status != "completed"
+
+
+class IndicatorState(_Frozen):
+    indicator_id: str
+    name: str
+    key_factor: KeyFactor
+    unit: str
+    baseline: float
+    target: float
+    original_target: float
+    source: str = ""
+    measurements: list[Measurement] = Field(default_factory=list)
+
+
+class PlanState(_Frozen):
+    plan_id: str
+    country: str
+    administration: str
+    title: str
+    period_start: date
+    period_end: date
+    reminder_policy: ReminderPolicy = ReminderPolicy()
+    phase: Phase = Phase.DIAGNOSTIC
+    version: int = 0
+    opened_by: str
+    opened_at: AwareDatetime
+    last_changed_at: AwareDatetime
+    findings: dict[KeyFactor, Finding] = Field(default_factory=dict)
+    diagnostic_completed_at: AwareDatetime | None = None
+    milestones: dict[str, MilestoneState] = Field(default_factory=dict)
+    indicators: dict[str, IndicatorState] = Field(default_factory=dict)
+    submitted_by: str | None = None
+    submitted_at: AwareDatetime | None = None
+    # Approvals of the current submission only; request_changes clears them.
+    approvals: list[Approval] = Field(default_factory=list)
+    changes_requested_reason: str | None = None
+    ratings: dict[KeyFactor, Rating] = Field(default_factory=dict)
+    approved_at: AwareDatetime | None = None
+    evaluation_started_at: AwareDatetime | None = None
+    evaluation_started_by: str | None = None
+    closed_at: AwareDatetime | None = None
+    closing_summary: str | None = None
+    cancelled_at: AwareDatetime | None = None
+    cancel_reason: str | None = None
+
+    @property
+    def stream_id(self) -> str:
+        return f"plan-{self.plan_id}"
+
+    def covered_key_factors(self) -> set[KeyFactor]:
+        """Key factors with at least one milestone or indicator (close_plan needs their ratings)."""
+        return {m.key_factor for m in self.milestones.values()} | {
+            i.key_factor for i in self.indicators.values()
+        }
