@@ -1,0 +1,127 @@
+"""`acip up --demo` as a new user runs it: open a plan over HTTP, see it in the read model."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_until(predicate: object, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():  # type: ignore[operator]
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    home = tmp_path_factory.mktemp("acip-home")
+    home.chmod(0o755)
+    api_port = free_port()
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("ACIP_")
+    }
+    env.update(
+        ACIP_HOME=str(home),
+        ACIP_API_PORT=str(api_port),
+        ACIP_TEMPORAL_PORT=str(free_port()),
+        ACIP_TEMPORAL_UI_PORT=str(free_port()),
+        ACIP_LOG_FORMAT="json",
+    )
+    log_path = home / "up.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "workers.cli", "up", "--demo"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        base = f"http://127.0.0.1:{api_port}"
+        try:
+            wait_until(lambda: b"acip is up" in log_path.read_bytes() or process.poll() is not None,
+                       120, "acip up")
+            assert process.poll() is None, log_path.read_text()
+            yield base, home
+        finally:
+            process.send_signal(signal.SIGINT)
+            try:
+                status = process.wait(60)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                raise
+    output = log_path.read_text()
+    assert status == 0, output
+    assert "stopped." in output
+
+
+def test_open_plan_through_http_shows_in_read_model(stack: tuple[str, Path]) -> None:
+    base, home = stack
+    users = json.loads((home / "demo-users.json").read_text())
+    assert {user["role"] for user in users} == {
+        "programme_manager", "focal_point", "head_of_administration", "auditor", "observer",
+    }
+    manager = next(user for user in users if user["role"] == "programme_manager")
+    headers = {"Authorization": f"Bearer {manager['token']}"}
+    with httpx.Client(base_url=base, timeout=30) as client:
+        health = client.get("/healthz")
+        assert health.status_code == 200, health.text
+        assert health.json() == {"postgres": "ok", "temporal": "ok"}
+
+        assert client.post("/plans", json={}).status_code == 401
+
+        opened = client.post(
+            "/plans",
+            headers=headers,
+            json={
+                "country": "KEN",
+                "administration": "Kenya Revenue Authority - Customs",
+                "title": "Integrity action plan 2027-2029",
+                "period_start": "2027-01-01",
+                "period_end": "2029-12-31",
+            },
+        )
+        assert opened.status_code == 201, opened.text
+        assert opened.json() == {"plan_id": "KEN-2027", "version": 1}
+
+        def visible() -> bool:
+            response = client.get("/plans/KEN-2027", headers=headers)
+            return response.status_code == 200 and response.json()["phase"] == "diagnostic"
+
+        wait_until(visible, 10, "the plan in the read model")
+
+        again = client.post(
+            "/plans",
+            headers=headers,
+            json={
+                "country": "KEN",
+                "administration": "Kenya Revenue Authority - Customs",
+                "title": "Integrity action plan 2027-2029",
+                "period_start": "2027-01-01",
+                "period_end": "2029-12-31",
+            },
+        )
+        assert again.status_code == 409, again.text
+        assert again.json()["rule"] == "plan_exists"
