@@ -40,6 +40,11 @@ def _day(t: datetime) -> str:
     return t.date().isoformat()
 
 
+def _quote(reason: str) -> str:
+    """Free text closes the sentence: keep its own final punctuation, else add a period."""
+    return reason if reason.endswith((".", "!", "?")) else f"{reason}."
+
+
 def describe(event: Event, actor_name: str | None = None) -> str:
     """E.g. "Ama Mensah approved the plan as head of administration.". ``actor_name``
     (from the envelope metadata) overrides the name carried in the event."""
@@ -81,7 +86,7 @@ def describe(event: Event, actor_name: str | None = None) -> str:
         case PlanApproved():
             return "The plan was approved by both roles and entered implementation."
         case PlanChangesRequested():
-            return f"{who(event.by)} requested changes to the plan: {event.reason}"
+            return f"{who(event.by)} requested changes to the plan: {_quote(event.reason)}"
         case MilestoneProgressReported():
             return f"{who(event.by)} reported milestone {event.milestone_id} {event.percent}% done."
         case MilestoneCompleted():
@@ -113,7 +118,7 @@ def describe(event: Event, actor_name: str | None = None) -> str:
         case PlanClosed():
             return f"{who(event.by)} closed the plan."
         case PlanCancelled():
-            return f"{who(event.by)} cancelled the plan: {event.reason}"
+            return f"{who(event.by)} cancelled the plan: {_quote(event.reason)}"
         case ReminderSent():
             if event.kind == "due_soon":
                 return (
