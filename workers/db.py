@@ -7,6 +7,7 @@ from pathlib import Path
 import asyncpg
 
 from eventstore.migrator import MigrationSource, migrate
+from eventstore.store import init_connection
 
 _ROOT = Path(__file__).resolve().parent.parent
 
@@ -29,6 +30,8 @@ async def migrate_all(database_url: str) -> list[str]:
 
 
 async def create_pool(database_url: str, *, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
-    pool = await asyncpg.create_pool(database_url, min_size=min_size, max_size=max_size)
+    pool = await asyncpg.create_pool(
+        database_url, min_size=min_size, max_size=max_size, init=init_connection
+    )
     assert pool is not None
     return pool
