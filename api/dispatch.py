@@ -81,4 +81,6 @@ async def dispatch(
                 "wrong_phase", f"Plan {plan_id} is closed or cancelled; it takes no commands."
             ) from None
         log.error("temporal refused the call", status=str(error.status), error=error.message)
-        raise ApiError(503, "unavailable", "The workflow service is unavailable; try again.") from None
+        raise ApiError(
+            503, "unavailable", "The workflow service is unavailable; try again."
+        ) from None

@@ -59,10 +59,10 @@ async def open_plan(
     context: ApiContext = Depends(get_context),
     idempotency_key: str | None = Header(default=None),
 ) -> dict[str, Any]:
-    command = _parse({"type": "open_plan", **payload})
-    assert isinstance(command, OpenPlan)
-    command = _with_idempotency_key(command, idempotency_key)
-    result = await dispatch(context.temporal, context.task_queue, command.plan_id, command, actor)
+    opening = _parse({**payload, "type": "open_plan"})
+    assert isinstance(opening, OpenPlan)
+    command = _with_idempotency_key(opening, idempotency_key)
+    result = await dispatch(context.temporal, context.task_queue, opening.plan_id, command, actor)
     return {"plan_id": result.plan_id, "version": result.version}
 
 
@@ -103,8 +103,11 @@ async def list_plans(
     plans = await queries.list_plans(
         context.pool, countries=countries, phase=phase, limit=limit, offset=offset
     )
-    return {"plans": [plan.model_dump(mode="json") for plan in plans], "limit": limit,
-            "offset": offset}
+    return {
+        "plans": [plan.model_dump(mode="json") for plan in plans],
+        "limit": limit,
+        "offset": offset,
+    }
 
 
 @router.get("/plans/{plan_id}", summary="One plan's summary")

@@ -64,7 +64,9 @@ async def add_user(
 async def rotate_token(pool: asyncpg.Pool, name: str) -> str:
     token = new_token()
     status = await pool.execute(
-        "UPDATE users SET token_hash = $2, revoked_at = NULL WHERE name = $1", name, hash_token(token)
+        "UPDATE users SET token_hash = $2, revoked_at = NULL WHERE name = $1",
+        name,
+        hash_token(token),
     )
     if status.endswith(" 0"):
         raise UserError(f"no user named {name!r}")

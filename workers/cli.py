@@ -99,14 +99,19 @@ def migrate() -> None:
 
     settings = _settings()
     applied = _run(lambda: migrate_all(_need(settings.database_url, "ACIP_DATABASE_URL")))
-    typer.echo(f"applied {len(applied)} migration(s)" + (f": {', '.join(applied)}" if applied else ""))
+    typer.echo(
+        f"applied {len(applied)} migration(s)" + (f": {', '.join(applied)}" if applied else "")
+    )
 
 
 @users_app.command("add")
 def users_add(
     name: str,
-    role: str = typer.Option(..., "--role", help="programme_manager, focal_point, "
-                             "head_of_administration, auditor or observer"),
+    role: str = typer.Option(
+        ...,
+        "--role",
+        help="programme_manager, focal_point, head_of_administration, auditor or observer",
+    ),
     country: str | None = typer.Option(None, "--country", help="ISO 3166-1 alpha-3, e.g. GHA"),
     email: str | None = typer.Option(None, "--email"),
 ) -> None:
@@ -120,8 +125,14 @@ def users_add(
         raise CliError(f"unknown role {role!r}") from None
     settings = _settings()
     url = _need(settings.database_url, "ACIP_DATABASE_URL")
-    token = _run(lambda: _with_pool(url, lambda pool: add_user(
-        pool, name, parsed_role, country.upper() if country else None, email)))
+    token = _run(
+        lambda: _with_pool(
+            url,
+            lambda pool: add_user(
+                pool, name, parsed_role, country.upper() if country else None, email
+            ),
+        )
+    )
     typer.echo(token)
 
 

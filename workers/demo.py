@@ -21,8 +21,8 @@ DEMO_USERS: tuple[tuple[str, Role, str | None, str], ...] = (
 
 async def ensure_demo_users(pool: asyncpg.Pool, path: Path) -> list[dict[str, str | None]]:
     """Create the demo users, or give existing ones fresh tokens if the file was lost."""
-    if path.exists():
-        saved = json.loads(path.read_text())
+    saved = _read(path)
+    if saved is not None:
         existing = {user.name for user in await list_users(pool)}
         if all(entry["name"] in existing for entry in saved):
             return list(saved)
@@ -37,7 +37,18 @@ async def ensure_demo_users(pool: asyncpg.Pool, path: Path) -> list[dict[str, st
             except UserError:
                 token = await rotate_token(pool, name)
         entries.append({"name": name, "role": role.value, "country": country, "token": token})
+    _write(path, entries)
+    return entries
+
+
+def _read(path: Path) -> list[dict[str, str | None]] | None:
+    if not path.exists():
+        return None
+    saved: list[dict[str, str | None]] = json.loads(path.read_text())
+    return saved
+
+
+def _write(path: Path, entries: list[dict[str, str | None]]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(entries, indent=2) + "\n")
     path.chmod(0o600)
-    return entries

@@ -90,10 +90,19 @@ def temporal_dev_server(home: Path, host: str, port: int, ui_port: int) -> Itera
     log_file = (home / "temporal.log").open("ab")
     process = subprocess.Popen(
         [
-            temporal_binary(), "server", "start-dev",
-            "--ip", host, "--port", str(port), "--ui-port", str(ui_port),
-            "--db-filename", str(home / "temporal.db"),
-            "--log-level", "warn",
+            temporal_binary(),
+            "server",
+            "start-dev",
+            "--ip",
+            host,
+            "--port",
+            str(port),
+            "--ui-port",
+            str(ui_port),
+            "--db-filename",
+            str(home / "temporal.db"),
+            "--log-level",
+            "warn",
         ],
         stdout=log_file,
         stderr=subprocess.STDOUT,

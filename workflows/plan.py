@@ -8,6 +8,7 @@ through the ``append_events`` activity and folds the stored events into the stat
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from temporalio import workflow
@@ -152,9 +153,9 @@ class PlanWorkflow:
         while len(self._recent) > MAX_RECENT_COMMANDS:
             self._recent.pop(next(iter(self._recent)))
 
-    async def _wait(self, condition: object, timeout: timedelta | None) -> bool:
+    async def _wait(self, condition: Callable[[], bool], limit: timedelta | None) -> bool:
         try:
-            await workflow.wait_condition(condition, timeout=timeout)  # type: ignore[arg-type]
+            await workflow.wait_condition(condition, timeout=limit)
         except TimeoutError:
             return False
         return True

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+import string
 import uuid
 from datetime import date
 
@@ -11,40 +13,57 @@ from temporalio.testing import WorkflowEnvironment
 
 from api.errors import ApiError
 from eventstore import PostgresEventStore
-from tests.integration.lifecycle import FOCAL, HEAD, MANAGER, OTHER_FOCAL, PlanDriver
+from tests.integration.lifecycle import MANAGER, OTHER_FOCAL, PlanDriver
 from workers.temporal import build_worker
 
-START, END = date(2026, 1, 1), date(2028, 12, 31)
 
 
-def unique_plan(country: str = "GHA") -> str:
-    # Plan ids are <country>-<year>; tests share a server, so each takes its own year.
-    return f"{country}-{2100 + uuid.uuid4().int % 800}"
+def unique_plan() -> str:
+    # Plan ids are <country>-<year>; tests share one Temporal server, so each takes its own
+    # made-up country code.
+    letters = "".join(random.choice(string.ascii_uppercase) for _ in range(2))
+    return f"Q{letters}-2026"
 
 
 async def test_full_lifecycle_appends_every_event_in_order(
     dev_env: WorkflowEnvironment, task_queue: str, pool: asyncpg.Pool, store: PostgresEventStore
 ) -> None:
     plan_id = unique_plan()
-    year = int(plan_id[-4:])
+    year = 2026
     start, end = date(year, 1, 1), date(year + 2, 12, 31)
     async with build_worker(dev_env.client, task_queue, pool):
         plan = PlanDriver(dev_env.client, task_queue, plan_id)
         opened = await plan.open(start, end)
         assert opened.version == 1
         await plan.diagnose()
-        await plan.draft(date(year, 6, 30))
+        await plan.draft(date(year + 1, 6, 30))
         approved = await plan.approve()
         assert [e.type for e in approved.events] == ["plan_approval_granted", "plan_approved"]
-        await plan.send(FOCAL, type="report_milestone_progress", milestone_id="M1",
-                        percent=50, note="Half the staff briefed")
-        await plan.send(FOCAL, type="complete_milestone", milestone_id="M1",
-                        evidence="Signed circular 2026/14")
-        await plan.send(FOCAL, type="record_measurement", indicator_id="I1", value=55,
-                        measured_on=f"{year}-01-01")
+        await plan.send(
+            plan.focal,
+            type="report_milestone_progress",
+            milestone_id="M1",
+            percent=50,
+            note="Half the staff briefed",
+        )
+        await plan.send(
+            plan.focal, type="complete_milestone", milestone_id="M1", evidence="Signed circular 2026/14"
+        )
+        await plan.send(
+            plan.focal,
+            type="record_measurement",
+            indicator_id="I1",
+            value=55,
+            measured_on=f"{year}-01-01",
+        )
         await plan.send(MANAGER, type="start_evaluation")
-        await plan.send(MANAGER, type="rate_key_factor", key_factor="code_of_conduct",
-                        rating="achieved", note="Code adopted and trained")
+        await plan.send(
+            MANAGER,
+            type="rate_key_factor",
+            key_factor="code_of_conduct",
+            rating="achieved",
+            note="Code adopted and trained",
+        )
         closed = await plan.send(MANAGER, type="close_plan", summary="Plan delivered")
         assert [e.type for e in closed.events] == ["plan_closed"]
 
@@ -70,7 +89,7 @@ async def test_full_lifecycle_appends_every_event_in_order(
     assert [e.version for e in events] == list(range(1, len(events) + 1))
     actors = [e.metadata["actor"] for e in events]
     assert actors[0] == MANAGER.name
-    assert actors[types.index("plan_submitted")] == FOCAL.name
+    assert actors[types.index("plan_submitted")] == plan.focal.name
     assert actors[types.index("plan_approved")] == MANAGER.name
     assert all(e.metadata["workflow_id"] == f"plan-{plan_id}" for e in events)
     assert (await store.verify(f"plan-{plan_id}")).ok
@@ -80,12 +99,12 @@ async def test_refusals_name_the_rule_and_append_nothing(
     dev_env: WorkflowEnvironment, task_queue: str, pool: asyncpg.Pool, store: PostgresEventStore
 ) -> None:
     plan_id = unique_plan()
-    year = int(plan_id[-4:])
+    year = 2026
     async with build_worker(dev_env.client, task_queue, pool):
         plan = PlanDriver(dev_env.client, task_queue, plan_id)
         await plan.open(date(year, 1, 1), date(year + 2, 12, 31))
         await plan.diagnose()
-        await plan.draft(date(year, 6, 30))
+        await plan.draft(date(year + 1, 6, 30))
         await plan.send(MANAGER, type="submit_for_approval")
         before = await store.stream_version(f"plan-{plan_id}")
 
@@ -102,9 +121,9 @@ async def test_refusals_name_the_rule_and_append_nothing(
             await plan.open(date(year, 1, 1), date(year + 2, 12, 31))
         assert again.value.rule == "plan_exists"
 
-        await plan.send(HEAD, type="approve_plan")
+        await plan.send(plan.head, type="approve_plan")
         with pytest.raises(ApiError) as twice:
-            await plan.send(HEAD, type="approve_plan")
+            await plan.send(plan.head, type="approve_plan")
         assert twice.value.rule == "already_approved"
 
         assert await store.stream_version(f"plan-{plan_id}") == before + 1
@@ -114,27 +133,38 @@ async def test_command_id_replay_returns_first_result_and_appends_nothing(
     dev_env: WorkflowEnvironment, task_queue: str, pool: asyncpg.Pool, store: PostgresEventStore
 ) -> None:
     plan_id = unique_plan()
-    year = int(plan_id[-4:])
+    year = 2026
     command_id = str(uuid.uuid4())
     async with build_worker(dev_env.client, task_queue, pool):
         plan = PlanDriver(dev_env.client, task_queue, plan_id)
         await plan.open(date(year, 1, 1), date(year + 2, 12, 31))
-        finding = dict(type="record_diagnostic_finding", key_factor="transparency",
-                       maturity=2, summary="Tariffs not published", command_id=command_id)
-        first = await plan.send(FOCAL, **finding)
-        second = await plan.send(FOCAL, **finding)
+        finding = dict(
+            type="record_diagnostic_finding",
+            key_factor="transparency",
+            maturity=2,
+            summary="Tariffs not published",
+            command_id=command_id,
+        )
+        first = await plan.send(plan.focal, **finding)
+        second = await plan.send(plan.focal, **finding)
         assert second.version == first.version == 2
         assert [e.event_id for e in second.events] == [e.event_id for e in first.events]
         assert await store.stream_version(f"plan-{plan_id}") == 2
 
         with pytest.raises(ApiError) as stale:
-            await plan.send(FOCAL, type="record_diagnostic_finding", key_factor="automation",
-                            maturity=2, summary="Manual", expected_version=1)
+            await plan.send(
+                plan.focal,
+                type="record_diagnostic_finding",
+                key_factor="automation",
+                maturity=2,
+                summary="Manual",
+                expected_version=1,
+            )
         assert stale.value.rule == "version_conflict"
 
 
 async def test_unknown_plan_is_404(dev_env: WorkflowEnvironment, task_queue: str) -> None:
     plan = PlanDriver(dev_env.client, task_queue, "ZZZ-2001")
     with pytest.raises(ApiError) as missing:
-        await plan.send(FOCAL, type="complete_diagnostic")
+        await plan.send(plan.focal, type="complete_diagnostic")
     assert missing.value.status == 404

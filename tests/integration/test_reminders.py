@@ -139,17 +139,18 @@ async def test_reminders_escalation_and_emails(
             ("reminder_sent", "overdue"),
         ]
 
-        await plan.send(plan.focal, type="complete_milestone", milestone_id="M1",
-                        evidence="Done late")
+        await plan.send(
+            plan.focal, type="complete_milestone", milestone_id="M1", evidence="Done late"
+        )
         await skip_to(80)
         assert len(await _time_events(store, stream)) == 6
 
     # One e-mail per reminder to the focal point; the escalation to the head and the manager.
     await _settle(store, stream, 6)
     to = sorted(str(m["To"]) for m in inbox.messages)
-    assert to == sorted(
-        ["focal@tmr.example"] * 4 + ["head@tmr.example", "pm@wco.example"]
-    ), _recipients(inbox.messages)
+    assert to == sorted(["focal@tmr.example"] * 4 + ["head@tmr.example", "pm@wco.example"]), (
+        _recipients(inbox.messages)
+    )
     rows = await pool.fetch("SELECT recipient, kind, status FROM notifications ORDER BY 1, 2")
     assert len(rows) == 6
     assert all(row["status"] == "sent" for row in rows)
