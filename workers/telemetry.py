@@ -1,10 +1,12 @@
 """OpenTelemetry traces for every process: one trace from the HTTP request through the Temporal
 update, the workflow, the append activity and its SQL, to the projector's handling of the event.
 
-Temporal's part comes from the SDK's ``TracingInterceptor``, put on the client in
-workers/temporal.py; a ``Worker`` built from that client takes the client's interceptors that
-are also worker interceptors, so the workflow and activity spans need nothing more here.
-This module chooses the exporter, and instruments asyncpg and FastAPI.
+Temporal's part comes from the SDK's ``TracingInterceptor`` on the client (workers/temporal.py);
+a ``Worker`` built from that client takes the client's interceptors that are also worker
+interceptors (temporalio/worker/_worker.py prepends them), so the worker needs nothing more.
+``CommandTracingInterceptor`` below is that interceptor with one change for a long-lived
+workflow per plan; see its docstring. This module also chooses the exporter and instruments
+asyncpg and FastAPI.
 """
 
 from __future__ import annotations
@@ -34,6 +36,12 @@ from opentelemetry.sdk.trace.sampling import (
 )
 from opentelemetry.trace import Link, SpanContext, SpanKind, TraceFlags
 from opentelemetry.util.types import Attributes
+from temporalio import worker as temporal_worker
+from temporalio.contrib.opentelemetry import TracingInterceptor, TracingWorkflowInboundInterceptor
+
+# Private, but it is the SDK's own attach/detach that survives workflow eviction; reusing it
+# keeps our workflow-side spans exactly as robust as the stock ones.
+from temporalio.contrib.opentelemetry._context import attached_context
 
 from workers.settings import Settings
 
@@ -130,7 +138,8 @@ def configure_telemetry(
     ``processors`` are added beside the exporter (tests pass an in-memory exporter here);
     given any, a provider is installed even when the exporter is ``none``.
 
-    OpenTelemetry lets a process set its global provider once, so a second call is ignored.
+    OpenTelemetry lets a process set its global provider once: a second call only adds its
+    ``processors`` to the provider already installed.
     """
     global _configured
     exporter = _exporter(settings)
@@ -138,6 +147,7 @@ def configure_telemetry(
         return
     with _lock:
         if _configured:
+            _add_to_installed(processors)
             return
         provider = TracerProvider(
             resource=_resource(service_name), sampler=ParentBased(root=DropOrphanQueries())
@@ -147,8 +157,19 @@ def configure_telemetry(
         for processor in processors:
             provider.add_span_processor(processor)
         trace.set_tracer_provider(provider)
+        if trace.get_tracer_provider() is not provider:
+            # Someone installed a provider before us (a test harness, an agent's
+            # auto-instrumentation); OpenTelemetry keeps the first, so join it.
+            _add_to_installed(processors)
         _instrument_asyncpg()
         _configured = True
+
+
+def _add_to_installed(processors: Sequence[SpanProcessor]) -> None:
+    installed = trace.get_tracer_provider()
+    if isinstance(installed, TracerProvider):
+        for processor in processors:
+            installed.add_span_processor(processor)
 
 
 def _instrument_asyncpg() -> None:
@@ -216,3 +237,65 @@ def event_trace_context(metadata: Mapping[str, Any]) -> otel_context.Context | N
         trace_flags=TraceFlags(TraceFlags.SAMPLED),
     )
     return trace.set_span_in_context(trace.NonRecordingSpan(parent))
+
+
+class CommandTracingInterceptor(TracingInterceptor):
+    """The SDK's ``TracingInterceptor``, with each update handled inside the caller's trace.
+
+    The stock interceptor parents every workflow-side span, updates included, on the context
+    that *started* the workflow and only links the update's caller. A plan's workflow is
+    started by its ``open_plan`` request and lives for years, so every later command's
+    validator, handler, append activity and SQL would pile into that first request's trace,
+    and the request that caused them would hold nothing but its client span. Here an update
+    that carries a trace context is validated and handled as a child of its caller (the API
+    request), with a link back to the workflow's trace; everything else is unchanged.
+    """
+
+    def workflow_interceptor_class(
+        self, input: temporal_worker.WorkflowInterceptorClassInput
+    ) -> type[TracingWorkflowInboundInterceptor]:
+        super().workflow_interceptor_class(input)  # registers the span extern function
+        return _CommandTracingWorkflowInbound
+
+
+class _CommandTracingWorkflowInbound(TracingWorkflowInboundInterceptor):
+    """Runs inside the workflow sandbox: only deterministic calls, like its parent."""
+
+    def _caller_context(
+        self, input: temporal_worker.HandleUpdateInput
+    ) -> otel_context.Context | None:
+        header = input.headers.get(self.header_key)
+        if not header:
+            return None
+        carrier = self.payload_converter.from_payloads([header])[0]
+        if not carrier:
+            return None
+        return self._set_on_context(self.text_map_propagator.extract(carrier))
+
+    def handle_update_validator(self, input: temporal_worker.HandleUpdateInput) -> None:
+        context = self._caller_context(input)
+        if context is None:
+            super().handle_update_validator(input)
+            return
+        with attached_context(context):
+            self._completed_span(
+                f"ValidateUpdate:{input.update}",
+                link_context_carrier=self._load_workflow_context_carrier(),
+                kind=SpanKind.SERVER,
+            )
+            # Skip the parent's span (it would be a second one); call the next interceptor.
+            temporal_worker.WorkflowInboundInterceptor.handle_update_validator(self, input)
+
+    async def handle_update_handler(self, input: temporal_worker.HandleUpdateInput) -> Any:
+        context = self._caller_context(input)
+        if context is None:
+            return await super().handle_update_handler(input)
+        with attached_context(context):
+            self._completed_span(
+                f"HandleUpdate:{input.update}",
+                link_context_carrier=self._load_workflow_context_carrier(),
+                kind=SpanKind.SERVER,
+            )
+            return await temporal_worker.WorkflowInboundInterceptor.handle_update_handler(
+                self, input
+            )
