@@ -13,7 +13,9 @@ from api.app import create_app
 from api.context import ApiContext
 from eventstore import PostgresEventStore
 from workers.db import create_pool
+from workers.metrics import start_metrics
 from workers.settings import Settings
+from workers.telemetry import configure_telemetry, instrument_app, shutdown_telemetry
 from workers.temporal import build_worker, connect_client
 
 log = structlog.get_logger(__name__)
@@ -26,6 +28,9 @@ def _stop_on_signals(stop: asyncio.Event) -> None:
 
 
 async def run_worker(settings: Settings) -> None:
+    # Before the client connects: the Temporal SDK's metrics need the runtime replaced first.
+    configure_telemetry(settings, "worker")
+    start_metrics(settings, "worker")
     pool = await create_pool(settings.database_url)
     client = await connect_client(settings.temporal_address, settings.temporal_namespace)
     smtp = SmtpSettings.from_url(settings.smtp_url, settings.smtp_sender)
@@ -37,11 +42,14 @@ async def run_worker(settings: Settings) -> None:
         await stop.wait()
         log.info("worker stopping")
     await pool.close()
+    shutdown_telemetry()
 
 
 async def run_projector(settings: Settings) -> None:
     from projections.projector import Projector
 
+    configure_telemetry(settings, "projector")
+    start_metrics(settings, "projector")
     pool = await create_pool(settings.database_url)
     projector = Projector(pool, PostgresEventStore(pool))
     stop = asyncio.Event()
@@ -56,12 +64,16 @@ async def run_projector(settings: Settings) -> None:
     if task in done and task.exception() is not None:
         raise task.exception()  # type: ignore[misc]
     await pool.close()
+    shutdown_telemetry()
 
 
 async def run_api(settings: Settings) -> None:
+    configure_telemetry(settings, "api")
+    start_metrics(settings, "api")
     pool = await create_pool(settings.database_url)
     client = await connect_client(settings.temporal_address, settings.temporal_namespace)
     app = create_app(ApiContext(pool=pool, temporal=client, task_queue=settings.task_queue))
+    instrument_app(app)
     config = uvicorn.Config(
         app,
         host=settings.api_host,
@@ -74,3 +86,4 @@ async def run_api(settings: Settings) -> None:
     log.info("api listening", url=f"http://{settings.api_host}:{settings.api_port}")
     await server.serve()
     await pool.close()
+    shutdown_telemetry()
