@@ -1,0 +1,182 @@
+"""The "plans" projection: plan summary, milestones, indicators and benchmarks.
+
+Each plan's domain PlanState is kept (as JSON) in its summary row; a batch loads the states
+of the plans it touches, folds its events with domain ``evolve`` (the workflow's own code),
+and writes every row of each touched plan once, whatever the number of its events in the
+batch. Rows are replaced wholesale (delete, then COPY), so a plan's rows never mix two
+versions of its state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import structlog
+
+from domain import PlanState, evolve, parse_event
+from eventstore import RecordedEvent
+from projections.conn import Conn
+from projections.rows import (
+    BENCHMARK_COLUMNS,
+    INDICATOR_COLUMNS,
+    MILESTONE_COLUMNS,
+    SUMMARY_COLUMNS,
+    LastEvent,
+    PlanRows,
+)
+
+log = structlog.get_logger(__name__)
+
+STREAM_PREFIX = "plan-"
+
+
+@dataclass(frozen=True, slots=True)
+class EventFailure:
+    """The event a projection could not apply, and why."""
+
+    position: int
+    event_id: str
+    event_type: str
+    stream_id: str
+    error: str
+
+
+class ProjectionEventError(Exception):
+    def __init__(self, failure: EventFailure) -> None:
+        super().__init__(
+            f"cannot apply event {failure.event_type} at position {failure.position} "
+            f"({failure.stream_id}): {failure.error}"
+        )
+        self.failure = failure
+
+
+def plan_id_of(stream_id: str) -> str | None:
+    return stream_id[len(STREAM_PREFIX) :] if stream_id.startswith(STREAM_PREFIX) else None
+
+
+@dataclass
+class PlanFold:
+    """Plan states in memory, folded event by event; remembers which plans changed."""
+
+    states: dict[str, PlanState] = field(default_factory=dict)
+    changed: dict[str, LastEvent] = field(default_factory=dict)
+    position: int = 0
+
+    def missing(self, events: Iterable[RecordedEvent]) -> list[str]:
+        """Plans the events touch whose state is not in memory (load them first)."""
+        wanted = {plan_id_of(e.stream_id) for e in events} - {None}
+        return sorted(p for p in wanted if p is not None and p not in self.states)
+
+    def apply(self, event: RecordedEvent) -> None:
+        """Fold one event; raise ProjectionEventError, leaving this fold as it was before
+        the event, when the event cannot be applied."""
+        plan_id = plan_id_of(event.stream_id)
+        if plan_id is not None:
+            state = self.states.get(plan_id)
+            current = 0 if state is None else state.version
+            if event.version <= current:
+                # Already folded (only a replayed delivery could do this): applying it
+                # again would count it twice.
+                self.position = event.global_position
+                return
+            try:
+                if event.version != current + 1:
+                    raise ValueError(
+                        f"version {event.version} follows version {current}: events are missing"
+                    )
+                new_state = evolve(state, parse_event(event.type, event.data))
+            except Exception as error:  # anything the domain raises on this event
+                raise ProjectionEventError(
+                    EventFailure(
+                        position=event.global_position,
+                        event_id=str(event.event_id),
+                        event_type=event.type,
+                        stream_id=event.stream_id,
+                        error=f"{type(error).__name__}: {error}",
+                    )
+                ) from error
+            self.states[plan_id] = new_state
+            self.changed[plan_id] = LastEvent(
+                type=event.type,
+                occurred_at=event.occurred_at,
+                recorded_at=event.recorded_at,
+                position=event.global_position,
+            )
+        # Events of other streams are not ours: passing them moves the position only.
+        self.position = event.global_position
+
+    def take_changed(self) -> PlanRows:
+        rows = PlanRows.empty()
+        for plan_id, last in self.changed.items():
+            rows.add(self.states[plan_id], last)
+        self.changed = {}
+        return rows
+
+
+class PlanProjection:
+    """Owns the tables of the ``rm_plans`` schema (or of a rebuild's fresh schema)."""
+
+    name = "plans"
+    live_schema = "rm_plans"
+    build_schema = "rm_plans_build"
+
+    async def create_schema(self, conn: Conn, schema: str) -> None:
+        await conn.execute("SELECT projections_create_plans_schema($1)", schema)
+
+    async def load(self, conn: Conn, schema: str, fold: PlanFold, ids: list[str]) -> None:
+        if not ids:
+            return
+        rows = await conn.fetch(
+            f"SELECT plan_id, state FROM {schema}.summary WHERE plan_id = ANY($1::text[])", ids
+        )
+        for row in rows:
+            fold.states[row["plan_id"]] = PlanState.model_validate_json(row["state"])
+
+    async def write(self, conn: Conn, schema: str, rows: PlanRows) -> None:
+        """Replace the rows of the plans in ``rows``; call inside a transaction."""
+        if not rows.summary:
+            return
+        ids = [row[0] for row in rows.summary]
+        # One round trip deletes the plans' rows from every table.
+        await conn.execute(
+            f"""
+            WITH m AS (DELETE FROM {schema}.milestones WHERE plan_id = ANY($1::text[])),
+                 i AS (DELETE FROM {schema}.indicators WHERE plan_id = ANY($1::text[])),
+                 b AS (DELETE FROM {schema}.benchmarks WHERE plan_id = ANY($1::text[]))
+            DELETE FROM {schema}.summary WHERE plan_id = ANY($1::text[])
+            """,
+            ids,
+        )
+        for table, columns, records in (
+            ("summary", SUMMARY_COLUMNS, rows.summary),
+            ("milestones", MILESTONE_COLUMNS, rows.milestones),
+            ("indicators", INDICATOR_COLUMNS, rows.indicators),
+            ("benchmarks", BENCHMARK_COLUMNS, rows.benchmarks),
+        ):
+            if records:
+                await conn.copy_records_to_table(
+                    table, schema_name=schema, columns=columns, records=records
+                )
+
+    async def apply(
+        self,
+        conn: Conn,
+        schema: str,
+        events: Sequence[RecordedEvent],
+        after_position: int,
+    ) -> tuple[int, EventFailure | None]:
+        """Apply a batch in the caller's transaction: fold from the stored states, write the
+        changed plans. Stops at the first event that fails; returns the position applied
+        up to (``after_position`` if none) and that failure, if any."""
+        fold = PlanFold(position=after_position)
+        await self.load(conn, schema, fold, fold.missing(events))
+        failure = None
+        for event in events:
+            try:
+                fold.apply(event)
+            except ProjectionEventError as error:
+                failure = error.failure
+                break
+        await self.write(conn, schema, fold.take_changed())
+        return fold.position, failure
