@@ -19,6 +19,8 @@ This module imports no database driver on purpose.
 from __future__ import annotations
 
 import hashlib
+import json
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime
@@ -55,11 +57,83 @@ def canonical_uuid(value: UUID | str) -> str:
     return str(value if isinstance(value, UUID) else UUID(str(value)))
 
 
+class _NotCanonicalError(Exception):
+    pass
+
+
+def _plain_float(token: str) -> float:
+    # Python's repr and ECMAScript's Number::toString give the same shortest digits; they
+    # differ only in notation: integral values ("1.0" vs "1") and exponents (Python from
+    # 1e16 and below 1e-4, ECMAScript from 1e21 and below 1e-6).
+    if "e" in token or "E" in token or token.endswith(".0"):
+        raise _NotCanonicalError(token)
+    return float(token)
+
+
+def _small_int(token: str) -> int:
+    # From 16 digits on an integer may lie outside JCS's exact range (|n| <= 2**53 - 1):
+    # let the reference implementation decide.
+    if len(token) > 15 and len(token.lstrip("-")) > 15:
+        raise _NotCanonicalError(token)
+    return int(token)
+
+
+_fast_dumps = json.JSONEncoder(
+    ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False
+).encode
+_fast_check = json.JSONDecoder(parse_float=_plain_float, parse_int=_small_int).decode
+# Surrogates and characters from U+E000 on may sort differently by UTF-16 code unit (JCS)
+# than by code point (Python's sort_keys).
+_UTF16_ORDER_RISK = re.compile(r"[\ud800-\udfff\ue000-\U0010ffff]")
+
+
 def canonical_json(value: Any) -> str:
-    """RFC 8785 (JCS) text. Raises ValueError (rfc8785.CanonicalizationError) for values
-    JSON cannot carry exactly: NaN/inf, integers beyond 2**53, non-string keys, lone
-    surrogates, and any non-JSON type."""
-    return rfc8785.dumps(value).decode("utf-8")
+    """RFC 8785 (JCS) text of a JSON value.
+
+    Raises ValueError (rfc8785.CanonicalizationError) for values JSON cannot carry
+    exactly: NaN/inf, integers beyond 2**53 - 1, non-string keys, lone surrogates, and
+    any non-JSON type.
+
+    Fast path: the C JSON encoder with sorted keys and no whitespace produces JCS text
+    exactly when the value has no float that needs another notation, no integer of 16+
+    digits, no character that sorts differently in UTF-16, and survives a round trip
+    unchanged (which rules out non-string keys and tuples). Anything else takes the
+    rfc8785 reference implementation; tests/unit/test_eventstore_hashing.py checks both
+    agree.
+    """
+    try:
+        text = _fast_dumps(value)
+    except (TypeError, ValueError):
+        return _reference(value)
+    if text.isascii() or _UTF16_ORDER_RISK.search(text) is None:
+        try:
+            if _fast_check(text) == value:
+                return text
+        except _NotCanonicalError:
+            pass
+    return _reference(value)
+
+
+def _reference(value: Any) -> str:
+    text = rfc8785.dumps(value).decode("utf-8")
+    if _has_big_float(value):
+        # JCS writes 1e16 as 10000000000000000; PostgreSQL would hand that back as an
+        # integer outside JSON's exact range, and the stored event could not be re-hashed.
+        raise ValueError("a float of magnitude >= 2**53 cannot be stored exactly")
+    return text
+
+
+_SAFE_FLOAT_LIMIT = float(2**53)
+
+
+def _has_big_float(value: Any) -> bool:
+    if isinstance(value, float):
+        return abs(value) >= _SAFE_FLOAT_LIMIT
+    if isinstance(value, dict):
+        return any(_has_big_float(item) for item in value.values())
+    if isinstance(value, list | tuple):
+        return any(_has_big_float(item) for item in value)
+    return False
 
 
 def envelope_prefix(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import Any
@@ -12,9 +13,10 @@ from typing import Any
 import asyncpg
 
 from eventstore._prepare import PreparedAppend, check_stream_id, prepare_append
-from eventstore.errors import ConcurrencyError, DuplicateEventError
+from eventstore.errors import ConcurrencyError, DuplicateEventError, EventStoreError
 from eventstore.hashing import ChainVerifier, hash_with_prefix
 from eventstore.models import (
+    GENESIS_HASH,
     AppendResult,
     ExpectedVersion,
     NewEvent,
@@ -29,9 +31,42 @@ _COLUMNS = (
     "event_id, stream_id, version, global_position, type, schema_version, data, metadata,"
     " occurred_at, recorded_at, prev_hash, hash"
 )
-_APPEND = (
-    "SELECT out_version, out_global_position, out_recorded_at, out_prev_hash, out_hash"
-    " FROM eventstore_append($1, $2, $3, $4, $5, $6, $7)"
+# 'ACIPEVTS': the append lock, held from before positions are drawn until the commit is
+# visible, so positions are handed out in commit order (decision 0001).
+APPEND_LOCK_KEY = 4702683045014426707
+
+# One statement, one round trip, one implicit transaction. The CTE chain fixes the order:
+# lock, then the clock, then the link check, then the insert (which draws positions).
+# ``link`` refuses the batch (no rows) unless its first prev_hash is the stored hash of
+# the expected version (or the genesis value for a new stream), so a wrong client-side
+# hash can never enter the chain; the unique (stream_id, version) constraint is the
+# optimistic concurrency check.
+_APPEND = f"""
+WITH lock AS MATERIALIZED (SELECT pg_advisory_xact_lock({APPEND_LOCK_KEY})),
+     tick AS MATERIALIZED (SELECT clock_timestamp() AS now FROM lock),
+     link AS MATERIALIZED (
+         SELECT tick.now FROM tick
+          WHERE ($3::bigint = 0 AND $4::text = '{GENESIS_HASH}')
+             OR EXISTS (SELECT FROM events
+                         WHERE stream_id = $2 AND version = $3 AND hash = $4)),
+     note AS MATERIALIZED (SELECT pg_notify('{NOTIFY_CHANNEL}', $2) FROM link),
+     ins AS (
+         INSERT INTO events AS e (event_id, stream_id, version, type, schema_version, data,
+                                  metadata, occurred_at, recorded_at, prev_hash, hash)
+         SELECT u.event_id, $2, $3 + u.n, u.type, u.schema_version, u.data::jsonb,
+                u.metadata::jsonb, u.occurred_at, link.now, u.prev_hash, u.hash
+           FROM link,
+                unnest($1::uuid[], $5::text[], $6::integer[], $7::text[], $8::text[],
+                       $9::timestamptz[], $10::text[], $11::text[])
+                WITH ORDINALITY AS u(event_id, type, schema_version, data, metadata,
+                                     occurred_at, prev_hash, hash, n)
+          ORDER BY u.n
+         RETURNING e.version, e.global_position, e.recorded_at)
+SELECT ins.version, ins.global_position, ins.recorded_at FROM ins, note ORDER BY ins.version
+"""
+_HASH_AT = "SELECT hash FROM events WHERE stream_id = $1 AND version = $2"
+_HEAD_OF_STREAM = (
+    "SELECT version, hash FROM events WHERE stream_id = $1 ORDER BY version DESC LIMIT 1"
 )
 _READ_STREAM = (
     f"SELECT {_COLUMNS} FROM events"
@@ -49,7 +84,12 @@ _HEAD = "SELECT coalesce(max(global_position), 0) FROM events"
 _VERIFY_ALL = f"SELECT {_COLUMNS} FROM events ORDER BY stream_id, version"
 _VERIFY_STREAM = f"SELECT {_COLUMNS} FROM events WHERE stream_id = $1 ORDER BY version"
 
-_CONFLICT_SQLSTATE = "ES409"
+# Attempts for "any" appends racing other writers, and for a stale cached link.
+_MAX_ATTEMPTS = 20
+# Streams whose latest known (version, hash) is kept, so that an append with an int
+# expected version needs no read first. Rows never change, so an entry is never wrong,
+# only possibly not the head (then the unique constraint refuses the insert).
+_LINK_CACHE_SIZE = 10_000
 
 _json_loads = json.loads
 
@@ -126,6 +166,7 @@ class PostgresEventStore:
         self._pool = pool
         self._upcasters = upcasters
         self._channel = notify_channel
+        self._links: OrderedDict[str, tuple[int, str]] = OrderedDict()
 
     # -- writing ---------------------------------------------------------------------
 
@@ -133,34 +174,61 @@ class PostgresEventStore:
         self, stream_id: str, expected_version: ExpectedVersion, events: Sequence[NewEvent]
     ) -> AppendResult:
         prepared = prepare_append(stream_id, expected_version, events)
+        expected = prepared.expected
         async with self._pool.acquire() as conn:
-            try:
-                rows = await conn.fetch(
-                    _APPEND,
-                    stream_id,
-                    prepared.expected,
-                    [event.event_id for event in events],
-                    [event.type for event in events],
-                    [event.schema_version for event in events],
-                    [event.occurred_at for event in events],
-                    prepared.prefixes,
+            for _attempt in range(_MAX_ATTEMPTS):
+                if expected == -1:
+                    head = await conn.fetchrow(_HEAD_OF_STREAM, stream_id)
+                    base, prev = (0, GENESIS_HASH) if head is None else (head[0], head[1])
+                elif expected == 0:
+                    base, prev = 0, GENESIS_HASH
+                else:
+                    base = expected
+                    cached = self._links.get(stream_id)
+                    if cached is not None and cached[0] == base:
+                        prev = cached[1]
+                    else:
+                        prev = await conn.fetchval(_HASH_AT, stream_id, base)
+                        if prev is None:  # the stream has not reached the expected version
+                            return await self._conflict(conn, prepared, expected_version)
+                prevs, hashes = prepared.chain(base + 1, prev)
+                try:
+                    rows = await conn.fetch(
+                        _APPEND,
+                        [event.event_id for event in events],
+                        stream_id,
+                        base,
+                        prev,
+                        [event.type for event in events],
+                        [event.schema_version for event in events],
+                        prepared.data,
+                        prepared.metadata,
+                        [event.occurred_at for event in events],
+                        prevs,
+                        hashes,
+                    )
+                except asyncpg.UniqueViolationError:
+                    # Someone appended first, or this is a retry of a committed append.
+                    existing = await self._existing(conn, prepared)
+                    if existing is not None:
+                        return existing
+                    self._links.pop(stream_id, None)
+                    if expected == -1:
+                        continue
+                    actual = await conn.fetchval(_STREAM_VERSION, stream_id)
+                    if actual == expected:
+                        continue  # the conflicting append was rolled back; try again
+                    raise ConcurrencyError(stream_id, expected_version, actual) from None
+                if not rows:
+                    # The link check failed: the predecessor committed after this
+                    # statement's snapshot was taken, or the cache was wrong. Look again.
+                    self._links.pop(stream_id, None)
+                    continue
+                break
+            else:
+                raise EventStoreError(
+                    f"stream {stream_id!r}: append did not settle after {_MAX_ATTEMPTS} attempts"
                 )
-            except asyncpg.UniqueViolationError as error:
-                # Same event id appended before (a retry whose first attempt committed).
-                existing = await self._existing(conn, prepared)
-                if existing is not None:
-                    return existing
-                raise DuplicateEventError(events[0].event_id, str(error)) from error
-            except asyncpg.PostgresError as error:
-                if getattr(error, "sqlstate", None) != _CONFLICT_SQLSTATE:
-                    raise
-                # A retry of a committed append also lands here (the stream moved on by
-                # exactly these events): answer with the first result.
-                existing = await self._existing(conn, prepared)
-                if existing is not None:
-                    return existing
-                actual = int(getattr(error, "detail", None) or 0)
-                raise ConcurrencyError(stream_id, expected_version, actual) from error
         recorded = [
             RecordedEvent.model_construct(
                 event_id=event.event_id,
@@ -173,12 +241,35 @@ class PostgresEventStore:
                 version=row[0],
                 global_position=row[1],
                 recorded_at=row[2],
-                prev_hash=row[3],
-                hash=row[4],
+                prev_hash=prev_hash,
+                hash=hash_,
             )
-            for event, row in zip(events, rows, strict=True)
+            for event, row, prev_hash, hash_ in zip(events, rows, prevs, hashes, strict=True)
         ]
-        return AppendResult(stream_id=stream_id, version=recorded[-1].version, events=recorded)
+        last = recorded[-1]
+        self._remember(stream_id, last.version, last.hash)
+        return AppendResult(stream_id=stream_id, version=last.version, events=recorded)
+
+    def _remember(self, stream_id: str, version: int, hash_: str) -> None:
+        links = self._links
+        known = links.pop(stream_id, None)
+        if known is not None and known[0] > version:
+            version, hash_ = known
+        links[stream_id] = (version, hash_)
+        if len(links) > _LINK_CACHE_SIZE:
+            links.popitem(last=False)
+
+    async def _conflict(
+        self,
+        conn: asyncpg.Connection | asyncpg.pool.PoolConnectionProxy,
+        prepared: PreparedAppend,
+        expected_version: ExpectedVersion,
+    ) -> AppendResult:
+        existing = await self._existing(conn, prepared)
+        if existing is not None:
+            return existing
+        actual = await conn.fetchval(_STREAM_VERSION, prepared.stream_id)
+        raise ConcurrencyError(prepared.stream_id, expected_version, actual)
 
     async def _existing(
         self, conn: asyncpg.Connection | asyncpg.pool.PoolConnectionProxy, prepared: PreparedAppend
@@ -241,6 +332,8 @@ class PostgresEventStore:
             rows = await conn.fetch(
                 _READ_STREAM, stream_id, from_version, to_version, recorded_up_to
             )
+        if rows:
+            self._remember(stream_id, rows[-1]["version"], rows[-1]["hash"])
         return [_record(row, upcasters) for row in rows]
 
     async def stream_version(self, stream_id: str) -> int:
