@@ -133,6 +133,7 @@ def test_open_plan_derives_plan_id() -> None:
 
 def test_commands_are_frozen() -> None:
     c = parse_command({**OPEN, "country": "GHA"})
+    assert isinstance(c, OpenPlan)
     with pytest.raises(ValidationError):
         c.title = "other"  # type: ignore[misc]
 

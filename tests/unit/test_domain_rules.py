@@ -766,7 +766,7 @@ def test_case_ids_are_unique() -> None:
 def test_wrong_phase_message_names_the_phase(
     state: Callable[[], PlanState], command_type: str
 ) -> None:
-    fields = {
+    all_fields: dict[str, dict[str, object]] = {
         "add_milestone": {
             "milestone_id": "Z",
             "title": "t",
@@ -777,7 +777,8 @@ def test_wrong_phase_message_names_the_phase(
         "submit_for_approval": {},
         "report_milestone_progress": {"milestone_id": "M1", "percent": 1, "note": "n"},
         "record_measurement": {"indicator_id": "I1", "value": 1, "measured_on": "2026-01-02"},
-    }[command_type]
+    }
+    fields = all_fields[command_type]
     s = state()
     with pytest.raises(DomainError) as info:
         decide(s, cmd(command_type, **fields), PM, T0)
