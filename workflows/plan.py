@@ -51,6 +51,8 @@ MAX_RECENT_COMMANDS = 1000
 OPEN_GRACE = timedelta(minutes=5)
 NOTIFIED_EVENT_TYPES = frozenset({"reminder_sent", "milestone_escalated"})
 
+# An append takes milliseconds; a worker that died mid-append is retried elsewhere after this.
+APPEND_TIMEOUT = timedelta(seconds=10)
 APPEND_RETRY = RetryPolicy(
     initial_interval=timedelta(milliseconds=200),
     backoff_coefficient=2.0,
@@ -233,7 +235,7 @@ class PlanWorkflow:
                 stream_id=stream_id_for(self._plan_id), expected_version=expected, events=pending
             ),
             result_type=AppendEventsResult,
-            start_to_close_timeout=timedelta(seconds=30),
+            start_to_close_timeout=APPEND_TIMEOUT,
             retry_policy=APPEND_RETRY,
         )
         state = self._state
