@@ -53,6 +53,8 @@ class PlanWorkflowInput(BaseModel):
     state: PlanState | None = None
     # command_id -> first result, so a retried command appends nothing.
     recent_commands: dict[str, CommandResult] = Field(default_factory=dict)
+    # Commands handled before the run continues as new (a bound on history size).
+    commands_per_run: int = Field(default=500, ge=1)
 
 
 class PendingEvent(BaseModel):

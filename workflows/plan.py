@@ -43,8 +43,6 @@ with workflow.unsafe.imports_passed_through():
         stream_id_for,
     )
 
-# A bound on history per run, beside the SDK's own suggestion; the state moves on intact.
-MAX_COMMANDS_PER_RUN = 500
 # How many command results are kept for command_id deduplication.
 MAX_RECENT_COMMANDS = 1000
 # A workflow started for an open_plan that never arrived gives up after this long.
@@ -80,6 +78,8 @@ class PlanWorkflow:
         self._lock = asyncio.Lock()
         self._changed = False
         self._commands_this_run = 0
+        # A bound on history per run, beside the SDK's own suggestion; state moves on intact.
+        self._commands_per_run = input.commands_per_run
 
     @workflow.run
     async def run(self, input: PlanWorkflowInput) -> PlanState | None:
@@ -95,7 +95,10 @@ class PlanWorkflow:
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 workflow.continue_as_new(
                     PlanWorkflowInput(
-                        plan_id=self._plan_id, state=self._state, recent_commands=self._recent
+                        plan_id=self._plan_id,
+                        state=self._state,
+                        recent_commands=self._recent,
+                        commands_per_run=self._commands_per_run,
                     )
                 )
             self._changed = False
@@ -167,7 +170,7 @@ class PlanWorkflow:
 
     def _should_continue_as_new(self) -> bool:
         return (
-            self._commands_this_run >= MAX_COMMANDS_PER_RUN
+            self._commands_this_run >= self._commands_per_run
             or workflow.info().is_continue_as_new_suggested()
         )
 

@@ -1,0 +1,51 @@
+"""Continue-as-new carries the plan state, the command_id memory and the timers forward."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import asyncpg
+from temporalio.testing import WorkflowEnvironment
+
+from domain import KeyFactor
+from eventstore import PostgresEventStore
+from tests.integration.lifecycle import PlanDriver
+from workers.temporal import build_worker
+from workflows.models import PlanWorkflowInput
+from workflows.plan import PlanWorkflow
+
+
+async def test_state_survives_continue_as_new(
+    dev_env: WorkflowEnvironment, task_queue: str, pool: asyncpg.Pool, store: PostgresEventStore
+) -> None:
+    plan = PlanDriver(dev_env.client, task_queue, "CAN-2026")
+    async with build_worker(dev_env.client, task_queue, pool):
+        handle = await dev_env.client.start_workflow(
+            PlanWorkflow.run,
+            PlanWorkflowInput(plan_id="CAN-2026", commands_per_run=3),
+            id="plan-CAN-2026",
+            task_queue=task_queue,
+        )
+        first_run = handle.result_run_id
+        await plan.open(date(2026, 1, 1), date(2028, 12, 31))
+        finding = dict(
+            type="record_diagnostic_finding",
+            key_factor="transparency",
+            maturity=2,
+            summary="Rulings unpublished",
+            command_id="5f0c2d9e-8a57-4c1f-9a59-4ad1c0a0c001",
+        )
+        first = await plan.send(plan.focal, **finding)
+        await plan.diagnose()  # eleven more commands: several runs
+        again = await plan.send(plan.focal, **finding)
+        assert again.events == first.events  # remembered across runs
+
+        state = await dev_env.client.get_workflow_handle("plan-CAN-2026").query(PlanWorkflow.state)
+        assert state is not None
+        assert state.phase == "drafting"
+        assert set(state.findings) == set(KeyFactor)
+        description = await dev_env.client.get_workflow_handle("plan-CAN-2026").describe()
+        assert description.run_id != first_run
+
+    events = await store.read_stream("plan-CAN-2026")
+    assert state.version == len(events) == 1 + 1 + 10 + 1
