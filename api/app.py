@@ -1,31 +1,46 @@
-"""The FastAPI application: health, commands, reads."""
+"""The FastAPI application: health, commands, reads, and the staff dashboard."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import structlog
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
 
-from api import routes_plans
+from api import routes_plans, routes_reads
 from api.context import ApiContext
-from api.errors import install_error_handlers
+from api.errors import ApiError, install_error_handlers
+from api.limits import DEFAULT_MAX_BODY_BYTES, BodySizeLimitMiddleware
+from api.web import actions, pages
+from api.web.render import render
+from api.web.session import CsrfError, LoginRequiredError, login_url
 
 log = structlog.get_logger(__name__)
 
+STATIC = Path(__file__).resolve().parent / "static"
 
-def create_app(context: ApiContext) -> FastAPI:
-    app = FastAPI(
-        title="acip",
-        version="0.1.0",
-        description="Action plans of the WCO A-CIP Programme: commands, read models, audit.",
-    )
+DESCRIPTION = """Action plans of the WCO A-CIP Programme: commands, read models, audit.
+
+Authenticate with `Authorization: Bearer <token>` (a token from `acip users add`). Errors are
+`{"error", "message", "rule"?, "details"?}`; see docs/api.md. The dashboard is at /ui/."""
+
+
+def create_app(context: ApiContext, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> FastAPI:
+    app = FastAPI(title="acip", version="0.1.0", description=DESCRIPTION)
     app.state.context = context
     install_error_handlers(app)
+    _install_dashboard_handlers(app)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=max_body_bytes)
     app.include_router(routes_plans.router)
+    app.include_router(routes_reads.router)
+    app.include_router(pages.router)
+    app.include_router(actions.router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
-    @app.get("/healthz", summary="PostgreSQL and Temporal answer")
+    @app.get("/healthz", summary="PostgreSQL and Temporal answer", tags=["operations"])
     async def healthz(request: Request) -> JSONResponse:
         parts: dict[str, Any] = {}
         try:
@@ -42,3 +57,22 @@ def create_app(context: ApiContext) -> FastAPI:
         return JSONResponse(parts, status_code=200 if ok else 503)
 
     return app
+
+
+def _install_dashboard_handlers(app: FastAPI) -> None:
+    @app.exception_handler(LoginRequiredError)
+    async def _login(_request: Request, exc: LoginRequiredError) -> RedirectResponse:
+        return RedirectResponse(login_url(exc.next_path), status_code=303)
+
+    @app.exception_handler(CsrfError)
+    async def _csrf(request: Request, _exc: CsrfError) -> HTMLResponse:
+        error = ApiError(
+            403, "forbidden", "The form was stale or not ours; reload the page and try again."
+        )
+        return render(
+            request,
+            "error.html",
+            status=403,
+            session=None,
+            error={"title": "Not allowed", "message": error.message, "rule": None},
+        )

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from dataclasses import dataclass
 
 import asyncpg
 from fastapi import Depends, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 from temporalio.client import Client
 
 from api.errors import ApiError
 from api.users import actor_for_token
 from domain import Actor
+
+COOKIE_NAME = "acip_token"
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 @dataclass(frozen=True)
@@ -27,18 +33,39 @@ def get_context(request: Request) -> ApiContext:
 
 
 _bearer = HTTPBearer(auto_error=False, description="A token from `acip users add`.")
+_cookie = APIKeyCookie(
+    name=COOKIE_NAME, auto_error=False, description="Set by the dashboard's login form."
+)
+
+
+def csrf_token_for(session_token: str) -> str:
+    """The form token of a dashboard session: derived from the HttpOnly session cookie, which
+    another site can neither read nor send (SameSite=Strict), so it cannot forge this either.
+    Derived rather than stored, so any API process can check it."""
+    return hmac.new(session_token.encode(), b"acip-csrf-v1", hashlib.sha256).hexdigest()
+
+
+def csrf_matches(session_token: str, presented: str | None) -> bool:
+    return presented is not None and hmac.compare_digest(csrf_token_for(session_token), presented)
 
 
 async def get_actor(
     request: Request,
     credentials: HTTPAuthorizationCredentials | None = Depends(_bearer),
+    cookie: str | None = Depends(_cookie),
     context: ApiContext = Depends(get_context),
 ) -> Actor:
     """The actor of every command comes from authentication, never from the body."""
-    token = credentials.credentials if credentials else request.cookies.get("acip_token")
+    token = credentials.credentials if credentials else cookie
     if not token:
-        raise ApiError(401, "unauthorized", "Send 'Authorization: Bearer <token>'.")
+        raise ApiError(
+            401, "unauthorized", "Send 'Authorization: Bearer <token>' (a token from acip users)."
+        )
     actor = await actor_for_token(context.pool, token)
     if actor is None:
         raise ApiError(401, "unauthorized", "The token is unknown or revoked.")
+    # A browser session writing through the JSON API must prove it is our page.
+    cookie_write = credentials is None and request.method not in SAFE_METHODS
+    if cookie_write and not csrf_matches(token, request.headers.get(CSRF_HEADER)):
+        raise ApiError(403, "forbidden", f"A cookie session must send the {CSRF_HEADER} header.")
     return actor

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import structlog
@@ -9,6 +10,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from domain import COMMAND_TYPES
 
 log = structlog.get_logger(__name__)
 
@@ -19,9 +22,19 @@ NOT_FOUND_RULES = frozenset({"plan_not_found"})
 
 class ApiError(Exception):
     def __init__(
-        self, status: int, error: str, message: str, *, rule: str | None = None, **extra: Any
+        self,
+        status: int,
+        error: str,
+        message: str,
+        *,
+        rule: str | None = None,
+        headers: dict[str, str] | None = None,
+        **extra: Any,
     ) -> None:
         super().__init__(message)
+        self.headers = headers
+        if status == 401 and headers is None:
+            self.headers = {"WWW-Authenticate": "Bearer"}
         self.status = status
         self.error = error
         self.message = message
@@ -36,38 +49,90 @@ class ApiError(Exception):
         return body
 
 
+_VERSIONS = re.compile(r"expected version (\d+), actual version (\d+)")
+
+
 def refusal(rule: str, message: str) -> ApiError:
     """Map a domain rule to its HTTP status."""
     if rule in FORBIDDEN_RULES:
         return ApiError(403, "forbidden", message, rule=rule)
     if rule in NOT_FOUND_RULES:
         return ApiError(404, "not_found", message, rule=rule)
+    if rule == "version_conflict":
+        # Clients retrying on a conflict want the numbers, not a sentence to parse.
+        match = _VERSIONS.search(message)
+        if match:
+            return ApiError(
+                409,
+                "version_conflict",
+                message,
+                rule=rule,
+                expected_version=int(match.group(1)),
+                actual_version=int(match.group(2)),
+            )
+        return ApiError(409, "version_conflict", message, rule=rule)
     return ApiError(409, "rule_violated", message, rule=rule)
 
 
-def _describe_validation(errors: list[Any]) -> str:
-    parts = []
-    for error in errors[:5]:
-        location = ".".join(str(p) for p in error.get("loc", ()) if p not in ("body",))
-        parts.append(f"{location or 'body'}: {error.get('msg', 'invalid')}")
-    return "; ".join(parts)
+def field_of(loc: tuple[Any, ...] | list[Any]) -> str:
+    """``("body", "add_milestone", "due_date")`` -> ``"due_date"``: the request's own words.
+
+    The source ("body", "query") and a discriminated union's tag are pydantic's bookkeeping,
+    not fields the client sent.
+    """
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in ("body", "query", "path", "header", "cookie"):
+        source, parts = parts[0], parts[1:]
+        if parts and parts[0] in COMMAND_TYPES:
+            parts = parts[1:]
+        if not parts:
+            return "body" if source == "body" else source
+    return ".".join(parts) or "body"
+
+
+def _message_of(error: dict[str, Any]) -> str:
+    kind = error.get("type")
+    if kind == "union_tag_not_found":
+        return "Field required: the command type, one of " + ", ".join(COMMAND_TYPES)
+    if kind == "union_tag_invalid":
+        return f"Unknown command type {error.get('input', {}).get('type')!r}; expected one of " + (
+            ", ".join(COMMAND_TYPES)
+        )
+    return str(error.get("msg", "invalid"))
+
+
+def validation_details(errors: list[Any]) -> list[dict[str, str]]:
+    details = []
+    for error in errors:
+        field = field_of(error.get("loc", ()))
+        if error.get("type") in ("union_tag_not_found", "union_tag_invalid"):
+            field = "type"
+        details.append({"field": field, "message": _message_of(error)})
+    return details
+
+
+def _describe_validation(details: list[dict[str, str]]) -> str:
+    return "; ".join(f"{d['field']}: {d['message']}" for d in details[:5])
 
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
-        return JSONResponse(exc.body(), status_code=exc.status)
+        return JSONResponse(exc.body(), status_code=exc.status, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        details = [
-            {"field": ".".join(str(p) for p in e.get("loc", ())), "message": e.get("msg")}
-            for e in exc.errors()
-        ]
+        errors = list(exc.errors())
+        if any(e.get("type") == "json_invalid" for e in errors):
+            return JSONResponse(
+                {"error": "invalid_json", "message": "The request body is not valid JSON."},
+                status_code=400,
+            )
+        details = validation_details(errors)
         return JSONResponse(
             {
                 "error": "invalid_request",
-                "message": _describe_validation(list(exc.errors())),
+                "message": _describe_validation(details),
                 "details": details,
             },
             status_code=422,
@@ -75,9 +140,14 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        error = {401: "unauthorized", 404: "not_found", 405: "method_not_allowed"}.get(
-            exc.status_code, "http_error"
-        )
+        error = {
+            400: "bad_request",
+            401: "unauthorized",
+            404: "not_found",
+            405: "method_not_allowed",
+            413: "payload_too_large",
+            415: "unsupported_media_type",
+        }.get(exc.status_code, "http_error")
         return JSONResponse(
             {"error": error, "message": str(exc.detail)},
             status_code=exc.status_code,

@@ -190,6 +190,9 @@ def _register_optional_apps() -> None:
         except ModuleNotFoundError:
             continue
         app.add_typer(getattr(module, attribute), name=name)
+    from workers.cli_client import register
+
+    register(app)
 
 
 _register_optional_apps()

@@ -16,6 +16,12 @@ DEMO_USERS: tuple[tuple[str, Role, str | None, str], ...] = (
     ("gha.head", Role.HEAD_OF_ADMINISTRATION, "GHA", "commissioner@gra.example"),
     ("wco.auditor", Role.AUDITOR, None, "audit@wco.example"),
     ("donor.observer", Role.OBSERVER, None, "observer@donor.example"),
+    # The other demo plans' people (workers/demo_plans.py), and a second country to show
+    # that a focal point sees only their own.
+    ("ken.focal", Role.FOCAL_POINT, "KEN", "focal@kra.example"),
+    ("ken.head", Role.HEAD_OF_ADMINISTRATION, "KEN", "commissioner@kra.example"),
+    ("tza.focal", Role.FOCAL_POINT, "TZA", "focal@tra.example"),
+    ("tza.head", Role.HEAD_OF_ADMINISTRATION, "TZA", "commissioner@tra.example"),
 )
 
 
@@ -24,7 +30,10 @@ async def ensure_demo_users(pool: asyncpg.Pool, path: Path) -> list[dict[str, st
     saved = _read(path)
     if saved is not None:
         existing = {user.name for user in await list_users(pool)}
-        if all(entry["name"] in existing for entry in saved):
+        wanted = {name for name, *_ in DEMO_USERS}
+        if wanted <= {entry["name"] for entry in saved} and all(
+            entry["name"] in existing for entry in saved
+        ):
             return list(saved)
     existing = {user.name for user in await list_users(pool)}
     entries: list[dict[str, str | None]] = []

@@ -1,0 +1,123 @@
+"""The API's one door to the read models (projections/) and the event store.
+
+Routes and dashboard pages call these functions only, so the shape of a read model is
+mapped to JSON in one place. Every function returns JSON-ready values.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dtime
+from typing import Any
+
+import asyncpg
+from fastapi.encoders import jsonable_encoder
+
+from eventstore import PostgresEventStore, VerifyReport
+from projections import queries
+from projections.checkpoints import read_checkpoint
+from projections.history import replay_plan
+from projections.plans import PlanProjection
+from projections.views import PlanAsOf
+
+
+def jsonable(value: Any) -> Any:
+    return jsonable_encoder(value)
+
+
+async def list_plans(
+    pool: asyncpg.Pool, countries: list[str] | None, phase: str | None, limit: int, offset: int
+) -> list[dict[str, Any]]:
+    plans = await queries.list_plans(
+        pool, countries=countries, phase=phase, limit=limit, offset=offset
+    )
+    return [jsonable(p) for p in plans]
+
+
+async def plan_summary(pool: asyncpg.Pool, plan_id: str) -> dict[str, Any] | None:
+    summary = await queries.get_plan_summary(pool, plan_id)
+    return None if summary is None else jsonable(summary)
+
+
+async def milestones(pool: asyncpg.Pool, plan_id: str) -> list[dict[str, Any]]:
+    return [jsonable(m) for m in await queries.list_milestones(pool, plan_id)]
+
+
+async def indicators(pool: asyncpg.Pool, plan_id: str) -> list[dict[str, Any]]:
+    return [jsonable(i) for i in await queries.list_indicators(pool, plan_id)]
+
+
+async def benchmarks(pool: asyncpg.Pool, plan_id: str) -> list[dict[str, Any]]:
+    return [jsonable(b) for b in await queries.get_benchmarks(pool, plan_id)]
+
+
+async def audit_trail(pool: asyncpg.Pool, plan_id: str, limit: int, offset: int) -> dict[str, Any]:
+    """``{"plan_id", "total", "limit", "offset", "entries": [...]}``, oldest first."""
+    return jsonable(await queries.audit_trail(pool, plan_id, limit=limit, offset=offset))
+
+
+async def overdue_milestones(
+    pool: asyncpg.Pool, countries: list[str] | None, limit: int = 500, offset: int = 0
+) -> list[dict[str, Any]]:
+    found = await queries.overdue_milestones(pool, countries=countries, limit=limit, offset=offset)
+    today = datetime.now(UTC)
+    # How long, for people who read "overdue since" and count days in their head.
+    return [{**jsonable(m), "days_overdue": max(0, (today - m.overdue_since).days)} for m in found]
+
+
+async def notifications(
+    pool: asyncpg.Pool,
+    countries: list[str] | None,
+    plan_id: str | None,
+    limit: int,
+    offset: int,
+) -> list[dict[str, Any]]:
+    found = await queries.list_notifications(
+        pool, countries=countries, plan_id=plan_id, limit=limit, offset=offset
+    )
+    return [jsonable(n) for n in found]
+
+
+async def stored_events(
+    pool: asyncpg.Pool, plan_id: str, after_version: int, limit: int
+) -> list[dict[str, Any]]:
+    """Events exactly as stored (not upcast), with their hashes: what an auditor re-hashes."""
+    rows = await PostgresEventStore(pool).read_stream_raw(f"plan-{plan_id}")
+    return [jsonable(r) for r in rows if r["version"] > after_version][:limit]
+
+
+async def verify(pool: asyncpg.Pool, plan_id: str | None) -> VerifyReport:
+    stream = None if plan_id is None else f"plan-{plan_id}"
+    return await PostgresEventStore(pool).verify(stream)
+
+
+def end_of_day(day: date) -> datetime:
+    """A date as an instant: everything recorded during that UTC day is included."""
+    return datetime.combine(day + timedelta(days=1), dtime.min, UTC) - timedelta(microseconds=1)
+
+
+async def replay(
+    pool: asyncpg.Pool,
+    plan_id: str,
+    *,
+    as_of: datetime | None = None,
+    as_of_version: int | None = None,
+) -> PlanAsOf | None:
+    """The plan folded from its stored events up to an instant (recorded_at) or a version,
+    with the same domain code the workflow runs; None if no event qualifies."""
+    return await replay_plan(pool, plan_id, as_of=as_of, version=as_of_version)
+
+
+async def wait_for_projection(pool: asyncpg.Pool, position: int, seconds: float = 3.0) -> bool:
+    """Read-your-writes for the dashboard: wait (briefly) until the projector has applied
+    the command's last event, so the page shown after a form reflects it."""
+    deadline = time.monotonic() + seconds
+    while True:
+        checkpoint = await read_checkpoint(pool, PlanProjection.name)
+        if checkpoint.position >= position:
+            return True
+        if time.monotonic() > deadline:
+            return False
+        await asyncio.sleep(0.05)

@@ -1,0 +1,248 @@
+"""Reads: plans and their read models, overdue milestones, notifications, events, audit.
+
+Every endpoint is scoped: a plan outside the caller's country is answered 404, exactly as a
+plan that does not exist, and lists only contain what the caller may see.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+
+from api import reads
+from api.context import ApiContext, get_actor, get_context
+from api.errors import ApiError
+from api.scope import not_found, require_visible, visible_countries
+from domain import Actor, Phase, PlanState, Role, key_factor_status
+from domain.benchmarks import worst_status
+
+router = APIRouter(tags=["reads"])
+
+NOT_VISIBLE: dict[int | str, dict[str, Any]] = {
+    404: {"description": "No such plan, or not one the caller may see"}
+}
+Limit = Annotated[int, Query(ge=1, le=500, description="Page size")]
+Offset = Annotated[int, Query(ge=0, description="Items to skip")]
+AUDIT_ROLES = frozenset({Role.PROGRAMME_MANAGER, Role.AUDITOR})
+
+
+def _page(items: list[Any], limit: int, offset: int) -> dict[str, Any]:
+    next_offset = offset + limit if len(items) == limit else None
+    return {"limit": limit, "offset": offset, "next_offset": next_offset}
+
+
+@router.get("/plans", summary="Plans the caller may see (filter by country and phase)")
+async def list_plans(
+    country: Annotated[str | None, Query(pattern="^[A-Z]{3}$")] = None,
+    phase: Phase | None = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+    actor: Actor = Depends(get_actor),
+    context: ApiContext = Depends(get_context),
+) -> dict[str, Any]:
+    countries = visible_countries(actor, country)
+    plans = (
+        []
+        if countries == []
+        else await reads.list_plans(
+            context.pool, countries, phase.value if phase else None, limit, offset
+        )
+    )
+    return {"plans": plans, **_page(plans, limit, offset)}
+
+
+def parse_instant(value: str) -> datetime:
+    """``2026-05-01`` (the end of that UTC day) or an ISO 8601 instant (UTC if no offset)."""
+    try:
+        if len(value) == 10:
+            return reads.end_of_day(date.fromisoformat(value))
+        instant = datetime.fromisoformat(value)
+    except ValueError:
+        raise ApiError(
+            422,
+            "invalid_request",
+            "as_of: expected a date (2026-05-01) or an ISO 8601 instant",
+            details=[{"field": "as_of", "message": "not a date or an instant"}],
+        ) from None
+    return instant if instant.tzinfo else instant.replace(tzinfo=UTC)
+
+
+def replayed_summary(state: PlanState) -> dict[str, Any]:
+    milestones = state.milestones.values()
+    covered = [b.status for b in key_factor_status(state).values() if b.indicators]
+    return {
+        "plan_id": state.plan_id,
+        "country": state.country,
+        "administration": state.administration,
+        "title": state.title,
+        "phase": state.phase.value,
+        "version": state.version,
+        "period_start": state.period_start.isoformat(),
+        "period_end": state.period_end.isoformat(),
+        "submitted_by": state.submitted_by,
+        "approvals": reads.jsonable(state.approvals),
+        "milestones_total": len(state.milestones),
+        "milestones_completed": sum(m.status == "completed" for m in milestones),
+        "milestones_overdue": sum(m.is_overdue for m in milestones),
+        "indicators_total": len(state.indicators),
+        "worst_status": worst_status(covered).value,
+        "last_changed_at": state.last_changed_at.isoformat(),
+    }
+
+
+@router.get(
+    "/plans/{plan_id}",
+    summary="One plan's summary, or its state as of a time or version",
+    responses=NOT_VISIBLE,
+)
+async def get_plan(
+    plan_id: str,
+    as_of: Annotated[
+        str | None, Query(description="Replay: a date (end of that UTC day) or an instant")
+    ] = None,
+    as_of_version: Annotated[int | None, Query(ge=1, description="Replay up to a version")] = None,
+    actor: Actor = Depends(get_actor),
+    context: ApiContext = Depends(get_context),
+) -> dict[str, Any]:
+    require_visible(actor, plan_id)
+    if as_of is None and as_of_version is None:
+        summary = await reads.plan_summary(context.pool, plan_id)
+        if summary is None:
+            raise not_found(plan_id)
+        return summary
+    instant = parse_instant(as_of) if as_of else None
+    replayed = await reads.replay(context.pool, plan_id, as_of=instant, as_of_version=as_of_version)
+    if replayed is None:
+        when = as_of if as_of else f"version {as_of_version}"
+        raise ApiError(
+            404, "not_found", f"Plan {plan_id} has no event as of {when}.", rule="plan_not_found"
+        )
+    return {
+        **replayed_summary(replayed.state),
+        "as_of": reads.jsonable(replayed.as_of),
+        "as_of_version": replayed.as_of_version,
+        "last_recorded_at": reads.jsonable(replayed.last_recorded_at),
+        "benchmarks": reads.jsonable(replayed.benchmarks),
+        "state": reads.jsonable(replayed.state),
+    }
+
+
+async def _visible_plan(actor: Actor, plan_id: str, context: ApiContext) -> None:
+    require_visible(actor, plan_id)
+    if await reads.plan_summary(context.pool, plan_id) is None:
+        raise not_found(plan_id)
+
+
+@router.get("/plans/{plan_id}/milestones", summary="Milestones of a plan", responses=NOT_VISIBLE)
+async def plan_milestones(
+    plan_id: str, actor: Actor = Depends(get_actor), context: ApiContext = Depends(get_context)
+) -> dict[str, Any]:
+    await _visible_plan(actor, plan_id, context)
+    return {"plan_id": plan_id, "milestones": await reads.milestones(context.pool, plan_id)}
+
+
+@router.get(
+    "/plans/{plan_id}/indicators",
+    summary="Indicators with their measurements",
+    responses=NOT_VISIBLE,
+)
+async def plan_indicators(
+    plan_id: str, actor: Actor = Depends(get_actor), context: ApiContext = Depends(get_context)
+) -> dict[str, Any]:
+    await _visible_plan(actor, plan_id, context)
+    return {"plan_id": plan_id, "indicators": await reads.indicators(context.pool, plan_id)}
+
+
+@router.get(
+    "/plans/{plan_id}/benchmarks", summary="Benchmark status per key factor", responses=NOT_VISIBLE
+)
+async def plan_benchmarks(
+    plan_id: str, actor: Actor = Depends(get_actor), context: ApiContext = Depends(get_context)
+) -> dict[str, Any]:
+    await _visible_plan(actor, plan_id, context)
+    return {"plan_id": plan_id, "key_factors": await reads.benchmarks(context.pool, plan_id)}
+
+
+@router.get(
+    "/plans/{plan_id}/audit", summary="The plan's audit trail, oldest first", responses=NOT_VISIBLE
+)
+async def plan_audit(
+    plan_id: str,
+    limit: Limit = 100,
+    offset: Offset = 0,
+    actor: Actor = Depends(get_actor),
+    context: ApiContext = Depends(get_context),
+) -> dict[str, Any]:
+    await _visible_plan(actor, plan_id, context)
+    trail = await reads.audit_trail(context.pool, plan_id, limit, offset)
+    more = offset + limit < trail["total"]
+    return {**trail, "next_offset": offset + limit if more else None}
+
+
+@router.get(
+    "/plans/{plan_id}/events",
+    summary="The plan's events exactly as stored, with hashes",
+    responses=NOT_VISIBLE,
+)
+async def plan_events(
+    plan_id: str,
+    after_version: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
+    actor: Actor = Depends(get_actor),
+    context: ApiContext = Depends(get_context),
+) -> dict[str, Any]:
+    require_visible(actor, plan_id)
+    events = await reads.stored_events(context.pool, plan_id, after_version, limit)
+    if not events and after_version == 0:
+        raise not_found(plan_id)
+    return {"plan_id": plan_id, "events": events}
+
+
+@router.get("/milestones/overdue", summary="Overdue milestones across the plans the caller sees")
+async def overdue(
+    actor: Actor = Depends(get_actor), context: ApiContext = Depends(get_context)
+) -> dict[str, Any]:
+    found = await reads.overdue_milestones(context.pool, visible_countries(actor))
+    return {"milestones": found}
+
+
+@router.get("/notifications", summary="What was sent to whom, when, for which event")
+async def list_notifications(
+    plan_id: str | None = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
+    actor: Actor = Depends(get_actor),
+    context: ApiContext = Depends(get_context),
+) -> dict[str, Any]:
+    if actor.role is Role.OBSERVER:
+        # Recipients' names and e-mail addresses are staff data, not plan status.
+        raise ApiError(
+            403, "forbidden", "Observers may not read notifications.", rule="not_permitted"
+        )
+    if plan_id is not None:
+        require_visible(actor, plan_id)
+    found = await reads.notifications(
+        context.pool, visible_countries(actor), plan_id, limit, offset
+    )
+    return {"notifications": found, **_page(found, limit, offset)}
+
+
+@router.get("/audit/verify", summary="Recompute the hash chain of one plan or of the whole store")
+async def verify(
+    plan_id: str | None = None,
+    actor: Actor = Depends(get_actor),
+    context: ApiContext = Depends(get_context),
+) -> dict[str, Any]:
+    if plan_id is None and actor.role not in AUDIT_ROLES:
+        raise ApiError(
+            403,
+            "forbidden",
+            "Only auditors and programme managers may verify the whole store; pass plan_id.",
+            rule="not_permitted",
+        )
+    if plan_id is not None:
+        require_visible(actor, plan_id)
+    report = await reads.verify(context.pool, plan_id)
+    return reads.jsonable(report)

@@ -1,0 +1,46 @@
+// Each indicator's measurements against its baseline, target (and original target when
+// revised) and the expected line from (period start, baseline) to (period end, target).
+// Time runs on a linear axis of milliseconds, so no date adapter is needed.
+(function () {
+  "use strict";
+  var node = document.getElementById("chart-data");
+  if (!node || typeof Chart === "undefined") { return; }
+  var data = JSON.parse(node.textContent);
+  var start = Date.parse(data.period_start), end = Date.parse(data.period_end);
+  var day = function (ms) { return new Date(ms).toISOString().slice(0, 10); };
+  var flat = function (value) { return [{ x: start, y: value }, { x: end, y: value }]; };
+
+  data.indicators.forEach(function (ind) {
+    var canvas = document.getElementById("chart-" + ind.indicator_id);
+    if (!canvas) { return; }
+    var datasets = [
+      { label: "Measured", data: ind.measurements.map(function (m) { return { x: Date.parse(m.measured_on), y: m.value }; }),
+        borderColor: "#0b3d6e", backgroundColor: "#0b3d6e", pointRadius: 4, borderWidth: 2.5, tension: 0 },
+      { label: "Expected", data: [{ x: start, y: ind.baseline }, { x: end, y: ind.target }],
+        borderColor: "#7a8394", borderDash: [6, 4], pointRadius: 0, borderWidth: 1.5 },
+      { label: "Baseline", data: flat(ind.baseline), borderColor: "#8c1d18", pointRadius: 0, borderWidth: 1.5 },
+      { label: "Target", data: flat(ind.target), borderColor: "#17592b", pointRadius: 0, borderWidth: 1.5 }
+    ];
+    if (ind.target_revised) {
+      datasets.push({ label: "Original target", data: flat(ind.original_target), borderColor: "#17592b",
+        borderDash: [2, 3], pointRadius: 0, borderWidth: 1.5 });
+    }
+    new Chart(canvas, {
+      type: "line",
+      data: { datasets: datasets },
+      options: {
+        responsive: true, maintainAspectRatio: false, animation: false, parsing: true,
+        interaction: { mode: "nearest", intersect: false },
+        scales: {
+          x: { type: "linear", min: start, max: end,
+               ticks: { callback: function (v) { return day(v); }, maxTicksLimit: 7 } },
+          y: { title: { display: true, text: ind.unit } }
+        },
+        plugins: {
+          legend: { position: "bottom", labels: { boxWidth: 18 } },
+          tooltip: { callbacks: { title: function (items) { return items.length ? day(items[0].parsed.x) : ""; } } }
+        }
+      }
+    });
+  });
+})();

@@ -1,0 +1,214 @@
+"""Dashboard pages (GET): plans, one plan, overdue milestones, audit and history replay."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from api import reads
+from api.context import ApiContext
+from api.errors import ApiError
+from api.routes_reads import parse_instant
+from api.scope import not_found, require_visible, visible_countries
+from api.web.forms import (
+    INDICATOR_FORMS,
+    MILESTONE_FORMS,
+    OPEN_PLAN_FORM,
+    PLAN_FORMS,
+    offered,
+)
+from api.web.render import render
+from api.web.session import Session, current_session
+from domain import Phase, Role
+
+router = APIRouter(include_in_schema=False)
+
+LIFECYCLE = [p.value for p in Phase if p is not Phase.CANCELLED]
+PAGE_SIZE = 50
+DONE_MESSAGES = {
+    "open_plan": "The plan is open.",
+    "approve_plan": "Your approval is recorded.",
+    "submit_for_approval": "The plan is submitted for approval.",
+}
+
+
+def _context(request: Request) -> ApiContext:
+    context: ApiContext = request.app.state.context
+    return context
+
+
+@router.get("/")
+@router.get("/ui")
+@router.get("/ui/")
+async def home() -> RedirectResponse:
+    return RedirectResponse("/ui/plans", status_code=303)
+
+
+@router.get("/ui/plans", response_class=HTMLResponse)
+async def plans_page(
+    request: Request, country: str = "", phase: str = "", offset: int = 0
+) -> HTMLResponse:
+    session = await current_session(request)
+    country = country.strip().upper()
+    wanted_phase = phase if phase in {p.value for p in Phase} else None
+    countries = visible_countries(session.actor, country or None)
+    offset = max(offset, 0)
+    plans = (
+        []
+        if countries == []
+        else await reads.list_plans(
+            _context(request).pool, countries, wanted_phase, PAGE_SIZE, offset
+        )
+    )
+
+    def link(at: int) -> str:
+        query = {"country": country, "phase": wanted_phase or "", "offset": at}
+        return "/ui/plans?" + urlencode({k: v for k, v in query.items() if v not in ("", 0)})
+
+    page = {
+        "offset": offset,
+        "previous": link(max(offset - PAGE_SIZE, 0)) if offset else None,
+        "next": link(offset + PAGE_SIZE) if len(plans) == PAGE_SIZE else None,
+    }
+    open_form = OPEN_PLAN_FORM if session.actor.role is Role.PROGRAMME_MANAGER else None
+    return render(
+        request,
+        "plans.html",
+        session=session,
+        nav="plans",
+        plans=plans,
+        filters={"country": country, "phase": wanted_phase},
+        phases=[p.value for p in Phase],
+        page=page,
+        open_form=open_form,
+        notice=DONE_MESSAGES.get(request.query_params.get("done", "")),
+    )
+
+
+async def plan_page_context(request: Request, session: Session, plan_id: str) -> dict[str, Any]:
+    """Everything the plan page shows; 404 (ApiError) outside the user's scope."""
+    require_visible(session.actor, plan_id)
+    pool = _context(request).pool
+    plan = await reads.plan_summary(pool, plan_id)
+    if plan is None:
+        raise not_found(plan_id)
+    indicators = await reads.indicators(pool, plan_id)
+    trail = await reads.audit_trail(pool, plan_id, limit=1000, offset=0)
+    actor, country, phase = session.actor, plan["country"], plan["phase"]
+    phase_index = LIFECYCLE.index(phase) if phase in LIFECYCLE else len(LIFECYCLE)
+    return {
+        "session": session,
+        "nav": "plans",
+        "plan": plan,
+        "lifecycle": LIFECYCLE,
+        "done_phases": LIFECYCLE[:phase_index],
+        "milestones": await reads.milestones(pool, plan_id),
+        "indicators": indicators,
+        "benchmarks": await reads.benchmarks(pool, plan_id),
+        "audit": list(reversed(trail["entries"])),
+        "plan_forms": offered(PLAN_FORMS, actor, country, phase),
+        "milestone_forms": offered(MILESTONE_FORMS, actor, country, phase),
+        "indicator_forms": offered(INDICATOR_FORMS, actor, country, phase),
+        "action": f"/ui/plans/{plan_id}/commands",
+        "chart_data": {
+            "period_start": plan["period_start"],
+            "period_end": plan["period_end"],
+            "indicators": indicators,
+        },
+    }
+
+
+@router.get("/ui/plans/{plan_id}", response_class=HTMLResponse)
+async def plan_page(request: Request, plan_id: str) -> HTMLResponse:
+    session = await current_session(request)
+    try:
+        context = await plan_page_context(request, session, plan_id)
+    except ApiError as error:
+        return error_page(request, session, error)
+    done = request.query_params.get("done", "")
+    if done in PLAN_FORMS or done in MILESTONE_FORMS or done in INDICATOR_FORMS:
+        context["notice"] = DONE_MESSAGES.get(done, f"Done: {done.replace('_', ' ')}.")
+    return render(request, "plan.html", **context)
+
+
+def error_page(request: Request, session: Session | None, error: ApiError) -> HTMLResponse:
+    titles = {403: "Not allowed", 404: "Not found", 409: "Refused", 422: "Check the form"}
+    return render(
+        request,
+        "error.html",
+        status=error.status,
+        session=session,
+        error={
+            "title": titles.get(error.status, "Something went wrong"),
+            "message": error.message,
+            "rule": error.rule,
+        },
+    )
+
+
+@router.get("/ui/overdue", response_class=HTMLResponse)
+async def overdue_page(request: Request) -> HTMLResponse:
+    session = await current_session(request)
+    found = await reads.overdue_milestones(_context(request).pool, visible_countries(session.actor))
+    return render(request, "overdue.html", session=session, nav="overdue", milestones=found)
+
+
+@router.get("/ui/audit", response_class=HTMLResponse)
+async def audit_page(request: Request) -> HTMLResponse:
+    session = await current_session(request)
+    pool = _context(request).pool
+    verify = None
+    if session.actor.role in (Role.AUDITOR, Role.PROGRAMME_MANAGER):
+        verify = reads.jsonable(await reads.verify(pool, None))
+    plans = await reads.list_plans(pool, visible_countries(session.actor), None, 500, 0)
+    return render(request, "audit.html", session=session, nav="audit", plans=plans, verify=verify)
+
+
+@router.get("/ui/plans/{plan_id}/history", response_class=HTMLResponse)
+async def history_page(
+    request: Request, plan_id: str, as_of: str = "", as_of_version: str = ""
+) -> HTMLResponse:
+    session = await current_session(request)
+    pool = _context(request).pool
+    try:
+        require_visible(session.actor, plan_id)
+        version = int(as_of_version) if as_of_version.strip() else None
+        if version is not None and version < 1:
+            raise ValueError(version)
+        instant = parse_instant(as_of) if as_of.strip() else None
+    except ValueError:
+        return error_page(
+            request, session, ApiError(422, "invalid_request", "The version must be a whole number, 1 or more.")
+        )
+    except ApiError as error:
+        return error_page(request, session, error)
+    replayed = None
+    if instant is not None or version is not None:
+        replayed = await reads.replay(pool, plan_id, as_of=instant, as_of_version=version)
+    elif await reads.plan_summary(pool, plan_id) is None:
+        return error_page(request, session, not_found(plan_id))
+    label = None
+    if version is not None:
+        label = f"version {version}"
+    elif instant is not None:
+        label = f"{as_of} (end of day, UTC)" if len(as_of) == 10 else as_of
+    trail = await reads.audit_trail(pool, plan_id, limit=5000, offset=0)
+    upto = replayed.version if replayed else (0 if label else None)
+    entries = [e for e in trail["entries"] if upto is None or e["version"] <= upto]
+    return render(
+        request,
+        "history.html",
+        session=session,
+        nav="audit",
+        plan_id=plan_id,
+        as_of=as_of if len(as_of) == 10 else "",
+        as_of_version=version,
+        state=replayed.state if replayed else None,
+        replay_label=label,
+        replay_benchmarks=reads.jsonable(replayed.benchmarks) if replayed else [],
+        verify=reads.jsonable(await reads.verify(pool, plan_id)),
+        audit=list(reversed(entries)),
+    )
