@@ -25,13 +25,21 @@ class Role(StrEnum):
     def label(self) -> str:
         return self.value.replace("_", " ")
 
+    @property
+    def with_article(self) -> str:
+        """'an auditor', 'a focal point': for messages a person reads."""
+        return f"{'an' if self.value[0] in 'aeiou' else 'a'} {self.label}"
+
 
 # Roles whose every action is limited to the actor's own country.
 COUNTRY_SCOPED_ROLES: frozenset[Role] = frozenset({Role.FOCAL_POINT, Role.HEAD_OF_ADMINISTRATION})
 
 
 class Actor(BaseModel):
-    """The authenticated person (or the system) behind a command; never from a request body."""
+    """The authenticated person (or the system) behind a command; never from a request body.
+
+    ``country`` is required for focal points and heads of administration, optional for
+    observers (None: all countries) and ignored for the global roles."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -81,10 +89,11 @@ def check_role(command_type: str, actor: Actor) -> None:
     """Raise ``not_permitted`` unless the actor's role may send this command type."""
     allowed = COMMAND_ROLES.get(command_type, frozenset())
     if actor.role not in allowed:
-        who = " or ".join(sorted(r.label for r in allowed)) or "nobody"
+        who = " or ".join(sorted(r.with_article for r in allowed)) or "nobody"
         raise DomainError(
             NOT_PERMITTED,
-            f"A {actor.role.label} may not {command_type.replace('_', ' ')}; only {who} may.",
+            f"{actor.role.with_article.capitalize()} may not {command_type.replace('_', ' ')}; "
+            f"only {who} may.",
         )
 
 

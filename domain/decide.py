@@ -330,7 +330,7 @@ def _approve(state: PlanState, c: ApprovePlan, actor: Actor, now: datetime) -> l
     if any(a.role == actor.role for a in state.approvals):
         raise DomainError(
             r.ALREADY_APPROVED,
-            f"A {actor.role.label} has already approved this submission.",
+            f"{actor.role.with_article.capitalize()} has already approved this submission.",
         )
     granted = PlanApprovalGranted(approver=actor.name, role=actor.role, comment=c.comment, at=now)
     events: list[Event] = [granted]
