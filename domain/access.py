@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Self
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from domain.errors import NOT_PERMITTED, OUT_OF_SCOPE, DomainError
+from domain.labels import command_label
 
 if TYPE_CHECKING:
     from domain.commands import Command
@@ -92,7 +93,7 @@ def check_role(command_type: str, actor: Actor) -> None:
         who = " or ".join(sorted(r.with_article for r in allowed)) or "nobody"
         raise DomainError(
             NOT_PERMITTED,
-            f"{actor.role.with_article.capitalize()} may not {command_type.replace('_', ' ')}; "
+            f"{actor.role.with_article.capitalize()} may not {command_label(command_type)}; "
             f"only {who} may.",
         )
 

@@ -57,6 +57,7 @@ from domain.events import (
     PlanSubmitted,
 )
 from domain.keyfactors import KeyFactor
+from domain.labels import command_label
 from domain.state import TERMINAL_PHASES, IndicatorState, MilestoneState, Phase, PlanState
 
 # The "phase" column of DOMAIN.md. cancel_plan is "any but closed, cancelled".
@@ -120,7 +121,7 @@ def _check_phase(state: PlanState, command_type: str) -> None:
         phases = " or ".join(p.label for p in Phase if p in allowed)
         raise DomainError(
             r.WRONG_PHASE,
-            f"Cannot {command_type.replace('_', ' ')} while plan {state.plan_id} is in the "
+            f"Cannot {command_label(command_type)} while plan {state.plan_id} is in the "
             f"{state.phase.label} phase; it needs the {phases} phase.",
         )
 

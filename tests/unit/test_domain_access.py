@@ -81,3 +81,17 @@ def test_domain_error_pickles_with_its_rule() -> None:
 
     e = pickle.loads(pickle.dumps(DomainError("four_eyes", "No.")))
     assert (e.rule, e.message, str(e)) == ("four_eyes", "No.", "No.")
+
+
+def test_every_command_has_a_label() -> None:
+    from domain.labels import COMMAND_LABELS
+
+    assert set(COMMAND_LABELS) == set(COMMAND_TYPES)
+
+
+def test_refusal_reads_as_a_sentence() -> None:
+    with pytest.raises(DomainError) as info:
+        authorize(cmd("start_evaluation"), HOA, "GHA")
+    assert info.value.message == (
+        "A head of administration may not start the evaluation; only a programme manager may."
+    )
