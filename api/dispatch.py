@@ -72,14 +72,15 @@ async def dispatch(
     except WorkflowAlreadyStartedError:
         raise refusal("plan_exists", f"Plan {plan_id} already exists and is finished.") from None
     except RPCError as error:
+        if "already completed" in error.message:
+            # The workflow ends with the plan: a closed or cancelled plan takes no commands.
+            raise refusal(
+                "wrong_phase", f"Plan {plan_id} is closed or cancelled; it takes no commands."
+            ) from None
         if error.status == RPCStatusCode.NOT_FOUND:
             raise refusal("plan_not_found", f"There is no plan {plan_id}.") from None
         if error.status == RPCStatusCode.ALREADY_EXISTS:
             raise refusal("plan_exists", f"Plan {plan_id} already exists.") from None
-        if "already completed" in error.message:
-            raise refusal(
-                "wrong_phase", f"Plan {plan_id} is closed or cancelled; it takes no commands."
-            ) from None
         log.error("temporal refused the call", status=str(error.status), error=error.message)
         raise ApiError(
             503, "unavailable", "The workflow service is unavailable; try again."
