@@ -1,0 +1,207 @@
+"""Every read endpoint, scoped by role and country; history replay; verify; notifications."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import AsyncIterator
+from datetime import date, timedelta
+
+import asyncpg
+import pytest
+from temporalio.testing import WorkflowEnvironment
+
+from domain import Role
+from tests.integration.api_harness import PlanFlow, Stack, running_stack, unique_country
+
+HOME = unique_country()  # in implementation, M1 overdue
+AWAY = unique_country()  # under review, another country
+READ_ENDPOINTS = ["", "/milestones", "/indicators", "/benchmarks", "/audit", "/events"]
+
+
+@pytest.fixture(scope="module")
+async def stack(dev_env: WorkflowEnvironment, pool: asyncpg.Pool) -> AsyncIterator[Stack]:
+    async with running_stack(dev_env.client, pool) as stack:
+        await stack.add_user("manager", Role.PROGRAMME_MANAGER)
+        await stack.add_user("auditor", Role.AUDITOR)
+        await stack.add_user("observer", Role.OBSERVER)
+        await stack.add_user("home.observer", Role.OBSERVER, HOME)
+        for country in (HOME, AWAY):
+            await stack.add_user(f"{country}.focal", Role.FOCAL_POINT, country)
+            await stack.add_user(f"{country}.head", Role.HEAD_OF_ADMINISTRATION, country)
+        home = PlanFlow(stack, HOME, f"{HOME}.focal", f"{HOME}.head", "manager")
+        away = PlanFlow(stack, AWAY, f"{AWAY}.focal", f"{AWAY}.head", "manager")
+        await asyncio.gather(home.to_implementation(), away.to_review())
+        await home.ok(
+            home.focal, type="record_measurement", indicator_id="I1", value=30,
+            measured_on="2026-06-30",
+        )  # fmt: skip
+        await wait_for_overdue(stack, home.plan_id)
+        yield stack
+
+
+async def wait_for_overdue(stack: Stack, plan_id: str) -> None:
+    """M1 was due 2026-03-31: the workflow catches the deadline up as soon as it is armed."""
+    async with stack.http("manager") as http:
+        for _ in range(200):
+            await stack.settle()
+            summary = (await http.get(f"/plans/{plan_id}")).json()
+            if summary["milestones_overdue"] == 1:
+                return
+            await asyncio.sleep(0.05)
+    raise AssertionError("M1 never became overdue")
+
+
+async def get(stack: Stack, user: str, path: str, **params: object) -> tuple[int, dict]:  # type: ignore[type-arg]
+    async with stack.http(user) as http:
+        response = await http.get(path, params=params)
+    return response.status_code, response.json()
+
+
+async def test_plan_list_filters_paginates_and_scopes(stack: Stack) -> None:
+    status, body = await get(stack, "manager", "/plans")
+    assert status == 200
+    assert [p["plan_id"] for p in body["plans"]] == sorted([f"{HOME}-2026", f"{AWAY}-2026"])
+    _, review = await get(stack, "manager", "/plans", phase="under_review")
+    assert [p["plan_id"] for p in review["plans"]] == [f"{AWAY}-2026"]
+    _, by_country = await get(stack, "auditor", "/plans", country=HOME)
+    assert [p["plan_id"] for p in by_country["plans"]] == [f"{HOME}-2026"]
+    _, first = await get(stack, "manager", "/plans", limit=1)
+    _, second = await get(stack, "manager", "/plans", limit=1, offset=1)
+    assert first["next_offset"] == 1 and len(first["plans"]) == len(second["plans"]) == 1
+    assert first["plans"][0]["plan_id"] != second["plans"][0]["plan_id"]
+
+    _, mine = await get(stack, f"{HOME}.focal", "/plans")
+    assert [p["plan_id"] for p in mine["plans"]] == [f"{HOME}-2026"]
+    _, theirs = await get(stack, f"{HOME}.focal", "/plans", country=AWAY)
+    assert theirs["plans"] == []
+    _, scoped = await get(stack, "home.observer", "/plans")
+    assert [p["plan_id"] for p in scoped["plans"]] == [f"{HOME}-2026"]
+    bad, _ = await get(stack, "manager", "/plans", phase="dreaming")
+    assert bad == 422
+
+
+async def test_plan_summary_shows_phase_approvals_and_counts(stack: Stack) -> None:
+    status, plan = await get(stack, "observer", f"/plans/{HOME}-2026")
+    assert status == 200
+    assert plan["phase"] == "implementation"
+    assert {a["role"] for a in plan["approvals"]} == {"head_of_administration", "programme_manager"}
+    assert plan["submitted_by"] == f"{HOME}.focal"
+    assert (plan["milestones_total"], plan["milestones_overdue"]) == (1, 1)
+    assert plan["worst_status"] in {"on_track", "at_risk", "off_track"}
+
+
+@pytest.mark.parametrize("suffix", READ_ENDPOINTS)
+async def test_another_countrys_plan_is_invisible_on_every_endpoint(
+    stack: Stack, suffix: str
+) -> None:
+    hidden_status, hidden = await get(stack, f"{HOME}.focal", f"/plans/{AWAY}-2026{suffix}")
+    missing_status, missing = await get(stack, f"{HOME}.focal", f"/plans/{HOME}-1999{suffix}")
+    assert hidden_status == missing_status == 404
+    assert hidden["rule"] == missing["rule"] == "plan_not_found"
+    observer_status, _ = await get(stack, "home.observer", f"/plans/{AWAY}-2026{suffix}")
+    assert observer_status == 404
+    own_status, _ = await get(stack, f"{AWAY}.head", f"/plans/{AWAY}-2026{suffix}")
+    assert own_status == 200
+
+
+async def test_milestones_indicators_and_benchmarks(stack: Stack) -> None:
+    _, milestones = await get(stack, "manager", f"/plans/{HOME}-2026/milestones")
+    (m1,) = milestones["milestones"]
+    assert m1["milestone_id"] == "M1" and m1["due_date"] == "2026-03-31"
+    assert m1["overdue_since"].startswith("2026-04-01") and m1["escalated"] is True
+    _, indicators = await get(stack, "manager", f"/plans/{HOME}-2026/indicators")
+    (i1,) = indicators["indicators"]
+    assert [m["value"] for m in i1["measurements"]] == [30]
+    assert (i1["baseline"], i1["target"], i1["latest_value"]) == (10, 90, 30)
+    _, benchmarks = await get(stack, "observer", f"/plans/{HOME}-2026/benchmarks")
+    factors = {b["key_factor"]: b for b in benchmarks["key_factors"]}
+    assert len(factors) == 10
+    code = factors["code_of_conduct"]
+    # progress (30-10)/80 = 0.25 against 181/1095 of the period elapsed: on track.
+    assert code["status"] == "on_track"
+    assert code["milestones_overdue"] == 1
+    assert factors["automation"]["status"] == "not_covered"
+
+
+async def test_audit_trail_is_paginated_and_described(stack: Stack) -> None:
+    _, page = await get(stack, "auditor", f"/plans/{HOME}-2026/audit", limit=5)
+    assert [e["version"] for e in page["entries"]] == [1, 2, 3, 4, 5]
+    assert page["total"] > 15 and page["next_offset"] == 5
+    assert page["entries"][0]["type"] == "plan_opened"
+    assert page["entries"][0]["actor"] == "manager"
+    assert page["entries"][0]["description"].startswith("manager opened plan")
+    _, rest = await get(stack, "auditor", f"/plans/{HOME}-2026/audit", limit=500, offset=5)
+    assert rest["entries"][0]["version"] == 6 and rest["next_offset"] is None
+    types = [e["type"] for e in rest["entries"]]
+    assert "plan_approved" in types and "milestone_overdue" in types
+
+
+async def test_events_are_as_stored_with_a_hash_chain(stack: Stack) -> None:
+    _, body = await get(stack, "auditor", f"/plans/{HOME}-2026/events")
+    events = body["events"]
+    assert events[0]["prev_hash"] == "0" * 64
+    assert all(a["hash"] == b["prev_hash"] for a, b in itertools.pairwise(events))
+    assert [e["version"] for e in events] == list(range(1, len(events) + 1))
+    _, tail = await get(stack, "auditor", f"/plans/{HOME}-2026/events", after_version=3, limit=2)
+    assert [e["version"] for e in tail["events"]] == [4, 5]
+
+
+async def test_overdue_milestones_are_scoped(stack: Stack) -> None:
+    _, everyone = await get(stack, "manager", "/milestones/overdue")
+    assert [(m["plan_id"], m["milestone_id"]) for m in everyone["milestones"]] == [
+        (f"{HOME}-2026", "M1")
+    ]
+    assert everyone["milestones"][0]["days_overdue"] > 0
+    _, away = await get(stack, f"{AWAY}.focal", "/milestones/overdue")
+    assert away["milestones"] == []
+
+
+async def test_notifications_are_scoped_and_hidden_from_observers(stack: Stack) -> None:
+    status, body = await get(stack, f"{HOME}.focal", "/notifications")
+    assert status == 200
+    kinds = {n["kind"] for n in body["notifications"]}
+    assert "overdue" in kinds
+    assert {n["plan_id"] for n in body["notifications"]} == {f"{HOME}-2026"}
+    _, away = await get(stack, f"{AWAY}.focal", "/notifications")
+    assert away["notifications"] == []
+    hidden, _ = await get(stack, f"{AWAY}.focal", "/notifications", plan_id=f"{HOME}-2026")
+    assert hidden == 404
+    observer, refusal = await get(stack, "observer", "/notifications")
+    assert observer == 403 and refusal["rule"] == "not_permitted"
+
+
+async def test_history_replay_as_of_version_and_instant(stack: Stack) -> None:
+    _, first = await get(stack, "auditor", f"/plans/{HOME}-2026", as_of_version=1)
+    assert (first["version"], first["phase"]) == (1, "diagnostic")
+    assert first["state"]["plan_id"] == f"{HOME}-2026" and len(first["benchmarks"]) == 10
+    _, now = await get(stack, "auditor", f"/plans/{HOME}-2026", as_of=date.today().isoformat())
+    assert now["phase"] == "implementation"
+    yesterday = (date.today() - timedelta(days=1)).isoformat()
+    before, missing = await get(stack, "auditor", f"/plans/{HOME}-2026", as_of=yesterday)
+    assert before == 404 and missing["rule"] == "plan_not_found"
+    bad, error = await get(stack, "auditor", f"/plans/{HOME}-2026", as_of="last tuesday")
+    assert bad == 422 and error["details"][0]["field"] == "as_of"
+    zero, _ = await get(stack, "auditor", f"/plans/{HOME}-2026", as_of_version=0)
+    assert zero == 422
+    hidden, _ = await get(stack, f"{AWAY}.focal", f"/plans/{HOME}-2026", as_of_version=1)
+    assert hidden == 404
+
+
+async def test_verify_the_store_and_one_plan(stack: Stack) -> None:
+    status, report = await get(stack, "auditor", "/audit/verify")
+    assert status == 200 and report["ok"] is True and report["streams_checked"] >= 2
+    _, one = await get(stack, f"{HOME}.focal", "/audit/verify", plan_id=f"{HOME}-2026")
+    assert one["ok"] is True and one["streams_checked"] == 1
+    refused, body = await get(stack, f"{HOME}.focal", "/audit/verify")
+    assert refused == 403 and body["rule"] == "not_permitted"
+    hidden, _ = await get(stack, f"{HOME}.focal", "/audit/verify", plan_id=f"{AWAY}-2026")
+    assert hidden == 404
+
+
+async def test_reads_need_a_token(stack: Stack) -> None:
+    for path in ["/plans", f"/plans/{HOME}-2026", "/milestones/overdue", "/notifications",
+                 "/audit/verify", f"/plans/{HOME}-2026/events"]:  # fmt: skip
+        status, body = await get(stack, None, path)  # type: ignore[arg-type]
+        assert status == 401, path
+        assert body["error"] == "unauthorized"
