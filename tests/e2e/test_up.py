@@ -38,11 +38,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]
     home = tmp_path_factory.mktemp("acip-home")
     home.chmod(0o755)
     api_port = free_port()
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith("ACIP_")
-    }
+    env = {key: value for key, value in os.environ.items() if not key.startswith("ACIP_")}
     env.update(
         ACIP_HOME=str(home),
         ACIP_API_PORT=str(api_port),
@@ -61,8 +57,11 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]
         )
         base = f"http://127.0.0.1:{api_port}"
         try:
-            wait_until(lambda: b"acip is up" in log_path.read_bytes() or process.poll() is not None,
-                       120, "acip up")
+            wait_until(
+                lambda: b"acip is up" in log_path.read_bytes() or process.poll() is not None,
+                120,
+                "acip up",
+            )
             assert process.poll() is None, log_path.read_text()
             yield base, home
         finally:
@@ -81,7 +80,11 @@ def test_open_plan_through_http_shows_in_read_model(stack: tuple[str, Path]) -> 
     base, home = stack
     users = json.loads((home / "demo-users.json").read_text())
     assert {user["role"] for user in users} == {
-        "programme_manager", "focal_point", "head_of_administration", "auditor", "observer",
+        "programme_manager",
+        "focal_point",
+        "head_of_administration",
+        "auditor",
+        "observer",
     }
     manager = next(user for user in users if user["role"] == "programme_manager")
     headers = {"Authorization": f"Bearer {manager['token']}"}

@@ -17,7 +17,6 @@ from tests.integration.lifecycle import MANAGER, OTHER_FOCAL, PlanDriver
 from workers.temporal import build_worker
 
 
-
 def unique_plan() -> str:
     # Plan ids are <country>-<year>; tests share one Temporal server, so each takes its own
     # made-up country code.
@@ -47,7 +46,10 @@ async def test_full_lifecycle_appends_every_event_in_order(
             note="Half the staff briefed",
         )
         await plan.send(
-            plan.focal, type="complete_milestone", milestone_id="M1", evidence="Signed circular 2026/14"
+            plan.focal,
+            type="complete_milestone",
+            milestone_id="M1",
+            evidence="Signed circular 2026/14",
         )
         await plan.send(
             plan.focal,
