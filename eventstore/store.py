@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
@@ -31,39 +32,43 @@ _COLUMNS = (
     "event_id, stream_id, version, global_position, type, schema_version, data, metadata,"
     " occurred_at, recorded_at, prev_hash, hash"
 )
-# 'ACIPEVTS': the append lock, held from before positions are drawn until the commit is
-# visible, so positions are handed out in commit order (decision 0001).
-APPEND_LOCK_KEY = 4702683045014426707
+# global_position = xid * POSITIONS_PER_TRANSACTION + index in batch (migration 0003).
+POSITIONS_PER_TRANSACTION = 1024
 
-# One statement, one round trip, one implicit transaction. The CTE chain fixes the order:
-# lock, then the clock, then the link check, then the insert (which draws positions).
-# ``link`` refuses the batch (no rows) unless its first prev_hash is the stored hash of
-# the expected version (or the genesis value for a new stream), so a wrong client-side
-# hash can never enter the chain; the unique (stream_id, version) constraint is the
-# optimistic concurrency check.
+# One statement, one round trip, one implicit transaction. ``link`` refuses the batch
+# (no rows) unless its first prev_hash is the stored hash of the expected version (or
+# the genesis value for a new stream), so a wrong client-side hash never enters a chain;
+# the unique (stream_id, version) constraint is the optimistic concurrency check.
+# No lock: positions come from this transaction's id (decision 0001).
 _APPEND = f"""
-WITH lock AS MATERIALIZED (SELECT pg_advisory_xact_lock({APPEND_LOCK_KEY})),
-     tick AS MATERIALIZED (SELECT clock_timestamp() AS now FROM lock),
+WITH tick AS MATERIALIZED (
+         SELECT clock_timestamp() AS now,
+                pg_current_xact_id()::text::bigint * {POSITIONS_PER_TRANSACTION} AS base),
      link AS MATERIALIZED (
-         SELECT tick.now FROM tick
+         SELECT tick.now, tick.base FROM tick
           WHERE ($3::bigint = 0 AND $4::text = '{GENESIS_HASH}')
              OR EXISTS (SELECT FROM events
                          WHERE stream_id = $2 AND version = $3 AND hash = $4)),
-     note AS MATERIALIZED (SELECT pg_notify('{NOTIFY_CHANNEL}', $2) FROM link),
      ins AS (
-         INSERT INTO events AS e (event_id, stream_id, version, type, schema_version, data,
-                                  metadata, occurred_at, recorded_at, prev_hash, hash)
-         SELECT u.event_id, $2, $3 + u.n, u.type, u.schema_version, u.data::jsonb,
-                u.metadata::jsonb, u.occurred_at, link.now, u.prev_hash, u.hash
+         INSERT INTO events AS e (global_position, event_id, stream_id, version, type,
+                                  schema_version, data, metadata, occurred_at, recorded_at,
+                                  prev_hash, hash)
+         SELECT link.base + u.n - 1, u.event_id, $2, $3 + u.n, u.type, u.schema_version,
+                u.data::jsonb, u.metadata::jsonb, u.occurred_at, link.now, u.prev_hash,
+                u.hash
            FROM link,
                 unnest($1::uuid[], $5::text[], $6::integer[], $7::text[], $8::text[],
                        $9::timestamptz[], $10::text[], $11::text[])
                 WITH ORDINALITY AS u(event_id, type, schema_version, data, metadata,
                                      occurred_at, prev_hash, hash, n)
-          ORDER BY u.n
          RETURNING e.version, e.global_position, e.recorded_at)
-SELECT ins.version, ins.global_position, ins.recorded_at FROM ins, note ORDER BY ins.version
+SELECT version, global_position, recorded_at FROM ins ORDER BY version
 """
+# Everything below this position belongs to transactions that have ended: committed
+# rows there are final, and no transaction still running can add one.
+_SAFE_LIMIT = (
+    f"(SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint * {POSITIONS_PER_TRANSACTION})"
+)
 _HASH_AT = "SELECT hash FROM events WHERE stream_id = $1 AND version = $2"
 _HEAD_OF_STREAM = (
     "SELECT version, hash FROM events WHERE stream_id = $1 ORDER BY version DESC LIMIT 1"
@@ -76,11 +81,14 @@ _READ_STREAM = (
     " ORDER BY version"
 )
 _READ_ALL = (
-    f"SELECT {_COLUMNS} FROM events WHERE global_position > $1 ORDER BY global_position LIMIT $2"
+    f"SELECT {_COLUMNS} FROM events WHERE global_position > $1"
+    f" AND global_position < {_SAFE_LIMIT} ORDER BY global_position LIMIT $2"
 )
 _BY_IDS = f"SELECT {_COLUMNS} FROM events WHERE event_id = ANY($1::uuid[])"
 _STREAM_VERSION = "SELECT coalesce(max(version), 0) FROM events WHERE stream_id = $1"
-_HEAD = "SELECT coalesce(max(global_position), 0) FROM events"
+_HEAD = (
+    f"SELECT coalesce(max(global_position), 0) FROM events WHERE global_position < {_SAFE_LIMIT}"
+)
 _VERIFY_ALL = f"SELECT {_COLUMNS} FROM events ORDER BY stream_id, version"
 _VERIFY_STREAM = f"SELECT {_COLUMNS} FROM events WHERE stream_id = $1 ORDER BY version"
 
@@ -92,6 +100,15 @@ _MAX_ATTEMPTS = 20
 _LINK_CACHE_SIZE = 10_000
 
 _json_loads = json.loads
+_NOTIFY = "SELECT pg_notify($1, '')"
+# At most one notification per process per this many seconds (plus a round trip); the
+# first append after a quiet spell is notified at once.
+_NOTIFY_INTERVAL = 0.002
+# Subscribers woken by a notification but finding nothing new look again after this many
+# seconds, doubling up to the poll interval.
+_FIRST_RETRY = 0.005
+
+logger = logging.getLogger(__name__)
 
 
 async def init_connection(conn: asyncpg.Connection) -> None:
@@ -153,6 +170,49 @@ def _raw(row: asyncpg.Record) -> dict[str, Any]:
     return raw
 
 
+class _Notifier:
+    """NOTIFY after commit, outside the appending transaction, coalescing bursts.
+
+    A NOTIFY inside the appending transaction would make every append's commit queue on
+    PostgreSQL's global notify lock (measured: 8 writers drop from ~14k to ~6k events/s).
+    Here at most one notification per process is in flight; appends that commit while it
+    is in flight, or within _NOTIFY_INTERVAL after it, are covered by one more. If the
+    process dies between commit and notify, subscribers find the events on their next
+    poll.
+    """
+
+    def __init__(self, pool: asyncpg.Pool, channel: str) -> None:
+        self._pool = pool
+        self._channel = channel
+        self._pending = False
+        self._task: asyncio.Task[None] | None = None
+
+    def poke(self) -> None:
+        self._pending = True
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def _run(self) -> None:
+        try:
+            while self._pending:
+                # Hold one connection through a burst: no pool round trips per notify.
+                async with self._pool.acquire() as conn:
+                    while self._pending:
+                        self._pending = False
+                        await conn.execute(_NOTIFY, self._channel)
+                        # Appends committing in the next moment share the next notify.
+                        await asyncio.sleep(_NOTIFY_INTERVAL)
+        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as error:
+            # Subscribers poll as well: a lost notification only delays them.
+            logger.warning("eventstore notify failed: %s", error)
+        finally:
+            self._task = None
+
+    async def drain(self) -> None:
+        while self._task is not None:
+            await asyncio.shield(self._task)
+
+
 class PostgresEventStore:
     """Append-only event log in the ``events`` table (migration 0001)."""
 
@@ -167,6 +227,7 @@ class PostgresEventStore:
         self._upcasters = upcasters
         self._channel = notify_channel
         self._links: OrderedDict[str, tuple[int, str]] = OrderedDict()
+        self._notifier = _Notifier(pool, NOTIFY_CHANNEL)
 
     # -- writing ---------------------------------------------------------------------
 
@@ -248,6 +309,7 @@ class PostgresEventStore:
         ]
         last = recorded[-1]
         self._remember(stream_id, last.version, last.hash)
+        self._notifier.poke()
         return AppendResult(stream_id=stream_id, version=last.version, events=recorded)
 
     def _remember(self, stream_id: str, version: int, hash_: str) -> None:
@@ -380,6 +442,10 @@ class PostgresEventStore:
             wake.set()
 
         position = after_position
+        # After a notification, an event can still sit above the commit-safe limit for a
+        # moment (an older write transaction has not ended yet): look again soon rather
+        # than after a whole poll interval.
+        retry_after: float | None = None
         async with self._pool.acquire() as listen_conn:
             # LISTEN before the first read, so nothing committed after it goes unnoticed.
             await listen_conn.add_listener(self._channel, on_notify)
@@ -389,15 +455,28 @@ class PostgresEventStore:
                     batch = await self.read_all(position, batch_size)
                     if batch:
                         position = batch[-1].global_position
+                        retry_after = None
                         yield batch
                         if len(batch) == batch_size:
                             continue
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(wake.wait(), poll_interval)
+                    timeout = poll_interval if retry_after is None else retry_after
+                    try:
+                        await asyncio.wait_for(wake.wait(), timeout)
+                    except TimeoutError:
+                        if retry_after is not None:
+                            retry_after *= 2
+                            if retry_after >= poll_interval:
+                                retry_after = None
+                    else:
+                        retry_after = _FIRST_RETRY
             finally:
                 if not listen_conn.is_closed():
                     with contextlib.suppress(asyncpg.PostgresError, OSError):
                         await listen_conn.remove_listener(self._channel, on_notify)
+
+    async def wait_for_notifications(self) -> None:
+        """Wait until notifications for appends so far have been sent (tests, shutdown)."""
+        await self._notifier.drain()
 
     # -- auditing --------------------------------------------------------------------
 
