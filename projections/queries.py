@@ -18,7 +18,7 @@ from domain import (
     parse_event,
 )
 from eventstore import PostgresEventStore, RecordedEvent
-from projections.checkpoints import list_checkpoints
+from projections.checkpoints import count_events, list_checkpoints
 from projections.conn import Executor
 from projections.plans import PlanProjection
 from projections.views import (
@@ -275,7 +275,7 @@ async def projection_status(
                 name=checkpoint.name,
                 position=checkpoint.position,
                 head=head,
-                lag_events=max(0, head - checkpoint.position),
+                lag_events=await count_events(pool, checkpoint.position, head),
                 lag_seconds=lag_seconds,
                 updated_at=checkpoint.updated_at,
                 rebuilt_at=checkpoint.rebuilt_at,

@@ -24,13 +24,14 @@ import asyncpg
 import structlog
 
 from eventstore import PostgresEventStore, RecordedEvent
+from projections.checkpoints import count_events
 from projections.conn import Conn
 from projections.lease import lock_key, try_lock, unlock
 from projections.plans import EventFailure, PlanFold, PlanProjection, ProjectionEventError
 
 log = structlog.get_logger(__name__)
 
-# (position reached, head position when the rebuild started)
+# (events folded so far, events in the store when the rebuild started)
 Progress = Callable[[int, int], None]
 
 
@@ -112,8 +113,9 @@ class _Rebuild:
         await self.projection.create_schema(conn, schema)
         try:
             head = await self.store.head_position()
+            total = await count_events(conn, 0, head)
             with gc_paused():
-                await self._fold_to_head(head, progress)
+                await self._fold_to_head(total, progress)
                 await self._swap()
         except BaseException:
             with contextlib.suppress(asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
@@ -129,7 +131,7 @@ class _Rebuild:
         log.info("projection rebuilt", **result.__dict__)
         return result
 
-    async def _fold_to_head(self, head: int, progress: Progress | None) -> None:
+    async def _fold_to_head(self, total: int, progress: Progress | None) -> None:
         # The next page is read while this one is folded: the server works meanwhile.
         reading = asyncio.ensure_future(self.store.read_all(self.fold.position, self.page_size))
         try:
@@ -139,7 +141,7 @@ class _Rebuild:
                 )
                 await self._fold(events)
                 if progress is not None:
-                    progress(self.fold.position, head)
+                    progress(self.events, total)
         finally:
             reading.cancel()
             with contextlib.suppress(BaseException):

@@ -163,7 +163,7 @@ class ProjectionStatus(_View):
     name: str
     position: int
     head: int
-    # head - checkpoint: positions, i.e. events not yet applied.
+    # Events recorded after the checkpoint, up to the head.
     lag_events: int
     # Age of the oldest event not yet applied (0 when caught up).
     lag_seconds: float

@@ -125,8 +125,8 @@ def rebuild(
         with Progress(*columns, console=console, transient=True) as progress:
             task = progress.add_task(name, total=None)
 
-            def on_progress(position: int, head: int) -> None:
-                progress.update(task, completed=position, total=max(head, position))
+            def on_progress(done: int, total: int) -> None:
+                progress.update(task, completed=done, total=max(total, done))
 
             try:
                 return await run_rebuild(
