@@ -8,6 +8,16 @@
   var data = JSON.parse(node.textContent);
   var start = Date.parse(data.period_start), end = Date.parse(data.period_end);
   var day = function (ms) { return new Date(ms).toISOString().slice(0, 10); };
+  // Ticks on 1 January and 1 July: dates a reader recognises, not arbitrary ones.
+  var halfYears = function (axis) {
+    var ticks = [], first = new Date(start), year = first.getUTCFullYear();
+    for (var y = year; Date.UTC(y, 0, 1) <= end; y++) {
+      [Date.UTC(y, 0, 1), Date.UTC(y, 6, 1)].forEach(function (t) {
+        if (t >= start && t <= end) { ticks.push({ value: t }); }
+      });
+    }
+    axis.ticks = ticks;
+  };
   var flat = function (value) { return [{ x: start, y: value }, { x: end, y: value }]; };
 
   data.indicators.forEach(function (ind) {
@@ -32,9 +42,9 @@
         responsive: true, maintainAspectRatio: false, animation: false, parsing: true,
         interaction: { mode: "nearest", intersect: false },
         scales: {
-          x: { type: "linear", min: start, max: end,
-               ticks: { callback: function (v) { return day(v); }, maxTicksLimit: 7 } },
-          y: { title: { display: true, text: ind.unit } }
+          x: { type: "linear", min: start, max: end, afterBuildTicks: halfYears,
+               ticks: { callback: function (v) { return day(v); } } },
+          y: { grace: "8%", title: { display: true, text: ind.unit } }
         },
         plugins: {
           legend: { position: "bottom", labels: { boxWidth: 18 } },

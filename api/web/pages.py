@@ -99,6 +99,10 @@ async def plan_page_context(request: Request, session: Session, plan_id: str) ->
     trail = await reads.audit_trail(pool, plan_id, limit=1000, offset=0)
     actor, country, phase = session.actor, plan["country"], plan["phase"]
     phase_index = LIFECYCLE.index(phase) if phase in LIFECYCLE else len(LIFECYCLE)
+    plan_forms = offered(PLAN_FORMS, actor, country, phase)
+    if any(a["role"] == actor.role for a in plan["approvals"]):
+        # This role's approval of the submission is in; a second one would only be refused.
+        plan_forms = [f for f in plan_forms if f.type != "approve_plan"]
     return {
         "session": session,
         "nav": "plans",
@@ -109,7 +113,7 @@ async def plan_page_context(request: Request, session: Session, plan_id: str) ->
         "indicators": indicators,
         "benchmarks": await reads.benchmarks(pool, plan_id),
         "audit": list(reversed(trail["entries"])),
-        "plan_forms": offered(PLAN_FORMS, actor, country, phase),
+        "plan_forms": plan_forms,
         "milestone_forms": offered(MILESTONE_FORMS, actor, country, phase),
         "indicator_forms": offered(INDICATOR_FORMS, actor, country, phase),
         "action": f"/ui/plans/{plan_id}/commands",
@@ -180,9 +184,8 @@ async def history_page(
             raise ValueError(version)
         instant = parse_instant(as_of) if as_of.strip() else None
     except ValueError:
-        return error_page(
-            request, session, ApiError(422, "invalid_request", "The version must be a whole number, 1 or more.")
-        )
+        message = "The version must be a whole number, 1 or more."
+        return error_page(request, session, ApiError(422, "invalid_request", message))
     except ApiError as error:
         return error_page(request, session, error)
     replayed = None

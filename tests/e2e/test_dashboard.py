@@ -1,0 +1,155 @@
+"""The dashboard in headless Chromium (Debian's package, driven by Playwright): log in, open
+a plan, approve it as the right role, see the approval in the timeline, be refused as the
+submitter with a readable message. Screenshots go to test-artifacts/."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+from temporalio.testing import WorkflowEnvironment
+
+from domain import Role
+from tests.e2e.served_stack import Served, served
+from tests.integration.api_harness import PlanFlow, unique_country
+from tests.integration.conftest import dev_env  # noqa: F401 (a fixture of this module too)
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(
+        not CHROMIUM.exists(),
+        reason="no /usr/bin/chromium: install Debian's chromium package (.ci/run does)",
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+async def site(
+    dev_env: WorkflowEnvironment,  # noqa: F811
+    pool: asyncpg.Pool,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> AsyncIterator[Served]:
+    async with served(dev_env.client, pool, tmp_path_factory.mktemp("home")) as site:
+        yield site
+
+
+@pytest.fixture(scope="module")
+async def browser() -> AsyncIterator[object]:
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        yield launched
+        await launched.close()
+
+
+async def log_in(browser: object, site: Served, user: str) -> object:
+    """A fresh browser context (its own cookies) logged in as ``user``."""
+    context = await browser.new_context(viewport={"width": 1280, "height": 900})  # type: ignore[attr-defined]
+    page = await context.new_page()
+    await page.goto(f"{site.url}/ui/plans")
+    assert "/ui/login" in page.url
+    await page.get_by_label("Access token").fill(site.tokens[user])
+    await page.get_by_role("button", name="Log in").click()
+    await page.wait_for_url(f"{site.url}/ui/plans")
+    return page
+
+
+async def shot(page: object, name: str) -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    await page.screenshot(path=str(path), full_page=True)  # type: ignore[attr-defined]
+    return path
+
+
+async def test_plans_list_and_plan_page_with_charts(browser: object, site: Served) -> None:
+    page = await log_in(browser, site, "wco.manager")
+    rows = page.get_by_role("row")  # type: ignore[attr-defined]
+    text = await page.locator("table.grid").inner_text()  # type: ignore[attr-defined]
+    for plan_id in ("GHA-2026", "KEN-2026", "TZA-2026"):
+        assert plan_id in text
+    assert await rows.count() >= 4
+    await shot(page, "dashboard-plans")
+
+    await page.get_by_role("link", name="GHA-2026").click()  # type: ignore[attr-defined]
+    await page.wait_for_url(f"{site.url}/ui/plans/GHA-2026")
+    assert "Overdue" in await page.locator("#h-milestones + table").inner_text()  # type: ignore[attr-defined]
+    drawn = await page.evaluate(  # type: ignore[attr-defined]
+        "() => [...document.querySelectorAll('canvas.indicator-chart')]"
+        ".filter(c => Chart.getChart(c)).length"
+    )
+    assert drawn == 3
+    await shot(page, "dashboard-plan-gha")
+    await page.get_by_role("link", name="Overdue milestones").click()  # type: ignore[attr-defined]
+    assert "Publish tariff rulings online" in await page.content()  # type: ignore[attr-defined]
+    await shot(page, "dashboard-overdue")
+    await page.context.close()  # type: ignore[attr-defined]
+
+
+async def test_approve_as_the_right_role_and_be_refused_as_the_submitter(
+    browser: object, site: Served
+) -> None:
+    country = unique_country()
+    focal, head = f"{country.lower()}.focal", f"{country.lower()}.head"
+    await site.stack.add_user(focal, Role.FOCAL_POINT, country)
+    await site.stack.add_user(head, Role.HEAD_OF_ADMINISTRATION, country)
+    site.tokens.update(site.stack.tokens)
+    plan = PlanFlow(site.stack, country, focal, head, "wco.manager")
+    await plan.to_review(submitter="wco.manager")
+    await site.stack.settle()
+
+    manager = await log_in(browser, site, "wco.manager")
+    await manager.goto(f"{site.url}/ui/plans/{plan.plan_id}")  # type: ignore[attr-defined]
+    await manager.get_by_role("button", name="Approve plan").click()  # type: ignore[attr-defined]
+    alert = manager.get_by_role("alert")  # type: ignore[attr-defined]
+    message = await alert.inner_text()
+    assert "Refused" in message and "four_eyes" in message
+    assert "submitted" in message  # the sentence says why, not only the rule
+    await shot(manager, "dashboard-refused-four-eyes")
+    await manager.context.close()  # type: ignore[attr-defined]
+
+    approver = await log_in(browser, site, head)
+    await approver.goto(f"{site.url}/ui/plans/{plan.plan_id}")  # type: ignore[attr-defined]
+    await approver.get_by_label("Comment").first.fill("Agreed for the administration")  # type: ignore[attr-defined]
+    await approver.get_by_role("button", name="Approve plan").click()  # type: ignore[attr-defined]
+    await approver.wait_for_url(f"{site.url}/ui/plans/{plan.plan_id}?done=approve_plan")  # type: ignore[attr-defined]
+    assert "Your approval is recorded." in await approver.get_by_role("status").first.inner_text()  # type: ignore[attr-defined]
+    timeline = await approver.locator("ol.timeline").inner_text()  # type: ignore[attr-defined]
+    assert f"{head} approved the plan" in timeline
+    await shot(approver, "dashboard-approved")
+
+    await approver.get_by_role("button", name="Log out").click()  # type: ignore[attr-defined]
+    await approver.wait_for_url(f"{site.url}/ui/login")  # type: ignore[attr-defined]
+    await approver.goto(f"{site.url}/ui/plans")  # type: ignore[attr-defined]
+    assert "/ui/login" in approver.url  # type: ignore[attr-defined]
+    await approver.context.close()  # type: ignore[attr-defined]
+
+
+async def test_auditor_replays_history_and_sees_the_chain_verified(
+    browser: object, site: Served
+) -> None:
+    page = await log_in(browser, site, "wco.auditor")
+    await page.goto(f"{site.url}/ui/audit")  # type: ignore[attr-defined]
+    assert "Hash chain intact" in await page.content()  # type: ignore[attr-defined]
+    await page.goto(f"{site.url}/ui/plans/GHA-2026/history")  # type: ignore[attr-defined]
+    await page.get_by_label("or version").fill("12")  # type: ignore[attr-defined]
+    await page.get_by_role("button", name="Replay").click()  # type: ignore[attr-defined]
+    lead = await page.locator("p.lead").inner_text()  # type: ignore[attr-defined]
+    assert "version 12" in lead and "drafting" in lead
+    await shot(page, "dashboard-history")
+    await page.context.close()  # type: ignore[attr-defined]
