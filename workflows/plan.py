@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.names import APPEND_EVENTS, DELIVER_NOTIFICATION
@@ -47,6 +47,7 @@ with workflow.unsafe.imports_passed_through():
 MAX_RECENT_COMMANDS = 1000
 # A workflow started for an open_plan that never arrived gives up after this long.
 OPEN_GRACE = timedelta(minutes=5)
+TIME_EVENT_RETRY = timedelta(minutes=10)
 NOTIFIED_EVENT_TYPES = frozenset({"reminder_sent", "milestone_escalated"})
 
 # An append takes milliseconds; a worker that died mid-append is retried elsewhere after this.
@@ -106,7 +107,13 @@ class PlanWorkflow:
             timeout = None if deadline is None else max(deadline - workflow.now(), timedelta(0))
             woke = await self._wait(lambda: self._changed, timeout)
             if not woke:
-                await self._fire_due_events()
+                try:
+                    await self._fire_due_events()
+                except ActivityError as error:
+                    # Only a non-retryable failure gets here (a bug, or a stream written by
+                    # someone else). Keep the plan alive and try again later, loudly.
+                    workflow.logger.error("time events not stored; retrying: %s", error.cause)
+                    await workflow.sleep(TIME_EVENT_RETRY)
 
     @workflow.query
     def state(self) -> PlanState | None:
