@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -163,7 +163,7 @@ class InMemoryEventStore:
         *,
         batch_size: int = 500,
         poll_interval: float = 1.0,
-    ) -> AsyncIterator[list[RecordedEvent]]:
+    ) -> AsyncGenerator[list[RecordedEvent], None]:
         position = after_position
         while True:
             batch = await self.read_all(position, batch_size)

@@ -7,7 +7,7 @@ import contextlib
 import json
 import logging
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -426,7 +426,7 @@ class PostgresEventStore:
         *,
         batch_size: int = 500,
         poll_interval: float = 1.0,
-    ) -> AsyncIterator[list[RecordedEvent]]:
+    ) -> AsyncGenerator[list[RecordedEvent], None]:
         """Yield batches of events after ``after_position``, forever.
 
         Catches up in batches, then sleeps until a NOTIFY on the channel or

@@ -1,0 +1,390 @@
+"""Guarantees only PostgreSQL can show: commit-safe order under real concurrency, the
+immutability trigger, tamper evidence, LISTEN/NOTIFY subscriptions, payload fidelity."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import time
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+import pytest
+
+from eventstore import (
+    NO_STREAM,
+    NewEvent,
+    PostgresEventStore,
+    RecordedEvent,
+    init_connection,
+    verify_events,
+)
+from eventstore.hashing import canonical_json
+
+
+def stream(prefix: str = "plan") -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:12]}"
+
+
+def event(**data: Any) -> NewEvent:
+    return NewEvent(
+        event_id=uuid.uuid4(),
+        type="task_assigned",
+        data=data or {"task": "t-1"},
+        metadata={"actor": "u-1"},
+        occurred_at=datetime.now(UTC),
+    )
+
+
+@pytest.fixture
+async def private_pool(fresh_database_url: str) -> AsyncIterator[asyncpg.Pool]:
+    """A database of its own: for tests that tamper with it or need a quiet log."""
+    created = await asyncpg.create_pool(
+        fresh_database_url, min_size=1, max_size=6, init=init_connection
+    )
+    assert created is not None
+    yield created
+    await created.close()
+
+
+# -- commit-safe order ------------------------------------------------------------------
+
+# Appends to streams named "slow-..." block inside their transaction (after they took
+# their transaction id and positions) until the test releases advisory lock 4242.
+_GATE = """
+CREATE FUNCTION test_gate() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.stream_id LIKE 'slow-%' THEN
+        PERFORM pg_advisory_xact_lock(4242);
+        IF NEW.data ? 'fail' THEN
+            RAISE EXCEPTION 'test gate: rolled back on purpose';
+        END IF;
+    END IF;
+    RETURN NEW;
+END $$;
+CREATE TRIGGER test_gate BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION test_gate();
+"""
+
+
+async def _wait_until_blocked(conn: asyncpg.Connection) -> None:
+    for _ in range(500):
+        waiting = await conn.fetchval(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 4242"
+            " AND NOT granted"
+        )
+        if waiting:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("the slow append never reached the gate")
+
+
+@pytest.mark.parametrize("slow_outcome", ["commit", "rollback"])
+async def test_reader_never_skips_an_event_that_commits_later_with_a_lower_position(
+    private_pool: asyncpg.Pool, fresh_database_url: str, slow_outcome: str
+) -> None:
+    store = PostgresEventStore(private_pool)
+    control = await asyncpg.connect(fresh_database_url)
+    try:
+        await control.execute(_GATE)
+        await control.execute("SELECT pg_advisory_lock(4242)")
+        head = await store.head_position()
+
+        # A: starts first, so it owns the lower transaction id and positions; blocks.
+        slow_data = {"fail": True} if slow_outcome == "rollback" else {"who": "A"}
+        slow = asyncio.create_task(store.append(stream("slow"), NO_STREAM, [event(**slow_data)]))
+        await _wait_until_blocked(control)
+        # B: starts later (higher positions) and commits while A is still open.
+        fast = await store.append(stream("fast"), NO_STREAM, [event(who="B")])
+
+        # The reader must not pass A's position while A may still commit: B stays
+        # invisible to read_all (and head_position) until A has ended.
+        assert await store.read_all(head) == []
+        assert await store.head_position() == head
+        # ... while B is durable and readable by stream.
+        assert len(await store.read_stream(fast.stream_id)) == 1
+
+        await control.execute("SELECT pg_advisory_unlock(4242)")
+        if slow_outcome == "commit":
+            slow_result = await slow
+            expected = [slow_result.events[0].event_id, fast.events[0].event_id]
+            assert slow_result.events[0].global_position < fast.events[0].global_position
+        else:
+            with pytest.raises(asyncpg.PostgresError, match="rolled back on purpose"):
+                await slow
+            expected = [fast.events[0].event_id]
+
+        seen: list[RecordedEvent] = []
+        position = head
+        while batch := await store.read_all(position, limit=1):
+            seen.extend(batch)
+            position = batch[-1].global_position
+        assert [e.event_id for e in seen] == expected  # nothing skipped, nothing twice
+    finally:
+        with contextlib.suppress(asyncpg.PostgresError):
+            await control.execute("DROP TRIGGER IF EXISTS test_gate ON events")
+        await control.close()
+
+
+async def test_followers_see_every_event_once_under_eight_concurrent_writers(
+    private_pool: asyncpg.Pool,
+) -> None:
+    store = PostgresEventStore(private_pool)
+    streams = [stream() for _ in range(8)]
+    per_stream = 25
+    seen: list[RecordedEvent] = []
+    done = asyncio.Event()
+
+    async def follow() -> None:
+        position = 0
+        while True:
+            batch = await store.read_all(position, limit=7)
+            if batch:
+                seen.extend(batch)
+                position = batch[-1].global_position
+            elif done.is_set():
+                return
+            else:
+                await asyncio.sleep(0)
+
+    async def write(s: str) -> None:
+        for version in range(per_stream):
+            await store.append(s, version, [event(n=version)])
+
+    follower = asyncio.create_task(follow())
+    await asyncio.gather(*(write(s) for s in streams))
+    done.set()
+    await follower
+    assert len(seen) == 8 * per_stream
+    assert len({e.event_id for e in seen}) == len(seen)
+    positions = [e.global_position for e in seen]
+    assert positions == sorted(positions)
+    for s in streams:
+        assert [e.data["n"] for e in seen if e.stream_id == s] == list(range(per_stream))
+
+
+# -- immutability -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("statement", "operation"),
+    [
+        ("UPDATE events SET data = '{}' WHERE stream_id = $1", "UPDATE"),
+        ("DELETE FROM events WHERE stream_id = $1", "DELETE"),
+        ("TRUNCATE events", "TRUNCATE"),
+    ],
+)
+async def test_trigger_refuses_changes(
+    store: PostgresEventStore, pool: asyncpg.Pool, statement: str, operation: str
+) -> None:
+    s = stream()
+    await store.append(s, NO_STREAM, [event()])
+    args = (s,) if "$1" in statement else ()
+    with pytest.raises(asyncpg.PostgresError, match=f"append-only: {operation} refused") as err:
+        await pool.execute(statement, *args)
+    assert err.value.sqlstate == "ES403"
+    assert len(await store.read_stream(s)) == 1
+
+
+# -- tamper evidence --------------------------------------------------------------------
+
+
+async def _tamper(pool: asyncpg.Pool, *statements: tuple[str, tuple[Any, ...]]) -> None:
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute("ALTER TABLE events DISABLE TRIGGER events_refuse_update_delete")
+        for sql, args in statements:
+            await conn.execute(sql, *args)
+        await conn.execute("ALTER TABLE events ENABLE TRIGGER events_refuse_update_delete")
+
+
+async def _five(store: PostgresEventStore) -> list[RecordedEvent]:
+    s = stream()
+    result = await store.append(s, NO_STREAM, [event(n=n) for n in range(1, 6)])
+    return result.events
+
+
+async def test_changed_payload_is_a_hash_mismatch(private_pool: asyncpg.Pool) -> None:
+    store = PostgresEventStore(private_pool)
+    untouched = await _five(store)
+    events = await _five(store)
+    target = events[2]
+    await _tamper(
+        private_pool,
+        ("UPDATE events SET data = '{\"n\": 99}' WHERE event_id = $1", (target.event_id,)),
+    )
+    report = await store.verify()
+    assert not report.ok
+    assert (report.streams_checked, report.events_checked) == (2, 10)
+    (brk,) = report.breaks
+    assert (brk.stream_id, brk.version, brk.reason) == (target.stream_id, 3, "hash_mismatch")
+    assert brk.global_position == target.global_position
+    assert brk.event_id == target.event_id
+    assert (await store.verify(untouched[0].stream_id)).ok
+
+
+async def test_deleted_row_is_a_version_gap(private_pool: asyncpg.Pool) -> None:
+    store = PostgresEventStore(private_pool)
+    events = await _five(store)
+    await _tamper(private_pool, ("DELETE FROM events WHERE event_id = $1", (events[1].event_id,)))
+    report = await store.verify(events[0].stream_id)
+    assert [(b.version, b.reason) for b in report.breaks] == [(3, "version_gap")]
+    assert report.breaks[0].global_position == events[2].global_position
+
+
+async def test_deleted_and_renumbered_rows_are_a_broken_link(private_pool: asyncpg.Pool) -> None:
+    store = PostgresEventStore(private_pool)
+    events = await _five(store)
+    s = events[0].stream_id
+    # A careful forger closes the version gap: the chain still gives it away.
+    await _tamper(
+        private_pool,
+        ("DELETE FROM events WHERE event_id = $1", (events[1].event_id,)),
+        ("UPDATE events SET version = version - 1 WHERE stream_id = $1 AND version > 2", (s,)),
+    )
+    report = await store.verify(s)
+    assert report.breaks[0].version == 2
+    assert report.breaks[0].reason == "broken_link"
+    assert report.breaks[0].event_id == events[2].event_id
+
+
+async def test_swapped_payloads_are_hash_mismatches(private_pool: asyncpg.Pool) -> None:
+    store = PostgresEventStore(private_pool)
+    events = await _five(store)
+    a, b = events[1], events[3]
+    await _tamper(
+        private_pool,
+        ("UPDATE events SET data = '{\"n\": 4}' WHERE event_id = $1", (a.event_id,)),
+        ("UPDATE events SET data = '{\"n\": 2}' WHERE event_id = $1", (b.event_id,)),
+    )
+    report = await store.verify(a.stream_id)
+    assert [(x.version, x.reason) for x in report.breaks] == [
+        (2, "hash_mismatch"),
+        (4, "hash_mismatch"),
+    ]
+
+
+async def test_an_export_verifies_offline(store: PostgresEventStore) -> None:
+    events = await _five(store)
+    exported = await store.read_stream_raw(events[0].stream_id)
+    # What an auditor receives: plain JSON types only.
+    as_json: list[dict[str, Any]] = [
+        {**row, "event_id": str(row["event_id"]), "occurred_at": row["occurred_at"].isoformat()}
+        for row in exported
+    ]
+    random.shuffle(as_json)
+    assert verify_events(as_json).ok
+    as_json[0] = {**as_json[0], "metadata": {"actor": "someone else"}}
+    assert not verify_events(as_json).ok
+
+
+# -- payload fidelity -------------------------------------------------------------------
+
+
+def _random_json(rng: random.Random, depth: int = 0) -> Any:
+    choice = rng.randrange(9 if depth < 3 else 6)
+    if choice == 0:
+        return None
+    if choice == 1:
+        return rng.random() < 0.5
+    if choice == 2:
+        return rng.randrange(-(2**53) + 1, 2**53)
+    if choice == 3:
+        return rng.choice([0.1, -2.5, 1e-7, 1.5e-300, 123456.789, 1e15 + 0.5, 3.0, -0.0])
+    if choice in (4, 5):
+        alphabet = 'aé€😀\n"\\\t/\u2028\ue000\x7f'
+        return "".join(rng.choice(alphabet) for _ in range(rng.randrange(6)))
+    if choice in (6, 7):
+        return {
+            "".join(rng.choice("ab€😀\ue000") for _ in range(rng.randrange(4))): _random_json(
+                rng, depth + 1
+            )
+            for _ in range(rng.randrange(4))
+        }
+    return [_random_json(rng, depth + 1) for _ in range(rng.randrange(4))]
+
+
+async def test_any_json_payload_survives_storage_and_verifies(store: PostgresEventStore) -> None:
+    rng = random.Random(20250131)
+    s = stream()
+    batch = [
+        NewEvent(
+            event_id=uuid.uuid4(),
+            type="payload_probe",
+            data={"value": _random_json(rng), "k": _random_json(rng)},
+            metadata={"m": _random_json(rng)},
+            occurred_at=datetime.now(UTC),
+        )
+        for _ in range(200)
+    ]
+    await store.append(s, NO_STREAM, batch)
+    stored = await store.read_stream(s)
+    for sent, got in zip(batch, stored, strict=True):
+        # Same JSON value (PostgreSQL may write 3.0 as 3: the canonical form is equal).
+        assert canonical_json(got.data) == canonical_json(sent.data)
+        assert canonical_json(got.metadata) == canonical_json(sent.metadata)
+    assert (await store.verify(s)).ok
+
+
+# -- subscriptions ----------------------------------------------------------------------
+
+
+async def _first_event_of(
+    subscription: AsyncIterator[list[RecordedEvent]], stream_id: str
+) -> RecordedEvent:
+    async for batch in subscription:
+        for recorded in batch:
+            if recorded.stream_id == stream_id:
+                return recorded
+    raise AssertionError("subscription ended")
+
+
+async def test_notification_wakes_a_subscriber_within_milliseconds(
+    store: PostgresEventStore,
+) -> None:
+    head = await store.head_position()
+    s = stream()
+    # A long poll interval: only a notification can deliver the event quickly.
+    subscription = store.subscribe(head, poll_interval=30.0)
+    async with contextlib.aclosing(subscription):
+        waiter = asyncio.create_task(_first_event_of(subscription, s))
+        await asyncio.sleep(0.2)  # the subscriber is listening and idle
+        started = time.perf_counter()
+        appended = await store.append(s, NO_STREAM, [event()])
+        received = await asyncio.wait_for(waiter, 5.0)
+        latency = time.perf_counter() - started
+    assert received.event_id == appended.events[0].event_id
+    assert latency < 1.0, f"took {latency:.3f}s: the notification did not wake the subscriber"
+
+
+async def test_lost_notifications_are_covered_by_the_poll(pool: asyncpg.Pool) -> None:
+    writer = PostgresEventStore(pool)
+    deaf = PostgresEventStore(pool, notify_channel="nobody_notifies_this_channel")
+    head = await writer.head_position()
+    s = stream()
+    subscription = deaf.subscribe(head, poll_interval=0.1)
+    async with contextlib.aclosing(subscription):
+        waiter = asyncio.create_task(_first_event_of(subscription, s))
+        await asyncio.sleep(0.15)
+        appended = await writer.append(s, NO_STREAM, [event()])
+        received = await asyncio.wait_for(waiter, 5.0)
+    assert received.event_id == appended.events[0].event_id
+
+
+async def test_cancelling_a_subscriber_returns_its_connection(pool: asyncpg.Pool) -> None:
+    store = PostgresEventStore(pool)
+    idle_before = pool.get_idle_size() + (pool.get_max_size() - pool.get_size())
+
+    async def consume() -> None:
+        async for _batch in store.subscribe(await store.head_position(), poll_interval=0.05):
+            pass
+
+    task = asyncio.create_task(consume())
+    await asyncio.sleep(0.2)
+    assert pool.get_idle_size() + (pool.get_max_size() - pool.get_size()) < idle_before
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert pool.get_idle_size() + (pool.get_max_size() - pool.get_size()) == idle_before
