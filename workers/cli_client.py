@@ -56,9 +56,9 @@ def _token() -> str:
     return token
 
 
-def request(method: str, path: str, **kwargs: Any) -> Any:
+def request(method: str, path: str, *, headers: dict[str, str] | None = None, **kwargs: Any) -> Any:
     """One API call; its JSON answer, or a ClientError with the API's own words."""
-    headers = {"Authorization": f"Bearer {_token()}"}
+    headers = {**(headers or {}), "Authorization": f"Bearer {_token()}"}
     try:
         with httpx.Client(base_url=api_url(), timeout=60) as http:
             response = http.request(method, path, headers=headers, **kwargs)
@@ -99,13 +99,18 @@ def emit_json(value: Any) -> None:
     typer.echo(json.dumps(value, indent=2, ensure_ascii=False))
 
 
+def console() -> Console:
+    # A pipe has no width; rich would assume 80 columns and wrap every cell.
+    return Console() if sys.stdout.isatty() else Console(width=200)
+
+
 def table(title: str, columns: Sequence[str], rows: Sequence[dict[str, Any]]) -> None:
     grid = Table(title=title, title_justify="left")
     for column in columns:
         grid.add_column(column.replace("_", " "))
     for row in rows:
         grid.add_row(*(_cell(row.get(column)) for column in columns))
-    Console().print(grid)
+    console().print(grid)
     if not rows:
         typer.echo("(none)")
 
@@ -197,7 +202,7 @@ def plans_show(
     grid.add_column("value")
     for key, value in summary.items():
         grid.add_row(key.replace("_", " "), _cell(value))
-    Console().print(grid)
+    console().print(grid)
 
 
 @plans_app.command("events")

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+from playwright.async_api import Browser, Page, async_playwright
 from temporalio.testing import WorkflowEnvironment
 
 from domain import Role
@@ -47,9 +48,7 @@ async def site(
 
 
 @pytest.fixture(scope="module")
-async def browser() -> AsyncIterator[object]:
-    from playwright.async_api import async_playwright
-
+async def browser() -> AsyncIterator[Browser]:
     async with async_playwright() as playwright:
         launched = await playwright.chromium.launch(
             executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
@@ -58,9 +57,9 @@ async def browser() -> AsyncIterator[object]:
         await launched.close()
 
 
-async def log_in(browser: object, site: Served, user: str) -> object:
+async def log_in(browser: Browser, site: Served, user: str) -> Page:
     """A fresh browser context (its own cookies) logged in as ``user``."""
-    context = await browser.new_context(viewport={"width": 1280, "height": 900})  # type: ignore[attr-defined]
+    context = await browser.new_context(viewport={"width": 1280, "height": 900})
     page = await context.new_page()
     await page.goto(f"{site.url}/ui/plans")
     assert "/ui/login" in page.url
@@ -70,39 +69,39 @@ async def log_in(browser: object, site: Served, user: str) -> object:
     return page
 
 
-async def shot(page: object, name: str) -> Path:
+async def shot(page: Page, name: str) -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
-    await page.screenshot(path=str(path), full_page=True)  # type: ignore[attr-defined]
+    await page.screenshot(path=str(path), full_page=True)
     return path
 
 
-async def test_plans_list_and_plan_page_with_charts(browser: object, site: Served) -> None:
+async def test_plans_list_and_plan_page_with_charts(browser: Browser, site: Served) -> None:
     page = await log_in(browser, site, "wco.manager")
-    rows = page.get_by_role("row")  # type: ignore[attr-defined]
-    text = await page.locator("table.grid").inner_text()  # type: ignore[attr-defined]
+    rows = page.get_by_role("row")
+    text = await page.locator("table.grid").inner_text()
     for plan_id in ("GHA-2026", "KEN-2026", "TZA-2026"):
         assert plan_id in text
     assert await rows.count() >= 4
     await shot(page, "dashboard-plans")
 
-    await page.get_by_role("link", name="GHA-2026").click()  # type: ignore[attr-defined]
+    await page.get_by_role("link", name="GHA-2026").click()
     await page.wait_for_url(f"{site.url}/ui/plans/GHA-2026")
-    assert "Overdue" in await page.locator("#h-milestones + table").inner_text()  # type: ignore[attr-defined]
-    drawn = await page.evaluate(  # type: ignore[attr-defined]
+    assert "Overdue" in await page.locator("#h-milestones + table").inner_text()
+    drawn = await page.evaluate(
         "() => [...document.querySelectorAll('canvas.indicator-chart')]"
         ".filter(c => Chart.getChart(c)).length"
     )
     assert drawn == 3
     await shot(page, "dashboard-plan-gha")
-    await page.get_by_role("link", name="Overdue milestones").click()  # type: ignore[attr-defined]
-    assert "Publish tariff rulings online" in await page.content()  # type: ignore[attr-defined]
+    await page.get_by_role("link", name="Overdue milestones").click()
+    assert "Publish tariff rulings online" in await page.content()
     await shot(page, "dashboard-overdue")
-    await page.context.close()  # type: ignore[attr-defined]
+    await page.context.close()
 
 
 async def test_approve_as_the_right_role_and_be_refused_as_the_submitter(
-    browser: object, site: Served
+    browser: Browser, site: Served
 ) -> None:
     country = unique_country()
     focal, head = f"{country.lower()}.focal", f"{country.lower()}.head"
@@ -114,42 +113,42 @@ async def test_approve_as_the_right_role_and_be_refused_as_the_submitter(
     await site.stack.settle()
 
     manager = await log_in(browser, site, "wco.manager")
-    await manager.goto(f"{site.url}/ui/plans/{plan.plan_id}")  # type: ignore[attr-defined]
-    await manager.get_by_role("button", name="Approve plan").click()  # type: ignore[attr-defined]
-    alert = manager.get_by_role("alert")  # type: ignore[attr-defined]
+    await manager.goto(f"{site.url}/ui/plans/{plan.plan_id}")
+    await manager.get_by_role("button", name="Approve plan").click()
+    alert = manager.get_by_role("alert")
     message = await alert.inner_text()
     assert "Refused" in message and "four_eyes" in message
     assert "submitted" in message  # the sentence says why, not only the rule
     await shot(manager, "dashboard-refused-four-eyes")
-    await manager.context.close()  # type: ignore[attr-defined]
+    await manager.context.close()
 
     approver = await log_in(browser, site, head)
-    await approver.goto(f"{site.url}/ui/plans/{plan.plan_id}")  # type: ignore[attr-defined]
-    await approver.get_by_label("Comment").first.fill("Agreed for the administration")  # type: ignore[attr-defined]
-    await approver.get_by_role("button", name="Approve plan").click()  # type: ignore[attr-defined]
-    await approver.wait_for_url(f"{site.url}/ui/plans/{plan.plan_id}?done=approve_plan")  # type: ignore[attr-defined]
-    assert "Your approval is recorded." in await approver.get_by_role("status").first.inner_text()  # type: ignore[attr-defined]
-    timeline = await approver.locator("ol.timeline").inner_text()  # type: ignore[attr-defined]
+    await approver.goto(f"{site.url}/ui/plans/{plan.plan_id}")
+    await approver.get_by_label("Comment").first.fill("Agreed for the administration")
+    await approver.get_by_role("button", name="Approve plan").click()
+    await approver.wait_for_url(f"{site.url}/ui/plans/{plan.plan_id}?done=approve_plan")
+    assert "Your approval is recorded." in await approver.get_by_role("status").first.inner_text()
+    timeline = await approver.locator("ol.timeline").inner_text()
     assert f"{head} approved the plan" in timeline
     await shot(approver, "dashboard-approved")
 
-    await approver.get_by_role("button", name="Log out").click()  # type: ignore[attr-defined]
-    await approver.wait_for_url(f"{site.url}/ui/login")  # type: ignore[attr-defined]
-    await approver.goto(f"{site.url}/ui/plans")  # type: ignore[attr-defined]
-    assert "/ui/login" in approver.url  # type: ignore[attr-defined]
-    await approver.context.close()  # type: ignore[attr-defined]
+    await approver.get_by_role("button", name="Log out").click()
+    await approver.wait_for_url(f"{site.url}/ui/login")
+    await approver.goto(f"{site.url}/ui/plans")
+    assert "/ui/login" in approver.url
+    await approver.context.close()
 
 
 async def test_auditor_replays_history_and_sees_the_chain_verified(
-    browser: object, site: Served
+    browser: Browser, site: Served
 ) -> None:
     page = await log_in(browser, site, "wco.auditor")
-    await page.goto(f"{site.url}/ui/audit")  # type: ignore[attr-defined]
-    assert "Hash chain intact" in await page.content()  # type: ignore[attr-defined]
-    await page.goto(f"{site.url}/ui/plans/GHA-2026/history")  # type: ignore[attr-defined]
-    await page.get_by_label("or version").fill("12")  # type: ignore[attr-defined]
-    await page.get_by_role("button", name="Replay").click()  # type: ignore[attr-defined]
-    lead = await page.locator("p.lead").inner_text()  # type: ignore[attr-defined]
+    await page.goto(f"{site.url}/ui/audit")
+    assert "Hash chain intact" in await page.content()
+    await page.goto(f"{site.url}/ui/plans/GHA-2026/history")
+    await page.get_by_label("or version").fill("12")
+    await page.get_by_role("button", name="Replay").click()
+    lead = await page.locator("p.lead").inner_text()
     assert "version 12" in lead and "drafting" in lead
     await shot(page, "dashboard-history")
-    await page.context.close()  # type: ignore[attr-defined]
+    await page.context.close()

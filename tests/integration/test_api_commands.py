@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import asyncpg
 import pytest
@@ -34,8 +35,8 @@ def flow(stack: Stack, country: str) -> PlanFlow:
     return PlanFlow(stack, country, "focal", "head", "manager")
 
 
-def types(body: dict[str, object]) -> list[str]:
-    return [e["type"] for e in body["events"]]  # type: ignore[index, union-attr, attr-defined]
+def types(body: dict[str, Any]) -> list[str]:
+    return [e["type"] for e in body["events"]]
 
 
 async def test_every_command_of_the_lifecycle_goes_through_http(stack: Stack) -> None:

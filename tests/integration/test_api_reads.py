@@ -6,6 +6,7 @@ import asyncio
 import itertools
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
+from typing import Any
 
 import asyncpg
 import pytest
@@ -52,7 +53,9 @@ async def wait_for_overdue(stack: Stack, plan_id: str) -> None:
     raise AssertionError("M1 never became overdue")
 
 
-async def get(stack: Stack, user: str, path: str, **params: object) -> tuple[int, dict]:  # type: ignore[type-arg]
+async def get(
+    stack: Stack, user: str | None, path: str, **params: str | int
+) -> tuple[int, dict[str, Any]]:
     async with stack.http(user) as http:
         response = await http.get(path, params=params)
     return response.status_code, response.json()
@@ -202,6 +205,6 @@ async def test_verify_the_store_and_one_plan(stack: Stack) -> None:
 async def test_reads_need_a_token(stack: Stack) -> None:
     for path in ["/plans", f"/plans/{HOME}-2026", "/milestones/overdue", "/notifications",
                  "/audit/verify", f"/plans/{HOME}-2026/events"]:  # fmt: skip
-        status, body = await get(stack, None, path)  # type: ignore[arg-type]
+        status, body = await get(stack, None, path)
         assert status == 401, path
         assert body["error"] == "unauthorized"

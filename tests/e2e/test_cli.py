@@ -1,0 +1,107 @@
+"""`acip plans|command|milestones|benchmarks` as a user runs them, against a served API."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from collections.abc import AsyncIterator
+from typing import Any
+
+import asyncpg
+import pytest
+from temporalio.testing import WorkflowEnvironment
+
+from tests.e2e.served_stack import Served, free_port, served
+from tests.integration.api_harness import unique_country
+from tests.integration.conftest import dev_env  # noqa: F401 (a fixture of this module too)
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+async def site(
+    dev_env: WorkflowEnvironment,  # noqa: F811
+    pool: asyncpg.Pool,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> AsyncIterator[Served]:
+    async with served(dev_env.client, pool, tmp_path_factory.mktemp("home")) as site:
+        yield site
+
+
+async def acip(
+    site: Served, user: str | None, *args: str, url: str | None = None
+) -> tuple[int, str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ACIP_")}
+    env["ACIP_API_URL"] = url or site.url
+    if user:
+        env["ACIP_TOKEN"] = site.tokens[user]
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "workers.cli", *args,
+        env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await process.communicate()
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()
+
+
+def parsed(out: str) -> Any:
+    return json.loads(out)
+
+
+async def test_reads_as_tables_and_as_json(site: Served) -> None:
+    results = await asyncio.gather(
+        acip(site, "wco.manager", "plans", "list", "--json"),
+        acip(site, "gha.focal", "plans", "list"),
+        acip(site, "wco.auditor", "plans", "show", "GHA-2026"),
+        acip(site, "wco.auditor", "plans", "events", "GHA-2026", "--json"),
+        acip(site, "wco.manager", "milestones", "overdue"),
+        acip(site, "donor.observer", "benchmarks", "GHA-2026"),
+        acip(site, "wco.auditor", "plans", "show", "GHA-2026", "--as-of-version", "1", "--json"),
+    )
+    assert all(status == 0 for status, _, _ in results), results
+    listing, focal, show, events, overdue, benchmarks, replay = (out for _, out, _ in results)
+    ids = [p["plan_id"] for p in parsed(listing)["plans"]]
+    assert {"GHA-2026", "KEN-2026", "TZA-2026"} <= set(ids)
+    assert "GHA-2026" in focal and "KEN-2026" not in focal
+    assert "implementation" in show
+    stored = parsed(events)["events"]
+    assert stored[0]["type"] == "plan_opened" and len(stored[0]["hash"]) == 64
+    assert "Publish tariff rulings online" in overdue
+    assert "transparency" in benchmarks and "off_track" in benchmarks
+    assert parsed(replay)["phase"] == "diagnostic"
+
+
+async def test_commands_with_fields_or_json(site: Served) -> None:
+    country = unique_country()
+    plan_id = f"{country}-2027"
+    status, out, err = await acip(
+        site, "wco.manager", "command", plan_id, "open_plan",
+        "--country", country, "--administration", "Customs", "--title", "Integrity plan",
+        "--period-start", "2027-01-01", "--period-end=2029-12-31",
+    )  # fmt: skip
+    assert status == 0, err
+    assert parsed(out)["version"] == 1
+    body = json.dumps({"key_factor": "transparency", "maturity": 2, "summary": "Unpublished"})
+    status, out, err = await acip(
+        site, "wco.manager", "command", plan_id, "record_diagnostic_finding", "--json", body
+    )
+    assert status == 0, err
+    assert [e["type"] for e in parsed(out)["events"]] == ["diagnostic_finding_recorded"]
+
+
+async def test_refusals_exit_non_zero_with_the_rule(site: Served) -> None:
+    refused, not_mine, malformed, anonymous, unreachable = await asyncio.gather(
+        acip(site, "gha.focal", "command", "GHA-2026", "start_evaluation"),
+        acip(site, "gha.focal", "plans", "show", "KEN-2026"),
+        acip(site, "gha.focal", "command", "GHA-2026", "report_milestone_progress",
+             "--milestone-id", "M3", "--percent", "140", "--note", "x"),
+        acip(site, None, "plans", "list"),
+        acip(site, "wco.manager", "plans", "list", url=f"http://127.0.0.1:{free_port()}"),
+    )  # fmt: skip
+    assert refused[0] == 1 and "refused (403 not_permitted)" in refused[2]
+    assert not_mine[0] == 1 and "404" in not_mine[2] and "KEN-2026" in not_mine[2]
+    assert malformed[0] == 2 and "percent" in malformed[2]
+    assert anonymous[0] == 3 and "ACIP_TOKEN" in anonymous[2]
+    assert unreachable[0] == 4 and "cannot reach the API" in unreachable[2]
