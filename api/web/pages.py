@@ -14,6 +14,7 @@ from api.errors import ApiError
 from api.routes_reads import parse_instant
 from api.scope import not_found, require_visible, visible_countries
 from api.web.forms import (
+    ALL_FORMS,
     INDICATOR_FORMS,
     MILESTONE_FORMS,
     OPEN_PLAN_FORM,
@@ -133,7 +134,7 @@ async def plan_page(request: Request, plan_id: str) -> HTMLResponse:
     except ApiError as error:
         return error_page(request, session, error)
     done = request.query_params.get("done", "")
-    if done in PLAN_FORMS or done in MILESTONE_FORMS or done in INDICATOR_FORMS:
+    if done in ALL_FORMS:
         context["notice"] = DONE_MESSAGES.get(done, f"Done: {done.replace('_', ' ')}.")
     return render(request, "plan.html", **context)
 

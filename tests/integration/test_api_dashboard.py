@@ -1,0 +1,198 @@
+"""The dashboard over HTTP: sessions, CSRF, server-side refusals, pages and their headers."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import AsyncIterator
+
+import asyncpg
+import httpx
+import pytest
+from temporalio.testing import WorkflowEnvironment
+
+from domain import Role
+from eventstore import PostgresEventStore
+from tests.integration.api_harness import PlanFlow, Stack, running_stack, unique_country
+
+COUNTRY = unique_country()
+AWAY = unique_country()
+PLAN = f"{COUNTRY}-2026"
+
+
+@pytest.fixture(scope="module")
+async def stack(dev_env: WorkflowEnvironment, pool: asyncpg.Pool) -> AsyncIterator[Stack]:
+    async with running_stack(dev_env.client, pool) as stack:
+        await stack.add_user("manager", Role.PROGRAMME_MANAGER)
+        await stack.add_user("focal", Role.FOCAL_POINT, COUNTRY)
+        await stack.add_user("head", Role.HEAD_OF_ADMINISTRATION, COUNTRY)
+        await stack.add_user("away.focal", Role.FOCAL_POINT, AWAY)
+        await PlanFlow(stack, COUNTRY, "focal", "head", "manager").to_review()
+        await stack.settle()
+        yield stack
+
+
+@contextlib.asynccontextmanager
+async def browser(
+    stack: Stack, user: str, base: str = "http://acip.test"
+) -> AsyncIterator[httpx.AsyncClient]:
+    """A client that logged in through the form, as a browser does (cookies kept)."""
+    transport = httpx.ASGITransport(app=stack.app)
+    async with httpx.AsyncClient(transport=transport, base_url=base) as client:
+        response = await client.post("/ui/login", data={"token": stack.tokens[user], "next": ""})
+        assert response.status_code == 303, response.text
+        yield client
+
+
+def csrf_of(page: str) -> str:
+    match = re.search(r'name="csrf_token" value="([0-9a-f]{64})"', page)
+    assert match, "no CSRF token in the page"
+    return match.group(1)
+
+
+async def stream_version(stack: Stack) -> int:
+    return await PostgresEventStore(stack.pool).stream_version(f"plan-{PLAN}")
+
+
+async def test_pages_need_a_session_and_redirect_to_the_login(stack: Stack) -> None:
+    async with stack.http() as http:
+        page = await http.get(f"/ui/plans/{PLAN}")
+        assert page.status_code == 303
+        assert page.headers["location"] == f"/ui/login?next=/ui/plans/{PLAN}"
+        wrong = await http.post("/ui/login", data={"token": "acip_wrong", "next": "/ui/plans"})
+        assert wrong.status_code == 401 and "unknown or revoked" in wrong.text
+        evil = await http.post(
+            "/ui/login", data={"token": stack.tokens["focal"], "next": "https://evil.example/"}
+        )
+        assert evil.headers["location"] == "/ui/plans"  # no open redirect
+
+
+async def test_the_session_cookie_is_httponly_strict_and_secure_over_https(stack: Stack) -> None:
+    async with (
+        browser(stack, "focal") as plain,
+        browser(stack, "focal", base="https://acip.test") as secure,
+    ):
+        login = await plain.post("/ui/login", data={"token": stack.tokens["focal"]})
+        cookie = login.headers["set-cookie"].lower()
+        assert "httponly" in cookie and "samesite=strict" in cookie and "secure" not in cookie
+        over_tls = await secure.post("/ui/login", data={"token": stack.tokens["focal"]})
+        assert "secure" in over_tls.headers["set-cookie"].lower()
+        page = await plain.get("/ui/plans")
+        assert page.status_code == 200 and PLAN in page.text
+        for header in ("content-security-policy", "x-frame-options", "x-content-type-options"):
+            assert header in page.headers
+
+
+async def test_forms_without_the_session_token_are_refused(stack: Stack) -> None:
+    before = await stream_version(stack)
+    async with browser(stack, "head") as head:
+        forged = await head.post(
+            f"/ui/plans/{PLAN}/commands", data={"type": "approve_plan", "csrf_token": "0" * 64}
+        )
+        missing = await head.post(f"/ui/plans/{PLAN}/commands", data={"type": "approve_plan"})
+    assert forged.status_code == missing.status_code == 403
+    assert "reload the page" in forged.text
+    assert await stream_version(stack) == before
+
+
+async def test_a_role_without_the_right_is_refused_by_the_server(stack: Stack) -> None:
+    before = await stream_version(stack)
+    async with browser(stack, "focal") as focal:
+        page = await focal.get(f"/ui/plans/{PLAN}")
+        assert "Approve plan" not in page.text  # the button is not offered ...
+        answer = await focal.post(  # ... and a hand-made form is refused all the same
+            f"/ui/plans/{PLAN}/commands",
+            data={"type": "approve_plan", "csrf_token": csrf_of(page.text)},
+        )
+    assert answer.status_code == 403
+    assert 'role="alert"' in answer.text and "not_permitted" in answer.text
+    assert await stream_version(stack) == before
+
+
+async def test_invalid_form_input_is_shown_by_field(stack: Stack) -> None:
+    async with browser(stack, "head") as head:
+        page = await head.get(f"/ui/plans/{PLAN}")
+        answer = await head.post(
+            f"/ui/plans/{PLAN}/commands",
+            data={"type": "request_changes", "reason": "", "csrf_token": csrf_of(page.text)},
+        )
+    assert answer.status_code == 422
+    assert "reason:" in answer.text
+
+
+async def test_approve_through_the_form_then_see_it(stack: Stack) -> None:
+    async with browser(stack, "head") as head:
+        page = await head.get(f"/ui/plans/{PLAN}")
+        version = re.search(r'name="expected_version" value="(\d+)"', page.text)
+        assert version
+        answer = await head.post(
+            f"/ui/plans/{PLAN}/commands",
+            data={
+                "type": "approve_plan",
+                "comment": "Fine",
+                "expected_version": version.group(1),
+                "csrf_token": csrf_of(page.text),
+            },
+        )
+        assert answer.status_code == 303
+        assert answer.headers["location"] == f"/ui/plans/{PLAN}?done=approve_plan"
+        after = await head.get(answer.headers["location"])
+        assert "Your approval is recorded." in after.text
+        assert "head approved the plan" in after.text
+        stale = await head.post(
+            f"/ui/plans/{PLAN}/commands",
+            data={
+                "type": "request_changes",
+                "reason": "Too late",
+                "expected_version": version.group(1),
+                "csrf_token": csrf_of(page.text),
+            },
+        )
+        assert stale.status_code == 409 and "version_conflict" in stale.text
+
+
+async def test_other_countries_pages_are_not_found(stack: Stack) -> None:
+    async with browser(stack, "away.focal") as away:
+        listing = await away.get("/ui/plans")
+        assert PLAN not in listing.text
+        for path in (f"/ui/plans/{PLAN}", f"/ui/plans/{PLAN}/history"):
+            page = await away.get(path)
+            assert page.status_code == 404, path
+            assert "There is no plan" in page.text
+
+
+async def test_open_a_plan_from_the_form_and_log_out(stack: Stack) -> None:
+    country = unique_country()
+    async with browser(stack, "manager") as manager:
+        page = await manager.get("/ui/plans")
+        answer = await manager.post(
+            "/ui/plans",
+            data={
+                "country": country.lower(),
+                "administration": "Customs",
+                "title": "Integrity plan",
+                "period_start": "2026-01-01",
+                "period_end": "2027-12-31",
+                "csrf_token": csrf_of(page.text),
+            },
+        )
+        assert answer.status_code == 303, answer.text
+        assert answer.headers["location"] == f"/ui/plans/{country}-2026?done=open_plan"
+        shown = await manager.get(answer.headers["location"])
+        assert "The plan is open." in shown.text and "Record a diagnostic finding" in shown.text
+        out = await manager.post("/ui/logout", data={"csrf_token": csrf_of(shown.text)})
+        assert out.status_code == 303 and 'acip_token=""' in out.headers["set-cookie"]
+
+
+async def test_overdue_audit_and_history_pages_render(stack: Stack) -> None:
+    async with browser(stack, "manager") as manager:
+        overdue = await manager.get("/ui/overdue")
+        audit = await manager.get("/ui/audit")
+        history = await manager.get(f"/ui/plans/{PLAN}/history", params={"as_of_version": "1"})
+        bad = await manager.get(f"/ui/plans/{PLAN}/history", params={"as_of_version": "0"})
+        static = await manager.get("/static/vendor/chart.umd.min.js")
+    assert overdue.status_code == 200 and "Overdue milestones" in overdue.text
+    assert audit.status_code == 200 and "Hash chain intact" in audit.text
+    assert history.status_code == 200 and "As of version 1" in history.text
+    assert bad.status_code == 422
+    assert static.status_code == 200 and "Chart.js v4" in static.text[:200]
