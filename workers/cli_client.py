@@ -166,14 +166,10 @@ def plans_list(
     if as_json:
         emit_json(body)
         return
-    rows = [
-        {**plan, "overdue": (plan.get("milestones") or {}).get("overdue", plan.get("overdue"))}
-        for plan in body["plans"]
-    ]
     table(
         "Plans",
-        ["plan_id", "country", "phase", "title", "version", "overdue", "worst_status"],
-        rows,
+        ["plan_id", "country", "phase", "title", "version", "milestones_overdue", "worst_status"],
+        body["plans"],
     )
 
 

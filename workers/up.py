@@ -40,6 +40,22 @@ async def _prepare_database(database_url: str, demo: bool, home: Path) -> None:
             await pool.close()
 
 
+async def _seed_demo_plans(database_url: str, temporal_address: str, settings: Settings) -> None:
+    from workers.demo_plans import seed_demo_plans
+    from workers.temporal import connect_client
+
+    pool = await create_pool(database_url, max_size=2)
+    try:
+        client = await connect_client(temporal_address, settings.temporal_namespace, tracing=False)
+        created = await seed_demo_plans(client, settings.task_queue, pool)
+        if created:
+            _say(f"demo plans created: {', '.join(created)}")
+    except Exception as error:  # the stack is still useful without them
+        _say(f"demo plans not created: {error.__class__.__name__}: {error}")
+    finally:
+        await pool.close()
+
+
 def _spawn(name: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [sys.executable, "-m", "workers.cli", name],
@@ -86,6 +102,9 @@ def run_stack(settings: Settings, demo: bool) -> int:
         for name, child in children.items():
             stack.callback(stop_process, child, name)
         wait_for_port(settings.api_host, settings.api_port, 60, "the API")
+        if demo:
+            # After the worker is up: the demo plans are driven through their workflows.
+            asyncio.run(_seed_demo_plans(database_url, temporal_address, settings))
 
         api_url = f"http://{settings.api_host}:{settings.api_port}"
         _say("")
