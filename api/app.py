@@ -7,6 +7,7 @@ from typing import Any
 
 import structlog
 from fastapi import FastAPI, Request
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
@@ -29,7 +30,10 @@ Authenticate with `Authorization: Bearer <token>` (a token from `acip users add`
 
 
 def create_app(context: ApiContext, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> FastAPI:
-    app = FastAPI(title="acip", version="0.1.0", description=DESCRIPTION)
+    # /docs is served from vendored Swagger UI files: no CDN, so it works offline too.
+    app = FastAPI(
+        title="acip", version="0.1.0", description=DESCRIPTION, docs_url=None, redoc_url=None
+    )
     app.state.context = context
     install_error_handlers(app)
     _install_dashboard_handlers(app)
@@ -39,6 +43,16 @@ def create_app(context: ApiContext, *, max_body_bytes: int = DEFAULT_MAX_BODY_BY
     app.include_router(pages.router)
     app.include_router(actions.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="acip API",
+            swagger_js_url="/static/vendor/swagger-ui/swagger-ui-bundle.js",
+            swagger_css_url="/static/vendor/swagger-ui/swagger-ui.css",
+            swagger_favicon_url="data:,",
+        )
 
     @app.get("/healthz", summary="PostgreSQL and Temporal answer", tags=["operations"])
     async def healthz(request: Request) -> JSONResponse:

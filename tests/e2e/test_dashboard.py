@@ -151,4 +151,8 @@ async def test_auditor_replays_history_and_sees_the_chain_verified(
     lead = await page.locator("p.lead").inner_text()
     assert "version 12" in lead and "drafting" in lead
     await shot(page, "dashboard-history")
+    await page.goto(f"{site.url}/docs")
+    await page.locator(
+        ".opblock-summary-path", has_text="/plans/{plan_id}/commands"
+    ).first.wait_for()
     await page.context.close()

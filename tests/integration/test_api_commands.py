@@ -328,6 +328,10 @@ async def test_no_client_input_causes_a_server_error(
 async def test_openapi_describes_every_command(stack: Stack) -> None:
     async with stack.http() as http:
         spec = (await http.get("/openapi.json")).json()
+        docs = await http.get("/docs")
+    assert docs.status_code == 200
+    assert "/static/vendor/swagger-ui/swagger-ui-bundle.js" in docs.text
+    assert "cdn" not in docs.text  # served by the app: works without a network
     body = spec["paths"]["/plans/{plan_id}/commands"]["post"]["requestBody"]
     schema = body["content"]["application/json"]["schema"]
     mapping = schema["discriminator"]["mapping"]
