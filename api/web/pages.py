@@ -23,7 +23,7 @@ from api.web.forms import (
 )
 from api.web.render import render
 from api.web.session import Session, current_session
-from domain import Phase, Role
+from domain import KeyFactor, Phase, Role
 
 router = APIRouter(include_in_schema=False)
 
@@ -104,10 +104,20 @@ async def plan_page_context(request: Request, session: Session, plan_id: str) ->
     if any(a["role"] == actor.role for a in plan["approvals"]):
         # This role's approval of the submission is in; a second one would only be refused.
         plan_forms = [f for f in plan_forms if f.type != "approve_plan"]
+    findings, form_values = None, {}
+    if phase == Phase.DIAGNOSTIC:
+        # The diagnostic is not in the read models; its few events replay in a moment.
+        replayed = await reads.replay(pool, plan_id)
+        findings = dict(replayed.state.findings) if replayed else {}
+        missing = [k.value for k in KeyFactor if k not in findings]
+        if missing:  # offer the next key factor still to assess
+            form_values["record_diagnostic_finding"] = {"key_factor": missing[0]}
     return {
         "session": session,
         "nav": "plans",
         "plan": plan,
+        "findings": findings,
+        "form_values": form_values,
         "lifecycle": LIFECYCLE,
         "done_phases": LIFECYCLE[:phase_index],
         "milestones": await reads.milestones(pool, plan_id),

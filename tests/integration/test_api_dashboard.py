@@ -180,6 +180,21 @@ async def test_open_a_plan_from_the_form_and_log_out(stack: Stack) -> None:
         assert answer.headers["location"] == f"/ui/plans/{country}-2026?done=open_plan"
         shown = await manager.get(answer.headers["location"])
         assert "The plan is open." in shown.text and "Record a diagnostic finding" in shown.text
+        assert "0 of 10 key factors assessed" in shown.text
+        recorded = await manager.post(
+            f"/ui/plans/{country}-2026/commands",
+            data={
+                "type": "record_diagnostic_finding",
+                "key_factor": "leadership_and_commitment",
+                "maturity": "3",
+                "summary": "An integrity committee exists",
+                "csrf_token": csrf_of(shown.text),
+            },
+        )
+        shown = await manager.get(recorded.headers["location"])
+        assert "1 of 10 key factors assessed" in shown.text
+        # The form now offers the next key factor to assess.
+        assert '<option value="regulatory_framework" selected>' in shown.text
         out = await manager.post("/ui/logout", data={"csrf_token": csrf_of(shown.text)})
         assert out.status_code == 303 and 'acip_token=""' in out.headers["set-cookie"]
 
