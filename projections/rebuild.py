@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import json
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from dataclasses import dataclass
 import asyncpg
 import structlog
 
+from domain import EVENT_SCHEMA_VERSIONS
 from eventstore import PostgresEventStore, RecordedEvent
 from projections.checkpoints import count_events
 from projections.conn import Conn
@@ -67,6 +69,18 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+# The bulk of a rebuild reads only what the fold needs, straight from the store's table, up
+# to a head the store reported: every position at or below it is final (the store's
+# commit-safe order), so this read cannot miss an event that commits later. Rows stored
+# under an older schema go through the store instead, which upcasts them.
+_BULK = (
+    "SELECT global_position, stream_id, version, type, schema_version, data::text,"
+    " occurred_at, recorded_at, event_id FROM events"
+    " WHERE global_position > $1 AND global_position <= $2"
+    " ORDER BY global_position LIMIT $3"
+)
+
+
 async def rebuild(
     pool: asyncpg.Pool,
     store: PostgresEventStore,
@@ -82,7 +96,8 @@ async def rebuild(
         if not await try_lock(conn, key):
             raise RebuildError(f"a rebuild of {projection.name} is already running")
         try:
-            return await _Rebuild(conn, store, projection, page_size, max_states).run(progress)
+            job = _Rebuild(pool, conn, store, projection, page_size, max_states)
+            return await job.run(progress)
         finally:
             await unlock(conn, key)
 
@@ -90,19 +105,22 @@ async def rebuild(
 class _Rebuild:
     def __init__(
         self,
+        pool: asyncpg.Pool,
         conn: Conn,
         store: PostgresEventStore,
         projection: PlanProjection,
         page_size: int,
         max_states: int,
     ) -> None:
+        self.pool = pool
         self.conn = conn
         self.store = store
         self.projection = projection
         self.schema = projection.build_schema
         self.page_size = page_size
         self.max_states = max_states
-        self.fold = PlanFold()
+        # From position 0 every plan's state is here until the first eviction.
+        self.fold = PlanFold(complete=True)
         self.events = 0
         self.plans: set[str] = set()
 
@@ -115,7 +133,10 @@ class _Rebuild:
             head = await self.store.head_position()
             total = await count_events(conn, 0, head)
             with gc_paused():
-                await self._fold_to_head(total, progress)
+                await self._bulk(head, total, progress)
+                # Whatever was committed meanwhile, through the store.
+                while events := await self.store.read_all(self.fold.position, self.page_size):
+                    await self._fold(events)
                 await self._swap()
         except BaseException:
             with contextlib.suppress(asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
@@ -131,25 +152,45 @@ class _Rebuild:
         log.info("projection rebuilt", **result.__dict__)
         return result
 
-    async def _fold_to_head(self, total: int, progress: Progress | None) -> None:
-        # The next page is read while this one is folded: the server works meanwhile.
-        reading = asyncio.ensure_future(self.store.read_all(self.fold.position, self.page_size))
+    async def _bulk(self, head: int, total: int, progress: Progress | None) -> None:
+        async with self.pool.acquire() as reader:
+
+            def read(after: int) -> asyncio.Future[list[asyncpg.Record]]:
+                return asyncio.ensure_future(reader.fetch(_BULK, after, head, self.page_size))
+
+            # The next page is read while this one is folded: the server works meanwhile.
+            reading = read(self.fold.position)
+            try:
+                while rows := await reading:
+                    reading = read(rows[-1][0])
+                    await self._fold_rows(rows)
+                    if progress is not None:
+                        progress(self.events, total)
+            finally:
+                reading.cancel()
+                with contextlib.suppress(BaseException):
+                    await reading
+
+    async def _fold_rows(self, rows: list[asyncpg.Record]) -> None:
+        fold = self.fold
+        if any(row[4] != EVENT_SCHEMA_VERSIONS.get(row[3]) for row in rows):
+            # An older schema (or a type the domain does not know): the store upcasts.
+            await self._fold(await self.store.read_all(fold.position, len(rows)))
+            return
+        missing = fold.missing(row[1] for row in rows)
+        if missing:
+            await self.projection.load(self.conn, self.schema, fold, missing)
+        apply, loads = fold.apply_fields, json.loads
         try:
-            while events := await reading:
-                reading = asyncio.ensure_future(
-                    self.store.read_all(events[-1].global_position, self.page_size)
-                )
-                await self._fold(events)
-                if progress is not None:
-                    progress(self.events, total)
-        finally:
-            reading.cancel()
-            with contextlib.suppress(BaseException):
-                await reading
+            for row in rows:
+                apply(row[0], row[1], row[2], row[3], loads(row[5]), row[6], row[7], row[8])
+        except ProjectionEventError as error:
+            raise RebuildError(str(error), error.failure) from error
+        await self._folded(len(rows))
 
     async def _fold(self, events: list[RecordedEvent]) -> None:
         fold = self.fold
-        missing = fold.missing(events)
+        missing = fold.missing(event.stream_id for event in events)
         if missing:
             await self.projection.load(self.conn, self.schema, fold, missing)
         for event in events:
@@ -157,12 +198,17 @@ class _Rebuild:
                 fold.apply(event)
             except ProjectionEventError as error:
                 raise RebuildError(str(error), error.failure) from error
-        self.events += len(events)
+        await self._folded(len(events))
+
+    async def _folded(self, count: int) -> None:
+        fold = self.fold
+        self.events += count
         self.plans.update(fold.changed)
         if len(fold.states) >= self.max_states:
             # Bound memory: write the changed plans out and reload states when needed.
             await self._write()
             fold.states.clear()
+            fold.complete = False
 
     async def _write(self) -> None:
         async with self.conn.transaction():
@@ -178,7 +224,7 @@ class _Rebuild:
                 "SELECT 1 FROM projection_checkpoints WHERE name = $1 FOR UPDATE",
                 projection.name,
             )
-            # Whatever was committed meanwhile goes into the fresh tables too.
+            # The last events committed before the lock go into the fresh tables too.
             while events := await self.store.read_all(self.fold.position, self.page_size):
                 await self._fold(events)
             await projection.write(conn, self.schema, self.fold.take_changed())
