@@ -150,11 +150,14 @@ class InMemoryEventStore:
     async def stream_version(self, stream_id: str) -> int:
         return len(self._streams.get(stream_id, []))
 
-    async def read_all(self, after_position: int = 0, limit: int = 1000) -> list[RecordedEvent]:
+    async def read_all(
+        self, after_position: int = 0, limit: int = 1000, *, max_wait: float = 0.0
+    ) -> list[RecordedEvent]:
+        # max_wait: accepted for parity; nothing here is ever held back.
         start = max(after_position, 0)
         return [self._upcast(event) for event in self._log[start : start + limit]]
 
-    async def head_position(self) -> int:
+    async def head_position(self, *, max_wait: float = 0.0) -> int:
         return len(self._log)
 
     async def subscribe(

@@ -102,8 +102,8 @@ async def test_reader_never_skips_an_event_that_commits_later_with_a_lower_posit
 
         # The reader must not pass A's position while A may still commit: B stays
         # invisible to read_all (and head_position) until A has ended.
-        assert await store.read_all(head) == []
-        assert await store.head_position() == head
+        assert await store.read_all(head, max_wait=0.1) == []
+        assert await store.head_position(max_wait=0.1) == head
         # ... while B is durable and readable by stream.
         assert len(await store.read_stream(fast.stream_id)) == 1
 
@@ -136,28 +136,30 @@ async def test_followers_see_every_event_once_under_eight_concurrent_writers(
     streams = [stream() for _ in range(8)]
     per_stream = 25
     seen: list[RecordedEvent] = []
-    done = asyncio.Event()
+    last_position: list[int] = []
 
     async def follow() -> None:
         position = 0
-        while True:
-            batch = await store.read_all(position, limit=7)
+        # Until the writers are done and the follower has passed their last position;
+        # a short read (the limit stops it, or nothing is safe to read yet) just repeats.
+        while not last_position or position < last_position[0]:
+            batch = await store.read_all(position, limit=7, max_wait=0)
             if batch:
                 seen.extend(batch)
                 position = batch[-1].global_position
-            elif done.is_set():
-                return
             else:
-                await asyncio.sleep(0)
+                await asyncio.sleep(0.001)
 
-    async def write(s: str) -> None:
+    async def write(s: str) -> int:
+        result = None
         for version in range(per_stream):
-            await store.append(s, version, [event(n=version)])
+            result = await store.append(s, version, [event(n=version)])
+        assert result is not None
+        return result.events[-1].global_position
 
     follower = asyncio.create_task(follow())
-    await asyncio.gather(*(write(s) for s in streams))
-    done.set()
-    await follower
+    last_position.append(max(await asyncio.gather(*(write(s) for s in streams))))
+    await asyncio.wait_for(follower, 10)
     assert len(seen) == 8 * per_stream
     assert len({e.event_id for e in seen}) == len(seen)
     positions = [e.global_position for e in seen]
@@ -388,3 +390,32 @@ async def test_cancelling_a_subscriber_returns_its_connection(pool: asyncpg.Pool
     with pytest.raises(asyncio.CancelledError):
         await task
     assert pool.get_idle_size() + (pool.get_max_size() - pool.get_size()) == idle_before
+
+
+async def test_read_all_waits_briefly_for_an_older_transaction(
+    private_pool: asyncpg.Pool, fresh_database_url: str
+) -> None:
+    store = PostgresEventStore(private_pool)
+    head = await store.head_position()
+    other = await asyncpg.connect(fresh_database_url)
+    try:
+        # Some unrelated write transaction (it holds a transaction id) is still open ...
+        transaction = other.transaction()
+        await transaction.start()
+        await other.execute("CREATE TEMP TABLE scratch (x int); INSERT INTO scratch VALUES (1)")
+        appended = await store.append(stream(), NO_STREAM, [event()])
+        # ... so the new event is held back; with no wait the reader gets nothing yet.
+        assert await store.read_all(head, max_wait=0) == []
+
+        async def finish_soon() -> None:
+            await asyncio.sleep(0.05)
+            await transaction.commit()
+
+        finisher = asyncio.create_task(finish_soon())
+        # The default wait covers a transaction that ends within moments.
+        read = await store.read_all(head)
+        await finisher
+        assert [e.event_id for e in read] == [appended.events[0].event_id]
+        assert await store.head_position() == appended.events[0].global_position
+    finally:
+        await other.close()
