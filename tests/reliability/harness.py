@@ -1,0 +1,360 @@
+"""Tools of the fault tests: child processes (worker, projector, Temporal dev server), bounded
+waits, a precise way to hold an append inside PostgreSQL, and the invariant checks.
+
+Everything listens on 127.0.0.1 only; every wait has a deadline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+
+from eventstore import PostgresEventStore
+from projections.checkpoints import read_checkpoint
+from projections.rebuild import rebuild
+
+BIN = Path(sys.executable).parent
+READ_MODEL_TABLES = ("summary", "milestones", "indicators", "benchmarks")
+Snapshot = dict[str, list[tuple[Any, ...]]]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def wait_until(
+    condition: Callable[[], Awaitable[bool]],
+    *,
+    timeout: float,
+    what: str,
+    interval: float = 0.05,
+) -> float:
+    """Poll ``condition`` until true; return the seconds it took. Fails after ``timeout``."""
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    while not await condition():
+        if loop.time() - started > timeout:
+            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+        await asyncio.sleep(interval)
+    return loop.time() - started
+
+
+# -- child processes -------------------------------------------------------------------
+
+
+@dataclass
+class Child:
+    """A child process with its output in a log file (read it when a test fails)."""
+
+    name: str
+    process: subprocess.Popen[bytes]
+    log_path: Path
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def kill(self) -> None:
+        """SIGKILL: no handler, no flush, no goodbye (a crash or an OOM kill)."""
+        if self.alive():
+            self.process.send_signal(signal.SIGKILL)
+        self.process.wait(30)
+
+    def freeze(self) -> None:
+        """SIGSTOP: the process stays, its sockets stay open, nothing it owns runs."""
+        self.process.send_signal(signal.SIGSTOP)
+
+    def terminate(self, timeout: float = 30) -> int:
+        if self.alive():
+            self.process.send_signal(signal.SIGTERM)
+        try:
+            return self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            raise
+
+    def log(self) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")
+        except FileNotFoundError:
+            return ""
+
+
+@dataclass
+class Children:
+    """Every child a test starts; all are killed at the end, whatever happened."""
+
+    folder: Path
+    started: list[Child] = field(default_factory=list)
+
+    def spawn(self, name: str, args: list[str], env: dict[str, str]) -> Child:
+        log_path = self.folder / f"{name}-{len(self.started)}.log"
+        with log_path.open("wb") as log:
+            process = subprocess.Popen(
+                args,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        child = Child(name, process, log_path)
+        self.started.append(child)
+        return child
+
+    def worker(
+        self, database_url: str, temporal_address: str, task_queue: str, smtp_url: str = ""
+    ) -> Child:
+        env = acip_env(
+            ACIP_DATABASE_URL=database_url,
+            ACIP_TEMPORAL_ADDRESS=temporal_address,
+            ACIP_TASK_QUEUE=task_queue,
+            ACIP_SMTP_URL=smtp_url,
+        )
+        return self.spawn("worker", [sys.executable, "-m", "workers.cli", "worker"], env)
+
+    def projector(self, database_url: str) -> Child:
+        env = acip_env(ACIP_DATABASE_URL=database_url)
+        return self.spawn("projector", [sys.executable, "-m", "workers.cli", "projector"], env)
+
+    def kill_all(self) -> None:
+        for child in self.started:
+            with contextlib.suppress(ProcessLookupError, subprocess.TimeoutExpired):
+                if child.alive():
+                    child.process.send_signal(signal.SIGKILL)
+                child.process.wait(30)
+
+
+@contextlib.contextmanager
+def children(folder: Path) -> Iterator[Children]:
+    started = Children(folder)
+    try:
+        yield started
+    finally:
+        started.kill_all()
+
+
+def acip_env(**settings: str) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("ACIP_")}
+    env.update(ACIP_LOG_FORMAT="json", ACIP_LOG_LEVEL="info", ACIP_OTEL_EXPORTER="none")
+    env.update(settings)
+    return env
+
+
+def wait_for_port(port: int, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.5):
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"nothing listens on 127.0.0.1:{port} after {timeout:.0f} s")
+
+
+class DevServer:
+    """`temporal server start-dev` with its SQLite file, restartable on the same ports."""
+
+    def __init__(self, folder: Path, children: Children) -> None:
+        self.folder = folder
+        self.children = children
+        self.port = free_port()
+        self.http_port = free_port()
+        self.metrics_port = free_port()
+        self.child: Child | None = None
+        self.starts = 0
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        self.child = self.children.spawn(
+            "temporal",
+            [
+                str(BIN / "temporal"),
+                "server",
+                "start-dev",
+                "--headless",
+                "--ip",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--http-port",
+                str(self.http_port),
+                "--metrics-port",
+                str(self.metrics_port),
+                "--db-filename",
+                str(self.folder / "temporal.db"),
+                "--log-level",
+                "warn",
+            ],
+            acip_env(),
+        )
+        self.starts += 1
+        wait_for_port(self.port, 60)
+
+    def kill(self) -> None:
+        assert self.child is not None
+        self.child.kill()
+
+    async def client(self, timeout: float = 60) -> Client:
+        """A client once the frontend answers (it listens before it serves)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            try:
+                client = await Client.connect(self.address, data_converter=pydantic_data_converter)
+                await client.service_client.check_health()
+                return client
+            except Exception:
+                if loop.time() > deadline:
+                    raise
+                await asyncio.sleep(0.2)
+
+
+# -- holding an append inside PostgreSQL -------------------------------------------------
+
+
+class VersionHold:
+    """An uncommitted placeholder row at (stream, version): an append of that version waits
+    on the unique index inside PostgreSQL until the hold is released (rolled back), so a
+    test can act while the append is provably in flight, then let it commit."""
+
+    def __init__(self, conn: asyncpg.Connection, transaction: Any, pid: int) -> None:
+        self._conn = conn
+        self._transaction = transaction
+        self.pid = pid
+
+    @classmethod
+    async def start(cls, database_url: str, stream_id: str, version: int) -> VersionHold:
+        conn = await asyncpg.connect(database_url)
+        transaction = conn.transaction()
+        await transaction.start()
+        await conn.execute(
+            """
+            INSERT INTO events (global_position, event_id, stream_id, version, type,
+                                schema_version, data, metadata, occurred_at, recorded_at,
+                                prev_hash, hash)
+            VALUES ($1, $2, $3, $4, 'placeholder', 1, '{}', '{}', now(), now(), '', '')
+            """,
+            -int(uuid.uuid4().int % (2**62)) - 1,
+            uuid.uuid4(),
+            stream_id,
+            version,
+        )
+        pid = await conn.fetchval("SELECT pg_backend_pid()")
+        return cls(conn, transaction, int(pid))
+
+    async def release(self) -> None:
+        if self._conn.is_closed():
+            return
+        await self._transaction.rollback()
+        await self._conn.close()
+
+    async def waiters(self, admin: asyncpg.Connection | asyncpg.Pool) -> list[int]:
+        """Backends waiting on this hold (an append of the held version)."""
+        rows = await admin.fetch(
+            "SELECT pid FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))", self.pid
+        )
+        return [int(row["pid"]) for row in rows]
+
+    async def wait_for_waiter(self, admin: asyncpg.Pool, timeout: float = 60) -> int:
+        waiting: list[int] = []
+
+        async def someone_waits() -> bool:
+            waiting[:] = await self.waiters(admin)
+            return bool(waiting)
+
+        await wait_until(someone_waits, timeout=timeout, what="an append to reach the hold")
+        return waiting[0]
+
+
+async def terminate_backend(admin: asyncpg.Pool, pid: int) -> None:
+    await admin.execute("SELECT pg_terminate_backend($1)", pid)
+
+    async def gone() -> bool:
+        return not await admin.fetchval("SELECT count(*) FROM pg_stat_activity WHERE pid = $1", pid)
+
+    await wait_until(gone, timeout=30, what=f"backend {pid} to end")
+
+
+async def terminate_all_backends(admin: asyncpg.Pool, database: str) -> int:
+    """pg_terminate_backend on every other session of ``database``; returns how many."""
+    terminated = await admin.fetchval(
+        """
+        SELECT count(*) FILTER (WHERE pg_terminate_backend(pid))
+          FROM pg_stat_activity
+         WHERE datname = $1 AND pid <> pg_backend_pid() AND backend_type = 'client backend'
+        """,
+        database,
+    )
+    return int(terminated)
+
+
+# -- invariants ------------------------------------------------------------------------
+
+
+async def read_models(pool: asyncpg.Pool) -> Snapshot:
+    return {
+        table: [
+            tuple(row) for row in await pool.fetch(f"SELECT * FROM rm_plans.{table} ORDER BY 1, 2")
+        ]
+        for table in READ_MODEL_TABLES
+    }
+
+
+async def projector_caught_up(pool: asyncpg.Pool) -> bool:
+    store = PostgresEventStore(pool)
+    checkpoint = await read_checkpoint(pool, "plans")
+    return checkpoint.failed_position is None and checkpoint.position >= await store.head_position()
+
+
+async def assert_read_models_equal_rebuild(pool: asyncpg.Pool) -> int:
+    """Compare the live read models, row for row, with a rebuild from position 0; returns the
+    number of rows compared. Call with no projector running and no appends in flight."""
+    live = await read_models(pool)
+    await rebuild(pool, PostgresEventStore(pool))
+    rebuilt = await read_models(pool)
+    for table in READ_MODEL_TABLES:
+        assert live[table] == rebuilt[table], f"rm_plans.{table} differs from a rebuild"
+    return sum(len(rows) for rows in live.values())
+
+
+async def assert_streams_intact(store: PostgresEventStore) -> int:
+    """Every stream contiguous from version 1 and hash-chained; returns the events checked."""
+    report = await store.verify()
+    assert report.ok, report.breaks[:3]
+    return report.events_checked
+
+
+async def assert_event_ids_unique(pool: asyncpg.Pool) -> None:
+    duplicates = await pool.fetchval(
+        "SELECT count(*) FROM (SELECT event_id FROM events GROUP BY 1 HAVING count(*) > 1) d"
+    )
+    assert duplicates == 0
+
+
+@contextlib.asynccontextmanager
+async def admin_pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
+    """A small pool of the test's own, for watching and breaking the database."""
+    pool = await asyncpg.create_pool(database_url, min_size=1, max_size=3)
+    assert pool is not None
+    try:
+        yield pool
+    finally:
+        await pool.close()
