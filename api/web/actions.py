@@ -8,6 +8,7 @@ is shown on the page in words. Success redirects (303) so a reload never resends
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -24,6 +25,7 @@ from api.web.pages import error_page, plan_page_context
 from api.web.render import render
 from api.web.session import (
     SESSION_SECONDS,
+    CsrfError,
     form_session,
     is_secure,
     safe_next,
@@ -44,8 +46,17 @@ async def login_page(request: Request, next: str = "") -> HTMLResponse:
     return render(request, "login.html", session=None, next=safe_next(next))
 
 
+def _same_origin(request: Request) -> bool:
+    """Login has no session to derive a form token from; a browser's Origin header tells
+    whether the form was posted from our own page (no header: not a browser, allowed)."""
+    origin = request.headers.get("origin")
+    return origin is None or urlsplit(origin).netloc == request.url.netloc
+
+
 @router.post("/ui/login")
 async def login(request: Request) -> Response:
+    if not _same_origin(request):
+        raise CsrfError
     form = await request.form()
     token = str(form.get("token", "")).strip()
     target = safe_next(str(form.get("next", "")))

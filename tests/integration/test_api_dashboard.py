@@ -65,6 +65,12 @@ async def test_pages_need_a_session_and_redirect_to_the_login(stack: Stack) -> N
             "/ui/login", data={"token": stack.tokens["focal"], "next": "https://evil.example/"}
         )
         assert evil.headers["location"] == "/ui/plans"  # no open redirect
+        cross_site = await http.post(
+            "/ui/login",
+            data={"token": stack.tokens["focal"]},
+            headers={"Origin": "https://evil.example"},
+        )
+        assert cross_site.status_code == 403 and "set-cookie" not in cross_site.headers
 
 
 async def test_the_session_cookie_is_httponly_strict_and_secure_over_https(stack: Stack) -> None:
