@@ -42,7 +42,7 @@ def free_port() -> int:
 async def wait_until(
     condition: Callable[[], Awaitable[bool]],
     *,
-    timeout: float,
+    within: float,
     what: str,
     interval: float = 0.05,
 ) -> float:
@@ -50,8 +50,8 @@ async def wait_until(
     loop = asyncio.get_running_loop()
     started = loop.time()
     while not await condition():
-        if loop.time() - started > timeout:
-            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+        if loop.time() - started > within:
+            raise AssertionError(f"timed out after {within:.0f} s waiting for {what}")
         await asyncio.sleep(interval)
     return loop.time() - started
 
@@ -212,10 +212,10 @@ class DevServer:
         assert self.child is not None
         self.child.kill()
 
-    async def client(self, timeout: float = 60) -> Client:
+    async def client(self, within: float = 60) -> Client:
         """A client once the frontend answers (it listens before it serves)."""
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
+        deadline = loop.time() + within
         while True:
             try:
                 client = await Client.connect(self.address, data_converter=pydantic_data_converter)
@@ -273,14 +273,14 @@ class VersionHold:
         )
         return [int(row["pid"]) for row in rows]
 
-    async def wait_for_waiter(self, admin: asyncpg.Pool, timeout: float = 60) -> int:
+    async def wait_for_waiter(self, admin: asyncpg.Pool, within: float = 60) -> int:
         waiting: list[int] = []
 
         async def someone_waits() -> bool:
             waiting[:] = await self.waiters(admin)
             return bool(waiting)
 
-        await wait_until(someone_waits, timeout=timeout, what="an append to reach the hold")
+        await wait_until(someone_waits, within=within, what="an append to reach the hold")
         return waiting[0]
 
 
@@ -290,7 +290,7 @@ async def terminate_backend(admin: asyncpg.Pool, pid: int) -> None:
     async def gone() -> bool:
         return not await admin.fetchval("SELECT count(*) FROM pg_stat_activity WHERE pid = $1", pid)
 
-    await wait_until(gone, timeout=30, what=f"backend {pid} to end")
+    await wait_until(gone, within=30, what=f"backend {pid} to end")
 
 
 async def terminate_all_backends(admin: asyncpg.Pool, database: str) -> int:

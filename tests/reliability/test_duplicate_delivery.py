@@ -100,8 +100,10 @@ async def test_same_event_ids_with_other_content_are_refused_not_retried(
     await deliver(PostgresEventStore(pool), original)
     tampered = original.model_copy(
         update={
-            "events": [original.events[0].model_copy(update={"data": {"n": 99}})]
-            + original.events[1:]
+            "events": [
+                original.events[0].model_copy(update={"data": {"n": 99}}),
+                *original.events[1:],
+            ]
         }
     )
     with pytest.raises(ApplicationError) as refused:

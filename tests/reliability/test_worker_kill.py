@@ -49,7 +49,8 @@ FINDING = {
 
 async def _row_at(admin: asyncpg.Pool, stream_id: str, version: int) -> bool:
     found = await admin.fetchval(
-        "SELECT count(*) FROM events WHERE stream_id = $1 AND version = $2 AND type <> 'placeholder'",
+        "SELECT count(*) FROM events"
+        " WHERE stream_id = $1 AND version = $2 AND type <> 'placeholder'",
         stream_id,
         version,
     )
@@ -78,18 +79,14 @@ async def test_worker_killed_before_and_after_the_append_commit(
             hold_b = await VersionHold.start(fresh_database_url, stream_b, 2)
             try:
                 update_a = asyncio.create_task(a.send(a.focal, **FINDING))
-                update_b = asyncio.create_task(
-                    b.send(b.focal, **FINDING, command_id=command_id)
-                )
+                update_b = asyncio.create_task(b.send(b.focal, **FINDING, command_id=command_id))
                 backend_a = await hold_a.wait_for_waiter(admin)
                 await hold_b.wait_for_waiter(admin)
 
                 # B: commit inside PostgreSQL while the worker cannot read the reply.
                 worker.freeze()
                 await hold_b.release()
-                await wait_until(
-                    lambda: _row_at(admin, stream_b, 2), timeout=30, what="B's commit"
-                )
+                await wait_until(lambda: _row_at(admin, stream_b, 2), within=30, what="B's commit")
                 worker.kill()
                 killed_at = loop.time()
 
