@@ -82,12 +82,13 @@ async def export_plan(
     rows = await store.read_stream_raw(stream_id)
     if not rows:
         raise ExportError(f"there is no plan {plan_id} in the event store")
-    return await asyncio.to_thread(_write_export, out_dir, plan_id, stream_id, rows)
+    return await asyncio.to_thread(write_export, out_dir, plan_id, stream_id, rows)
 
 
-def _write_export(
+def write_export(
     out_dir: Path, plan_id: str, stream_id: str, rows: list[dict[str, Any]]
 ) -> Manifest:
+    """Write rows as the store holds them (``read_stream_raw``) into an export folder."""
     out_dir.mkdir(parents=True, exist_ok=True)
     events_path, manifest_path = out_dir / EVENTS_FILE, out_dir / MANIFEST_FILE
     if events_path.exists() or manifest_path.exists():

@@ -13,7 +13,7 @@ import asyncpg
 import typer
 from rich.table import Table
 
-from workers.cli_projections import UserError, console, fail, with_pool
+from workers.cli_projections import UserError, console, fail, say, with_pool
 
 audit_app = typer.Typer(
     help="For auditors: audit trails, the plan as of any instant, integrity checks, exports.",
@@ -196,7 +196,7 @@ def verify(
 
     report = with_pool(action)
     if report.ok:
-        console.print(
+        say(
             f"intact: {report.events_checked} events in {report.streams_checked} stream(s)"
         )
         return
@@ -225,7 +225,7 @@ def export(
             raise UserError(str(error)) from None
 
     manifest = with_pool(action)
-    console.print(
+    say(
         f"exported {manifest.events} events of {plan_id} to {out}; "
         f"head hash {manifest.head_hash} (keep it apart from the export)"
     )
@@ -244,11 +244,11 @@ def verify_export(
     except (ExportError, OSError) as error:
         fail(str(error), 2)
     if result.ok:
-        console.print(
+        say(
             f"export intact: {result.events} events of {result.plan_id}, "
             f"head hash {result.head_hash}"
         )
         return
     for problem in result.problems[1:]:
-        console.print(f"  also: {problem}", markup=False, highlight=False)
+        say(f"  also: {problem}")
     fail(f"export BROKEN: {result.problems[0]}")

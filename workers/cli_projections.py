@@ -31,8 +31,13 @@ class UserError(Exception):
     """Bad input or a state the user can fix: shown as one line."""
 
 
+def say(message: str) -> None:
+    """A plain line: never wrapped or colour-guessed by rich (paths, hashes stay whole)."""
+    console.print(message, soft_wrap=True, markup=False, highlight=False)
+
+
 def fail(message: str, status: int = 1) -> NoReturn:
-    errors.print(f"acip: {message}", markup=False, highlight=False)
+    errors.print(f"acip: {message}", soft_wrap=True, markup=False, highlight=False)
     raise typer.Exit(status)
 
 
@@ -137,7 +142,7 @@ def rebuild(
 
     result = with_pool(action)
     rate = result.events / result.seconds if result.seconds else 0.0
-    console.print(
+    say(
         f"rebuilt {result.projection}: {result.events} events, {result.plans} plans, "
         f"up to position {result.position} in {result.seconds:.1f} s ({rate:,.0f} events/s)"
     )
