@@ -41,9 +41,10 @@ def parse_instant(text: str) -> datetime:
             return datetime.combine(day, time.max, tzinfo=UTC)
         value = datetime.fromisoformat(text)
     except ValueError:
-        raise typer.BadParameter(
-            f"cannot read {text!r} as an instant; use ISO 8601, e.g. 2026-03-01T12:00:00Z"
-        ) from None
+        fail(
+            f"--as-of: cannot read {text!r} as an instant; use ISO 8601, e.g. 2026-03-01T12:00:00Z",
+            2,
+        )
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
@@ -196,9 +197,7 @@ def verify(
 
     report = with_pool(action)
     if report.ok:
-        say(
-            f"intact: {report.events_checked} events in {report.streams_checked} stream(s)"
-        )
+        say(f"intact: {report.events_checked} events in {report.streams_checked} stream(s)")
         return
     first = report.breaks[0]
     fail(

@@ -187,5 +187,5 @@ def test_instants_for_replay() -> None:
     assert parse_instant("2026-03-01") == datetime(2026, 3, 1, 23, 59, 59, 999999, tzinfo=UTC)
     assert parse_instant("2026-03-01T12:00:00") == datetime(2026, 3, 1, 12, tzinfo=UTC)
     assert parse_instant("2026-03-01T12:00:00+02:00") == datetime(2026, 3, 1, 10, tzinfo=UTC)
-    with pytest.raises(typer.BadParameter, match="ISO 8601"):
+    with pytest.raises(typer.Exit):
         parse_instant("yesterday")
