@@ -19,6 +19,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import asyncpg
 from temporalio.client import Client
@@ -31,6 +32,8 @@ from projections.rebuild import rebuild
 BIN = Path(sys.executable).parent
 READ_MODEL_TABLES = ("summary", "milestones", "indicators", "benchmarks")
 Snapshot = dict[str, list[tuple[Any, ...]]]
+# The test's own connections: never ended by terminate_all_backends.
+ADMIN_APPLICATION = "acip-reliability-admin"
 
 
 def free_port() -> int:
@@ -242,7 +245,9 @@ class VersionHold:
 
     @classmethod
     async def start(cls, database_url: str, stream_id: str, version: int) -> VersionHold:
-        conn = await asyncpg.connect(database_url)
+        conn = await asyncpg.connect(
+            database_url, server_settings={"application_name": ADMIN_APPLICATION}
+        )
         transaction = conn.transaction()
         await transaction.start()
         await conn.execute(
@@ -294,16 +299,22 @@ async def terminate_backend(admin: asyncpg.Pool, pid: int) -> None:
 
 
 async def terminate_all_backends(admin: asyncpg.Pool, database: str) -> int:
-    """pg_terminate_backend on every other session of ``database``; returns how many."""
+    """pg_terminate_backend on every session of ``database`` but the test's own (admin_pool);
+    returns how many were ended."""
     terminated = await admin.fetchval(
         """
         SELECT count(*) FILTER (WHERE pg_terminate_backend(pid))
           FROM pg_stat_activity
-         WHERE datname = $1 AND pid <> pg_backend_pid() AND backend_type = 'client backend'
+         WHERE datname = $1 AND application_name <> $2 AND backend_type = 'client backend'
         """,
         database,
+        ADMIN_APPLICATION,
     )
     return int(terminated)
+
+
+def database_name(url: str) -> str:
+    return urlsplit(url).path.lstrip("/")
 
 
 # -- invariants ------------------------------------------------------------------------
@@ -352,7 +363,12 @@ async def assert_event_ids_unique(pool: asyncpg.Pool) -> None:
 @contextlib.asynccontextmanager
 async def admin_pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
     """A small pool of the test's own, for watching and breaking the database."""
-    pool = await asyncpg.create_pool(database_url, min_size=1, max_size=3)
+    pool = await asyncpg.create_pool(
+        database_url,
+        min_size=1,
+        max_size=3,
+        server_settings={"application_name": ADMIN_APPLICATION},
+    )
     assert pool is not None
     try:
         yield pool

@@ -1,0 +1,123 @@
+"""Plan lifecycles as lists of (actor, command), and a caller that retries as a client would:
+the same command_id again after a retryable (503) answer, so a retry appends nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from api.errors import ApiError
+from domain import Actor, KeyFactor
+from tests.integration.lifecycle import MANAGER, PlanDriver
+from workflows.models import CommandResult
+
+Step = tuple[Actor, dict[str, Any]]
+
+
+def opening(plan: PlanDriver, start: date, end: date, **extra: Any) -> list[Step]:
+    return [
+        (
+            MANAGER,
+            {
+                "type": "open_plan",
+                "country": plan.plan_id[:3],
+                "administration": f"Customs administration of {plan.plan_id[:3]}",
+                "title": "Integrity action plan",
+                "period_start": start.isoformat(),
+                "period_end": end.isoformat(),
+                **extra,
+            },
+        )
+    ]
+
+
+def diagnostic(plan: PlanDriver) -> list[Step]:
+    steps: list[Step] = [
+        (
+            plan.focal,
+            {
+                "type": "record_diagnostic_finding",
+                "key_factor": factor.value,
+                "maturity": 1 + index % 5,
+                "summary": f"Findings on {factor.label}",
+            },
+        )
+        for index, factor in enumerate(KeyFactor)
+    ]
+    steps.append((plan.focal, {"type": "complete_diagnostic"}))
+    return steps
+
+
+def drafting(plan: PlanDriver, due_dates: list[date]) -> list[Step]:
+    steps: list[Step] = [
+        (
+            plan.focal,
+            {
+                "type": "add_milestone",
+                "milestone_id": f"M{n}",
+                "title": f"Milestone {n} of {plan.plan_id}",
+                "key_factor": "code_of_conduct",
+                "due_date": due.isoformat(),
+            },
+        )
+        for n, due in enumerate(due_dates, start=1)
+    ]
+    steps.append(
+        (
+            plan.focal,
+            {
+                "type": "define_indicator",
+                "indicator_id": "I1",
+                "name": "Staff trained on the code of conduct",
+                "key_factor": "code_of_conduct",
+                "unit": "percent",
+                "baseline": 10,
+                "target": 90,
+            },
+        )
+    )
+    return steps
+
+
+def approval(plan: PlanDriver) -> list[Step]:
+    return [
+        (plan.focal, {"type": "submit_for_approval"}),
+        (plan.head, {"type": "approve_plan", "comment": "Agreed for the administration"}),
+        (MANAGER, {"type": "approve_plan", "comment": "Agreed for the WCO"}),
+    ]
+
+
+@dataclass
+class Caller:
+    """Sends commands as a careful client: one command_id per command, kept across retries."""
+
+    plan: PlanDriver
+    attempts: int = 8
+    retries: int = 0
+    answers: list[CommandResult] = field(default_factory=list)
+
+    async def send(self, actor: Actor, command: dict[str, Any]) -> CommandResult:
+        command = {"command_id": str(uuid.uuid4()), **command}
+        for attempt in range(1, self.attempts + 1):
+            try:
+                result = await self.plan.send(actor, **command)
+            except ApiError as error:
+                if error.status != 503 or attempt == self.attempts:
+                    raise
+                self.retries += 1
+                await asyncio.sleep(0.5 * attempt)
+                continue
+            self.answers.append(result)
+            return result
+        raise AssertionError("unreachable")
+
+    async def run(self, steps: list[Step]) -> None:
+        for actor, command in steps:
+            await self.send(actor, command)
+
+    def acknowledged(self) -> list[tuple[int, uuid.UUID]]:
+        """(version, event_id) of every event the caller was told is stored."""
+        return [(e.version, e.event_id) for answer in self.answers for e in answer.events]
