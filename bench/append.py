@@ -38,7 +38,7 @@ from bench._common import (
 )
 from eventstore import NewEvent, PostgresEventStore, init_connection
 
-ROUNDS = int(os.environ.get("ACIP_BENCH_ROUNDS", "3"))
+ROUNDS = int(os.environ.get("ACIP_BENCH_ROUNDS", "5"))
 SINGLE_APPENDS = int(os.environ.get("ACIP_BENCH_SINGLE", "1000"))
 WRITERS = 8
 PER_WRITER = int(os.environ.get("ACIP_BENCH_PER_WRITER", "250"))
@@ -233,7 +233,10 @@ def _batch_payload() -> list[list[NewEvent]]:
 
 
 async def run(url: str) -> dict[str, Any]:
-    pool = await asyncpg.create_pool(url, min_size=WRITERS, max_size=WRITERS, init=init_connection)
+    # Room for every writer plus the store's notifier connection; the same pool for all.
+    pool = await asyncpg.create_pool(
+        url, min_size=WRITERS + 2, max_size=WRITERS + 2, init=init_connection
+    )
     assert pool is not None
     store = PostgresEventStore(pool)
     recorder = _peer_recorder(url)

@@ -32,6 +32,13 @@ _COLUMNS = (
     "event_id, stream_id, version, global_position, type, schema_version, data, metadata,"
     " occurred_at, recorded_at, prev_hash, hash"
 )
+# Reads decode data and metadata with one json.loads of "[data, metadata]": one decoder
+# call per row instead of two (bench/read.py: ~0.5 us a row, ~5 % of a read).
+_READ_COLUMNS = (
+    "event_id, stream_id, version, global_position, type, schema_version,"
+    " '[' || data::text || ',' || metadata::text || ']' AS payload,"
+    " occurred_at, recorded_at, prev_hash, hash"
+)
 # global_position = xid * POSITIONS_PER_TRANSACTION + index in batch (migration 0003).
 POSITIONS_PER_TRANSACTION = 1024
 
@@ -90,17 +97,17 @@ _HEAD_OF_STREAM = (
     "SELECT version, hash FROM events WHERE stream_id = $1 ORDER BY version DESC LIMIT 1"
 )
 _READ_STREAM = (
-    f"SELECT {_COLUMNS} FROM events"
+    f"SELECT {_READ_COLUMNS} FROM events"
     " WHERE stream_id = $1 AND version >= $2"
     " AND version <= coalesce($3::bigint, 9223372036854775807)"
     " AND ($4::timestamptz IS NULL OR recorded_at <= $4::timestamptz)"
     " ORDER BY version"
 )
 _READ_ALL = (
-    f"SELECT {_COLUMNS} FROM events WHERE global_position > $1"
+    f"SELECT {_READ_COLUMNS} FROM events WHERE global_position > $1"
     f" AND global_position < {_SAFE_LIMIT} ORDER BY global_position LIMIT $2"
 )
-_BY_IDS = f"SELECT {_COLUMNS} FROM events WHERE event_id = ANY($1::uuid[])"
+_BY_IDS = f"SELECT {_READ_COLUMNS} FROM events WHERE event_id = ANY($1::uuid[])"
 _STREAM_VERSION = "SELECT coalesce(max(version), 0) FROM events WHERE stream_id = $1"
 _HEAD = (
     "SELECT (SELECT coalesce(max(global_position), 0) FROM events"
@@ -153,19 +160,13 @@ def _record(row: asyncpg.Record, upcasters: UpcasterRegistry | None) -> Recorded
         global_position,
         type_,
         schema_version,
-        data,
-        metadata,
+        payload,
         occurred_at,
         recorded_at,
         prev_hash,
         hash_,
     ) = row
-    # Without init_connection jsonb arrives as text; decode here so the store works on
-    # any pool.
-    if type(data) is str:
-        data = _json_loads(data)
-    if type(metadata) is str:
-        metadata = _json_loads(metadata)
+    data, metadata = _json_loads(payload)
     if upcasters is not None and upcasters.handles(type_):
         schema_version, data = upcasters.upcast(type_, schema_version, data)
     # Rows come from our own table, validated on the way in: build the model without
