@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -132,6 +133,18 @@ async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
 @pytest.fixture
 def store(pool: asyncpg.Pool) -> PostgresEventStore:
     return PostgresEventStore(pool)
+
+
+def _interrupt_on_sigterm(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # `timeout`, CI cancellation and process managers stop pytest with SIGTERM, which by
+    # default kills it before fixtures are torn down, leaving the embedded PostgreSQL
+    # running. As an interrupt, pytest tears down (server stopped) and reports.
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _interrupt_on_sigterm)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
