@@ -39,6 +39,9 @@ from projections.plans import EventFailure, PlanProjection
 
 log = structlog.get_logger(__name__)
 
+# First wait before retrying after an error (doubles up to retry_interval).
+MIN_BACKOFF = 0.5
+
 
 @dataclass(frozen=True)
 class CatchUp:
@@ -80,7 +83,9 @@ class Projector:
 
     async def run(self) -> None:
         """Apply events as they are committed, forever; cancel the task to stop."""
+        backoff = MIN_BACKOFF
         while True:
+            batches = self.batches
             try:
                 async with lease(
                     self._pool, self._key, poll_interval=self._standby_poll_interval
@@ -91,12 +96,17 @@ class Projector:
             except Exception as error:
                 # Lost connection, server restart, a bug in a row: report and try again
                 # from the committed checkpoint; nothing of the failed batch was kept.
+                # Quickly after a blip, then backing off while it lasts.
+                if self.batches > batches:
+                    backoff = MIN_BACKOFF
                 log.error(
                     "projector batch failed; retrying",
                     projection=self.name,
                     error=f"{type(error).__name__}: {error}",
+                    retry_in_s=backoff,
                 )
-                await asyncio.sleep(self._retry_interval)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, self._retry_interval)
 
     async def catch_up(self) -> CatchUp:
         """Apply everything up to the store's head (or up to a failing event), then return."""
