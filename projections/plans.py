@@ -15,8 +15,6 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-import structlog
-
 from domain import PlanState, evolve, parse_event
 from eventstore import RecordedEvent
 from projections.conn import Conn
@@ -28,8 +26,6 @@ from projections.rows import (
     LastEvent,
     PlanRows,
 )
-
-log = structlog.get_logger(__name__)
 
 STREAM_PREFIX = "plan-"
 
