@@ -1,7 +1,8 @@
 """Shared benchmark plumbing: one PostgreSQL per run, fresh databases, timing, output.
 
 Every benchmark measures our code and its baselines on the same server in the same run,
-in alternating rounds, and prints human lines followed by ONE JSON object (last line).
+interleaved in short chunks, and prints human lines followed by ONE JSON object (last
+line).
 """
 
 from __future__ import annotations
@@ -149,6 +150,12 @@ async def timed(fn: Callable[[], Awaitable[None]]) -> float:
 def best_of(times: list[float]) -> float:
     # Best of the rounds: the least disturbed by the other processes on this machine.
     return min(times)
+
+
+def typical(times: list[float]) -> float:
+    # Median of many short interleaved chunks: robust to bursts from other processes on
+    # the machine, and not flattering (unlike the best chunk).
+    return statistics.median(times)
 
 
 def environment() -> dict[str, Any]:

@@ -2,7 +2,9 @@
 
     python -m bench.append        (ACIP_BENCH_DATABASE_URL to use an existing server)
 
-Workloads (each in alternating rounds, best round kept):
+Workloads, run as small chunks (100 appends; 8 x 25; 5 x 100 events) in ROUNDS rounds,
+systems interleaved chunk by chunk in rotating order; the median chunk time is kept,
+so a burst of load from other processes on the machine hits every system alike:
   single/1   one writer, one event per append (a plan's command), sequential
   single/8   eight concurrent writers, each on its own stream
   batch/100  one writer, 100 events per append, one stream, one transaction
@@ -28,22 +30,22 @@ import asyncpg
 
 from bench._common import (
     DUMMY_HASH,
-    best_of,
     emit,
     environment,
     fresh_database,
     libpq_params,
     new_event,
     postgres_server,
+    typical,
 )
 from eventstore import NewEvent, PostgresEventStore, init_connection
 
-ROUNDS = int(os.environ.get("ACIP_BENCH_ROUNDS", "5"))
-SINGLE_APPENDS = int(os.environ.get("ACIP_BENCH_SINGLE", "1000"))
+ROUNDS = int(os.environ.get("ACIP_BENCH_ROUNDS", "30"))
+SINGLE_APPENDS = int(os.environ.get("ACIP_BENCH_SINGLE", "100"))
 WRITERS = 8
-PER_WRITER = int(os.environ.get("ACIP_BENCH_PER_WRITER", "250"))
+PER_WRITER = int(os.environ.get("ACIP_BENCH_PER_WRITER", "25"))
 BATCH = 100
-BATCHES = int(os.environ.get("ACIP_BENCH_BATCHES", "40"))
+BATCHES = int(os.environ.get("ACIP_BENCH_BATCHES", "5"))
 
 _BARE_INSERT = (
     "INSERT INTO bare_events (event_id, stream_id, version, type, schema_version, data,"
@@ -299,7 +301,7 @@ async def run(url: str) -> dict[str, Any]:
     }
     results: dict[str, Any] = {}
     for workload, by_system in times.items():
-        rates = {system: counts[workload] / best_of(ts) for system, ts in by_system.items() if ts}
+        rates = {system: counts[workload] / typical(ts) for system, ts in by_system.items() if ts}
         results[workload] = {
             "events": counts[workload],
             "events_per_s": {system: round(rate, 1) for system, rate in rates.items()},

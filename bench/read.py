@@ -7,7 +7,8 @@ metadata decoded, commit-safe filter). ``bare``: the same SELECT of the same row
 table with the same columns (no commit-safe filter), jsonb decoded by the same codec,
 rows left as asyncpg Records. ``bare_raw`` (informational): the same without decoding
 jsonb. ``peer``: eventsourcing's PostgresApplicationRecorder.select_notifications, with
-json.loads of each event's state. Alternating rounds, best round kept.
+json.loads of each event's state. The four readers take turns page by page (rotating
+order), ROUNDS times; per page the median time is kept and the pages summed.
 """
 
 from __future__ import annotations
@@ -22,12 +23,12 @@ from typing import Any
 import asyncpg
 
 from bench._common import (
-    best_of,
     emit,
     environment,
     fresh_database,
     new_event,
     postgres_server,
+    typical,
 )
 from bench.append import _peer_recorder, _peer_state
 from eventstore import NO_STREAM, PostgresEventStore, init_connection
@@ -71,33 +72,16 @@ async def populate(store: PostgresEventStore, pool: asyncpg.Pool, recorder: Any)
     await pool.execute("VACUUM ANALYZE peer_events")
 
 
-async def ours(store: PostgresEventStore) -> int:
-    count = 0
-    position = 0
-    while batch := await store.read_all(position, PAGE):
-        count += len(batch)
-        position = batch[-1].global_position
-    return count
-
-
-async def bare(pool: asyncpg.Pool) -> int:
-    count = 0
-    position = 0
-    while rows := await pool.fetch(_BARE_PAGE, position, PAGE):
-        count += len(rows)
-        position = rows[-1][3]
-    return count
-
-
-def peer(recorder: Any) -> int:
-    count = 0
-    start = 1
-    while notifications := recorder.select_notifications(start, PAGE):
-        for notification in notifications:
-            json.loads(notification.state)
-        count += len(notifications)
-        start = notifications[-1].id + 1
-    return count
+async def _page_starts(fetch: Any) -> list[Any]:
+    """Walk the log once; the cursor each page starts from."""
+    starts: list[Any] = []
+    cursor: Any = None
+    while True:
+        page, next_cursor = await fetch(cursor)
+        if not page:
+            return starts
+        starts.append(cursor)
+        cursor = next_cursor
 
 
 async def run(url: str) -> dict[str, Any]:
@@ -106,30 +90,59 @@ async def run(url: str) -> dict[str, Any]:
     assert pool is not None and raw_pool is not None
     store = PostgresEventStore(pool)
     recorder = _peer_recorder(url)
-    times: dict[str, list[float]] = {"ours": [], "bare": [], "peer": [], "bare_raw": []}
+
+    # Each reader: cursor -> (page, next cursor). Every one returns decoded payloads
+    # except bare_raw.
+    async def ours(cursor: Any) -> tuple[list[Any], Any]:
+        page = await store.read_all(cursor or 0, PAGE)
+        return page, page[-1].global_position if page else None
+
+    async def bare(cursor: Any) -> tuple[list[Any], Any]:
+        rows = await pool.fetch(_BARE_PAGE, cursor or 0, PAGE)
+        return rows, rows[-1][3] if rows else None
+
+    async def bare_raw(cursor: Any) -> tuple[list[Any], Any]:
+        rows = await raw_pool.fetch(_BARE_PAGE, cursor or 0, PAGE)
+        return rows, rows[-1][3] if rows else None
+
+    def peer_page(cursor: Any) -> tuple[list[Any], Any]:
+        notifications = recorder.select_notifications(cursor or 1, PAGE)
+        for notification in notifications:
+            json.loads(notification.state)
+        return notifications, notifications[-1].id + 1 if notifications else None
+
+    async def peer(cursor: Any) -> tuple[list[Any], Any]:
+        return await asyncio.to_thread(peer_page, cursor)
+
+    readers = {"ours": ours, "bare": bare, "peer": peer, "bare_raw": bare_raw}
     try:
         started = time.perf_counter()
         await populate(store, pool, recorder)
         print(f"populated {EVENTS} events in {time.perf_counter() - started:.1f} s", flush=True)
+        starts = {name: await _page_starts(reader) for name, reader in readers.items()}
+        pages = len(starts["ours"])
+        assert all(len(s) == pages for s in starts.values()), starts
+        # page index -> system -> times over rounds; systems interleaved page by page.
+        times: dict[str, list[list[float]]] = {name: [[] for _ in range(pages)] for name in readers}
+        names = list(readers)
         for round_number in range(1, ROUNDS + 1):
-            for system in times:
-                started = time.perf_counter()
-                if system == "ours":
-                    count = await ours(store)
-                elif system == "bare":
-                    count = await bare(pool)
-                elif system == "bare_raw":
-                    count = await bare(raw_pool)
-                else:
-                    count = await asyncio.to_thread(peer, recorder)
-                times[system].append(time.perf_counter() - started)
-                assert count == EVENTS, (system, count)
+            for index in range(pages):
+                shift = (round_number + index) % len(names)
+                for name in names[shift:] + names[:shift]:
+                    begun = time.perf_counter()
+                    page, _ = await readers[name](starts[name][index])
+                    times[name][index].append(time.perf_counter() - begun)
+                    assert page
             print(f"round {round_number}/{ROUNDS} done", flush=True)
     finally:
         await pool.close()
         await raw_pool.close()
         recorder.datastore.close()
-    rates = {system: EVENTS / best_of(ts) for system, ts in times.items()}
+    # Per page the median over rounds, summed over the pages: a whole read of the log.
+    rates = {
+        name: EVENTS / sum(typical(page_times) for page_times in per_page)
+        for name, per_page in times.items()
+    }
     return {
         "events": EVENTS,
         "page": PAGE,
