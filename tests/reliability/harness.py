@@ -13,15 +13,18 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import uuid
+from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
+from email.message import Message
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import asyncpg
+from aiosmtpd.controller import Controller
+from aiosmtpd.handlers import AsyncMessage
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
@@ -160,13 +163,15 @@ def acip_env(**settings: str) -> dict[str, str]:
     return env
 
 
-def wait_for_port(port: int, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.5):
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"nothing listens on 127.0.0.1:{port} after {timeout:.0f} s")
+async def port_open(port: int) -> bool:
+    try:
+        _, writer = await asyncio.open_connection("127.0.0.1", port)
+    except OSError:
+        return False
+    writer.close()
+    with contextlib.suppress(OSError):
+        await writer.wait_closed()
+    return True
 
 
 class DevServer:
@@ -185,7 +190,7 @@ class DevServer:
     def address(self) -> str:
         return f"127.0.0.1:{self.port}"
 
-    def start(self) -> None:
+    async def start(self) -> None:
         self.child = self.children.spawn(
             "temporal",
             [
@@ -209,7 +214,9 @@ class DevServer:
             acip_env(),
         )
         self.starts += 1
-        wait_for_port(self.port, 60)
+        await wait_until(
+            lambda: port_open(self.port), within=60, what=f"Temporal on port {self.port}"
+        )
 
     def kill(self) -> None:
         assert self.child is not None
@@ -374,3 +381,33 @@ async def admin_pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
         yield pool
     finally:
         await pool.close()
+
+
+# -- e-mail ----------------------------------------------------------------------------
+
+
+class Inbox(AsyncMessage):
+    """An SMTP server's mailbox on loopback: every message received, in order."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.messages: list[Message] = []
+
+    async def handle_message(self, message: Message) -> None:
+        self.messages.append(message)
+
+    def by_recipient_and_subject(self) -> Counter[tuple[str, str]]:
+        return Counter((str(m["To"]), str(m["Subject"])) for m in self.messages)
+
+
+@contextlib.contextmanager
+def smtp_inbox() -> Iterator[tuple[Inbox, str]]:
+    """An aiosmtpd server on 127.0.0.1; yields the inbox and its smtp:// URL."""
+    inbox = Inbox()
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield inbox, f"smtp://127.0.0.1:{port}"
+    finally:
+        controller.stop()
