@@ -49,7 +49,7 @@ DOWNTIME = 12.0  # seconds Temporal stays down
 TIME_EVENTS = ("milestone_overdue", "reminder_sent", "milestone_escalated")
 
 
-async def pending_timers(handle: WorkflowHandle) -> list[datetime]:  # type: ignore[type-arg]
+async def pending_timers(handle: WorkflowHandle) -> list[datetime]:
     """Fire times of the timers started and neither fired nor cancelled, from history."""
     started: dict[str, datetime] = {}
     for event in (await handle.fetch_history()).events:
