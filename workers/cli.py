@@ -8,7 +8,6 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-import click
 import typer
 
 from workers.logs import configure_logging
@@ -216,14 +215,12 @@ def main() -> None:
     """
     status = 0
     try:
-        result = app(standalone_mode=False)
-        status = result if isinstance(result, int) else 0
-    except click.exceptions.Exit as done:
-        status = done.exit_code
-    except click.ClickException as error:
-        error.show()
-        status = error.exit_code
-    except (click.exceptions.Abort, KeyboardInterrupt):
+        # Standalone mode: typer (which vendors its own click) prints usage errors itself
+        # and leaves through SystemExit with click's codes (2 for bad usage).
+        app()
+    except SystemExit as done:
+        status = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
+    except KeyboardInterrupt:
         status = 130
     except Exception as error:
         message = _user_message(error)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Literal
 
@@ -35,5 +36,25 @@ class Settings(BaseSettings):
         return self.home.expanduser().resolve()
 
 
+STACK_FILE = "stack.json"
+
+
 def load_settings() -> Settings:
-    return Settings()
+    """Settings from the environment; what is unset is taken from a running `acip up`.
+
+    `acip up` writes the addresses of its embedded PostgreSQL and Temporal server to
+    ``$ACIP_HOME/stack.json``, so `acip users add` or `acip audit verify` in a second
+    terminal find them without exporting anything.
+    """
+    settings = Settings()
+    stack_file = settings.resolved_home / STACK_FILE
+    if stack_file.exists() and not (settings.database_url and settings.temporal_address):
+        try:
+            running = json.loads(stack_file.read_text())
+        except (OSError, ValueError):
+            return settings
+        settings.database_url = settings.database_url or str(running.get("database_url", ""))
+        settings.temporal_address = settings.temporal_address or str(
+            running.get("temporal_address", "")
+        )
+    return settings

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -21,7 +22,7 @@ from workers.embedded import (
     temporal_dev_server,
     wait_for_port,
 )
-from workers.settings import Settings
+from workers.settings import STACK_FILE, Settings
 
 CHILDREN = ("worker", "projector", "api")
 
@@ -91,6 +92,11 @@ def run_stack(settings: Settings, demo: bool) -> int:
                 )
             )
         asyncio.run(_prepare_database(database_url, demo, home))
+        stack_file = home / STACK_FILE
+        stack_file.write_text(
+            json.dumps({"database_url": database_url, "temporal_address": temporal_address})
+        )
+        stack.callback(stack_file.unlink, missing_ok=True)
 
         env = dict(os.environ)
         env.update(

@@ -128,3 +128,19 @@ def test_open_plan_through_http_shows_in_read_model(stack: tuple[str, Path]) -> 
         )
         assert again.status_code == 409, again.text
         assert again.json()["rule"] == "plan_exists"
+
+
+def test_cli_in_a_second_terminal_finds_the_running_stack(stack: tuple[str, Path]) -> None:
+    _base, home = stack
+    env = {key: value for key, value in os.environ.items() if not key.startswith("ACIP_")}
+    env["ACIP_HOME"] = str(home)
+    listed = subprocess.run(
+        [sys.executable, "-m", "workers.cli", "users", "list"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert listed.returncode == 0, listed.stderr
+    assert "wco.manager" in listed.stdout
+    assert "programme_manager" in listed.stdout
