@@ -397,7 +397,12 @@ class Inbox(AsyncMessage):
         self.messages.append(message)
 
     def by_recipient_and_subject(self) -> Counter[tuple[str, str]]:
-        return Counter((str(m["To"]), str(m["Subject"])) for m in self.messages)
+        """(To, Subject) of every message, headers unfolded (long subjects are folded)."""
+        return Counter((str(m["To"]), unfold(str(m["Subject"]))) for m in self.messages)
+
+
+def unfold(header: str) -> str:
+    return " ".join(header.split())
 
 
 @contextlib.contextmanager
