@@ -303,7 +303,8 @@ async def run(url: str) -> dict[str, Any]:
     for workload, by_system in times.items():
         rates = {system: counts[workload] / typical(ts) for system, ts in by_system.items() if ts}
         results[workload] = {
-            "events": counts[workload],
+            "events_per_chunk": counts[workload],
+            "chunks": ROUNDS,
             "events_per_s": {system: round(rate, 1) for system, rate in rates.items()},
             "ours_over_bare": round(rates["ours"] / rates["bare"], 3),
             "ours_over_peer": round(rates["ours"] / rates["peer"], 3),
