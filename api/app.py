@@ -15,6 +15,7 @@ from api import routes_plans, routes_reads
 from api.context import ApiContext
 from api.errors import ApiError, install_error_handlers
 from api.limits import DEFAULT_MAX_BODY_BYTES, BodySizeLimitMiddleware
+from api.ratelimit import FailedLoginLimitMiddleware
 from api.web import actions, pages
 from api.web.render import render
 from api.web.session import CsrfError, LoginRequiredError, login_url
@@ -38,6 +39,8 @@ def create_app(context: ApiContext, *, max_body_bytes: int = DEFAULT_MAX_BODY_BY
     install_error_handlers(app)
     _install_dashboard_handlers(app)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=max_body_bytes)
+    # Outermost: a blocked client is refused before its body or token is looked at.
+    app.add_middleware(FailedLoginLimitMiddleware)
     app.include_router(routes_plans.router)
     app.include_router(routes_reads.router)
     app.include_router(pages.router)
