@@ -201,7 +201,9 @@ def summary(name: str, plans: int, seconds: float, latencies: list[float]) -> di
     }
 
 
-async def measure(database_url: str, address: str, plans: int, concurrency: int) -> None:
+async def measure(
+    database_url: str, address: str, plans: int, concurrency: int, profile: Path | None
+) -> None:
     pool = await create_pool(database_url, max_size=20)
     client = await connect_client(address, tracing=False)
     queue = f"bench-{uuid.uuid4()}"
@@ -223,7 +225,12 @@ async def measure(database_url: str, address: str, plans: int, concurrency: int)
         bare_seconds = await run_bare(
             client, queue + "-bare", plans, concurrency, updates_per_plan, bare
         )
+        profiler = _start_profiler() if profile else None
         ours_seconds = await run_ours(client, queue, 2, plans, concurrency, ours)
+        if profiler is not None and profile is not None:
+            profiler.stop()
+            _write(profile, profiler.output_text(unicode=False, color=False, show_all=False))
+            print(f"profile of the acip run written to {profile}")
     await pool.close()
     ours_row = summary("acip PlanWorkflow", plans, ours_seconds, ours)
     bare_row = summary("bare Temporal (update + no-op activity)", plans, bare_seconds, bare)
@@ -245,15 +252,29 @@ async def measure(database_url: str, address: str, plans: int, concurrency: int)
     )
 
 
+def _write(path: Path, text: str) -> None:
+    path.write_text(text)
+
+
+def _start_profiler() -> Any:
+    # Statistical profile of this process (client and worker) while our plans run.
+    from pyinstrument import Profiler
+
+    profiler = Profiler(interval=0.001, async_mode="disabled")
+    profiler.start()
+    return profiler
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--plans", type=int, default=200)
     parser.add_argument("--concurrency", type=int, default=40)
+    parser.add_argument("--profile", type=Path, help="write a pyinstrument profile here")
     args = parser.parse_args()
     with postgres_server() as server_url, tempfile.TemporaryDirectory() as home:
         database_url = asyncio.run(fresh_database(server_url))
         with temporal_dev_server(Path(home), "127.0.0.1", _free_port(), _free_port()) as address:
-            asyncio.run(measure(database_url, address, args.plans, args.concurrency))
+            asyncio.run(measure(database_url, address, args.plans, args.concurrency, args.profile))
 
 
 if __name__ == "__main__":
