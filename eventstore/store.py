@@ -14,7 +14,12 @@ from typing import Any
 
 import asyncpg
 
-from eventstore._prepare import PreparedAppend, check_stream_id, prepare_append
+from eventstore._prepare import (
+    MAX_BATCH_EVENTS,
+    PreparedAppend,
+    check_stream_id,
+    prepare_append,
+)
 from eventstore.errors import ConcurrencyError, DuplicateEventError, EventStoreError
 from eventstore.hashing import ChainVerifier, hash_with_prefix
 from eventstore.models import (
@@ -42,6 +47,7 @@ _READ_COLUMNS = (
 )
 # global_position = xid * POSITIONS_PER_TRANSACTION + index in batch (migration 0003).
 POSITIONS_PER_TRANSACTION = 1024
+assert MAX_BATCH_EVENTS < POSITIONS_PER_TRANSACTION, "a batch must fit its transaction's range"
 
 # One statement, one round trip, one implicit transaction. ``link`` refuses the batch
 # (no rows) unless its first prev_hash is the stored hash of the expected version (or
@@ -482,6 +488,8 @@ class PostgresEventStore:
         for milliseconds), waits up to ``max_wait`` seconds for it, so that a caller
         reading right after its own append sees it; 0 returns at once.
         """
+        if limit < 1:
+            raise ValueError("limit must be at least 1")
         async with self._pool.acquire() as conn:
             delay = _FIRST_RETRY
             deadline = asyncio.get_running_loop().time() + max_wait
@@ -535,6 +543,8 @@ class PostgresEventStore:
         generator (use ``contextlib.aclosing``), to stop; the listener is removed and the
         connection returned to the pool.
         """
+        if batch_size < 1 or poll_interval <= 0:
+            raise ValueError("batch_size must be at least 1 and poll_interval positive")
         wake = asyncio.Event()
 
         def on_notify(*_: object) -> None:
