@@ -6,12 +6,14 @@ import uuid
 from datetime import UTC, datetime
 
 import pytest
+from pydantic import ValidationError
 
 from eventstore import (
     NO_STREAM,
     ConcurrencyError,
     NewEvent,
     PostgresEventStore,
+    RecordedEvent,
 )
 
 
@@ -47,3 +49,17 @@ async def test_wrong_expected_version_names_both(store: PostgresEventStore) -> N
     await store.append(stream, NO_STREAM, [_event()])
     with pytest.raises(ConcurrencyError, match="expected version 0, actual version 1"):
         await store.append(stream, 0, [_event()])
+
+
+async def test_read_events_are_ordinary_pydantic_models(store: PostgresEventStore) -> None:
+    # Reads build models without validation for speed; they must still behave like
+    # validated ones (Temporal's pydantic converter serialises them).
+    stream = _stream()
+    await store.append(stream, NO_STREAM, [_event(n=1)])
+    (read,) = await store.read_stream(stream)
+    assert RecordedEvent.model_validate(read.model_dump()) == read
+    assert RecordedEvent.model_validate_json(read.model_dump_json()) == read
+    assert read.model_copy(update={"version": 9}).version == 9
+    assert read.version == 1
+    with pytest.raises(ValidationError):
+        read.version = 2  # frozen
