@@ -7,7 +7,7 @@ from datetime import date
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter
 
 from domain.keyfactors import KeyFactor
 from domain.state import RatingValue, ReminderPolicy
@@ -15,13 +15,29 @@ from domain.state import RatingValue, ReminderPolicy
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 COUNTRY_PATTERN = r"^[A-Z]{3}$"
 
+# What the event store can keep exactly (eventstore/_prepare.py refuses the rest): text
+# without NUL (PostgreSQL's jsonb has no U+0000) and numbers within JSON's exact range.
+EXACT_NUMBER_LIMIT = float(2**53)
+
+
+def _no_nul(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("must not contain the NUL character (U+0000)")
+    return value
+
+
+NoNul = AfterValidator(_no_nul)
 ItemId = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
 Country = Annotated[str, StringConstraints(pattern=COUNTRY_PATTERN)]
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
-OptionalText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)]
-Unit = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
-Number = Annotated[float, Field(allow_inf_nan=False)]
+Title = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), NoNul
+]
+Text = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000), NoNul
+]
+OptionalText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000), NoNul]
+Unit = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50), NoNul]
+Number = Annotated[float, Field(allow_inf_nan=False, gt=-EXACT_NUMBER_LIMIT, lt=EXACT_NUMBER_LIMIT)]
 Maturity = Annotated[int, Field(ge=1, le=5)]
 Percent = Annotated[int, Field(ge=0, le=100)]
 
