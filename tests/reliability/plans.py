@@ -16,6 +16,40 @@ from workflows.models import CommandResult
 
 Step = tuple[Actor, dict[str, Any]]
 
+# A valid body (besides "type") of every command but open_plan, for a plan in the right phase.
+VALID_FIELDS: dict[str, dict[str, Any]] = {
+    "record_diagnostic_finding": {"key_factor": "transparency", "maturity": 3, "summary": "s"},
+    "complete_diagnostic": {},
+    "add_milestone": {
+        "milestone_id": "M9",
+        "title": "t",
+        "key_factor": "automation",
+        "due_date": "2026-12-31",
+    },
+    "remove_milestone": {"milestone_id": "M1"},
+    "define_indicator": {
+        "indicator_id": "I9",
+        "name": "n",
+        "key_factor": "automation",
+        "unit": "%",
+        "baseline": 0,
+        "target": 1,
+    },
+    "remove_indicator": {"indicator_id": "I1"},
+    "submit_for_approval": {},
+    "approve_plan": {"comment": "ok"},
+    "request_changes": {"reason": "r"},
+    "report_milestone_progress": {"milestone_id": "M1", "percent": 10, "note": "n"},
+    "complete_milestone": {"milestone_id": "M1", "evidence": "e"},
+    "reschedule_milestone": {"milestone_id": "M1", "new_due_date": "2027-06-30", "reason": "r"},
+    "record_measurement": {"indicator_id": "I1", "value": 20, "measured_on": "2026-06-30"},
+    "revise_indicator_target": {"indicator_id": "I1", "new_target": 95, "reason": "r"},
+    "start_evaluation": {},
+    "rate_key_factor": {"key_factor": "code_of_conduct", "rating": "achieved", "note": "n"},
+    "close_plan": {"summary": "s"},
+    "cancel_plan": {"reason": "r"},
+}
+
 
 def opening(plan: PlanDriver, start: date, end: date, **extra: Any) -> list[Step]:
     return [

@@ -23,6 +23,7 @@ from temporalio.testing import WorkflowEnvironment
 from api.users import revoke_user, rotate_token
 from domain import Role
 from tests.integration.api_harness import PlanFlow, Stack, running_stack, unique_country
+from tests.reliability.plans import VALID_FIELDS
 
 HOME = unique_country()
 AWAY = unique_country()
@@ -50,38 +51,6 @@ WHO: dict[str, set[str]] = {
     "rate_key_factor": {PM},
     "close_plan": {PM},
     "cancel_plan": {PM},
-}
-FIELDS: dict[str, dict[str, Any]] = {
-    "record_diagnostic_finding": {"key_factor": "transparency", "maturity": 3, "summary": "s"},
-    "complete_diagnostic": {},
-    "add_milestone": {
-        "milestone_id": "M9",
-        "title": "t",
-        "key_factor": "automation",
-        "due_date": "2026-12-31",
-    },
-    "remove_milestone": {"milestone_id": "M1"},
-    "define_indicator": {
-        "indicator_id": "I9",
-        "name": "n",
-        "key_factor": "automation",
-        "unit": "%",
-        "baseline": 0,
-        "target": 1,
-    },
-    "remove_indicator": {"indicator_id": "I1"},
-    "submit_for_approval": {},
-    "approve_plan": {"comment": "ok"},
-    "request_changes": {"reason": "r"},
-    "report_milestone_progress": {"milestone_id": "M1", "percent": 10, "note": "n"},
-    "complete_milestone": {"milestone_id": "M1", "evidence": "e"},
-    "reschedule_milestone": {"milestone_id": "M1", "new_due_date": "2027-06-30", "reason": "r"},
-    "record_measurement": {"indicator_id": "I1", "value": 20, "measured_on": "2026-06-30"},
-    "revise_indicator_target": {"indicator_id": "I1", "new_target": 95, "reason": "r"},
-    "start_evaluation": {},
-    "rate_key_factor": {"key_factor": "code_of_conduct", "rating": "achieved", "note": "n"},
-    "close_plan": {"summary": "s"},
-    "cancel_plan": {"reason": "r"},
 }
 
 
@@ -157,7 +126,7 @@ def command_body(kind: str, country: str) -> dict[str, Any]:
             "period_start": "2026-01-01",
             "period_end": "2028-12-31",
         }
-    return {"type": kind, **FIELDS[kind], "expected_version": WRONG_VERSION}
+    return {"type": kind, **VALID_FIELDS[kind], "expected_version": WRONG_VERSION}
 
 
 async def call(stack: Stack, user: str, method: str, path: str, **kwargs: Any) -> tuple[int, Any]:

@@ -15,7 +15,13 @@ from api.app import create_app
 from api.limits import DEFAULT_MAX_BODY_BYTES
 from api.ratelimit import DEFAULT_MAX_FAILURES, FailedLoginLimiter
 from domain import Role
-from tests.integration.api_harness import PlanFlow, Stack, running_stack, unique_country
+from tests.integration.api_harness import (
+    PlanFlow,
+    Stack,
+    plan_body,
+    running_stack,
+    unique_country,
+)
 
 HOME = unique_country()
 
@@ -163,3 +169,21 @@ def test_the_window_slides_and_the_table_stays_bounded() -> None:
     assert limiter.retry_after(["ip:a"]) is None  # evicted after b and c failed since
     with pytest.raises(ValueError):
         FailedLoginLimiter(0, 60)
+
+
+async def test_text_and_numbers_the_store_cannot_keep_are_refused_422(stack: Stack) -> None:
+    """Found by test_fuzz: a NUL character or a number beyond 2**53 passed command parsing,
+    then the store refused the event: the caller got a retryable 503 forever, and a refused
+    open_plan left its workflow waiting, burning the plan id once it gave up."""
+    country = unique_country()
+    async with stack.http("manager") as http:
+        nul = await http.post("/plans", json={**plan_body(country), "title": "Plan\u0000"})
+        opened = await http.post("/plans", json=plan_body(country))
+        huge = await http.post(
+            f"/plans/{HOME}-2026/commands",
+            json={"type": "define_indicator", "indicator_id": "I7", "name": "n",
+                  "key_factor": "automation", "unit": "%", "baseline": 1e16, "target": 1},
+        )  # fmt: skip
+    assert (nul.status_code, nul.json()["details"][0]["field"]) == (422, "title")
+    assert opened.status_code == 201
+    assert (huge.status_code, huge.json()["details"][0]["field"]) == (422, "baseline")
