@@ -9,12 +9,14 @@ kept.
 
 from __future__ import annotations
 
+import asyncio
 import random
 import socket
 import string
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import UTC, datetime
 
 import asyncpg
 import httpx
@@ -34,7 +36,7 @@ from api.app import create_app
 from api.context import ApiContext
 from api.users import add_user
 from domain import Role
-from eventstore import PostgresEventStore
+from eventstore import NewEvent, PostgresEventStore
 from workers import metrics
 from workers.settings import Settings
 from workers.telemetry import (
@@ -380,3 +382,37 @@ async def test_the_worker_also_serves_temporal_sdk_metrics(
         body = (await http.get(f"http://127.0.0.1:{port}/metrics")).text
     assert "temporal_request" in body
     assert f'task_queue="{task_queue}"' in body
+
+
+async def test_projector_lag_is_measured_from_the_database(
+    metrics_settings: Settings, pool: asyncpg.Pool, store: PostgresEventStore
+) -> None:
+    await store.append(
+        f"lag-test-{uuid.uuid4()}",
+        0,
+        [NewEvent(event_id=uuid.uuid4(), type="probe", data={}, occurred_at=datetime.now(UTC))],
+    )
+    checkpoint = await pool.fetchval(
+        "SELECT position FROM projection_checkpoints WHERE name = 'plans'"
+    )
+    expected = await pool.fetchval(
+        "SELECT count(*) FROM events WHERE global_position > $1", checkpoint
+    )
+    behind, age = await metrics.measure_projector_lag(pool, "plans")
+    assert behind == expected >= 1  # no projector runs in this module's database
+    assert age >= 0
+    with pytest.raises(LookupError):
+        await metrics.measure_projector_lag(pool, "no-such-projection")
+
+    metrics.start_metrics(metrics_settings, "projector")
+    sampler = asyncio.create_task(metrics.sample_projector_lag(pool, "plans", interval=0.05))
+    try:
+        for _ in range(100):
+            if sample("acip_projector_lag_events") == behind:
+                break
+            await asyncio.sleep(0.02)
+    finally:
+        sampler.cancel()
+    assert sample("acip_projector_lag_events") == behind
+    lag_seconds = sample("acip_projector_lag_seconds")
+    assert lag_seconds is not None and lag_seconds >= age
