@@ -13,7 +13,7 @@ from api.app import create_app
 from api.context import ApiContext
 from eventstore import PostgresEventStore
 from workers.db import create_pool
-from workers.metrics import start_metrics
+from workers.metrics import sample_projector_lag, start_metrics
 from workers.settings import Settings
 from workers.telemetry import configure_telemetry, instrument_app, shutdown_telemetry
 from workers.temporal import build_worker, connect_client
@@ -55,12 +55,13 @@ async def run_projector(settings: Settings) -> None:
     stop = asyncio.Event()
     _stop_on_signals(stop)
     task = asyncio.create_task(projector.run())
+    lag = asyncio.create_task(sample_projector_lag(pool, projector.name))
     log.info("projector started")
     stopper = asyncio.create_task(stop.wait())
     done, _ = await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
-    for pending in (task, stopper):
+    for pending in (task, stopper, lag):
         pending.cancel()
-    await asyncio.gather(task, stopper, return_exceptions=True)
+    await asyncio.gather(task, stopper, lag, return_exceptions=True)
     if task in done and task.exception() is not None:
         raise task.exception()  # type: ignore[misc]
     await pool.close()
