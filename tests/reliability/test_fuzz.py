@@ -188,7 +188,8 @@ REAL_EVENTS = recorded_events()
 def near_valid_events(draw: st.DrawFn) -> tuple[str, dict[str, Any]]:
     kind, data = draw(st.sampled_from(REAL_EVENTS))
     data = dict(data)
-    if data and draw(st.booleans()):
+    replace = draw(st.booleans())
+    if data and replace:
         data[draw(st.sampled_from(sorted(data)))] = draw(JSON)
     if draw(st.booleans()):
         data[draw(HOSTILE_TEXT)] = draw(JSON)
