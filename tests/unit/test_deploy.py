@@ -352,3 +352,11 @@ def test_build_context_keeps_what_the_install_needs() -> None:
             assert not fnmatch.fnmatch(needed, pattern), f"{pattern} drops {needed}"
     for excluded in (".venv", ".acip", ".git"):
         assert excluded in patterns
+
+
+def test_example_env_lists_every_variable_the_compose_file_reads() -> None:
+    text = (ROOT / "docker-compose.yml").read_text()
+    used = set(re.findall(r"\$\{([A-Za-z_][A-Za-z0-9_]*)", text))
+    example = (ROOT / "deploy/example.env").read_text().splitlines()
+    listed = {line.split("=", 1)[0] for line in example if line and not line.startswith("#")}
+    assert used == listed
