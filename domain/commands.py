@@ -27,6 +27,16 @@ def _no_nul(value: str) -> str:
 
 
 NoNul = AfterValidator(_no_nul)
+
+
+def _four_digit_year(value: date) -> date:
+    # The plan id is <country>-<year of period_start>, e.g. GHA-2026: four digits.
+    if value.year < 1000:
+        raise ValueError("must be in year 1000 or later (the plan id carries a four-digit year)")
+    return value
+
+
+PeriodStart = Annotated[date, AfterValidator(_four_digit_year)]
 ItemId = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
 Country = Annotated[str, StringConstraints(pattern=COUNTRY_PATTERN)]
 Title = Annotated[
@@ -54,7 +64,7 @@ class OpenPlan(_Command):
     country: Country
     administration: Title
     title: Title
-    period_start: date
+    period_start: PeriodStart
     period_end: date
     reminder_policy: ReminderPolicy = ReminderPolicy()
 
