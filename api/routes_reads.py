@@ -23,6 +23,9 @@ router = APIRouter(tags=["reads"])
 NOT_VISIBLE: dict[int | str, dict[str, Any]] = {
     404: {"description": "No such plan, or not one the caller may see"}
 }
+NOT_PERMITTED: dict[int | str, dict[str, Any]] = {
+    403: {"description": "The role may not read this (`rule`: not_permitted)"}
+}
 Limit = Annotated[int, Query(ge=1, le=500, description="Page size")]
 Offset = Annotated[int, Query(ge=0, description="Items to skip")]
 AUDIT_ROLES = frozenset({Role.PROGRAMME_MANAGER, Role.AUDITOR})
@@ -208,7 +211,11 @@ async def overdue(
     return {"milestones": found}
 
 
-@router.get("/notifications", summary="What was sent to whom, when, for which event")
+@router.get(
+    "/notifications",
+    summary="What was sent to whom, when, for which event",
+    responses={**NOT_VISIBLE, **NOT_PERMITTED},
+)
 async def list_notifications(
     plan_id: str | None = None,
     limit: Limit = 100,
@@ -229,7 +236,11 @@ async def list_notifications(
     return {"notifications": found, **_page(found, limit, offset)}
 
 
-@router.get("/audit/verify", summary="Recompute the hash chain of one plan or of the whole store")
+@router.get(
+    "/audit/verify",
+    summary="Recompute the hash chain of one plan or of the whole store",
+    responses={**NOT_VISIBLE, **NOT_PERMITTED},
+)
 async def verify(
     plan_id: str | None = None,
     actor: Actor = Depends(get_actor),
