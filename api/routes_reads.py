@@ -18,7 +18,10 @@ from api.scope import not_found, require_visible, visible_countries
 from domain import Actor, Phase, PlanState, Role, key_factor_status
 from domain.benchmarks import worst_status
 
-router = APIRouter(tags=["reads"])
+router = APIRouter(
+    tags=["reads"],
+    responses={401: {"description": "No token, or an unknown or revoked one"}},
+)
 
 NOT_VISIBLE: dict[int | str, dict[str, Any]] = {
     404: {"description": "No such plan, or not one the caller may see"}
