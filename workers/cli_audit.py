@@ -185,7 +185,7 @@ def trail(
 def verify(
     plan_id: str | None = typer.Argument(None, help="One plan; all streams when omitted."),
 ) -> None:
-    """Recompute the hash chains: exit 0 when intact, 1 naming the first broken event."""
+    """Recompute the hash chains: exit 0 when intact, 1 naming every broken event."""
     from eventstore import PostgresEventStore, VerifyReport
 
     async def action(pool: asyncpg.Pool) -> VerifyReport:
@@ -199,12 +199,14 @@ def verify(
     if report.ok:
         say(f"intact: {report.events_checked} events in {report.streams_checked} stream(s)")
         return
-    first = report.breaks[0]
-    fail(
-        f"BROKEN: {first.stream_id} version {first.version} (position {first.global_position}, "
-        f"event {first.event_id}): {first.reason.replace('_', ' ')}: {first.detail}"
-        f" [{len(report.breaks)} break(s) in {report.events_checked} events]"
+    first, *others = (
+        f"{b.stream_id} version {b.version} (position {b.global_position}, "
+        f"event {b.event_id}): {b.reason.replace('_', ' ')}: {b.detail}"
+        for b in report.breaks
     )
+    for other in others:
+        say(f"  also: {other}")
+    fail(f"BROKEN: {first} [{len(report.breaks)} break(s) in {report.events_checked} events]")
 
 
 @audit_app.command("export")
