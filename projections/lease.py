@@ -29,10 +29,11 @@ async def try_lock(conn: Conn, key: int) -> bool:
 
 
 async def unlock(conn: Conn, key: int) -> None:
-    if conn.is_closed():
-        return
-    # A broken connection has lost the lock anyway (and the pool's reset unlocks all).
+    # A broken connection has lost the lock anyway (and the pool's reset unlocks all). One
+    # the server ended is detached from its pool proxy, whose is_closed() then raises.
     with contextlib.suppress(asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
+        if conn.is_closed():
+            return
         await conn.execute("SELECT pg_advisory_unlock($1)", key)
 
 
