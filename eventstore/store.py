@@ -580,8 +580,10 @@ class PostgresEventStore:
                     else:
                         retry_after = _FIRST_RETRY
             finally:
-                if not listen_conn.is_closed():
-                    with contextlib.suppress(asyncpg.PostgresError, OSError):
+                # A pooled connection the server ended is detached from its proxy, whose
+                # every call then raises InterfaceError: never let that hide the real error.
+                with contextlib.suppress(asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
+                    if not listen_conn.is_closed():
                         await listen_conn.remove_listener(self._channel, on_notify)
 
     async def wait_for_notifications(self) -> None:
