@@ -1,5 +1,5 @@
 """Fault 3: every PostgreSQL connection of the database dropped (pg_terminate_backend), again
-and again, while a worker process appends the commands of six plans and a projector process
+and again, while a worker process appends the commands of ten plans and a projector process
 follows them. Afterwards: every acknowledged event is stored once, with nothing else (no
 partial batch), the worker and the projector carry on by themselves, and the read models
 equal a rebuild."""
@@ -33,8 +33,8 @@ from workflows.plan import PlanWorkflow
 
 pytestmark = pytest.mark.slow
 
-PLANS = 6
-KILL_EVERY = 0.15  # seconds between two rounds of pg_terminate_backend
+PLANS = 10
+KILL_EVERY = 0.1  # seconds between two rounds of pg_terminate_backend
 MAX_KILL_ROUNDS = 200
 
 
