@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
+from collections.abc import Sequence
 
 import asyncpg
 import structlog
@@ -34,6 +36,7 @@ from prometheus_client import (
     start_http_server,
 )
 
+from eventstore import AppendResult, ExpectedVersion, NewEvent, PostgresEventStore
 from workers.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -174,6 +177,24 @@ def set_projector_lag(events: int, seconds: float) -> None:
         return
     PROJECTOR_LAG_EVENTS.set(events)
     PROJECTOR_LAG_SECONDS.set(seconds)
+
+
+class TimedEventStore(PostgresEventStore):
+    """The event store, with each append's duration recorded in ``acip_append_seconds``.
+
+    Built by the worker process (workers/processes.py) and handed to the append activity,
+    so activities/ and eventstore/ stay free of workers/ imports. Refused appends (version
+    conflicts) are timed too: they cost the database the same round trip.
+    """
+
+    async def append(
+        self, stream_id: str, expected_version: ExpectedVersion, events: Sequence[NewEvent]
+    ) -> AppendResult:
+        started = time.perf_counter()
+        try:
+            return await super().append(stream_id, expected_version, events)
+        finally:
+            observe_append_seconds(time.perf_counter() - started)
 
 
 # One round trip: the projection's checkpoint, how many stored events lie beyond it, and how
