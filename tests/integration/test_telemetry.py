@@ -36,7 +36,7 @@ from api.app import create_app
 from api.context import ApiContext
 from api.users import add_user
 from domain import Role
-from eventstore import NewEvent, PostgresEventStore
+from eventstore import ConcurrencyError, NewEvent, PostgresEventStore
 from workers import metrics
 from workers.settings import Settings
 from workers.telemetry import (
@@ -416,3 +416,19 @@ async def test_projector_lag_is_measured_from_the_database(
     assert sample("acip_projector_lag_events") == behind
     lag_seconds = sample("acip_projector_lag_seconds")
     assert lag_seconds is not None and lag_seconds >= age
+
+
+async def test_the_worker_store_times_each_append(
+    metrics_settings: Settings, pool: asyncpg.Pool
+) -> None:
+    store = metrics.TimedEventStore(pool)
+    # Any process enables the histogram; "worker" would also swap Temporal's runtime.
+    metrics.start_metrics(metrics_settings, "projector")
+    before = sample("acip_append_seconds_count") or 0.0
+    stream = f"timed-{uuid.uuid4()}"
+    probe = NewEvent(event_id=uuid.uuid4(), type="probe", data={}, occurred_at=datetime.now(UTC))
+    result = await store.append(stream, 0, [probe])
+    assert result.version == 1
+    with pytest.raises(ConcurrencyError):  # a refused append is timed as well
+        await store.append(stream, 0, [probe.model_copy(update={"event_id": uuid.uuid4()})])
+    assert sample("acip_append_seconds_count") == before + 2
