@@ -13,7 +13,7 @@ from api.app import create_app
 from api.context import ApiContext
 from eventstore import PostgresEventStore
 from workers.db import create_pool
-from workers.metrics import sample_projector_lag, start_metrics
+from workers.metrics import TimedEventStore, sample_projector_lag, start_metrics
 from workers.settings import Settings
 from workers.telemetry import configure_telemetry, instrument_app, shutdown_telemetry
 from workers.temporal import build_worker, connect_client
@@ -34,7 +34,7 @@ async def run_worker(settings: Settings) -> None:
     pool = await create_pool(settings.database_url)
     client = await connect_client(settings.temporal_address, settings.temporal_namespace)
     smtp = SmtpSettings.from_url(settings.smtp_url, settings.smtp_sender)
-    worker = build_worker(client, settings.task_queue, pool, smtp=smtp)
+    worker = build_worker(client, settings.task_queue, pool, smtp=smtp, store=TimedEventStore(pool))
     stop = asyncio.Event()
     _stop_on_signals(stop)
     log.info("worker started", task_queue=settings.task_queue, smtp=bool(smtp))
