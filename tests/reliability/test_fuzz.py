@@ -55,7 +55,7 @@ HOSTILE_TEXT = st.one_of(
     st.text(max_size=12),
     st.text(st.characters(codec="utf-8"), max_size=12),
     st.sampled_from(["\x00", "a\x00b", "\ud800", "x\udfff", "\u2028", "\ufeff", " ", "\t\n"]),
-    st.just("x" * 4001),
+    st.builds(lambda: "x" * 4001),  # one over the longest text field
 )
 HOSTILE_NUMBER = st.one_of(
     st.floats(allow_nan=True, allow_infinity=True),
@@ -221,7 +221,13 @@ def run_on(loop: asyncio.AbstractEventLoop, coroutine: Coroutine[Any, Any, T]) -
     return asyncio.run_coroutine_threadsafe(coroutine, loop).result(timeout=60)
 
 
+# Hypothesis runs in a thread here while the event loop (asyncpg, the app) runs beside it:
+# it notices the global random state move under it, which is not its strategies' doing.
+THREADED = pytest.mark.filterwarnings("ignore::hypothesis.errors.HypothesisDeprecationWarning")
+
+
 @pytest.mark.slow
+@THREADED
 async def test_any_json_object_is_stored_exactly_or_refused_up_front(pool: asyncpg.Pool) -> None:
     loop = asyncio.get_running_loop()
     store = PostgresEventStore(pool)
