@@ -11,9 +11,11 @@ from fastapi import Depends, Request
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 from temporalio.client import Client
 
+from api.dispatch import CommandObserver, dispatch
 from api.errors import ApiError
 from api.users import actor_for_token
-from domain import Actor
+from domain import Actor, Command
+from workflows.models import CommandResult
 
 COOKIE_NAME = "acip_token"
 CSRF_HEADER = "X-CSRF-Token"
@@ -25,6 +27,13 @@ class ApiContext:
     pool: asyncpg.Pool
     temporal: Client
     task_queue: str
+    # Told the outcome of every command (metrics); set by workers/, which api/ never imports.
+    on_command: CommandObserver | None = None
+
+    async def send(self, plan_id: str, command: Command, actor: Actor) -> CommandResult:
+        return await dispatch(
+            self.temporal, self.task_queue, plan_id, command, actor, observe=self.on_command
+        )
 
 
 def get_context(request: Request) -> ApiContext:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,9 +25,11 @@ from workflows.plan import PlanWorkflow
 log = structlog.get_logger(__name__)
 
 
-def _current_trace_id() -> str | None:
+def _current_trace() -> tuple[str | None, str | None]:
     context = trace.get_current_span().get_span_context()
-    return format(context.trace_id, "032x") if context.is_valid else None
+    if not context.is_valid:
+        return None, None
+    return format(context.trace_id, "032x"), format(context.span_id, "016x")
 
 
 def _from_update_failure(error: WorkflowUpdateFailedError) -> ApiError:
@@ -38,11 +41,37 @@ def _from_update_failure(error: WorkflowUpdateFailedError) -> ApiError:
     return ApiError(503, "unavailable", "The command could not be completed; try again.")
 
 
+# (outcome, rule, command type): outcome is accepted, replayed, refused or failed.
+CommandObserver = Callable[[str, str | None, str], None]
+
+
 async def dispatch(
+    client: Client,
+    task_queue: str,
+    plan_id: str,
+    command: Command,
+    actor: Actor,
+    *,
+    observe: CommandObserver | None = None,
+) -> CommandResult:
+    """Send one command to its plan's workflow; tell ``observe`` how it ended."""
+    try:
+        result = await _send(client, task_queue, plan_id, command, actor)
+    except ApiError as error:
+        if observe is not None:
+            observe("refused" if error.status < 500 else "failed", error.rule, command.type)
+        raise
+    if observe is not None:
+        observe("replayed" if result.replayed else "accepted", None, command.type)
+    return result
+
+
+async def _send(
     client: Client, task_queue: str, plan_id: str, command: Command, actor: Actor
 ) -> CommandResult:
+    trace_id, span_id = _current_trace()
     request = CommandRequest(
-        plan_id=plan_id, command=command, actor=actor, trace_id=_current_trace_id()
+        plan_id=plan_id, command=command, actor=actor, trace_id=trace_id, span_id=span_id
     )
     workflow_id = workflow_id_for(plan_id)
     update_id = str(command.command_id) if command.command_id else None

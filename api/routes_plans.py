@@ -13,7 +13,6 @@ from fastapi import APIRouter, Body, Depends, Header
 from fastapi.responses import JSONResponse
 
 from api.context import ApiContext, get_actor, get_context
-from api.dispatch import dispatch
 from api.errors import ApiError
 from api.examples import COMMAND_EXAMPLES, OPEN_PLAN_EXAMPLE
 from api.scope import require_visible
@@ -68,7 +67,7 @@ async def open_plan(
 ) -> dict[str, Any]:
     """The plan id is `<country>-<year of period_start>`; a programme manager opens it."""
     opening = with_idempotency_key(command, idempotency_key)
-    result = await dispatch(context.temporal, context.task_queue, command.plan_id, opening, actor)
+    result = await context.send(command.plan_id, opening, actor)
     return {"plan_id": result.plan_id, "version": result.version}
 
 
@@ -100,5 +99,5 @@ async def send_command(
                 details=[{"field": "period_start", "message": "does not match the plan id"}],
             )
         status = 201
-    result = await dispatch(context.temporal, context.task_queue, plan_id, command, actor)
+    result = await context.send(plan_id, command, actor)
     return JSONResponse(result.model_dump(mode="json", exclude={"replayed"}), status_code=status)

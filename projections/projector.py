@@ -24,8 +24,11 @@ from typing import cast
 
 import asyncpg
 import structlog
+from opentelemetry import trace
+from opentelemetry.trace import Link
 
 from eventstore import PostgresEventStore, RecordedEvent
+from eventstore.tracing import event_trace_context
 from projections.checkpoints import (
     CheckpointMovedError,
     advance,
@@ -38,6 +41,7 @@ from projections.lease import lease, lock_key
 from projections.plans import EventFailure, PlanProjection
 
 log = structlog.get_logger(__name__)
+_tracer = trace.get_tracer(__name__)
 
 # First wait before retrying after an error (doubles up to retry_interval).
 MIN_BACKOFF = 0.5
@@ -150,6 +154,25 @@ class Projector:
             self.active = False
 
     async def _apply(
+        self, conn: Conn, position: int, events: Sequence[RecordedEvent]
+    ) -> tuple[int, EventFailure | None]:
+        # The batch joins the trace of the command behind its first event and links the
+        # others, so a request's trace runs from the API through Temporal to the read model.
+        contexts = [c for c in (event_trace_context(e.metadata) for e in events) if c]
+        links = [Link(trace.get_current_span(c).get_span_context()) for c in contexts[1:]]
+        with _tracer.start_as_current_span(
+            f"project {self.name}",
+            context=contexts[0] if contexts else None,
+            links=links,
+            attributes={
+                "acip.projection": self.name,
+                "acip.events": len(events),
+                "acip.first_position": events[0].global_position if events else 0,
+            },
+        ):
+            return await self._apply_batch(conn, position, events)
+
+    async def _apply_batch(
         self, conn: Conn, position: int, events: Sequence[RecordedEvent]
     ) -> tuple[int, EventFailure | None]:
         projection = self.projection

@@ -13,7 +13,12 @@ from api.app import create_app
 from api.context import ApiContext
 from eventstore import PostgresEventStore
 from workers.db import create_pool
-from workers.metrics import TimedEventStore, sample_projector_lag, start_metrics
+from workers.metrics import (
+    TimedEventStore,
+    record_command,
+    sample_projector_lag,
+    start_metrics,
+)
 from workers.settings import Settings
 from workers.telemetry import configure_telemetry, instrument_app, shutdown_telemetry
 from workers.temporal import build_worker, connect_client
@@ -73,7 +78,14 @@ async def run_api(settings: Settings) -> None:
     start_metrics(settings, "api")
     pool = await create_pool(settings.database_url)
     client = await connect_client(settings.temporal_address, settings.temporal_namespace)
-    app = create_app(ApiContext(pool=pool, temporal=client, task_queue=settings.task_queue))
+    app = create_app(
+        ApiContext(
+            pool=pool,
+            temporal=client,
+            task_queue=settings.task_queue,
+            on_command=record_command,
+        )
+    )
     instrument_app(app)
     config = uvicorn.Config(
         app,

@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import socket
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import FastAPI
@@ -34,7 +34,7 @@ from opentelemetry.sdk.trace.sampling import (
     Sampler,
     SamplingResult,
 )
-from opentelemetry.trace import Link, SpanContext, SpanKind, TraceFlags
+from opentelemetry.trace import Link, SpanKind
 from opentelemetry.util.types import Attributes
 from temporalio import worker as temporal_worker
 from temporalio.contrib.opentelemetry import TracingInterceptor, TracingWorkflowInboundInterceptor
@@ -43,7 +43,10 @@ from temporalio.contrib.opentelemetry import TracingInterceptor, TracingWorkflow
 # keeps our workflow-side spans exactly as robust as the stock ones.
 from temporalio.contrib.opentelemetry._context import attached_context
 
+from eventstore.tracing import event_trace_context
 from workers.settings import Settings
+
+__all__ = ["event_trace_context"]
 
 SERVICE_PREFIX = "acip"
 # Health checks run every few seconds from compose and load balancers: a trace each is noise.
@@ -206,37 +209,6 @@ def shutdown_telemetry() -> None:
     if isinstance(provider, TracerProvider):
         provider.force_flush(timeout_millis=5000)
         provider.shutdown()
-
-
-def event_trace_context(metadata: Mapping[str, Any]) -> otel_context.Context | None:
-    """A context whose parent is the trace of the command that produced an event.
-
-    For the projector: ``tracer.start_as_current_span(..., context=event_trace_context(md))``
-    puts its handling of an event into the command's trace. Event metadata carries
-    ``trace_id`` (and ``span_id`` where the workflow records it). Without a span id the parent
-    is a stand-in made from the trace id, which trace back ends show as a missing parent
-    inside the right trace; with it, the span hangs under the exact span that caused it.
-    Returns None when the event has no valid trace id (tracing off, or a timer's event).
-    """
-    try:
-        trace_id = int(str(metadata.get("trace_id") or ""), 16)
-    except ValueError:
-        return None
-    if trace_id == 0:
-        return None
-    try:
-        span_id = int(str(metadata.get("span_id") or ""), 16)
-    except ValueError:
-        span_id = 0
-    if span_id == 0:
-        span_id = (trace_id & 0xFFFF_FFFF_FFFF_FFFF) or 1
-    parent = SpanContext(
-        trace_id=trace_id,
-        span_id=span_id,
-        is_remote=True,
-        trace_flags=TraceFlags(TraceFlags.SAMPLED),
-    )
-    return trace.set_span_in_context(trace.NonRecordingSpan(parent))
 
 
 class CommandTracingInterceptor(TracingInterceptor):

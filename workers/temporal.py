@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 
 import asyncpg
 from temporalio.client import Client, Interceptor
-from temporalio.contrib.opentelemetry import TracingInterceptor
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
@@ -14,6 +14,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from activities.append import AppendActivities
 from activities.notifications import NotificationActivities, SmtpSettings
 from eventstore import PostgresEventStore
+from workers.telemetry import CommandTracingInterceptor
 from workflows.plan import PlanWorkflow
 
 # Modules the sandbox must not re-import per workflow run: pure, deterministic, and slow
@@ -32,7 +33,8 @@ PASSTHROUGH_MODULES = (
 async def connect_client(
     address: str, namespace: str = "default", *, tracing: bool = True
 ) -> Client:
-    interceptors: Sequence[Interceptor] = [TracingInterceptor()] if tracing else []
+    # Each update is traced inside its caller's request, not the trace that opened the plan.
+    interceptors: Sequence[Interceptor] = [CommandTracingInterceptor()] if tracing else []
     return await Client.connect(
         address,
         namespace=namespace,
@@ -63,4 +65,7 @@ def build_worker(
         workflows=[PlanWorkflow],
         activities=[appends.append_events, notifications.deliver_notification],
         workflow_runner=workflow_runner(),
+        # On SIGTERM, running activities get this long to finish before they are cancelled
+        # (an append takes milliseconds; compose allows 30 s before it kills).
+        graceful_shutdown_timeout=timedelta(seconds=20),
     )

@@ -27,7 +27,10 @@ class CommandRequest(BaseModel):
     command: Command
     actor: Actor
     correlation_id: str | None = None
+    # W3C ids of the caller's span, stored in event metadata so later handlers of the
+    # event (the projector) join the request's trace.
     trace_id: str | None = None
+    span_id: str | None = None
 
 
 class EventOut(BaseModel):

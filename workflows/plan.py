@@ -227,6 +227,7 @@ class PlanWorkflow:
             "causation_id": str(command_id) if command_id else None,
             "workflow_id": info.workflow_id,
             "trace_id": request.trace_id if request else None,
+            "span_id": request.span_id if request else None,
         }
         pending = [
             PendingEvent(

@@ -16,7 +16,6 @@ from pydantic import ValidationError
 
 from api import reads
 from api.context import COOKIE_NAME, ApiContext
-from api.dispatch import dispatch
 from api.errors import ApiError, validation_details
 from api.scope import require_visible
 from api.users import actor_for_token
@@ -101,7 +100,7 @@ async def _send(request: Request, plan_id: str, fields: dict[str, Any]) -> Comma
     session = request.state.session
     command = parse_command(fields)
     context = _context(request)
-    result = await dispatch(context.temporal, context.task_queue, plan_id, command, session.actor)
+    result = await context.send(plan_id, command, session.actor)
     if result.events:
         await reads.wait_for_projection(context.pool, result.events[-1].global_position)
     return result

@@ -37,6 +37,7 @@ from api.context import ApiContext
 from api.users import add_user
 from domain import Role
 from eventstore import ConcurrencyError, NewEvent, PostgresEventStore
+from projections.projector import Projector
 from workers import metrics
 from workers.settings import Settings
 from workers.telemetry import (
@@ -195,10 +196,20 @@ async def test_open_plan_is_one_trace_from_request_to_sql(
     # The workflow wrote the request's trace id into the event, for the projector to follow.
     (opened,) = await store.read_stream(f"plan-{country}-2026")
     assert opened.metadata["trace_id"] == format(trace_id, "032x")
-    parent = event_trace_context(opened.metadata)
-    assert parent is not None
-    with trace.get_tracer("test").start_as_current_span("project", context=parent) as projected:
-        assert projected.get_span_context().trace_id == trace_id
+    assert opened.metadata["span_id"] is not None
+    assert event_trace_context(opened.metadata) is not None
+
+    # ... and the projector's handling of that event lands in the same trace.
+    with capture.capturing() as spans:
+        await Projector(pool, store).catch_up()
+        projected = [
+            span
+            for span in spans.get_finished_spans()
+            if span.name == "project plans" and span.context.trace_id == trace_id
+        ]
+    assert projected, "the projector's batch did not join the request's trace"
+    assert projected[0].parent is not None
+    assert projected[0].parent.span_id == int(opened.metadata["span_id"], 16)
 
 
 async def test_a_later_command_is_handled_inside_its_own_request_trace(
