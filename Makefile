@@ -39,7 +39,7 @@ integration: $(STAMP)
 e2e: $(STAMP)
 	$(BIN)/pytest -q tests/e2e
 
-bench: $(STAMP)
+bench: $(STAMP)  ## event store append and read against bare asyncpg and the eventsourcing peer
 	$(BIN)/python -m bench.append
 	$(BIN)/python -m bench.read
 
