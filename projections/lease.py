@@ -57,5 +57,9 @@ async def lease(pool: asyncpg.Pool, key: int, *, poll_interval: float) -> AsyncI
     try:
         yield conn
     finally:
-        await unlock(conn, key)
-        await pool.release(conn)
+        try:
+            await unlock(conn, key)
+        finally:
+            # Even when cancelled during the unlock (a stop right after a failed batch): a
+            # connection never given back makes the pool's close() wait forever.
+            await pool.release(conn)
