@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -12,6 +13,7 @@ from temporalio.client import (
     Client,
     WithStartWorkflowOperation,
     WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
 )
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
@@ -41,6 +43,10 @@ def _from_update_failure(error: WorkflowUpdateFailedError) -> ApiError:
     return ApiError(503, "unavailable", "The command could not be completed; try again.")
 
 
+# How long a caller waits for the workflow's answer. An accepted update is durable, so a
+# command cut off here may still be applied; a retry with the same command_id is safe.
+COMMAND_DEADLINE_SECONDS = 30.0
+
 # (outcome, rule, command type): outcome is accepted, replayed, refused or failed.
 CommandObserver = Callable[[str, str | None, str], None]
 
@@ -56,7 +62,19 @@ async def dispatch(
 ) -> CommandResult:
     """Send one command to its plan's workflow; tell ``observe`` how it ended."""
     try:
-        result = await _send(client, task_queue, plan_id, command, actor)
+        try:
+            result = await asyncio.wait_for(
+                _send(client, task_queue, plan_id, command, actor), COMMAND_DEADLINE_SECONDS
+            )
+        except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
+            # The SDK turns the cancelled wait into its own error; both mean "no answer".
+            raise ApiError(
+                503,
+                "timeout",
+                f"Plan {plan_id} did not answer within {COMMAND_DEADLINE_SECONDS:.0f} s (is a "
+                "worker running?). The command may still be applied: retry it with the same "
+                "command_id or Idempotency-Key, which is safe.",
+            ) from None
     except ApiError as error:
         if observe is not None:
             observe("refused" if error.status < 500 else "failed", error.rule, command.type)
@@ -80,7 +98,9 @@ async def _send(
         if isinstance(command, OpenPlan):
             # Decide once here too: an invalid open_plan must not leave a workflow behind.
             try:
-                decide(None, command, actor, datetime.now(UTC))
+                # Without expected_version: on an existing plan the workflow says plan_exists.
+                unversioned = command.model_copy(update={"expected_version": None})
+                decide(None, unversioned, actor, datetime.now(UTC))
             except DomainError as error:
                 raise refusal(error.rule, error.message) from None
             operation = WithStartWorkflowOperation(
@@ -89,7 +109,9 @@ async def _send(
                 id=workflow_id,
                 task_queue=task_queue,
                 id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                # A closed or cancelled plan's id is never reused; a run that failed
+                # because its open_plan never landed may be opened again.
+                id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
             )
             return await client.execute_update_with_start_workflow(
                 PlanWorkflow.command, request, start_workflow_operation=operation, id=update_id

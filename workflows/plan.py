@@ -87,7 +87,13 @@ class PlanWorkflow:
         if self._state is None:
             opened = await self._wait(lambda: self._state is not None, OPEN_GRACE)
             if not opened:
-                return None
+                # Fail rather than complete: the id-reuse policy lets a failed run's id be
+                # opened again, so a plan whose open_plan never landed keeps its id.
+                raise ApplicationError(
+                    f"No open_plan reached plan {self._plan_id} within {OPEN_GRACE}.",
+                    type="PlanNeverOpened",
+                    non_retryable=True,
+                )
         while True:
             if self._finished():
                 await workflow.wait_condition(workflow.all_handlers_finished)

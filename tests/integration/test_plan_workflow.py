@@ -9,12 +9,16 @@ from datetime import date
 
 import asyncpg
 import pytest
+from temporalio.client import WorkflowFailureError
 from temporalio.testing import WorkflowEnvironment
 
+from api import dispatch as dispatch_module
 from api.errors import ApiError
 from eventstore import PostgresEventStore
 from tests.integration.lifecycle import MANAGER, OTHER_FOCAL, PlanDriver
 from workers.temporal import build_worker
+from workflows.models import PlanWorkflowInput
+from workflows.plan import PlanWorkflow
 
 
 def unique_plan() -> str:
@@ -170,3 +174,48 @@ async def test_unknown_plan_is_404(dev_env: WorkflowEnvironment, task_queue: str
     with pytest.raises(ApiError) as missing:
         await plan.send(plan.focal, type="complete_diagnostic")
     assert missing.value.status == 404
+
+
+async def test_open_with_expected_version_on_an_existing_plan_is_plan_exists(
+    dev_env: WorkflowEnvironment, task_queue: str, pool: asyncpg.Pool
+) -> None:
+    plan_id = unique_plan()
+    async with build_worker(dev_env.client, task_queue, pool):
+        plan = PlanDriver(dev_env.client, task_queue, plan_id)
+        await plan.open(date(2026, 1, 1), date(2028, 12, 31))
+        with pytest.raises(ApiError) as again:
+            await plan.open(date(2026, 1, 1), date(2028, 12, 31), expected_version=0)
+        assert again.value.rule == "plan_exists"
+
+
+async def test_a_command_nobody_answers_times_out_with_a_retry_hint(
+    dev_env: WorkflowEnvironment, task_queue: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(dispatch_module, "COMMAND_DEADLINE_SECONDS", 1.0)
+    plan = PlanDriver(dev_env.client, task_queue, unique_plan())  # no worker on this queue
+    with pytest.raises(ApiError) as late:
+        await plan.open(date(2026, 1, 1), date(2028, 12, 31), command_id=str(uuid.uuid4()))
+    assert (late.value.status, late.value.error) == (503, "timeout")
+    assert "Idempotency-Key" in late.value.message
+
+
+async def test_a_plan_whose_open_never_landed_can_be_opened_later(
+    time_skipping_env: WorkflowEnvironment, task_queue: str, pool: asyncpg.Pool
+) -> None:
+    env = time_skipping_env
+    plan_id = unique_plan()
+    async with build_worker(env.client, task_queue, pool):
+        # A run started with no open_plan (as when the open's update was lost) fails after
+        # its grace period ...
+        handle = await env.client.start_workflow(
+            PlanWorkflow.run,
+            PlanWorkflowInput(plan_id=plan_id),
+            id=f"plan-{plan_id}",
+            task_queue=task_queue,
+        )
+        with pytest.raises(WorkflowFailureError):
+            await handle.result()
+        # ... and the id is not burnt: opening the plan starts a new run.
+        plan = PlanDriver(env.client, task_queue, plan_id)
+        opened = await plan.open(date(2026, 1, 1), date(2028, 12, 31))
+        assert opened.version == 1
