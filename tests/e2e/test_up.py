@@ -18,6 +18,15 @@ import pytest
 pytestmark = pytest.mark.e2e
 
 
+KEN_2027 = {
+    "country": "KEN",
+    "administration": "Kenya Revenue Authority - Customs",
+    "title": "Integrity action plan 2027-2029",
+    "period_start": "2027-01-01",
+    "period_end": "2029-12-31",
+}
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -98,13 +107,7 @@ def test_open_plan_through_http_shows_in_read_model(stack: tuple[str, Path]) -> 
         opened = client.post(
             "/plans",
             headers=headers,
-            json={
-                "country": "KEN",
-                "administration": "Kenya Revenue Authority - Customs",
-                "title": "Integrity action plan 2027-2029",
-                "period_start": "2027-01-01",
-                "period_end": "2029-12-31",
-            },
+            json=KEN_2027,
         )
         assert opened.status_code == 201, opened.text
         assert opened.json() == {"plan_id": "KEN-2027", "version": 1}
@@ -118,13 +121,7 @@ def test_open_plan_through_http_shows_in_read_model(stack: tuple[str, Path]) -> 
         again = client.post(
             "/plans",
             headers=headers,
-            json={
-                "country": "KEN",
-                "administration": "Kenya Revenue Authority - Customs",
-                "title": "Integrity action plan 2027-2029",
-                "period_start": "2027-01-01",
-                "period_end": "2029-12-31",
-            },
+            json=KEN_2027,
         )
         assert again.status_code == 409, again.text
         assert again.json()["rule"] == "plan_exists"
