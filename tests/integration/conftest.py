@@ -7,14 +7,9 @@ import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import asyncpg
 import pytest
-from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
-
-from workers.temporal import build_worker
 
 BIN = Path(sys.executable).parent
 
@@ -45,7 +40,3 @@ async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
 @pytest.fixture
 def task_queue() -> str:
     return f"acip-test-{uuid.uuid4()}"
-
-
-async def running_worker(client: Client, task_queue: str, pool: asyncpg.Pool) -> Worker:
-    return build_worker(client, task_queue, pool)
