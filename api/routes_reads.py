@@ -208,10 +208,15 @@ async def plan_events(
 
 @router.get("/milestones/overdue", summary="Overdue milestones across the plans the caller sees")
 async def overdue(
-    actor: Actor = Depends(get_actor), context: ApiContext = Depends(get_context)
+    limit: Limit = 100,
+    offset: Offset = 0,
+    actor: Actor = Depends(get_actor),
+    context: ApiContext = Depends(get_context),
 ) -> dict[str, Any]:
-    found = await reads.overdue_milestones(context.pool, visible_countries(actor))
-    return {"milestones": found}
+    found = await reads.overdue_milestones(
+        context.pool, visible_countries(actor), limit=limit, offset=offset
+    )
+    return {"milestones": found, "limit": limit, "offset": offset}
 
 
 @router.get(

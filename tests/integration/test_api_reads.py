@@ -158,6 +158,8 @@ async def test_overdue_milestones_are_scoped(stack: Stack) -> None:
     assert everyone["milestones"][0]["days_overdue"] > 0
     _, away = await get(stack, f"{AWAY}.focal", "/milestones/overdue")
     assert away["milestones"] == []
+    _, past_the_end = await get(stack, "manager", "/milestones/overdue", limit=1, offset=1)
+    assert (past_the_end["milestones"], past_the_end["limit"]) == ([], 1)
 
 
 async def test_notifications_are_scoped_and_hidden_from_observers(stack: Stack) -> None:
