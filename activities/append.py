@@ -27,17 +27,8 @@ class AppendActivities:
         Idempotent on event ids: a retry after a timeout that hid a commit gets the first
         result back from the store and writes nothing.
         """
-        events = [
-            NewEvent(
-                event_id=pending.event_id,
-                type=pending.type,
-                schema_version=pending.schema_version,
-                data=pending.data,
-                metadata=pending.metadata,
-                occurred_at=pending.occurred_at,
-            )
-            for pending in input.events
-        ]
+        # PendingEvent carries exactly NewEvent's fields.
+        events = [NewEvent(**pending.model_dump()) for pending in input.events]
         try:
             result = await self._store.append(input.stream_id, input.expected_version, events)
         except (ConcurrencyError, DuplicateEventError, InvalidEventError) as error:
@@ -47,14 +38,7 @@ class AppendActivities:
         return AppendEventsResult(
             version=result.version,
             events=[
-                EventOut(
-                    event_id=recorded.event_id,
-                    type=recorded.type,
-                    version=recorded.version,
-                    global_position=recorded.global_position,
-                    occurred_at=recorded.occurred_at,
-                    data=recorded.data,
-                )
+                EventOut.model_validate(recorded, from_attributes=True)
                 for recorded in result.events
             ],
         )

@@ -15,12 +15,12 @@ so the client address is the caller's, not the proxy's.
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
 
+from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 DEFAULT_MAX_FAILURES = 10
@@ -141,7 +141,7 @@ class FailedLoginLimitMiddleware:
         if presented:
             wait = self.limiter.retry_after(keys)
             if wait is not None:
-                await _refuse(send, wait)
+                await _refuse(scope, receive, send, wait)
                 return
         status = 0
 
@@ -156,23 +156,14 @@ class FailedLoginLimitMiddleware:
             self.limiter.record_failure(keys)
 
 
-async def _refuse(send: Send, wait: float) -> None:
+async def _refuse(scope: Scope, receive: Receive, send: Send, wait: float) -> None:
     seconds = max(1, math.ceil(wait))
-    body = json.dumps(
+    response = JSONResponse(
         {
             "error": "too_many_requests",
             "message": f"Too many failed logins; try again in {seconds} s.",
-        }
-    ).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 429,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-                (b"retry-after", str(seconds).encode()),
-            ],
-        }
+        },
+        status_code=429,
+        headers={"retry-after": str(seconds)},
     )
-    await send({"type": "http.response.body", "body": body})
+    await response(scope, receive, send)
