@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import asyncpg
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -14,6 +15,15 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from domain import COMMAND_TYPES
 
 log = structlog.get_logger(__name__)
+
+# Failures that mean "PostgreSQL is not answering now", not a fault in our code.
+DATABASE_UNREACHABLE = (
+    OSError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.AdminShutdownError,
+)
 
 # Domain rules that are about who may act, not about the plan's state.
 FORBIDDEN_RULES = frozenset({"not_permitted", "out_of_scope"})
@@ -156,6 +166,14 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        if isinstance(exc, DATABASE_UNREACHABLE):
+            # PostgreSQL restarting or out of reach: the client may retry; say so.
+            log.warning("database unavailable", error=f"{type(exc).__name__}: {exc}")
+            return JSONResponse(
+                {"error": "unavailable", "message": "The database is unavailable; try again."},
+                status_code=503,
+                headers={"retry-after": "5"},
+            )
         # A fault of ours, not of the client: logged with its traceback, answered plainly.
         log.exception("unhandled error", error=str(exc))
         return JSONResponse(
