@@ -26,10 +26,17 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
+import hypothesis
 import pytest
 
 from eventstore import PostgresEventStore, init_connection
 from workers.db import migrate_all
+
+# The same examples on every run, so `make test` cannot go red on a new random draw in CI;
+# explore with `HYPOTHESIS_PROFILE=explore pytest ...` when hunting for new cases.
+hypothesis.settings.register_profile("repeatable", derandomize=True)
+hypothesis.settings.register_profile("explore", derandomize=False)
+hypothesis.settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 
 _EXIT_STATUS = pytest.StashKey[int]()
 _timings: dict[str, float] = {}
