@@ -145,6 +145,18 @@ def parse_fields(args: Sequence[str]) -> dict[str, Any]:
     return fields
 
 
+def _read(as_json: bool, path: str, **options: Any) -> dict[str, Any] | None:
+    """GET ``path``; with --json print the body and return None, else return it for a table."""
+    try:
+        body: dict[str, Any] = request("GET", path, **options)
+    except ClientError as error:
+        raise fail(error) from None
+    if as_json:
+        emit_json(body)
+        return None
+    return body
+
+
 @plans_app.command("list")
 def plans_list(
     country: str | None = typer.Option(None, "--country", help="ISO 3166-1 alpha-3, e.g. GHA"),
@@ -159,12 +171,8 @@ def plans_list(
         params["country"] = country.upper()
     if phase:
         params["phase"] = phase
-    try:
-        body = request("GET", "/plans", params=params)
-    except ClientError as error:
-        raise fail(error) from None
-    if as_json:
-        emit_json(body)
+    body = _read(as_json, "/plans", params=params)
+    if body is None:
         return
     table(
         "Plans",
@@ -207,12 +215,8 @@ def plans_events(
     as_json: bool = JsonOption,
 ) -> None:
     """The plan's stored events, in order, with their hashes."""
-    try:
-        body = request("GET", f"/plans/{plan_id}/events")
-    except ClientError as error:
-        raise fail(error) from None
-    if as_json:
-        emit_json(body)
+    body = _read(as_json, f"/plans/{plan_id}/events")
+    if body is None:
         return
     rows = [
         {
@@ -228,12 +232,8 @@ def plans_events(
 @milestones_app.command("overdue")
 def milestones_overdue(as_json: bool = JsonOption) -> None:
     """Overdue milestones across the plans you may see."""
-    try:
-        body = request("GET", "/milestones/overdue")
-    except ClientError as error:
-        raise fail(error) from None
-    if as_json:
-        emit_json(body)
+    body = _read(as_json, "/milestones/overdue")
+    if body is None:
         return
     table(
         "Overdue milestones",
@@ -244,12 +244,8 @@ def milestones_overdue(as_json: bool = JsonOption) -> None:
 
 def benchmarks(plan_id: str, as_json: bool = JsonOption) -> None:
     """Benchmark status per key factor of a plan."""
-    try:
-        body = request("GET", f"/plans/{plan_id}/benchmarks")
-    except ClientError as error:
-        raise fail(error) from None
-    if as_json:
-        emit_json(body)
+    body = _read(as_json, f"/plans/{plan_id}/benchmarks")
+    if body is None:
         return
     rows = []
     for factor in body["key_factors"]:
