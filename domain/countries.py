@@ -1,0 +1,27 @@
+"""Countries as ISO 3166-1 alpha-3 codes, from pycountry's maintained copy of the standard.
+
+A plan id starts with its country's code, so a made-up code would burn a plan id forever;
+anything that accepts a country checks it here.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import pycountry
+
+
+@cache
+def _alpha3_codes() -> frozenset[str]:
+    return frozenset(country.alpha_3 for country in pycountry.countries)
+
+
+def is_country_code(code: str) -> bool:
+    """True for an assigned ISO 3166-1 alpha-3 code (upper case), e.g. ``GHA``."""
+    return code in _alpha3_codes()
+
+
+def country_name(code: str) -> str:
+    """The English short name of an assigned code, or the code itself when unknown."""
+    country = pycountry.countries.get(alpha_3=code)
+    return country.name if country is not None else code
