@@ -5,7 +5,7 @@ from __future__ import annotations
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.names import APPEND_EVENTS
+from contracts.temporal import APPEND_EVENTS, AppendEventsInput, AppendEventsResult, EventOut
 from eventstore import (
     ConcurrencyError,
     DuplicateEventError,
@@ -13,7 +13,6 @@ from eventstore import (
     NewEvent,
     PostgresEventStore,
 )
-from workflows.models import AppendEventsInput, AppendEventsResult, EventOut
 
 
 class AppendActivities:

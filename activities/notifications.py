@@ -3,21 +3,29 @@
 Idempotent per (event, recipient): the record is inserted once (unique key) and an e-mail
 is sent only for a record not yet marked sent, so a retried activity never sends twice.
 (A crash between the SMTP hand-off and the mark can still resend once: at-least-once.)
+A send that fails marks its record ``failed`` with the error and fails the activity, so
+Temporal retries it a bounded number of times and the workflow retries the rest later.
+
+Recipients come through ``RecipientDirectory``, a port the wiring (workers/) fills with the
+api's user directory: this layer does not read the ``users`` table.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
+from typing import Protocol
 from urllib.parse import unquote, urlparse
 
 import aiosmtplib
 import asyncpg
 import structlog
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
-from activities.names import DELIVER_NOTIFICATION
-from workflows.models import NotificationInput, NotificationResult
+from contracts.temporal import DELIVER_NOTIFICATION, NotificationInput, NotificationResult
+from domain import Role
 
 log = structlog.get_logger(__name__)
 
@@ -57,6 +65,22 @@ class Recipient:
     email: str | None
 
 
+class RecipientDirectory(Protocol):
+    """Who receives a plan's notifications; provided by the wiring."""
+
+    async def recipients_for(self, country: str, roles: Sequence[Role]) -> list[Recipient]:
+        """Active people holding one of ``roles``: for a country-scoped role, those of
+        ``country``; for a role that spans all countries, all of them. Ordered by name."""
+        ...
+
+
+# Reminders go to the focal points; an escalation to the head and the programme managers.
+REMINDER_ROLES = (Role.FOCAL_POINT,)
+ESCALATION_ROLES = (Role.HEAD_OF_ADMINISTRATION, Role.PROGRAMME_MANAGER)
+# Kept short in the record: an SMTP error can quote a whole server banner.
+MAX_ERROR_LENGTH = 500
+
+
 def compose(input: NotificationInput) -> tuple[str, str, str]:
     """Return (kind, subject, body) for a reminder or an escalation."""
     data = input.event.data
@@ -89,33 +113,23 @@ def compose(input: NotificationInput) -> tuple[str, str, str]:
 
 
 class NotificationActivities:
-    def __init__(self, pool: asyncpg.Pool, smtp: SmtpSettings | None) -> None:
+    def __init__(
+        self, pool: asyncpg.Pool, directory: RecipientDirectory, smtp: SmtpSettings | None
+    ) -> None:
         self._pool = pool
+        self._directory = directory
         self._smtp = smtp
-
-    async def _recipients(self, input: NotificationInput) -> list[Recipient]:
-        if input.event.type == "milestone_escalated":
-            query = """
-                SELECT name, role, email FROM users WHERE revoked_at IS NULL AND (
-                    (role = 'head_of_administration' AND country = $1)
-                    OR role = 'programme_manager')
-                ORDER BY name"""
-        else:
-            query = """
-                SELECT name, role, email FROM users
-                WHERE revoked_at IS NULL AND role = 'focal_point' AND country = $1
-                ORDER BY name"""
-        rows = await self._pool.fetch(query, input.country)
-        return [Recipient(row["name"], row["role"], row["email"]) for row in rows]
 
     @activity.defn(name=DELIVER_NOTIFICATION)
     async def deliver_notification(self, input: NotificationInput) -> NotificationResult:
         kind, subject, body = compose(input)
-        recipients = await self._recipients(input)
+        roles = ESCALATION_ROLES if input.event.type == "milestone_escalated" else REMINDER_ROLES
+        recipients = await self._directory.recipients_for(input.country, roles)
         bound = log.bind(plan_id=input.plan_id, event_id=str(input.event.event_id), kind=kind)
         if not recipients:
             bound.warning("notification has no recipient", country=input.country)
         emails_sent = 0
+        failures: list[str] = []
         for recipient in recipients:
             row = await self._pool.fetchrow(
                 """
@@ -139,15 +153,39 @@ class NotificationActivities:
             assert row is not None
             if row["status"] == "sent" or self._smtp is None or not recipient.email:
                 continue
-            await self._send(recipient.email, subject, body)
-            await self._pool.execute(
-                "UPDATE notifications SET status = 'sent', sent_at = now() "
-                "WHERE notification_id = $1",
-                row["notification_id"],
-            )
+            try:
+                await self._send(recipient.email, subject, body)
+            except (OSError, aiosmtplib.SMTPException) as error:
+                message = f"{type(error).__name__}: {error}"[:MAX_ERROR_LENGTH]
+                await self._mark(row["notification_id"], "failed", message)
+                failures.append(f"{recipient.name}: {message}")
+                continue
+            await self._mark(row["notification_id"], "sent", None)
             emails_sent += 1
-        bound.info("notification delivered", recipients=[r.name for r in recipients])
-        return NotificationResult(recipients=[r.name for r in recipients], emails_sent=emails_sent)
+        names = [r.name for r in recipients]
+        if failures:
+            bound.warning("notification not delivered", failed=failures)
+            # Retryable: Temporal tries again (bounded), then the workflow later; the rows
+            # already sent are skipped next time, so nobody gets an e-mail twice.
+            raise ApplicationError(
+                f"{len(failures)} of {len(names)} e-mails failed: {'; '.join(failures)}",
+                type="NotificationNotDelivered",
+            )
+        bound.info("notification delivered", recipients=names)
+        return NotificationResult(recipients=names, emails_sent=emails_sent)
+
+    async def _mark(self, notification_id: int, status: str, error: str | None) -> None:
+        await self._pool.execute(
+            """
+            UPDATE notifications
+               SET status = $2, error = $3, attempts = attempts + 1, last_attempt_at = now(),
+                   sent_at = CASE WHEN $2 = 'sent' THEN now() ELSE sent_at END
+             WHERE notification_id = $1
+            """,
+            notification_id,
+            status,
+            error,
+        )
 
     async def _send(self, to: str, subject: str, body: str) -> None:
         smtp = self._smtp
@@ -164,4 +202,7 @@ class NotificationActivities:
             username=smtp.username,
             password=smtp.password,
             use_tls=smtp.use_tls,
+            # A relay that accepts the connection and then hangs must not hold the activity
+            # until its start-to-close timeout.
+            timeout=30,
         )

@@ -14,8 +14,8 @@ from temporalio.client import Client
 from api.dispatch import CommandObserver, dispatch
 from api.errors import ApiError
 from api.users import actor_for_token
+from contracts.temporal import CommandResult
 from domain import Actor, Command
-from workflows.models import CommandResult
 
 COOKIE_NAME = "acip_token"
 CSRF_HEADER = "X-CSRF-Token"

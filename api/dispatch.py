@@ -20,8 +20,8 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.errors import ApiError, refusal
+from contracts.temporal import CommandRequest, CommandResult, PlanWorkflowInput, workflow_id_for
 from domain import Actor, Command, DomainError, OpenPlan, decide
-from workflows.models import CommandRequest, CommandResult, PlanWorkflowInput, workflow_id_for
 from workflows.plan import PlanWorkflow
 
 log = structlog.get_logger(__name__)

@@ -15,6 +15,7 @@ from typing import Any
 import asyncpg
 from fastapi.encoders import jsonable_encoder
 
+from activities.notification_records import list_notifications
 from eventstore import PostgresEventStore, VerifyReport
 from projections import queries
 from projections.checkpoints import read_checkpoint
@@ -74,7 +75,7 @@ async def notifications(
     limit: int,
     offset: int,
 ) -> list[dict[str, Any]]:
-    found = await queries.list_notifications(
+    found = await list_notifications(
         pool, countries=countries, plan_id=plan_id, limit=limit, offset=offset
     )
     return [jsonable(n) for n in found]

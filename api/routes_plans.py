@@ -16,8 +16,8 @@ from api.context import ApiContext, get_actor, get_context
 from api.errors import ApiError
 from api.examples import COMMAND_EXAMPLES, OPEN_PLAN_EXAMPLE
 from api.scope import require_visible
+from contracts.temporal import CommandResult
 from domain import Actor, Command, OpenPlan
-from workflows.models import CommandResult
 
 router = APIRouter(tags=["commands"])
 

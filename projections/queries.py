@@ -27,7 +27,6 @@ from projections.views import (
     IndicatorView,
     KeyFactorView,
     MilestoneView,
-    NotificationView,
     OverdueMilestone,
     PlanSummary,
     ProjectionFailure,
@@ -159,36 +158,6 @@ async def overdue_milestones(
         offset,
     )
     return [OverdueMilestone.model_validate(dict(row)) for row in rows]
-
-
-async def list_notifications(
-    pool: Executor,
-    *,
-    countries: list[str] | None = None,
-    recipient: str | None = None,
-    plan_id: str | None = None,
-    limit: int = 50,
-    offset: int = 0,
-) -> list[NotificationView]:
-    """What was sent to whom, newest first. Notifications are written by the
-    deliver_notification activity (a side effect, not a projection); this only reads."""
-    rows = await pool.fetch(
-        """
-        SELECT notification_id, event_id, plan_id, country, kind, milestone_id, recipient,
-               recipient_role, email, subject, body, status, error, created_at, sent_at
-          FROM notifications
-         WHERE ($1::text[] IS NULL OR country = ANY($1::text[]))
-           AND ($2::text IS NULL OR recipient = $2)
-           AND ($3::text IS NULL OR plan_id = $3)
-         ORDER BY created_at DESC, notification_id DESC LIMIT $4 OFFSET $5
-        """,
-        countries,
-        recipient,
-        plan_id,
-        limit,
-        offset,
-    )
-    return [NotificationView.model_validate(dict(row)) for row in rows]
 
 
 def describe_event(event: RecordedEvent) -> str:

@@ -133,24 +133,6 @@ class AuditTrail(_View):
     entries: list[AuditEntry]
 
 
-class NotificationView(_View):
-    notification_id: int
-    event_id: UUID
-    plan_id: str
-    country: str
-    kind: str
-    milestone_id: str | None
-    recipient: str
-    recipient_role: str
-    email: str | None
-    subject: str
-    body: str
-    status: str
-    error: str | None
-    created_at: datetime
-    sent_at: datetime | None
-
-
 class ProjectionFailure(_View):
     position: int
     event_id: UUID | None

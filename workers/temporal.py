@@ -13,16 +13,16 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 
 from activities.append import AppendActivities
 from activities.notifications import NotificationActivities, SmtpSettings
+from api.recipients import UserRecipientDirectory
 from eventstore import PostgresEventStore
-from workers.telemetry import CommandTracingInterceptor
 from workflows.plan import PlanWorkflow
+from workflows.tracing import CommandTracingInterceptor
 
 # Modules the sandbox must not re-import per workflow run: pure, deterministic, and slow
 # to import (re-importing them on 2 busy cores can trip the deadlock detector).
 PASSTHROUGH_MODULES = (
     "domain",
-    "workflows.models",
-    "activities.names",
+    "contracts",
     "pydantic",
     "pydantic_core",
     "annotated_types",
@@ -58,7 +58,8 @@ def build_worker(
     store: PostgresEventStore | None = None,
 ) -> Worker:
     appends = AppendActivities(store or PostgresEventStore(pool))
-    notifications = NotificationActivities(pool, smtp)
+    # Recipients come from the api's user directory through the activities' port.
+    notifications = NotificationActivities(pool, UserRecipientDirectory(pool), smtp)
     return Worker(
         client,
         task_queue=task_queue,

@@ -16,7 +16,19 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.names import APPEND_EVENTS, DELIVER_NOTIFICATION
+    from contracts.temporal import (
+        APPEND_EVENTS,
+        DELIVER_NOTIFICATION,
+        AppendEventsInput,
+        AppendEventsResult,
+        CommandRequest,
+        CommandResult,
+        NotificationInput,
+        NotificationResult,
+        PendingEvent,
+        PlanWorkflowInput,
+        stream_id_for,
+    )
     from domain import (
         SYSTEM_ACTOR,
         Actor,
@@ -31,17 +43,6 @@ with workflow.unsafe.imports_passed_through():
         next_deadline,
     )
     from domain.events import EVENT_SCHEMA_VERSIONS
-    from workflows.models import (
-        AppendEventsInput,
-        AppendEventsResult,
-        CommandRequest,
-        CommandResult,
-        NotificationInput,
-        NotificationResult,
-        PendingEvent,
-        PlanWorkflowInput,
-        stream_id_for,
-    )
 
 # How many command results are kept for command_id deduplication.
 MAX_RECENT_COMMANDS = 1000

@@ -29,8 +29,8 @@ from api.web.session import (
     is_secure,
     safe_next,
 )
+from contracts.temporal import CommandResult
 from domain import OpenPlan, parse_command
-from workflows.models import CommandResult
 
 router = APIRouter(include_in_schema=False)
 

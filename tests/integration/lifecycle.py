@@ -8,8 +8,8 @@ from typing import Any
 from temporalio.client import Client
 
 from api.dispatch import dispatch
+from contracts.temporal import CommandResult
 from domain import Actor, KeyFactor, Role, parse_command
-from workflows.models import CommandResult
 
 MANAGER = Actor(name="wco.manager", role=Role.PROGRAMME_MANAGER)
 FOCAL = Actor(name="gha.focal", role=Role.FOCAL_POINT, country="GHA")

@@ -7,11 +7,11 @@ from datetime import date
 import asyncpg
 from temporalio.testing import WorkflowEnvironment
 
+from contracts.temporal import PlanWorkflowInput
 from domain import KeyFactor
 from eventstore import PostgresEventStore
 from tests.integration.lifecycle import PlanDriver
 from workers.temporal import build_worker
-from workflows.models import PlanWorkflowInput
 from workflows.plan import PlanWorkflow
 
 

@@ -14,10 +14,10 @@ from temporalio.testing import WorkflowEnvironment
 
 from api import dispatch as dispatch_module
 from api.errors import ApiError
+from contracts.temporal import PlanWorkflowInput
 from eventstore import PostgresEventStore
 from tests.integration.lifecycle import MANAGER, OTHER_FOCAL, PlanDriver
 from workers.temporal import build_worker
-from workflows.models import PlanWorkflowInput
 from workflows.plan import PlanWorkflow
 
 

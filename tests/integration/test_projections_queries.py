@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 import asyncpg
 import pytest
 
+from activities.notification_records import list_notifications
 from domain import EVENT_SCHEMA_VERSIONS, Phase, PlanState, describe, fold, parse_event
 from eventstore import NewEvent, PostgresEventStore, UpcasterRegistry, init_connection
 from projections import queries
@@ -154,16 +155,16 @@ async def test_notifications_are_read_from_the_activity_table(
             recipient,
             role,
         )
-    everything = await queries.list_notifications(pool)
+    everything = await list_notifications(pool)
     assert [n.recipient for n in everything] == ["aab.focal", "wco.manager", "aaa.focal"]
-    assert [n.recipient for n in await queries.list_notifications(pool, countries=["AAA"])] == [
+    assert [n.recipient for n in await list_notifications(pool, countries=["AAA"])] == [
         "wco.manager",
         "aaa.focal",
     ]
-    assert [n.plan_id for n in await queries.list_notifications(pool, recipient="aab.focal")] == [
+    assert [n.plan_id for n in await list_notifications(pool, recipient="aab.focal")] == [
         "AAB-2020"
     ]
-    assert len(await queries.list_notifications(pool, plan_id="AAA-2020", limit=1)) == 1
+    assert len(await list_notifications(pool, plan_id="AAA-2020", limit=1)) == 1
 
 
 async def test_projection_status_reports_the_lag(

@@ -41,13 +41,13 @@ from projections.projector import Projector
 from workers import metrics
 from workers.settings import Settings
 from workers.telemetry import (
-    CommandTracingInterceptor,
     configure_telemetry,
     event_trace_context,
     instrument_app,
     otlp_traces_url,
 )
 from workers.temporal import build_worker, connect_client
+from workflows.tracing import CommandTracingInterceptor
 
 
 class Capture(SpanProcessor):

@@ -10,9 +10,9 @@ from datetime import date
 from typing import Any
 
 from api.errors import ApiError
+from contracts.temporal import CommandResult
 from domain import Actor, KeyFactor
 from tests.integration.lifecycle import MANAGER, PlanDriver
-from workflows.models import CommandResult
 
 Step = tuple[Actor, dict[str, Any]]
 

@@ -14,9 +14,9 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
 from activities.append import AppendActivities
+from contracts.temporal import AppendEventsInput, AppendEventsResult, PendingEvent
 from eventstore import PostgresEventStore
 from tests.reliability.harness import assert_streams_intact
-from workflows.models import AppendEventsInput, AppendEventsResult, PendingEvent
 
 CONCURRENT_DELIVERIES = 8
 

@@ -1,6 +1,8 @@
-"""Inputs and results of PlanWorkflow's run, update and query, and of its activities.
+"""The Temporal contracts: inputs and results of PlanWorkflow's run, update and query, and
+of its activities, and the activities' names.
 
-One pydantic model per call, shared by the API (the caller) and the worker.
+One pydantic model per call, shared by the API (the caller), the workflow and the
+activities. workflows/ and activities/ both import this module and never each other.
 """
 
 from __future__ import annotations
@@ -12,6 +14,10 @@ from uuid import UUID
 from pydantic import BaseModel, Field
 
 from domain import Actor, Command, PlanState
+
+# Activity names: the workflow calls them by name, the worker registers them under it.
+APPEND_EVENTS = "append_events"
+DELIVER_NOTIFICATION = "deliver_notification"
 
 
 def workflow_id_for(plan_id: str) -> str:
