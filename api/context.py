@@ -11,11 +11,12 @@ from fastapi import Depends, Request
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 from temporalio.client import Client
 
-from api.dispatch import CommandObserver, dispatch
+from api.dispatch import CommandObserver, dispatch, with_stored_events
 from api.errors import ApiError
 from api.users import actor_for_token
 from contracts.temporal import CommandResult
 from domain import Actor, Command
+from eventstore import PostgresEventStore
 
 COOKIE_NAME = "acip_token"
 CSRF_HEADER = "X-CSRF-Token"
@@ -31,9 +32,10 @@ class ApiContext:
     on_command: CommandObserver | None = None
 
     async def send(self, plan_id: str, command: Command, actor: Actor) -> CommandResult:
-        return await dispatch(
+        result = await dispatch(
             self.temporal, self.task_queue, plan_id, command, actor, observe=self.on_command
         )
+        return await with_stored_events(result, PostgresEventStore(self.pool))
 
 
 def get_context(request: Request) -> ApiContext:

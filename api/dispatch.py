@@ -20,8 +20,17 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.errors import ApiError, refusal
-from contracts.temporal import CommandRequest, CommandResult, PlanWorkflowInput, workflow_id_for
+from contracts.idempotency import command_fingerprint
+from contracts.temporal import (
+    CommandRequest,
+    CommandResult,
+    EventOut,
+    PlanWorkflowInput,
+    stream_id_for,
+    workflow_id_for,
+)
 from domain import Actor, Command, DomainError, OpenPlan, decide
+from eventstore import PostgresEventStore
 from workflows.plan import PlanWorkflow
 
 log = structlog.get_logger(__name__)
@@ -84,6 +93,18 @@ async def dispatch(
     return result
 
 
+async def with_stored_events(result: CommandResult, store: PostgresEventStore) -> CommandResult:
+    """A replayed answer carries where its events are, not their data: read them back."""
+    if not result.replayed or not result.replayed_event_count:
+        return result
+    first = result.version - result.replayed_event_count + 1
+    stored = await store.read_stream(
+        stream_id_for(result.plan_id), from_version=first, to_version=result.version
+    )
+    events = [EventOut.model_validate(event, from_attributes=True) for event in stored]
+    return result.model_copy(update={"events": events})
+
+
 async def _send(
     client: Client, task_queue: str, plan_id: str, command: Command, actor: Actor
 ) -> CommandResult:
@@ -92,7 +113,15 @@ async def _send(
         plan_id=plan_id, command=command, actor=actor, trace_id=trace_id, span_id=span_id
     )
     workflow_id = workflow_id_for(plan_id)
-    update_id = str(command.command_id) if command.command_id else None
+    # Temporal answers a repeated Update id from its own record, without asking the workflow,
+    # so the id holds the command's fingerprint too: only the very same command from the
+    # same actor is deduplicated there; any other use of the key reaches the validator,
+    # which checks authorization and refuses a reused key.
+    update_id = (
+        f"{command.command_id}.{command_fingerprint(command, actor)}"
+        if command.command_id
+        else None
+    )
     structlog.contextvars.bind_contextvars(plan_id=plan_id, workflow_id=workflow_id)
     try:
         if isinstance(command, OpenPlan):

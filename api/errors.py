@@ -12,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from contracts.idempotency import IDEMPOTENCY_KEY_REUSED
 from domain import COMMAND_TYPES
 
 log = structlog.get_logger(__name__)
@@ -81,6 +82,8 @@ def refusal(rule: str, message: str) -> ApiError:
                 actual_version=int(match.group(2)),
             )
         return ApiError(409, "version_conflict", message, rule=rule)
+    if rule == IDEMPOTENCY_KEY_REUSED:
+        return ApiError(409, IDEMPOTENCY_KEY_REUSED, message, rule=rule)
     return ApiError(409, "rule_violated", message, rule=rule)
 
 

@@ -13,6 +13,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field
 
+from contracts.idempotency import CommandMemory
 from domain import Actor, Command, PlanState
 
 # Activity names: the workflow calls them by name, the worker registers them under it.
@@ -55,15 +56,57 @@ class CommandResult(BaseModel):
     version: int
     events: list[EventOut]
     replayed: bool = False
+    # A replayed answer names its events by count (they end at ``version``) rather than
+    # carrying their data; the API fills ``events`` in from the event store.
+    replayed_event_count: int = 0
+
+
+class NotificationInput(BaseModel):
+    """One time-raised event (reminder or escalation) to deliver to its recipients."""
+
+    plan_id: str
+    country: str
+    event: EventOut
+    plan_title: str
+    milestone_title: str | None = None
+
+
+class QueuedNotification(BaseModel):
+    """A delivery the workflow still owes: waiting for its first round, or for a retry."""
+
+    notification: NotificationInput
+    # Rounds that failed; each round is one activity with its own bounded retries.
+    failed_rounds: int = 0
+    retry_at: datetime | None = None
+    last_error: str | None = None
 
 
 class PlanWorkflowInput(BaseModel):
     plan_id: str
     state: PlanState | None = None
-    # command_id -> first result, so a retried command appends nothing.
+    # Receipts of the last keyed commands, so a retried command appends nothing.
+    command_memory: CommandMemory = Field(default_factory=CommandMemory)
+    # The shape before command_memory (command_id -> first full result): still accepted
+    # from a run that continued as new on older code, never written any more.
     recent_commands: dict[str, CommandResult] = Field(default_factory=dict)
+    # Deliveries not yet done when the run continued as new.
+    notification_queue: list[QueuedNotification] = Field(default_factory=list)
     # Commands handled before the run continues as new (a bound on history size).
     commands_per_run: int = Field(default=500, ge=1)
+
+
+class PlanWorkflowStatus(BaseModel):
+    """How the plan's process is doing, beside its state: the ``status`` query."""
+
+    plan_id: str
+    # Consecutive failures of the timer path (deadlines, due events, their append).
+    timer_failures: int = 0
+    timer_error: str | None = None
+    timer_failing_since: datetime | None = None
+    timer_retry_at: datetime | None = None
+    queued_notifications: int = 0
+    # Queued deliveries whose last round failed (each retried later, a bounded number of times).
+    failing_notifications: int = 0
 
 
 class PendingEvent(BaseModel):
@@ -86,16 +129,6 @@ class AppendEventsInput(BaseModel):
 class AppendEventsResult(BaseModel):
     version: int
     events: list[EventOut]
-
-
-class NotificationInput(BaseModel):
-    """One time-raised event (reminder or escalation) to deliver to its recipients."""
-
-    plan_id: str
-    country: str
-    event: EventOut
-    plan_title: str
-    milestone_title: str | None = None
 
 
 class NotificationResult(BaseModel):

@@ -3,6 +3,11 @@
 The validator runs domain ``decide()`` so a refused command never enters history; the
 handler decides again under the lock (state may have moved since validation), appends
 through the ``append_events`` activity and folds the stored events into the state.
+
+Nothing here may fail a workflow task: update handlers turn every error into an
+``ApplicationError`` (a task failure would retry forever and wedge the plan), the timer path
+catches its own failures and retries with backoff, and notifications are delivered by the
+outbox beside the timer loop (workflows/outbox.py).
 """
 
 from __future__ import annotations
@@ -13,20 +18,27 @@ from datetime import datetime, timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ApplicationError, FailureError
 
 with workflow.unsafe.imports_passed_through():
+    from contracts.idempotency import (
+        IDEMPOTENCY_KEY_REUSED,
+        UNKNOWN_FINGERPRINT,
+        CommandMemory,
+        CommandReceipt,
+        command_fingerprint,
+        memory_key,
+    )
     from contracts.temporal import (
         APPEND_EVENTS,
-        DELIVER_NOTIFICATION,
         AppendEventsInput,
         AppendEventsResult,
         CommandRequest,
         CommandResult,
         NotificationInput,
-        NotificationResult,
         PendingEvent,
         PlanWorkflowInput,
+        PlanWorkflowStatus,
         stream_id_for,
     )
     from domain import (
@@ -36,6 +48,7 @@ with workflow.unsafe.imports_passed_through():
         Event,
         Phase,
         PlanState,
+        authorize,
         decide,
         due_events,
         event_data,
@@ -43,13 +56,21 @@ with workflow.unsafe.imports_passed_through():
         next_deadline,
     )
     from domain.events import EVENT_SCHEMA_VERSIONS
+    from workflows.notify_inline import deliver_inline
+    from workflows.outbox import NotificationOutbox
 
-# How many command results are kept for command_id deduplication.
+# How many keyed commands are remembered for command_id deduplication.
 MAX_RECENT_COMMANDS = 1000
 # A workflow started for an open_plan that never arrived gives up after this long.
 OPEN_GRACE = timedelta(minutes=5)
-TIME_EVENT_RETRY = timedelta(minutes=10)
+# After a failure in the timer path: first retry, doubling up to a day.
+TIMER_RETRY_FIRST = timedelta(minutes=10)
+TIMER_RETRY_MAX = timedelta(days=1)
+# A finished plan waits this long for deliveries that have not had their first round.
+FINISH_DELIVERY_GRACE = timedelta(hours=1)
 NOTIFIED_EVENT_TYPES = frozenset({"reminder_sent", "milestone_escalated"})
+# Running plans recorded before the outbox deliver inline; new runs through the outbox.
+NOTIFICATION_OUTBOX_PATCH = "notification-outbox-v1"
 
 # An append takes milliseconds; a worker that died mid-append is retried elsewhere after this.
 APPEND_TIMEOUT = timedelta(seconds=10)
@@ -70,21 +91,49 @@ def domain_refusal(error: DomainError) -> ApplicationError:
     )
 
 
+def internal_failure(error: Exception) -> ApplicationError:
+    """Any other error of a command, as an update failure (never a workflow-task failure)."""
+    return ApplicationError(
+        f"The command failed inside the plan's workflow: {type(error).__name__}: {error}",
+        type="InternalError",
+        non_retryable=True,
+    )
+
+
 @workflow.defn
 class PlanWorkflow:
     @workflow.init
     def __init__(self, input: PlanWorkflowInput) -> None:
         self._plan_id = input.plan_id
         self._state: PlanState | None = input.state
-        self._recent: dict[str, CommandResult] = dict(input.recent_commands)
+        self._receipts: dict[str, CommandReceipt] = {
+            # Results from a run on older code: no fingerprint was kept for them.
+            **{
+                memory_key(key): CommandReceipt(UNKNOWN_FINGERPRINT, old.version, len(old.events))
+                for key, old in input.recent_commands.items()
+            },
+            **input.command_memory.receipts(),
+        }
         self._lock = asyncio.Lock()
         self._changed = False
         self._commands_this_run = 0
         # A bound on history per run, beside the SDK's own suggestion; state moves on intact.
         self._commands_per_run = input.commands_per_run
+        self._outbox = NotificationOutbox(input.plan_id, input.notification_queue)
+        self._timer_status = PlanWorkflowStatus(plan_id=input.plan_id)
+        self._timer_failure_count = workflow.metric_meter().create_counter(
+            "acip_plan_timer_failures", "Failures in a plan's timer path (retried with backoff)"
+        )
 
     @workflow.run
     async def run(self, input: PlanWorkflowInput) -> PlanState | None:
+        delivery = asyncio.create_task(self._outbox.run())
+        try:
+            return await self._run()
+        finally:
+            delivery.cancel()
+
+    async def _run(self) -> PlanState | None:
         if self._state is None:
             opened = await self._wait(lambda: self._state is not None, OPEN_GRACE)
             if not opened:
@@ -98,6 +147,7 @@ class PlanWorkflow:
         while True:
             if self._finished():
                 await workflow.wait_condition(workflow.all_handlers_finished)
+                await self._wait(self._outbox.first_rounds_done, FINISH_DELIVERY_GRACE)
                 return self._state
             if self._should_continue_as_new():
                 await workflow.wait_condition(workflow.all_handlers_finished)
@@ -105,44 +155,52 @@ class PlanWorkflow:
                     PlanWorkflowInput(
                         plan_id=self._plan_id,
                         state=self._state,
-                        recent_commands=self._recent,
+                        command_memory=CommandMemory.of(self._receipts),
+                        notification_queue=self._outbox.queue,
                         commands_per_run=self._commands_per_run,
                     )
                 )
             self._changed = False
-            deadline = next_deadline(self._state) if self._state else None
+            deadline = self._next_wake()
             timeout = None if deadline is None else max(deadline - workflow.now(), timedelta(0))
             woke = await self._wait(lambda: self._changed, timeout)
             if not woke:
                 try:
                     await self._fire_due_events()
-                except ActivityError as error:
-                    # Only a non-retryable failure gets here (a bug, or a stream written by
-                    # someone else). Keep the plan alive and try again later, loudly.
-                    workflow.logger.error("time events not stored; retrying: %s", error.cause)
-                    await workflow.sleep(TIME_EVENT_RETRY)
+                except Exception as error:
+                    # Any failure (a date the domain cannot handle, a stream written by someone
+                    # else): keep the plan and its commands alive, and try again later.
+                    self._timer_failed(error)
+                else:
+                    self._timer_recovered()
 
     @workflow.query
     def state(self) -> PlanState | None:
         return self._state
 
+    @workflow.query
+    def status(self) -> PlanWorkflowStatus:
+        return self._timer_status.model_copy(
+            update={
+                "queued_notifications": len(self._outbox.queue),
+                "failing_notifications": self._outbox.failing(),
+            }
+        )
+
     @workflow.update
     async def command(self, request: CommandRequest) -> CommandResult:
         async with self._lock:
-            replay = self._replayed(request)
-            if replay is not None:
-                return replay
             try:
-                events = decide(self._state, request.command, request.actor, workflow.now())
+                return await self._handle(request)
+            except FailureError:
+                raise  # ApplicationError, ActivityError: they fail the update, not the task
             except DomainError as error:
                 raise domain_refusal(error) from None
-            result = await self._append(events, request.actor, request)
-            command_id = request.command.command_id
-            if command_id is not None:
-                self._remember(str(command_id), result)
-            self._commands_this_run += 1
-            self._changed = True
-            return result
+            except Exception as error:
+                workflow.logger.exception(
+                    "command failed in the workflow", extra={"plan_id": self._plan_id}
+                )
+                raise internal_failure(error) from None
 
     @command.validator
     def validate_command(self, request: CommandRequest) -> None:
@@ -153,26 +211,71 @@ class PlanWorkflow:
                 type="DomainError",
                 non_retryable=True,
             )
-        if self._replayed(request) is not None:
-            return
         try:
-            decide(self._state, request.command, request.actor, workflow.now())
+            if self._receipt_for(request) is None:
+                decide(self._state, request.command, request.actor, workflow.now())
         except DomainError as error:
             raise domain_refusal(error) from None
+        except Exception as error:
+            raise internal_failure(error) from None
 
-    def _replayed(self, request: CommandRequest) -> CommandResult | None:
+    async def _handle(self, request: CommandRequest) -> CommandResult:
+        receipt = self._receipt_for(request)
+        if receipt is not None:
+            return CommandResult(
+                plan_id=self._plan_id,
+                version=receipt.version,
+                events=[],
+                replayed=True,
+                replayed_event_count=receipt.event_count,
+            )
+        events = decide(self._state, request.command, request.actor, workflow.now())
+        result = await self._append(events, request.actor, request)
+        command_id = request.command.command_id
+        if command_id is not None:
+            self._remember(
+                memory_key(command_id),
+                CommandReceipt(
+                    command_fingerprint(request.command, request.actor),
+                    result.version,
+                    len(result.events),
+                ),
+            )
+        self._commands_this_run += 1
+        self._changed = True
+        return result
+
+    def _receipt_for(self, request: CommandRequest) -> CommandReceipt | None:
+        """The first answer to this request's key, after checking that this request may have
+        it: the actor's role and scope first (a read-only role is refused even with a known
+        key), then that it is the same command from the same actor."""
         command_id = request.command.command_id
         if command_id is None:
             return None
-        first = self._recent.get(str(command_id))
-        return None if first is None else first.model_copy(update={"replayed": True})
+        receipt = self._receipts.get(memory_key(command_id))
+        if receipt is None:
+            return None
+        assert self._state is not None  # a receipt exists only once the plan is open
+        authorize(request.command, request.actor, self._state.country)
+        known = receipt.fingerprint
+        if known != UNKNOWN_FINGERPRINT and known != command_fingerprint(
+            request.command, request.actor
+        ):
+            raise DomainError(
+                IDEMPOTENCY_KEY_REUSED,
+                f"The key {command_id} was already used for another command or by another "
+                "user; send a new key for a new command.",
+            )
+        return receipt
 
-    def _remember(self, command_id: str, result: CommandResult) -> None:
-        self._recent[command_id] = result
-        while len(self._recent) > MAX_RECENT_COMMANDS:
-            self._recent.pop(next(iter(self._recent)))
+    def _remember(self, key: str, receipt: CommandReceipt) -> None:
+        self._receipts[key] = receipt
+        while len(self._receipts) > MAX_RECENT_COMMANDS:
+            self._receipts.pop(next(iter(self._receipts)))
 
     async def _wait(self, condition: Callable[[], bool], limit: timedelta | None) -> bool:
+        if condition():
+            return True  # no timer: a timer command here would change replayed histories
         try:
             await workflow.wait_condition(condition, timeout=limit)
         except TimeoutError:
@@ -188,36 +291,81 @@ class PlanWorkflow:
             or workflow.info().is_continue_as_new_suggested()
         )
 
+    def _next_wake(self) -> datetime | None:
+        """The next deadline, or the retry time while the timer path is failing."""
+        if self._timer_status.timer_retry_at is not None:
+            return self._timer_status.timer_retry_at
+        if self._state is None:
+            return None
+        try:
+            return next_deadline(self._state)
+        except Exception as error:
+            self._timer_failed(error)
+            return self._timer_status.timer_retry_at
+
+    def _timer_failed(self, error: Exception) -> None:
+        failures = self._timer_status.timer_failures + 1
+        now = workflow.now()
+        retry_at = now + min(TIMER_RETRY_FIRST * 2 ** (failures - 1), TIMER_RETRY_MAX)
+        cause = getattr(error, "cause", None) or error
+        message = f"{type(cause).__name__}: {cause}"[:500]
+        workflow.logger.error(
+            "timer path failed (%d in a row); retrying at %s: %s",
+            failures,
+            retry_at.isoformat(),
+            message,
+            extra={"plan_id": self._plan_id},
+        )
+        self._timer_failure_count.add(1)
+        self._timer_status = self._timer_status.model_copy(
+            update={
+                "timer_failures": failures,
+                "timer_error": message,
+                "timer_failing_since": self._timer_status.timer_failing_since or now,
+                "timer_retry_at": retry_at,
+            }
+        )
+
+    def _timer_recovered(self) -> None:
+        if self._timer_status.timer_failures:
+            workflow.logger.info("timer path recovered", extra={"plan_id": self._plan_id})
+            self._timer_status = PlanWorkflowStatus(plan_id=self._plan_id)
+
     async def _fire_due_events(self) -> None:
         async with self._lock:
             if self._state is None:
                 return
+            # Cleared first: a retry that finds nothing due has recovered too.
+            self._timer_status = self._timer_status.model_copy(update={"timer_retry_at": None})
             events = due_events(self._state, workflow.now())
             if not events:
                 return
             result = await self._append(events, SYSTEM_ACTOR, None)
-        await self._notify(result)
+        notifications = self._notifications(result)
+        if workflow.patched(NOTIFICATION_OUTBOX_PATCH):
+            for notification in notifications:
+                self._outbox.put(notification)
+        else:
+            await deliver_inline(notifications)
 
-    async def _notify(self, result: CommandResult) -> None:
+    def _notifications(self, result: CommandResult) -> list[NotificationInput]:
         state = self._state
         assert state is not None
+        found = []
         for stored in result.events:
             if stored.type not in NOTIFIED_EVENT_TYPES:
                 continue
             milestone = state.milestones.get(str(stored.data.get("milestone_id", "")))
-            await workflow.execute_activity(
-                DELIVER_NOTIFICATION,
+            found.append(
                 NotificationInput(
                     plan_id=self._plan_id,
                     country=state.country,
                     event=stored,
                     plan_title=state.title,
                     milestone_title=milestone.title if milestone else None,
-                ),
-                result_type=NotificationResult,
-                start_to_close_timeout=timedelta(seconds=60),
-                retry_policy=RetryPolicy(maximum_interval=timedelta(minutes=5)),
+                )
             )
+        return found
 
     async def _append(
         self, events: list[Event], actor: Actor, request: CommandRequest | None

@@ -8,6 +8,7 @@ import asyncpg
 from temporalio.testing import WorkflowEnvironment
 
 from contracts.temporal import PlanWorkflowInput
+from api.dispatch import with_stored_events
 from domain import KeyFactor
 from eventstore import PostgresEventStore
 from tests.integration.lifecycle import PlanDriver
@@ -38,7 +39,9 @@ async def test_state_survives_continue_as_new(
         first = await plan.send(plan.focal, **finding)
         await plan.diagnose()  # eleven more commands: several runs
         again = await plan.send(plan.focal, **finding)
-        assert again.events == first.events  # remembered across runs
+        # Remembered across runs: the replayed answer locates the first command's events.
+        assert again.replayed and again.version == first.version
+        assert (await with_stored_events(again, store)).events == first.events
 
         state = await dev_env.client.get_workflow_handle("plan-CAN-2026").query(PlanWorkflow.state)
         assert state is not None
