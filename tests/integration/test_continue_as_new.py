@@ -7,8 +7,8 @@ from datetime import date
 import asyncpg
 from temporalio.testing import WorkflowEnvironment
 
-from contracts.temporal import PlanWorkflowInput
 from api.dispatch import with_stored_events
+from contracts.temporal import PlanWorkflowInput
 from domain import KeyFactor
 from eventstore import PostgresEventStore
 from tests.integration.lifecycle import PlanDriver
