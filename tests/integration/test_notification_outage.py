@@ -1,0 +1,130 @@
+"""SMTP down for a simulated week while a milestone goes overdue and escalates (Temporal's
+time-skipping server, aiosmtpd on loopback started only after the week).
+
+The timer loop never waits for the mail server: every time event is stored at its deadline.
+The deliveries fail, are recorded as ``failed`` with their error, are retried later, and
+arrive once the server is back, each exactly once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections import Counter
+from datetime import datetime, timedelta
+
+import asyncpg
+from aiosmtpd.controller import Controller
+from temporalio.testing import WorkflowEnvironment
+
+from activities.notification_records import list_notifications
+from activities.notifications import SmtpSettings
+from api.users import add_user
+from domain import Role
+from eventstore import PostgresEventStore
+from tests.integration.lifecycle import PlanDriver
+from tests.integration.test_reminders import Inbox
+from workers.temporal import build_worker
+from workflows.plan import PlanWorkflow
+
+POLICY = {"due_soon_days": 7, "repeat_every_days": 7, "escalate_after_days": 3}
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def _eventually_rows(pool: asyncpg.Pool, plan_id: str, status: str, count: int) -> None:
+    found: list[str] = []
+    for _ in range(200):
+        rows = await list_notifications(pool, plan_id=plan_id, status=status)
+        found = [f"{row.kind}:{row.recipient}" for row in rows]
+        if len(found) >= count:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"expected {count} {status} notifications; saw {found}")
+
+
+async def test_a_week_without_smtp_delays_emails_but_never_the_timers(
+    time_skipping_env: WorkflowEnvironment,
+    task_queue: str,
+    pool: asyncpg.Pool,
+    store: PostgresEventStore,
+) -> None:
+    env = time_skipping_env
+    await add_user(pool, "out.focal", Role.FOCAL_POINT, "OUT", "focal@out.example")
+    await add_user(pool, "out.head", Role.HEAD_OF_ADMINISTRATION, "OUT", "head@out.example")
+    await add_user(pool, "wco.pm", Role.PROGRAMME_MANAGER, None, "pm@wco.example")
+    port = _free_port()  # nothing listens here until the week is over
+    smtp = SmtpSettings(host="127.0.0.1", port=port, sender="acip@test.example")
+
+    day0 = (await env.get_current_time()).date()
+    plan_id = f"OUT-{day0.year}"
+    stream = f"plan-{plan_id}"
+    due = day0 + timedelta(days=2)
+    midnight = datetime.combine(day0, datetime.min.time()).replace(
+        tzinfo=(await env.get_current_time()).tzinfo
+    )
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    async with build_worker(env.client, task_queue, pool, smtp=smtp):
+        plan = PlanDriver(env.client, task_queue, plan_id)
+        await plan.open(day0.replace(month=1, day=1), day0.replace(year=day0.year + 2),
+                        reminder_policy=POLICY)  # fmt: skip
+        await plan.diagnose()
+        await plan.draft(due)
+        approved = await plan.approve()
+
+        await env.sleep(midnight + timedelta(days=6, hours=12) - await env.get_current_time())
+        # Mid-outage: the time events are all stored; their deliveries failed and are queued.
+        await _eventually_rows(pool, plan_id, "failed", 4)
+        failed = await list_notifications(pool, plan_id=plan_id, status="failed")
+        assert all(row.error and "Connect" in row.error for row in failed), failed
+        status = await env.client.get_workflow_handle(stream).query(PlanWorkflow.status)
+        assert status.queued_notifications == 3 and status.failing_notifications >= 1
+        assert status.timer_failures == 0
+
+        await env.sleep(midnight + timedelta(days=7) - await env.get_current_time())
+        assert inbox.messages == []
+        controller.start()
+        try:
+            await env.sleep(timedelta(days=2))
+            await _eventually_rows(pool, plan_id, "sent", 4)
+            status = await env.client.get_workflow_handle(stream).query(PlanWorkflow.status)
+            assert status.queued_notifications == 0
+        finally:
+            controller.stop()
+
+    events = await store.read_stream(stream)
+    timed = [(e.type, e.data.get("kind"), e.occurred_at) for e in events]
+    overdue_at = midnight + timedelta(days=3)
+    escalated_at = overdue_at + timedelta(days=3)
+    expected = [
+        ("milestone_overdue", None, overdue_at),
+        ("reminder_sent", "overdue", overdue_at),
+        ("milestone_escalated", None, escalated_at),
+    ]
+    approved_at = approved.events[-1].occurred_at
+    after_approval = [e for e in timed if e[2] > approved_at and e[1] != "due_soon"]
+    assert [(t, k) for t, k, _ in after_approval] == [(t, k) for t, k, _ in expected]
+    # On time: at the deadline, give or take the workflow task that handles the timer (the
+    # clock is skipped, so days of waiting on the mail server would show here as days).
+    for (_, _, stored_at), (_, _, deadline) in zip(after_approval, expected, strict=True):
+        assert deadline <= stored_at < deadline + timedelta(seconds=5), (stored_at, deadline)
+    due_soon = [e for e in events if e.data.get("kind") == "due_soon"]
+    # Already past at approval: caught up by the timer right after it.
+    assert len(due_soon) == 1
+    assert approved_at <= due_soon[0].occurred_at < approved_at + timedelta(seconds=5)
+
+    # Each e-mail exactly once: the due-soon and overdue reminders to the focal point, the
+    # escalation to the head and the programme manager.
+    sent = Counter((str(m["To"]), str(m["Subject"])) for m in inbox.messages)
+    assert all(count == 1 for count in sent.values()), sent
+    assert sorted(to for to, _ in sent) == sorted(
+        ["focal@out.example", "focal@out.example", "head@out.example", "pm@wco.example"]
+    )
+    rows = await list_notifications(pool, plan_id=plan_id)
+    assert {row.status for row in rows} == {"sent"} and len(rows) == 4
+    assert all(row.attempts >= 2 for row in rows)  # failed first, sent later
