@@ -8,6 +8,8 @@ histories are recorded with `ACIP_RECORD_HISTORIES=1 pytest tests/integration/te
 from __future__ import annotations
 
 import os
+import socket
+import uuid
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -18,11 +20,17 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
 
+from activities.notifications import SmtpSettings
+from api.users import add_user
+from domain import Role
 from tests.integration.lifecycle import MANAGER, PlanDriver
 from workers.temporal import build_worker, workflow_runner
 from workflows.plan import PlanWorkflow
 
 HISTORIES = Path(__file__).parent / "histories"
+# Recordings are kept per workflow generation: older files stay, so plans that started on
+# older code keep being replayed. v2: the notification outbox and command receipts.
+GENERATION = "v2"
 
 
 def saved_histories() -> list[Path]:
@@ -72,7 +80,10 @@ async def test_record_histories(
         )
         await plan.approve()
         await env.sleep(timedelta(days=40))
-        await plan.send(plan.focal, type="complete_milestone", milestone_id="M1", evidence="ok")
+        keyed = str(uuid.uuid4())
+        done = dict(type="complete_milestone", milestone_id="M1", evidence="ok", command_id=keyed)
+        await plan.send(plan.focal, **done)
+        await plan.send(plan.focal, **done)  # a replayed key
         await plan.send(
             MANAGER,
             type="reschedule_milestone",
@@ -100,7 +111,9 @@ async def test_record_histories(
         handle = env.client.get_workflow_handle(f"plan-{plan.plan_id}")
         await handle.result()
         history = await handle.fetch_history()
-        (HISTORIES / "full_lifecycle_with_reminders.json").write_text(history.to_json())
+        (HISTORIES / f"full_lifecycle_with_reminders_{GENERATION}.json").write_text(
+            history.to_json()
+        )
 
         # A plan cancelled in drafting.
         cancelled = PlanDriver(env.client, task_queue, f"RPB-{today.year}")
@@ -110,4 +123,32 @@ async def test_record_histories(
         handle = env.client.get_workflow_handle(f"plan-{cancelled.plan_id}")
         await handle.result()
         history = await handle.fetch_history()
-        (HISTORIES / "cancelled_in_drafting.json").write_text(history.to_json())
+        (HISTORIES / f"cancelled_in_drafting_{GENERATION}.json").write_text(history.to_json())
+
+
+@pytest.mark.skipif(
+    not os.environ.get("ACIP_RECORD_HISTORIES"), reason="set ACIP_RECORD_HISTORIES=1 to record"
+)
+async def test_record_history_with_smtp_down(
+    time_skipping_env: WorkflowEnvironment, task_queue: str, pool: asyncpg.Pool
+) -> None:
+    """Deliveries that fail and are retried later by the outbox, then the plan cancelled."""
+    env = time_skipping_env
+    today = (await env.get_current_time()).date()
+    await add_user(pool, "rpc.focal", Role.FOCAL_POINT, "RPC", "focal@rpc.example")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_port = int(probe.getsockname()[1])
+    smtp = SmtpSettings(host="127.0.0.1", port=closed_port, sender="acip@test.example")
+    async with build_worker(env.client, task_queue, pool, smtp=smtp):
+        plan = PlanDriver(env.client, task_queue, f"RPC-{today.year}")
+        await plan.open(date(today.year, 1, 1), date(today.year + 1, 12, 31))
+        await plan.diagnose()
+        await plan.draft(today + timedelta(days=3))
+        await plan.approve()
+        await env.sleep(timedelta(days=5))
+        await plan.send(MANAGER, type="cancel_plan", reason="Administration withdrew")
+        handle = env.client.get_workflow_handle(f"plan-{plan.plan_id}")
+        await handle.result()
+        history = await handle.fetch_history()
+        (HISTORIES / f"smtp_down_then_cancelled_{GENERATION}.json").write_text(history.to_json())
