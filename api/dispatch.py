@@ -12,6 +12,8 @@ from opentelemetry import trace
 from temporalio.client import (
     Client,
     WithStartWorkflowOperation,
+    WorkflowQueryFailedError,
+    WorkflowQueryRejectedError,
     WorkflowUpdateFailedError,
     WorkflowUpdateRPCTimeoutOrCancelledError,
 )
@@ -26,6 +28,7 @@ from contracts.temporal import (
     CommandResult,
     EventOut,
     PlanWorkflowInput,
+    PlanWorkflowStatus,
     stream_id_for,
     workflow_id_for,
 )
@@ -91,6 +94,20 @@ async def dispatch(
     if observe is not None:
         observe("replayed" if result.replayed else "accepted", None, command.type)
     return result
+
+
+# The dashboard asks the workflow how its process is doing; it never waits long for that.
+STATUS_DEADLINE_SECONDS = 2.0
+
+
+async def process_status(client: Client, plan_id: str) -> PlanWorkflowStatus | None:
+    """The plan workflow's ``status`` query (timer failures, queued notifications), or None
+    when the workflow cannot answer now (no worker, Temporal down, plan finished long ago)."""
+    handle = client.get_workflow_handle(workflow_id_for(plan_id))
+    try:
+        return await asyncio.wait_for(handle.query(PlanWorkflow.status), STATUS_DEADLINE_SECONDS)
+    except (TimeoutError, RPCError, WorkflowQueryFailedError, WorkflowQueryRejectedError):
+        return None
 
 
 async def with_stored_events(result: CommandResult, store: PostgresEventStore) -> CommandResult:

@@ -74,9 +74,11 @@ async def notifications(
     plan_id: str | None,
     limit: int,
     offset: int,
+    *,
+    status: str | None = None,
 ) -> list[dict[str, Any]]:
     found = await list_notifications(
-        pool, countries=countries, plan_id=plan_id, limit=limit, offset=offset
+        pool, countries=countries, plan_id=plan_id, status=status, limit=limit, offset=offset
     )
     return [jsonable(n) for n in found]
 

@@ -7,7 +7,7 @@ plan that does not exist, and lists only contain what the caller may see.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
 
@@ -226,6 +226,7 @@ async def overdue(
 )
 async def list_notifications(
     plan_id: str | None = None,
+    status: Literal["recorded", "sent", "failed"] | None = None,
     limit: Limit = 100,
     offset: Offset = 0,
     actor: Actor = Depends(get_actor),
@@ -239,7 +240,7 @@ async def list_notifications(
     if plan_id is not None:
         require_visible(actor, plan_id)
     found = await reads.notifications(
-        context.pool, visible_countries(actor), plan_id, limit, offset
+        context.pool, visible_countries(actor), plan_id, limit, offset, status=status
     )
     return {"notifications": found, **_page(found, limit, offset)}
 

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from api import reads
 from api.context import ApiContext
+from api.dispatch import process_status
 from api.errors import ApiError
 from api.routes_reads import parse_instant
 from api.scope import not_found, require_visible, visible_countries
@@ -29,6 +30,7 @@ router = APIRouter(include_in_schema=False)
 
 LIFECYCLE = [p.value for p in Phase if p is not Phase.CANCELLED]
 PAGE_SIZE = 50
+UNDELIVERED_SHOWN = 20
 DONE_MESSAGES = {
     "open_plan": "The plan is open.",
     "approve_plan": "Your approval is recorded.",
@@ -97,6 +99,13 @@ async def plan_page_context(request: Request, session: Session, plan_id: str) ->
     if plan is None:
         raise not_found(plan_id)
     indicators = await reads.indicators(pool, plan_id)
+    process, undelivered = None, []
+    if plan["phase"] not in (Phase.CLOSED, Phase.CANCELLED):
+        process = await process_status(_context(request).temporal, plan_id)
+    if session.actor.role is not Role.OBSERVER:  # recipients are staff data (as in the API)
+        undelivered = await reads.notifications(
+            pool, None, plan_id, UNDELIVERED_SHOWN, 0, status="failed"
+        )
     trail = await reads.audit_trail(pool, plan_id, limit=1000, offset=0)
     actor, country, phase = session.actor, plan["country"], plan["phase"]
     phase_index = LIFECYCLE.index(phase) if phase in LIFECYCLE else len(LIFECYCLE)
@@ -116,6 +125,8 @@ async def plan_page_context(request: Request, session: Session, plan_id: str) ->
         "session": session,
         "nav": "plans",
         "plan": plan,
+        "process": process,
+        "undelivered": undelivered,
         "findings": findings,
         "form_values": form_values,
         "lifecycle": LIFECYCLE,

@@ -14,14 +14,18 @@ from collections import Counter
 from datetime import datetime, timedelta
 
 import asyncpg
+import httpx
 from aiosmtpd.controller import Controller
 from temporalio.testing import WorkflowEnvironment
 
 from activities.notification_records import list_notifications
 from activities.notifications import SmtpSettings
+from api.app import create_app
+from api.context import COOKIE_NAME, ApiContext
 from api.users import add_user
 from domain import Role
 from eventstore import PostgresEventStore
+from projections.projector import Projector
 from tests.integration.lifecycle import PlanDriver
 from tests.integration.test_reminders import Inbox
 from workers.temporal import build_worker
@@ -56,7 +60,7 @@ async def test_a_week_without_smtp_delays_emails_but_never_the_timers(
     env = time_skipping_env
     await add_user(pool, "out.focal", Role.FOCAL_POINT, "OUT", "focal@out.example")
     await add_user(pool, "out.head", Role.HEAD_OF_ADMINISTRATION, "OUT", "head@out.example")
-    await add_user(pool, "wco.pm", Role.PROGRAMME_MANAGER, None, "pm@wco.example")
+    manager_token = await add_user(pool, "wco.pm", Role.PROGRAMME_MANAGER, None, "pm@wco.example")
     port = _free_port()  # nothing listens here until the week is over
     smtp = SmtpSettings(host="127.0.0.1", port=port, sender="acip@test.example")
 
@@ -85,6 +89,18 @@ async def test_a_week_without_smtp_delays_emails_but_never_the_timers(
         status = await env.client.get_workflow_handle(stream).query(PlanWorkflow.status)
         assert status.queued_notifications == 3 and status.failing_notifications >= 1
         assert status.timer_failures == 0
+        # The dashboard's plan page says so, with the error.
+        await Projector(pool, store).catch_up()
+        app = create_app(ApiContext(pool=pool, temporal=env.client, task_queue=task_queue))
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app),
+            base_url="http://acip.test",
+            cookies={COOKIE_NAME: manager_token},
+        ) as browser:
+            page = await browser.get(f"/ui/plans/{plan_id}")
+        assert page.status_code == 200, page.text
+        assert 'id="undelivered"' in page.text and "4 notifications not delivered yet" in page.text
+        assert "(retried later)" in page.text and "SMTPConnectError" in page.text
 
         await env.sleep(midnight + timedelta(days=7) - await env.get_current_time())
         assert inbox.messages == []
