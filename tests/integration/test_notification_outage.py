@@ -143,4 +143,11 @@ async def test_a_week_without_smtp_delays_emails_but_never_the_timers(
     )
     rows = await list_notifications(pool, plan_id=plan_id)
     assert {row.status for row in rows} == {"sent"} and len(rows) == 4
+    lateness = [stored_at - deadline for (_, _, stored_at), (_, _, deadline) in zip(
+        after_approval, expected, strict=True)]  # fmt: skip
+    print(
+        f"\ntime events stored {[str(late) for late in lateness]} after their deadlines; "
+        f"attempts per notification {sorted(row.attempts for row in rows)}; "
+        f"{len(inbox.messages)} e-mails, {max(sent.values())} per (recipient, subject) at most"
+    )
     assert all(row.attempts >= 2 for row in rows)  # failed first, sent later
