@@ -89,9 +89,12 @@ class NotificationOutbox:
                 start_to_close_timeout=DELIVERY_TIMEOUT,
                 retry_policy=DELIVERY_RETRY,
             )
-        except ActivityError as error:
+        except Exception as error:
+            # ActivityError when the round failed; anything else is a bug here, and must not
+            # end this loop (it would silently stop every later delivery of the plan).
+            cause = error.cause if isinstance(error, ActivityError) else None
             item.failed_rounds += 1
-            item.last_error = str(error.cause or error)[:MAX_ERROR_LENGTH]
+            item.last_error = str(cause or error)[:MAX_ERROR_LENGTH]
             self._failures.add(1)
             if item.failed_rounds >= MAX_DELIVERY_ROUNDS:
                 workflow.logger.error(

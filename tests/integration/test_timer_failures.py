@@ -109,12 +109,29 @@ async def test_a_failing_timer_path_never_stops_commands(
             counted
         )
 
-        # Commands still work, cancel_plan above all, and end the workflow.
+        # Commands still work while it fails; completing the milestone removes the deadline
+        # that cannot be computed, and the next retry recovers.
         plan = PlanDriver(env.client, task_queue, plan_id)
+        [milestone_id] = state.milestones
+        completed = await plan.send(
+            plan.focal, type="complete_milestone", milestone_id=milestone_id, evidence="Done"
+        )
+        assert [event.type for event in completed.events] == ["milestone_completed"]
+        await env.sleep(later.timer_retry_at - await env.get_current_time() + timedelta(minutes=1))
+        recovered = await _status(env.client, plan_id)
+        for _ in range(100):
+            if recovered.timer_failures == 0:
+                break
+            await asyncio.sleep(0.05)
+            recovered = await _status(env.client, plan_id)
+        assert recovered.timer_failures == 0 and recovered.timer_error is None
+
+        # And cancel_plan ends the workflow.
         cancelled = await plan.send(MANAGER, type="cancel_plan", reason="Stuck plan withdrawn")
         assert [event.type for event in cancelled.events] == ["plan_cancelled"]
         final = await handle.result()
         assert final is not None and final.phase == "cancelled"
     assert [event.type for event in await store.read_stream(f"plan-{plan_id}")] == [
-        "plan_cancelled"
+        "milestone_completed",
+        "plan_cancelled",
     ]
