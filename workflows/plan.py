@@ -58,14 +58,12 @@ with workflow.unsafe.imports_passed_through():
     from domain.events import EVENT_SCHEMA_VERSIONS
     from workflows.notify_inline import deliver_inline
     from workflows.outbox import NotificationOutbox
+    from workflows.timer_health import TimerHealth
 
 # How many keyed commands are remembered for command_id deduplication.
 MAX_RECENT_COMMANDS = 1000
 # A workflow started for an open_plan that never arrived gives up after this long.
 OPEN_GRACE = timedelta(minutes=5)
-# After a failure in the timer path: first retry, doubling up to a day.
-TIMER_RETRY_FIRST = timedelta(minutes=10)
-TIMER_RETRY_MAX = timedelta(days=1)
 # A finished plan waits this long for deliveries that have not had their first round.
 FINISH_DELIVERY_GRACE = timedelta(hours=1)
 NOTIFIED_EVENT_TYPES = frozenset({"reminder_sent", "milestone_escalated"})
@@ -120,10 +118,7 @@ class PlanWorkflow:
         # A bound on history per run, beside the SDK's own suggestion; state moves on intact.
         self._commands_per_run = input.commands_per_run
         self._outbox = NotificationOutbox(input.plan_id, input.notification_queue)
-        self._timer_status = PlanWorkflowStatus(plan_id=input.plan_id)
-        self._timer_failure_count = workflow.metric_meter().create_counter(
-            "acip_plan_timer_failures", "Failures in a plan's timer path (retried with backoff)"
-        )
+        self._timer = TimerHealth(input.plan_id)
 
     @workflow.run
     async def run(self, input: PlanWorkflowInput) -> PlanState | None:
@@ -170,9 +165,9 @@ class PlanWorkflow:
                 except Exception as error:
                     # Any failure (a date the domain cannot handle, a stream written by someone
                     # else): keep the plan and its commands alive, and try again later.
-                    self._timer_failed(error)
+                    self._timer.failed(error)
                 else:
-                    self._timer_recovered()
+                    self._timer.recovered()
 
     @workflow.query
     def state(self) -> PlanState | None:
@@ -180,7 +175,7 @@ class PlanWorkflow:
 
     @workflow.query
     def status(self) -> PlanWorkflowStatus:
-        return self._timer_status.model_copy(
+        return self._timer.status.model_copy(
             update={
                 "queued_notifications": len(self._outbox.queue),
                 "failing_notifications": self._outbox.failing(),
@@ -293,50 +288,21 @@ class PlanWorkflow:
 
     def _next_wake(self) -> datetime | None:
         """The next deadline, or the retry time while the timer path is failing."""
-        if self._timer_status.timer_retry_at is not None:
-            return self._timer_status.timer_retry_at
+        if self._timer.retry_at is not None:
+            return self._timer.retry_at
         if self._state is None:
             return None
         try:
             return next_deadline(self._state)
         except Exception as error:
-            self._timer_failed(error)
-            return self._timer_status.timer_retry_at
-
-    def _timer_failed(self, error: Exception) -> None:
-        failures = self._timer_status.timer_failures + 1
-        now = workflow.now()
-        retry_at = now + min(TIMER_RETRY_FIRST * 2 ** (failures - 1), TIMER_RETRY_MAX)
-        cause = getattr(error, "cause", None) or error
-        message = f"{type(cause).__name__}: {cause}"[:500]
-        workflow.logger.error(
-            "timer path failed (%d in a row); retrying at %s: %s",
-            failures,
-            retry_at.isoformat(),
-            message,
-            extra={"plan_id": self._plan_id},
-        )
-        self._timer_failure_count.add(1)
-        self._timer_status = self._timer_status.model_copy(
-            update={
-                "timer_failures": failures,
-                "timer_error": message,
-                "timer_failing_since": self._timer_status.timer_failing_since or now,
-                "timer_retry_at": retry_at,
-            }
-        )
-
-    def _timer_recovered(self) -> None:
-        if self._timer_status.timer_failures:
-            workflow.logger.info("timer path recovered", extra={"plan_id": self._plan_id})
-            self._timer_status = PlanWorkflowStatus(plan_id=self._plan_id)
+            self._timer.failed(error)
+            return self._timer.retry_at
 
     async def _fire_due_events(self) -> None:
         async with self._lock:
             if self._state is None:
                 return
-            # Cleared first: a retry that finds nothing due has recovered too.
-            self._timer_status = self._timer_status.model_copy(update={"timer_retry_at": None})
+            self._timer.retrying()
             events = due_events(self._state, workflow.now())
             if not events:
                 return

@@ -24,7 +24,8 @@ from eventstore import PostgresEventStore
 from tests.integration.lifecycle import MANAGER, PlanDriver
 from tests.unit.domain_builders import implementation
 from workers.temporal import build_worker
-from workflows.plan import TIMER_RETRY_FIRST, PlanWorkflow
+from workflows.plan import PlanWorkflow
+from workflows.timer_health import TIMER_RETRY_FIRST
 
 
 def _free_port() -> int:
