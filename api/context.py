@@ -35,6 +35,8 @@ class ApiContext:
         result = await dispatch(
             self.temporal, self.task_queue, plan_id, command, actor, observe=self.on_command
         )
+        if not result.replayed:
+            return result
         return await with_stored_events(result, PostgresEventStore(self.pool))
 
 
