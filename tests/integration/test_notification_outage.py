@@ -58,14 +58,14 @@ async def test_a_week_without_smtp_delays_emails_but_never_the_timers(
     store: PostgresEventStore,
 ) -> None:
     env = time_skipping_env
-    await add_user(pool, "out.focal", Role.FOCAL_POINT, "OUT", "focal@out.example")
-    await add_user(pool, "out.head", Role.HEAD_OF_ADMINISTRATION, "OUT", "head@out.example")
+    await add_user(pool, "moz.focal", Role.FOCAL_POINT, "MOZ", "focal@moz.example")
+    await add_user(pool, "moz.head", Role.HEAD_OF_ADMINISTRATION, "MOZ", "head@moz.example")
     manager_token = await add_user(pool, "wco.pm", Role.PROGRAMME_MANAGER, None, "pm@wco.example")
     port = _free_port()  # nothing listens here until the week is over
     smtp = SmtpSettings(host="127.0.0.1", port=port, sender="acip@test.example")
 
     day0 = (await env.get_current_time()).date()
-    plan_id = f"OUT-{day0.year}"
+    plan_id = f"MOZ-{day0.year}"
     stream = f"plan-{plan_id}"
     due = day0 + timedelta(days=2)
     midnight = datetime.combine(day0, datetime.min.time()).replace(
@@ -143,7 +143,7 @@ async def test_a_week_without_smtp_delays_emails_but_never_the_timers(
     sent = Counter((str(m["To"]), str(m["Subject"])) for m in inbox.messages)
     assert all(count == 1 for count in sent.values()), sent
     assert sorted(to for to, _ in sent) == sorted(
-        ["focal@out.example", "focal@out.example", "head@out.example", "pm@wco.example"]
+        ["focal@moz.example", "focal@moz.example", "head@moz.example", "pm@wco.example"]
     )
     rows = await list_notifications(pool, plan_id=plan_id)
     assert {row.status for row in rows} == {"sent"} and len(rows) == 4
