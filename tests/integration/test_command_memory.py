@@ -155,3 +155,5 @@ async def test_input_from_a_run_on_older_code_still_deduplicates(
             PlanWorkflow.state
         )
         assert state is not None and state.phase == "diagnostic"
+        # Its stream was never written (the state was made up): end it without a command.
+        await dev_env.client.get_workflow_handle(f"plan-{plan_id}").terminate("test over")
