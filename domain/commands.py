@@ -109,7 +109,7 @@ class OpenPlan(_Command):
         "period_start": "2027-01-01",
         "period_end": "2029-12-31",
     }
-    country: Country
+    country: Annotated[Country, Field(description="ISO 3166-1 alpha-3, e.g. GHA")]
     administration: Title
     title: Title
     period_start: PeriodStart
@@ -156,7 +156,7 @@ class AddMilestone(_Command):
         "due_date": "2027-06-30",
         "description": "Adopted by the Commissioner and posted at every office",
     }
-    milestone_id: ItemId
+    milestone_id: Annotated[ItemId, Field(description="e.g. M5")]
     title: Title
     key_factor: KeyFactor
     due_date: date
@@ -186,10 +186,10 @@ class DefineIndicator(_Command):
         "target": 90,
         "source": "HR training records",
     }
-    indicator_id: ItemId
+    indicator_id: Annotated[ItemId, Field(description="e.g. I4")]
     name: Title
     key_factor: KeyFactor
-    unit: Unit
+    unit: Annotated[Unit, Field(description="e.g. percent")]
     baseline: Number
     target: Number
     source: OptionalText = ""

@@ -61,12 +61,9 @@ APPEND_RETRY = RetryPolicy(
 
 
 def domain_refusal(error: DomainError) -> ApplicationError:
-    return ApplicationError(
-        error.message,
-        {"rule": error.rule, "message": error.message},
-        type="DomainError",
-        non_retryable=True,
-    )
+    # The details travel as the ApplicationError's first detail, so the API maps the
+    # refusal from its fields (rule, details) and never from the sentence.
+    return ApplicationError(error.message, error.as_json(), type="DomainError", non_retryable=True)
 
 
 @workflow.defn
