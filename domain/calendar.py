@@ -39,10 +39,13 @@ def check_in_calendar(field: str, day: date) -> None:
 
 def period_limit(period_start: date) -> date:
     """The last day a period starting on ``period_start`` may end (15 years, less a day)."""
+    year = period_start.year + MAX_PERIOD_YEARS
+    if year > date.max.year:
+        return date.max  # LATEST_DATE then bounds period_end anyway
     try:
-        return period_start.replace(year=period_start.year + MAX_PERIOD_YEARS) - timedelta(days=1)
+        return period_start.replace(year=year) - timedelta(days=1)
     except ValueError:  # 29 February, fifteen years on, is not a leap day
-        return date(period_start.year + MAX_PERIOD_YEARS, 2, 28)
+        return date(year, 2, 28)
 
 
 def check_period(period_start: date, period_end: date) -> None:

@@ -16,6 +16,11 @@ def _alpha3_codes() -> frozenset[str]:
     return frozenset(country.alpha_3 for country in pycountry.countries)
 
 
+def country_codes() -> tuple[str, ...]:
+    """Every assigned alpha-3 code, sorted (ABW, AFG, AGO, …)."""
+    return tuple(sorted(_alpha3_codes()))
+
+
 def is_country_code(code: str) -> bool:
     """True for an assigned ISO 3166-1 alpha-3 code (upper case), e.g. ``GHA``."""
     return code in _alpha3_codes()
