@@ -58,7 +58,7 @@ async def test_list_plans_filters_and_pages(pool: asyncpg.Pool, store: PostgresE
     assert [p.plan_id for p in everything] == sorted(p.plan_id for p in everything)
     assert len(everything) == PLANS
     some = await queries.list_plans(pool, countries=["AAB", "AAD"])
-    assert [p.plan_id for p in some] == ["AAB-2020", "AAD-2020"]
+    assert [p.plan_id for p in some] == ["AFG-2020", "AIA-2020"]
     assert await queries.list_plans(pool, countries=[]) == []
     closed = await queries.list_plans(pool, phase="closed", limit=100)
     assert closed and all(p.phase is Phase.CLOSED for p in closed)
@@ -117,11 +117,11 @@ async def test_indicators_carry_their_measurements_in_time_order(
 async def test_audit_trail_pages_through_the_stored_events(
     pool: asyncpg.Pool, store: PostgresEventStore
 ) -> None:
-    events = await store.read_stream("plan-AAC-2020")
-    first = await queries.audit_trail(pool, "AAC-2020", limit=10)
+    events = await store.read_stream("plan-AGO-2020")
+    first = await queries.audit_trail(pool, "AGO-2020", limit=10)
     assert first.total == len(events)
     assert [e.version for e in first.entries] == list(range(1, 11))
-    middle = await queries.audit_trail(pool, "AAC-2020", limit=10, offset=15)
+    middle = await queries.audit_trail(pool, "AGO-2020", limit=10, offset=15)
     assert [e.version for e in middle.entries] == list(range(16, 26))
     for entry, event in zip(middle.entries, events[15:25], strict=True):
         assert (entry.event_id, entry.hash, entry.actor) == (
@@ -130,7 +130,7 @@ async def test_audit_trail_pages_through_the_stored_events(
             event.metadata["actor"],
         )
         assert entry.description == describe(parse_event(event.type, event.data), entry.actor)
-    beyond = await queries.audit_trail(pool, "AAC-2020", limit=10, offset=len(events))
+    beyond = await queries.audit_trail(pool, "AGO-2020", limit=10, offset=len(events))
     assert beyond.entries == []
     missing = await queries.audit_trail(pool, "ZZZ-2020")
     assert (missing.total, missing.entries) == (0, [])
@@ -140,9 +140,9 @@ async def test_notifications_are_read_from_the_activity_table(
     pool: asyncpg.Pool, store: PostgresEventStore
 ) -> None:
     rows = [
-        ("AAA-2020", "AAA", "aaa.focal", "focal_point"),
-        ("AAA-2020", "AAA", "wco.manager", "programme_manager"),
-        ("AAB-2020", "AAB", "aab.focal", "focal_point"),
+        ("ABW-2020", "AAA", "aaa.focal", "focal_point"),
+        ("ABW-2020", "AAA", "wco.manager", "programme_manager"),
+        ("AFG-2020", "AAB", "aab.focal", "focal_point"),
     ]
     for plan_id, country, recipient, role in rows:
         await pool.execute(
@@ -161,9 +161,9 @@ async def test_notifications_are_read_from_the_activity_table(
         "aaa.focal",
     ]
     assert [n.plan_id for n in await queries.list_notifications(pool, recipient="aab.focal")] == [
-        "AAB-2020"
+        "AFG-2020"
     ]
-    assert len(await queries.list_notifications(pool, plan_id="AAA-2020", limit=1)) == 1
+    assert len(await queries.list_notifications(pool, plan_id="ABW-2020", limit=1)) == 1
 
 
 async def test_projection_status_reports_the_lag(
