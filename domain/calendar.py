@@ -48,22 +48,48 @@ def period_limit(period_start: date) -> date:
         return date(year, 2, 28)
 
 
-def check_period(period_start: date, period_end: date) -> None:
-    """period_end after period_start; at most MAX_PERIOD_YEARS long; both in the calendar."""
-    check_in_calendar("period_start", period_start)
-    check_in_calendar("period_end", period_end)
-    span = {"period_start": period_start.isoformat(), "period_end": period_end.isoformat()}
+def check_period_order(period_start: date, period_end: date) -> None:
+    """period_end after period_start (rule ``invalid_period``)."""
     if period_end <= period_start:
         raise DomainError(
             r.INVALID_PERIOD,
             f"The plan period must end after it starts ({period_start} to {period_end}).",
-            span,
+            {"period_start": period_start.isoformat(), "period_end": period_end.isoformat()},
         )
+
+
+def check_period(period_start: date, period_end: date) -> None:
+    """Both ends in the calendar; period_end after period_start; at most 15 years long."""
+    check_in_calendar("period_start", period_start)
+    check_in_calendar("period_end", period_end)
+    check_period_order(period_start, period_end)
     latest_end = period_limit(period_start)
     if period_end > latest_end:
         raise DomainError(
             r.PERIOD_TOO_LONG,
             f"A plan period is at most {MAX_PERIOD_YEARS} years; one starting on "
             f"{period_start} ends by {latest_end}, not {period_end}.",
-            {**span, "latest_period_end": latest_end.isoformat()},
+            {
+                "period_start": period_start.isoformat(),
+                "period_end": period_end.isoformat(),
+                "latest_period_end": latest_end.isoformat(),
+            },
+        )
+
+
+def check_measured_on(period_start: date, measured_on: date, today: date) -> None:
+    """A measurement belongs to the plan's time: not before period_start, not in the future."""
+    day = {"measured_on": measured_on.isoformat()}
+    if measured_on < period_start:
+        raise DomainError(
+            r.MEASURED_BEFORE_PERIOD,
+            f"A measurement dated {measured_on} is before the plan period starts on "
+            f"{period_start}.",
+            {**day, "period_start": period_start.isoformat()},
+        )
+    if measured_on > today:
+        raise DomainError(
+            r.MEASURED_IN_FUTURE,
+            f"A measurement cannot be dated in the future ({measured_on}).",
+            {**day, "today": today.isoformat()},
         )

@@ -10,6 +10,9 @@ from functools import cache
 
 import pycountry
 
+from domain import errors as r
+from domain.errors import DomainError
+
 
 @cache
 def _alpha3_codes() -> frozenset[str]:
@@ -30,3 +33,13 @@ def country_name(code: str) -> str:
     """The English short name of an assigned code, or the code itself when unknown."""
     country = pycountry.countries.get(alpha_3=code)
     return country.name if country is not None else code
+
+
+def check_country(field: str, code: str) -> None:
+    """Refuse (rule ``unknown_country``) a code that is not an assigned alpha-3 code."""
+    if not is_country_code(code):
+        raise DomainError(
+            r.UNKNOWN_COUNTRY,
+            f"{code} is not an ISO 3166-1 alpha-3 country code (e.g. GHA for Ghana).",
+            {"field": field, "value": code},
+        )

@@ -10,7 +10,12 @@ from datetime import datetime
 
 from domain import errors as r
 from domain.access import Actor, Role, check_role, check_scope
-from domain.calendar import check_in_calendar, check_period
+from domain.calendar import (
+    check_in_calendar,
+    check_measured_on,
+    check_period,
+    check_period_order,
+)
 from domain.commands import (
     COMMAND_BY_TYPE,
     AddMilestone,
@@ -34,6 +39,7 @@ from domain.commands import (
     StartEvaluation,
     SubmitForApproval,
 )
+from domain.countries import check_country
 from domain.errors import DomainError
 from domain.events import (
     DiagnosticCompleted,
@@ -58,8 +64,16 @@ from domain.events import (
     PlanOpened,
     PlanSubmitted,
 )
+from domain.guards import (
+    check_phase,
+    check_ready,
+    check_version,
+    indicator,
+    milestone,
+    open_milestone,
+)
 from domain.keyfactors import KeyFactor
-from domain.state import IndicatorState, MilestoneState, Phase, PlanState
+from domain.state import Phase, PlanState
 
 # The "phase" column of DOMAIN.md, by command type, as each command declares it.
 COMMAND_PHASES: dict[str, frozenset[Phase]] = {
@@ -70,11 +84,24 @@ COMMAND_PHASES: dict[str, frozenset[Phase]] = {
 APPROVING_ROLES: frozenset[Role] = frozenset({Role.HEAD_OF_ADMINISTRATION, Role.PROGRAMME_MANAGER})
 
 
-def decide(state: PlanState | None, command: Command, actor: Actor, now: datetime) -> list[Event]:
-    """Check ``command`` by ``actor`` at ``now`` against ``state``; return the new events."""
+def decide(
+    state: PlanState | None,
+    command: Command,
+    actor: Actor,
+    now: datetime,
+    *,
+    bounded: bool = True,
+) -> list[Event]:
+    """Check ``command`` by ``actor`` at ``now`` against ``state``; return the new events.
+
+    ``bounded=False`` leaves out the rules on input bounds added later (countries, the
+    calendar, the period's length, measured_on before the period: docs/lifecycle.md), so a
+    workflow replaying a history recorded before them decides as it did then."""
     if now.tzinfo is None:
         raise ValueError("decide() needs an aware UTC instant")
     check_role(command.type, actor)
+    if bounded and actor.country is not None:
+        check_country("actor.country", actor.country)
     if state is None:
         if not isinstance(command, OpenPlan):
             raise DomainError(
@@ -83,8 +110,8 @@ def decide(state: PlanState | None, command: Command, actor: Actor, now: datetim
                 {"command_type": command.type},
             )
         check_scope(actor, command.country)
-        _check_version(0, command.expected_version)
-        return _open_plan(command, actor, now)
+        check_version(0, command.expected_version)
+        return _open_plan(command, actor, now, bounded)
     check_scope(actor, state.country)
     if isinstance(command, OpenPlan):
         raise DomainError(
@@ -92,38 +119,29 @@ def decide(state: PlanState | None, command: Command, actor: Actor, now: datetim
             f"Plan {state.plan_id} already exists; a plan id is used only once.",
             {"plan_id": state.plan_id},
         )
-    _check_version(state.version, command.expected_version)
-    _check_phase(state, command)
+    check_version(state.version, command.expected_version)
+    check_phase(state, command)
+    if bounded:
+        _check_bounds(state, command, now)
     return _rules(state, command, actor, now)
 
 
-def _check_version(actual: int, expected: int | None) -> None:
-    if expected is not None and expected != actual:
-        raise DomainError(
-            r.VERSION_CONFLICT,
-            f"The plan changed meanwhile: expected version {expected}, actual version {actual}.",
-            {"expected_version": expected, "actual_version": actual},
-        )
+def _check_bounds(state: PlanState, command: Command, now: datetime) -> None:
+    match command:
+        case AddMilestone():
+            check_in_calendar("due_date", command.due_date)
+        case RecordMeasurement():
+            check_measured_on(state.period_start, command.measured_on, now.date())
+        case _:
+            pass
 
 
-def _check_phase(state: PlanState, command: Command) -> None:
-    allowed = type(command).phases
-    if state.phase not in allowed:
-        phases = " or ".join(p.label for p in Phase if p in allowed)
-        raise DomainError(
-            r.WRONG_PHASE,
-            f"Cannot {command.label} while plan {state.plan_id} is in the "
-            f"{state.phase.label} phase; it needs the {phases} phase.",
-            {
-                "command_type": command.type,
-                "phase": state.phase.value,
-                "allowed_phases": [p.value for p in Phase if p in allowed],
-            },
-        )
-
-
-def _open_plan(c: OpenPlan, actor: Actor, now: datetime) -> list[Event]:
-    check_period(c.period_start, c.period_end)
+def _open_plan(c: OpenPlan, actor: Actor, now: datetime, bounded: bool) -> list[Event]:
+    if bounded:
+        check_country("country", c.country)
+        check_period(c.period_start, c.period_end)
+    else:
+        check_period_order(c.period_start, c.period_end)
     return [
         PlanOpened(
             plan_id=c.plan_id,
@@ -137,39 +155,6 @@ def _open_plan(c: OpenPlan, actor: Actor, now: datetime) -> list[Event]:
             at=now,
         )
     ]
-
-
-def _milestone(state: PlanState, milestone_id: str) -> MilestoneState:
-    m = state.milestones.get(milestone_id)
-    if m is None:
-        raise DomainError(
-            r.UNKNOWN_MILESTONE,
-            f"Plan {state.plan_id} has no milestone {milestone_id}.",
-            {"milestone_id": milestone_id},
-        )
-    return m
-
-
-def _open_milestone(state: PlanState, milestone_id: str) -> MilestoneState:
-    m = _milestone(state, milestone_id)
-    if m.status == "completed":
-        raise DomainError(
-            r.MILESTONE_COMPLETED,
-            f"Milestone {milestone_id} is already completed.",
-            {"milestone_id": milestone_id},
-        )
-    return m
-
-
-def _indicator(state: PlanState, indicator_id: str) -> IndicatorState:
-    i = state.indicators.get(indicator_id)
-    if i is None:
-        raise DomainError(
-            r.UNKNOWN_INDICATOR,
-            f"Plan {state.plan_id} has no indicator {indicator_id}.",
-            {"indicator_id": indicator_id},
-        )
-    return i
 
 
 def _rules(state: PlanState, c: Command, actor: Actor, now: datetime) -> list[Event]:
@@ -203,7 +188,6 @@ def _rules(state: PlanState, c: Command, actor: Actor, now: datetime) -> list[Ev
                     f"Plan {state.plan_id} already has a milestone {c.milestone_id}.",
                     {"milestone_id": c.milestone_id},
                 )
-            check_in_calendar("due_date", c.due_date)
             return [
                 MilestoneAdded(
                     milestone_id=c.milestone_id,
@@ -216,7 +200,7 @@ def _rules(state: PlanState, c: Command, actor: Actor, now: datetime) -> list[Ev
                 )
             ]
         case RemoveMilestone():
-            _milestone(state, c.milestone_id)
+            milestone(state, c.milestone_id)
             return [MilestoneRemoved(milestone_id=c.milestone_id, actor=by, at=now)]
         case DefineIndicator():
             if c.indicator_id in state.indicators:
@@ -239,24 +223,24 @@ def _rules(state: PlanState, c: Command, actor: Actor, now: datetime) -> list[Ev
                 )
             ]
         case RemoveIndicator():
-            _indicator(state, c.indicator_id)
+            indicator(state, c.indicator_id)
             return [IndicatorRemoved(indicator_id=c.indicator_id, actor=by, at=now)]
         case SubmitForApproval():
-            _check_ready(state)
+            check_ready(state)
             return [PlanSubmitted(actor=by, at=now)]
         case ApprovePlan():
             return _approve(state, c, actor, now)
         case RequestChanges():
             return [PlanChangesRequested(actor=by, role=actor.role, reason=c.reason, at=now)]
         case ReportMilestoneProgress():
-            _open_milestone(state, c.milestone_id)
+            open_milestone(state, c.milestone_id)
             return [
                 MilestoneProgressReported(
                     milestone_id=c.milestone_id, percent=c.percent, note=c.note, actor=by, at=now
                 )
             ]
         case CompleteMilestone():
-            _open_milestone(state, c.milestone_id)
+            open_milestone(state, c.milestone_id)
             return [
                 MilestoneCompleted(
                     milestone_id=c.milestone_id, evidence=c.evidence, actor=by, at=now
@@ -265,8 +249,9 @@ def _rules(state: PlanState, c: Command, actor: Actor, now: datetime) -> list[Ev
         case RescheduleMilestone():
             return _reschedule(state, c, by, now)
         case RecordMeasurement():
-            _indicator(state, c.indicator_id)
-            _check_measured_on(state, c, now)
+            indicator(state, c.indicator_id)
+            if c.measured_on > now.date():
+                check_measured_on(state.period_start, c.measured_on, now.date())
             return [
                 IndicatorMeasured(
                     indicator_id=c.indicator_id,
@@ -313,29 +298,6 @@ def _rules(state: PlanState, c: Command, actor: Actor, now: datetime) -> list[Ev
             raise ValueError(f"no rule for command {c.type}")
 
 
-def _check_ready(state: PlanState) -> None:
-    problems: list[str] = []
-    if not state.milestones:
-        problems.append("it has no milestone")
-    if not state.indicators:
-        problems.append("it has no indicator")
-    for m in sorted(state.milestones.values(), key=lambda m: m.milestone_id):
-        if not state.period_start <= m.due_date <= state.period_end:
-            problems.append(
-                f"milestone {m.milestone_id} is due on {m.due_date}, outside the plan period "
-                f"{state.period_start} to {state.period_end}"
-            )
-    for i in sorted(state.indicators.values(), key=lambda i: i.indicator_id):
-        if i.target == i.baseline:
-            problems.append(f"indicator {i.indicator_id} has a target equal to its baseline")
-    if problems:
-        raise DomainError(
-            r.PLAN_NOT_READY,
-            f"The plan cannot be submitted yet: {'; '.join(problems)}.",
-            {"problems": problems},
-        )
-
-
 def _approve(state: PlanState, c: ApprovePlan, actor: Actor, now: datetime) -> list[Event]:
     if actor.name == state.submitted_by:
         raise DomainError(
@@ -359,7 +321,7 @@ def _approve(state: PlanState, c: ApprovePlan, actor: Actor, now: datetime) -> l
 
 
 def _reschedule(state: PlanState, c: RescheduleMilestone, by: str, now: datetime) -> list[Event]:
-    m = _open_milestone(state, c.milestone_id)
+    m = open_milestone(state, c.milestone_id)
     if not state.period_start <= c.new_due_date <= state.period_end:
         raise DomainError(
             r.OUT_OF_PERIOD,
@@ -398,7 +360,7 @@ def _reschedule(state: PlanState, c: RescheduleMilestone, by: str, now: datetime
 def _revise_target(
     state: PlanState, c: ReviseIndicatorTarget, by: str, now: datetime
 ) -> list[Event]:
-    i = _indicator(state, c.indicator_id)
+    i = indicator(state, c.indicator_id)
     if c.new_target == i.baseline:
         raise DomainError(
             r.TARGET_EQUALS_BASELINE,
@@ -422,21 +384,3 @@ def _revise_target(
             at=now,
         )
     ]
-
-
-def _check_measured_on(state: PlanState, c: RecordMeasurement, now: datetime) -> None:
-    """A measurement belongs to the plan's time: not before period_start, not in the future."""
-    day = {"measured_on": c.measured_on.isoformat()}
-    if c.measured_on < state.period_start:
-        raise DomainError(
-            r.MEASURED_BEFORE_PERIOD,
-            f"A measurement of {c.indicator_id} dated {c.measured_on} is before the plan "
-            f"period starts on {state.period_start}.",
-            {**day, "period_start": state.period_start.isoformat()},
-        )
-    if c.measured_on > now.date():
-        raise DomainError(
-            r.MEASURED_IN_FUTURE,
-            f"A measurement cannot be dated in the future ({c.measured_on}).",
-            {**day, "today": now.date().isoformat()},
-        )

@@ -68,6 +68,7 @@ PERIOD_TOO_LONG = "period_too_long"
 DATE_OUT_OF_RANGE = "date_out_of_range"
 MEASURED_BEFORE_PERIOD = "measured_before_period"
 MEASURED_IN_FUTURE = "measured_in_future"
+UNKNOWN_COUNTRY = "unknown_country"
 
 RULES: tuple[str, ...] = (
     NOT_PERMITTED,
@@ -94,4 +95,5 @@ RULES: tuple[str, ...] = (
     DATE_OUT_OF_RANGE,
     MEASURED_BEFORE_PERIOD,
     MEASURED_IN_FUTURE,
+    UNKNOWN_COUNTRY,
 )

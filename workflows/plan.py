@@ -49,6 +49,9 @@ MAX_RECENT_COMMANDS = 1000
 OPEN_GRACE = timedelta(minutes=5)
 TIME_EVENT_RETRY = timedelta(minutes=10)
 NOTIFIED_EVENT_TYPES = frozenset({"reminder_sent", "milestone_escalated"})
+# workflow.patched id: decide() with the input-bound rules (countries, calendar, period
+# length, measured_on before the period; docs/lifecycle.md).
+BOUNDED_INPUT_PATCH = "bounded-input-rules"
 
 # An append takes milliseconds; a worker that died mid-append is retried elsewhere after this.
 APPEND_TIMEOUT = timedelta(seconds=10)
@@ -128,8 +131,13 @@ class PlanWorkflow:
             replay = self._replayed(request)
             if replay is not None:
                 return replay
+            # Histories recorded before the input-bound rules replay with the rules of then
+            # (an update accepted then must append again, not be refused now).
+            bounded = workflow.patched(BOUNDED_INPUT_PATCH)
             try:
-                events = decide(self._state, request.command, request.actor, workflow.now())
+                events = decide(
+                    self._state, request.command, request.actor, workflow.now(), bounded=bounded
+                )
             except DomainError as error:
                 raise domain_refusal(error) from None
             result = await self._append(events, request.actor, request)
