@@ -374,8 +374,3 @@ COMMAND_TYPES: tuple[str, ...] = tuple(COMMAND_BY_TYPE)
 def parse_command(data: dict[str, Any]) -> Command:
     """Validate a JSON-like dict into its command model (pydantic ValidationError if malformed)."""
     return COMMAND_ADAPTER.validate_python(data)
-
-
-def command_class(command_type: str) -> type[_Command] | None:
-    """The class declaring ``command_type``, or None for a type no command has."""
-    return COMMAND_BY_TYPE.get(command_type)
