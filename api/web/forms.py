@@ -10,28 +10,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from domain import COMMAND_ROLES, Actor, KeyFactor, Phase, can_read
+from domain import commands as c
 from domain.access import COUNTRY_SCOPED_ROLES
-from domain.commands import (
-    AddMilestone,
-    ApprovePlan,
-    CancelPlan,
-    ClosePlan,
-    CompleteDiagnostic,
-    CompleteMilestone,
-    DefineIndicator,
-    OpenPlan,
-    RateKeyFactor,
-    RecordDiagnosticFinding,
-    RecordMeasurement,
-    RemoveIndicator,
-    RemoveMilestone,
-    ReportMilestoneProgress,
-    RequestChanges,
-    RescheduleMilestone,
-    ReviseIndicatorTarget,
-    StartEvaluation,
-    SubmitForApproval,
-)
 from domain.decide import COMMAND_PHASES
 
 # Every command has these; the page sets them (hidden inputs), never a person.
@@ -148,17 +128,17 @@ _INDICATOR = frozenset({"indicator_id"})
 PLAN_FORMS: dict[str, Form] = {
     f.type: f
     for f in (
-        _form(RecordDiagnosticFinding, "Record finding"),
-        _form(CompleteDiagnostic, "Complete diagnostic"),
-        _form(AddMilestone, "Add milestone"),
-        _form(DefineIndicator, "Define indicator"),
-        _form(SubmitForApproval, "Submit for approval"),
-        _form(ApprovePlan, "Approve plan"),
-        _form(RequestChanges, "Request changes", title="Request changes"),
-        _form(StartEvaluation, "Start evaluation"),
-        _form(RateKeyFactor, "Rate key factor"),
-        _form(ClosePlan, "Close plan"),
-        _form(CancelPlan, "Cancel plan", danger=True),
+        _form(c.RecordDiagnosticFinding, "Record finding"),
+        _form(c.CompleteDiagnostic, "Complete diagnostic"),
+        _form(c.AddMilestone, "Add milestone"),
+        _form(c.DefineIndicator, "Define indicator"),
+        _form(c.SubmitForApproval, "Submit for approval"),
+        _form(c.ApprovePlan, "Approve plan"),
+        _form(c.RequestChanges, "Request changes", title="Request changes"),
+        _form(c.StartEvaluation, "Start evaluation"),
+        _form(c.RateKeyFactor, "Rate key factor"),
+        _form(c.ClosePlan, "Close plan"),
+        _form(c.CancelPlan, "Cancel plan", danger=True),
     )
 }
 
@@ -166,24 +146,26 @@ MILESTONE_FORMS: dict[str, Form] = {
     f.type: f
     for f in (
         _form(
-            ReportMilestoneProgress, "Report progress", title="Report progress", given=_MILESTONE
+            c.ReportMilestoneProgress, "Report progress", title="Report progress", given=_MILESTONE
         ),
-        _form(CompleteMilestone, "Complete milestone", title="Complete", given=_MILESTONE),
-        _form(RescheduleMilestone, "Reschedule", title="Reschedule", given=_MILESTONE),
-        _form(RemoveMilestone, "Remove milestone", title="Remove", given=_MILESTONE, danger=True),
+        _form(c.CompleteMilestone, "Complete milestone", title="Complete", given=_MILESTONE),
+        _form(c.RescheduleMilestone, "Reschedule", title="Reschedule", given=_MILESTONE),
+        _form(c.RemoveMilestone, "Remove milestone", title="Remove", given=_MILESTONE, danger=True),
     )
 }
 
 INDICATOR_FORMS: dict[str, Form] = {
     f.type: f
     for f in (
-        _form(RecordMeasurement, "Record measurement", given=_INDICATOR),
-        _form(ReviseIndicatorTarget, "Revise target", title="Revise the target", given=_INDICATOR),
-        _form(RemoveIndicator, "Remove indicator", title="Remove", given=_INDICATOR, danger=True),
+        _form(c.RecordMeasurement, "Record measurement", given=_INDICATOR),
+        _form(
+            c.ReviseIndicatorTarget, "Revise target", title="Revise the target", given=_INDICATOR
+        ),
+        _form(c.RemoveIndicator, "Remove indicator", title="Remove", given=_INDICATOR, danger=True),
     )
 }
 
-OPEN_PLAN_FORM = _form(OpenPlan, "Open plan")
+OPEN_PLAN_FORM = _form(c.OpenPlan, "Open plan")
 
 ALL_FORMS: dict[str, Form] = {
     **PLAN_FORMS,
