@@ -12,6 +12,7 @@ from opentelemetry import trace
 from temporalio.client import (
     Client,
     WithStartWorkflowOperation,
+    WorkflowExecutionStatus,
     WorkflowQueryFailedError,
     WorkflowQueryRejectedError,
     WorkflowUpdateFailedError,
@@ -49,8 +50,12 @@ def _current_trace() -> tuple[str | None, str | None]:
 def _from_update_failure(error: WorkflowUpdateFailedError) -> ApiError:
     cause = error.cause
     if isinstance(cause, ApplicationError) and cause.type == "DomainError":
-        details: dict[str, Any] = cause.details[0] if cause.details else {}
-        return refusal(str(details.get("rule", "refused")), str(details.get("message", cause)))
+        refused: dict[str, Any] = cause.details[0] if cause.details else {}
+        return refusal(
+            str(refused.get("rule", "refused")),
+            str(refused.get("message", cause)),
+            refused.get("details"),
+        )
     log.error("command failed in the workflow", error=str(cause))
     return ApiError(503, "unavailable", "The command could not be completed; try again.")
 
@@ -122,6 +127,27 @@ async def with_stored_events(result: CommandResult, store: PostgresEventStore) -
     return result.model_copy(update={"events": events})
 
 
+async def _missing_or_finished(client: Client, workflow_id: str, plan_id: str) -> ApiError:
+    """Tell a plan that never existed from one whose workflow ended with it (closed or
+    cancelled), by the workflow's recorded status rather than the server's wording."""
+    try:
+        description = await client.get_workflow_handle(workflow_id).describe()
+    except RPCError as error:
+        if error.status == RPCStatusCode.NOT_FOUND:
+            return refusal("plan_not_found", f"There is no plan {plan_id}.", {"plan_id": plan_id})
+        log.error("temporal refused the call", status=str(error.status), error=error.message)
+        return ApiError(503, "unavailable", "The workflow service is unavailable; try again.")
+    if description.status == WorkflowExecutionStatus.COMPLETED:
+        # The workflow ends with the plan: a closed or cancelled plan takes no commands.
+        return refusal(
+            "wrong_phase",
+            f"Plan {plan_id} is closed or cancelled; it takes no commands.",
+            {"plan_id": plan_id},
+        )
+    # A run that failed (its open_plan never landed) or was terminated holds no plan.
+    return refusal("plan_not_found", f"There is no plan {plan_id}.", {"plan_id": plan_id})
+
+
 async def _send(
     client: Client, task_queue: str, plan_id: str, command: Command, actor: Actor
 ) -> CommandResult:
@@ -148,7 +174,7 @@ async def _send(
                 unversioned = command.model_copy(update={"expected_version": None})
                 decide(None, unversioned, actor, datetime.now(UTC))
             except DomainError as error:
-                raise refusal(error.rule, error.message) from None
+                raise refusal(error.rule, error.message, error.details) from None
             operation = WithStartWorkflowOperation(
                 PlanWorkflow.run,
                 PlanWorkflowInput(plan_id=plan_id),
@@ -169,13 +195,9 @@ async def _send(
     except WorkflowAlreadyStartedError:
         raise refusal("plan_exists", f"Plan {plan_id} already exists and is finished.") from None
     except RPCError as error:
-        if "already completed" in error.message:
-            # The workflow ends with the plan: a closed or cancelled plan takes no commands.
-            raise refusal(
-                "wrong_phase", f"Plan {plan_id} is closed or cancelled; it takes no commands."
-            ) from None
         if error.status == RPCStatusCode.NOT_FOUND:
-            raise refusal("plan_not_found", f"There is no plan {plan_id}.") from None
+            # Temporal answers NOT_FOUND both for no workflow and for one that has ended.
+            raise await _missing_or_finished(client, workflow_id, plan_id) from None
         if error.status == RPCStatusCode.ALREADY_EXISTS:
             raise refusal("plan_exists", f"Plan {plan_id} already exists.") from None
         log.error("temporal refused the call", status=str(error.status), error=error.message)

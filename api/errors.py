@@ -1,8 +1,9 @@
-"""Every refusal is JSON ``{"error", "rule"?, "message"}`` with a 4xx status; never a traceback."""
+"""Every refusal is JSON ``{"error", "rule"?, "message", "details"?}`` with a 4xx status;
+never a traceback."""
 
 from __future__ import annotations
 
-import re
+from collections.abc import Mapping
 from typing import Any
 
 import asyncpg
@@ -60,31 +61,25 @@ class ApiError(Exception):
         return body
 
 
-_VERSIONS = re.compile(r"expected version (\d+), actual version (\d+)")
-
-
-def refusal(rule: str, message: str) -> ApiError:
-    """Map a domain rule to its HTTP status."""
+def refusal(rule: str, message: str, details: Mapping[str, Any] | None = None) -> ApiError:
+    """Map a domain rule to its HTTP status; ``details`` (DomainError.details, JSON values)
+    go into the body as they are."""
+    extra: dict[str, Any] = {"details": dict(details)} if details else {}
     if rule in FORBIDDEN_RULES:
-        return ApiError(403, "forbidden", message, rule=rule)
+        return ApiError(403, "forbidden", message, rule=rule, **extra)
     if rule in NOT_FOUND_RULES:
-        return ApiError(404, "not_found", message, rule=rule)
+        return ApiError(404, "not_found", message, rule=rule, **extra)
     if rule == "version_conflict":
-        # Clients retrying on a conflict want the numbers, not a sentence to parse.
-        match = _VERSIONS.search(message)
-        if match:
-            return ApiError(
-                409,
-                "version_conflict",
-                message,
-                rule=rule,
-                expected_version=int(match.group(1)),
-                actual_version=int(match.group(2)),
-            )
-        return ApiError(409, "version_conflict", message, rule=rule)
+        # Clients retrying on a conflict want the numbers at the top, as before details.
+        versions = {
+            name: extra["details"][name]
+            for name in ("expected_version", "actual_version")
+            if name in extra.get("details", {})
+        }
+        return ApiError(409, "version_conflict", message, rule=rule, **versions, **extra)
     if rule == IDEMPOTENCY_KEY_REUSED:
-        return ApiError(409, IDEMPOTENCY_KEY_REUSED, message, rule=rule)
-    return ApiError(409, "rule_violated", message, rule=rule)
+        return ApiError(409, IDEMPOTENCY_KEY_REUSED, message, rule=rule, **extra)
+    return ApiError(409, "rule_violated", message, rule=rule, **extra)
 
 
 def field_of(loc: tuple[Any, ...] | list[Any]) -> str:

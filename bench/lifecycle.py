@@ -28,6 +28,7 @@ from api.dispatch import dispatch
 from bench._common import emit, environment, fresh_database, postgres_server
 from bench.bare_workflow import BareWorkflow, noop
 from domain import Actor, KeyFactor, Role, parse_command
+from domain.countries import country_codes
 from workers.db import create_pool
 from workers.embedded import temporal_dev_server
 from workers.temporal import build_worker, connect_client, workflow_runner
@@ -41,7 +42,7 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def plan_commands(country: str) -> list[tuple[Actor, dict[str, Any]]]:
+def plan_commands(country: str, year: int = 2026) -> list[tuple[Actor, dict[str, Any]]]:
     """About 30 updates: open, diagnostic, 5 milestones, 3 indicators, submit, approvals,
     progress and completion of every milestone."""
     focal = Actor(name=f"{country.lower()}.focal", role=Role.FOCAL_POINT, country=country)
@@ -54,8 +55,8 @@ def plan_commands(country: str) -> list[tuple[Actor, dict[str, Any]]]:
                 "country": country,
                 "administration": "Customs",
                 "title": "Integrity plan",
-                "period_start": "2026-01-01",
-                "period_end": "2029-12-31",
+                "period_start": f"{year}-01-01",
+                "period_end": f"{year + 3}-12-31",
             },
         ),
     ]
@@ -123,9 +124,10 @@ def plan_commands(country: str) -> list[tuple[Actor, dict[str, Any]]]:
     return commands
 
 
-def country_code(n: int) -> str:
-    letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-    return "B" + letters[n // 26 % 26] + letters[n % 26]
+def plan_of(n: int) -> tuple[str, int]:
+    """(country, year) of the n-th plan: real country codes, a later year once all are used."""
+    codes = country_codes()
+    return codes[n % len(codes)], 2026 + n // len(codes)
 
 
 async def run_ours(
@@ -139,10 +141,10 @@ async def run_ours(
     gate = asyncio.Semaphore(concurrency)
 
     async def one(n: int) -> None:
-        country = country_code(n)
-        plan_id = f"{country}-2026"
+        country, year = plan_of(n)
+        plan_id = f"{country}-{year}"
         async with gate:
-            for actor, command in plan_commands(country):
+            for actor, command in plan_commands(country, year):
                 started = time.perf_counter()
                 await dispatch(client, task_queue, plan_id, parse_command(command), actor)
                 latencies.append(time.perf_counter() - started)
@@ -207,7 +209,7 @@ async def measure(
     pool = await create_pool(database_url, max_size=20)
     client = await connect_client(address, tracing=False)
     queue = f"bench-{uuid.uuid4()}"
-    updates_per_plan = len(plan_commands("AAA"))
+    updates_per_plan = len(plan_commands("GHA"))
     ours: list[float] = []
     bare: list[float] = []
     worker = build_worker(client, queue, pool)

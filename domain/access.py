@@ -2,38 +2,14 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
-from typing import TYPE_CHECKING, Self
+from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from domain.commands import COMMAND_BY_TYPE, Command, Country
 from domain.errors import NOT_PERMITTED, OUT_OF_SCOPE, DomainError
 from domain.labels import command_label
-
-if TYPE_CHECKING:
-    from domain.commands import Command
-
-
-class Role(StrEnum):
-    PROGRAMME_MANAGER = "programme_manager"
-    FOCAL_POINT = "focal_point"
-    HEAD_OF_ADMINISTRATION = "head_of_administration"
-    AUDITOR = "auditor"
-    OBSERVER = "observer"
-    SYSTEM = "system"
-
-    @property
-    def label(self) -> str:
-        return self.value.replace("_", " ")
-
-    @property
-    def with_article(self) -> str:
-        """'an auditor', 'a focal point': for messages a person reads."""
-        return f"{'an' if self.value[0] in 'aeiou' else 'a'} {self.label}"
-
-
-# Roles whose every action is limited to the actor's own country.
-COUNTRY_SCOPED_ROLES: frozenset[Role] = frozenset({Role.FOCAL_POINT, Role.HEAD_OF_ADMINISTRATION})
+from domain.roles import COUNTRY_SCOPED_ROLES, Role
 
 
 class Actor(BaseModel):
@@ -46,7 +22,7 @@ class Actor(BaseModel):
 
     name: str = Field(min_length=1, max_length=200)
     role: Role
-    country: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
+    country: Country | None = None
 
     @model_validator(mode="after")
     def _country_for_scoped_roles(self) -> Self:
@@ -57,33 +33,9 @@ class Actor(BaseModel):
 
 SYSTEM_ACTOR = Actor(name="system", role=Role.SYSTEM)
 
-_EDITORS = frozenset({Role.FOCAL_POINT, Role.PROGRAMME_MANAGER})
-_APPROVERS = frozenset({Role.HEAD_OF_ADMINISTRATION, Role.PROGRAMME_MANAGER})
-_MANAGER = frozenset({Role.PROGRAMME_MANAGER})
-
-# The "who" column of DOMAIN.md. The system role issues no commands: time raises events
-# directly (domain.timers), not through decide().
-COMMAND_ROLES: dict[str, frozenset[Role]] = {
-    "open_plan": _MANAGER,
-    "record_diagnostic_finding": _EDITORS,
-    "complete_diagnostic": _EDITORS,
-    "add_milestone": _EDITORS,
-    "remove_milestone": _EDITORS,
-    "define_indicator": _EDITORS,
-    "remove_indicator": _EDITORS,
-    "submit_for_approval": _EDITORS,
-    "approve_plan": _APPROVERS,
-    "request_changes": _APPROVERS,
-    "report_milestone_progress": _EDITORS,
-    "complete_milestone": _EDITORS,
-    "reschedule_milestone": _MANAGER,
-    "record_measurement": _EDITORS,
-    "revise_indicator_target": _MANAGER,
-    "start_evaluation": _MANAGER,
-    "rate_key_factor": _MANAGER,
-    "close_plan": _MANAGER,
-    "cancel_plan": _MANAGER,
-}
+# The "who" column of DOMAIN.md, by command type, as each command declares it. The system
+# role issues no commands: time raises events directly (domain.timers), not through decide().
+COMMAND_ROLES: dict[str, frozenset[Role]] = {name: c.roles for name, c in COMMAND_BY_TYPE.items()}
 
 
 def check_role(command_type: str, actor: Actor) -> None:
@@ -95,6 +47,11 @@ def check_role(command_type: str, actor: Actor) -> None:
             NOT_PERMITTED,
             f"{actor.role.with_article.capitalize()} may not {command_label(command_type)}; "
             f"only {who} may.",
+            {
+                "command_type": command_type,
+                "role": actor.role.value,
+                "allowed_roles": sorted(r.value for r in allowed),
+            },
         )
 
 
@@ -104,6 +61,7 @@ def check_scope(actor: Actor, plan_country: str) -> None:
         raise DomainError(
             OUT_OF_SCOPE,
             f"{actor.name} acts for {actor.country} and may not act on a plan of {plan_country}.",
+            {"actor_country": actor.country, "plan_country": plan_country},
         )
 
 

@@ -1,16 +1,32 @@
-"""Commands: what a person asks the plan to do. Malformed input fails here, at parse time,
-with pydantic's field-named error; business rules live in domain.decide."""
+"""Commands: what a person asks the plan to do, each declared once, here.
+
+A command's class carries everything about it that is data: its fields (malformed input
+fails at parse time, with pydantic's field-named error), who may send it (``roles``), in
+which phases (``phases``), how a refusal names it (``label``) and an example body for the
+API docs (``example``). The dashboard's form fields come from its JSON schema. The business
+rules live in domain.decide, the folds of its events in domain.evolve.
+"""
 
 from __future__ import annotations
 
+import typing
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    Strict,
+    StringConstraints,
+    TypeAdapter,
+)
 
 from domain.keyfactors import KeyFactor
-from domain.state import RatingValue, ReminderPolicy
+from domain.roles import APPROVERS, EDITORS, MANAGER, Role
+from domain.state import TERMINAL_PHASES, Phase, RatingValue, ReminderPolicy
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 COUNTRY_PATTERN = r"^[A-Z]{3}$"
@@ -38,6 +54,8 @@ def _four_digit_year(value: date) -> date:
 
 PeriodStart = Annotated[date, AfterValidator(_four_digit_year)]
 ItemId = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
+# Only the shape here: whether the code is assigned is a rule of decide() (unknown_country),
+# so commands and actors recorded in workflow histories before that rule still parse.
 Country = Annotated[str, StringConstraints(pattern=COUNTRY_PATTERN)]
 Title = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), NoNul
@@ -47,21 +65,43 @@ Text = Annotated[
 ]
 OptionalText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000), NoNul]
 Unit = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50), NoNul]
-Number = Annotated[float, Field(allow_inf_nan=False, gt=-EXACT_NUMBER_LIMIT, lt=EXACT_NUMBER_LIMIT)]
-Maturity = Annotated[int, Field(ge=1, le=5)]
-Percent = Annotated[int, Field(ge=0, le=100)]
+# Strict per field, not model-wide: a number is a JSON number (an integer is fine for a
+# float), never "3" or true; dates and enums still parse from their JSON strings.
+Number = Annotated[
+    float, Strict(), Field(allow_inf_nan=False, gt=-EXACT_NUMBER_LIMIT, lt=EXACT_NUMBER_LIMIT)
+]
+Maturity = Annotated[int, Strict(), Field(ge=1, le=5)]
+Percent = Annotated[int, Strict(), Field(ge=0, le=100)]
+Version = Annotated[int, Strict(), Field(ge=0)]
 
 
 class _Command(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
+    # The "who" and "phase" columns of DOMAIN.md, the verb phrase of refusal messages
+    # ("may not <label>") and the body shown in OpenAPI's "Try it out".
+    roles: ClassVar[frozenset[Role]]
+    phases: ClassVar[frozenset[Phase]]
+    label: ClassVar[str]
+    example: ClassVar[dict[str, Any]]
+
     command_id: UUID | None = None
-    expected_version: int | None = Field(default=None, ge=0)
+    expected_version: Version | None = None
 
 
 class OpenPlan(_Command):
     type: Literal["open_plan"] = "open_plan"
-    country: Country
+    roles = MANAGER
+    phases = frozenset()  # a new plan: no state yet
+    label = "open a plan"
+    example = {
+        "country": "GHA",
+        "administration": "Ghana Revenue Authority - Customs Division",
+        "title": "Integrity action plan 2027-2029",
+        "period_start": "2027-01-01",
+        "period_end": "2029-12-31",
+    }
+    country: Annotated[Country, Field(description="ISO 3166-1 alpha-3, e.g. GHA")]
     administration: Title
     title: Title
     period_start: PeriodStart
@@ -75,6 +115,14 @@ class OpenPlan(_Command):
 
 class RecordDiagnosticFinding(_Command):
     type: Literal["record_diagnostic_finding"] = "record_diagnostic_finding"
+    roles = EDITORS
+    phases = frozenset({Phase.DIAGNOSTIC})
+    label = "record a diagnostic finding"
+    example = {
+        "key_factor": "transparency",
+        "maturity": 2,
+        "summary": "Tariff rulings are not published",
+    }
     key_factor: KeyFactor
     maturity: Maturity
     summary: Text
@@ -82,11 +130,25 @@ class RecordDiagnosticFinding(_Command):
 
 class CompleteDiagnostic(_Command):
     type: Literal["complete_diagnostic"] = "complete_diagnostic"
+    roles = EDITORS
+    phases = frozenset({Phase.DIAGNOSTIC})
+    label = "complete the diagnostic"
+    example = {}
 
 
 class AddMilestone(_Command):
     type: Literal["add_milestone"] = "add_milestone"
-    milestone_id: ItemId
+    roles = EDITORS
+    phases = frozenset({Phase.DRAFTING})
+    label = "add a milestone"
+    example = {
+        "milestone_id": "M1",
+        "title": "Publish the revised code of conduct",
+        "key_factor": "code_of_conduct",
+        "due_date": "2027-06-30",
+        "description": "Adopted by the Commissioner and posted at every office",
+    }
+    milestone_id: Annotated[ItemId, Field(description="e.g. M5")]
     title: Title
     key_factor: KeyFactor
     due_date: date
@@ -95,15 +157,31 @@ class AddMilestone(_Command):
 
 class RemoveMilestone(_Command):
     type: Literal["remove_milestone"] = "remove_milestone"
+    roles = EDITORS
+    phases = frozenset({Phase.DRAFTING})
+    label = "remove a milestone"
+    example = {"milestone_id": "M1"}
     milestone_id: ItemId
 
 
 class DefineIndicator(_Command):
     type: Literal["define_indicator"] = "define_indicator"
-    indicator_id: ItemId
+    roles = EDITORS
+    phases = frozenset({Phase.DRAFTING})
+    label = "define an indicator"
+    example = {
+        "indicator_id": "I1",
+        "name": "Staff trained on the code of conduct",
+        "key_factor": "code_of_conduct",
+        "unit": "percent",
+        "baseline": 10,
+        "target": 90,
+        "source": "HR training records",
+    }
+    indicator_id: Annotated[ItemId, Field(description="e.g. I4")]
     name: Title
     key_factor: KeyFactor
-    unit: Unit
+    unit: Annotated[Unit, Field(description="e.g. percent")]
     baseline: Number
     target: Number
     source: OptionalText = ""
@@ -111,25 +189,49 @@ class DefineIndicator(_Command):
 
 class RemoveIndicator(_Command):
     type: Literal["remove_indicator"] = "remove_indicator"
+    roles = EDITORS
+    phases = frozenset({Phase.DRAFTING})
+    label = "remove an indicator"
+    example = {"indicator_id": "I1"}
     indicator_id: ItemId
 
 
 class SubmitForApproval(_Command):
     type: Literal["submit_for_approval"] = "submit_for_approval"
+    roles = EDITORS
+    phases = frozenset({Phase.DRAFTING})
+    label = "submit the plan for approval"
+    example = {}
 
 
 class ApprovePlan(_Command):
     type: Literal["approve_plan"] = "approve_plan"
+    roles = APPROVERS
+    phases = frozenset({Phase.UNDER_REVIEW})
+    label = "approve the plan"
+    example = {"comment": "Agreed for the administration"}
     comment: OptionalText = ""
 
 
 class RequestChanges(_Command):
     type: Literal["request_changes"] = "request_changes"
+    roles = APPROVERS
+    phases = frozenset({Phase.UNDER_REVIEW})
+    label = "request changes to the plan"
+    example = {"reason": "Add an indicator for automation"}
     reason: Text
 
 
 class ReportMilestoneProgress(_Command):
     type: Literal["report_milestone_progress"] = "report_milestone_progress"
+    roles = EDITORS
+    phases = frozenset({Phase.IMPLEMENTATION})
+    label = "report milestone progress"
+    example = {
+        "milestone_id": "M1",
+        "percent": 50,
+        "note": "Draft circulated to the unions",
+    }
     milestone_id: ItemId
     percent: Percent
     note: Text
@@ -137,12 +239,27 @@ class ReportMilestoneProgress(_Command):
 
 class CompleteMilestone(_Command):
     type: Literal["complete_milestone"] = "complete_milestone"
+    roles = EDITORS
+    phases = frozenset({Phase.IMPLEMENTATION})
+    label = "complete a milestone"
+    example = {
+        "milestone_id": "M1",
+        "evidence": "Circular 2027/14, signed",
+    }
     milestone_id: ItemId
     evidence: Text
 
 
 class RescheduleMilestone(_Command):
     type: Literal["reschedule_milestone"] = "reschedule_milestone"
+    roles = MANAGER
+    phases = frozenset({Phase.IMPLEMENTATION})
+    label = "reschedule a milestone"
+    example = {
+        "milestone_id": "M1",
+        "new_due_date": "2027-09-30",
+        "reason": "Union consultation took longer",
+    }
     milestone_id: ItemId
     new_due_date: date
     reason: Text
@@ -150,6 +267,15 @@ class RescheduleMilestone(_Command):
 
 class RecordMeasurement(_Command):
     type: Literal["record_measurement"] = "record_measurement"
+    roles = EDITORS
+    phases = frozenset({Phase.IMPLEMENTATION, Phase.EVALUATION})
+    label = "record a measurement"
+    example = {
+        "indicator_id": "I1",
+        "value": 45,
+        "measured_on": "2027-12-31",
+        "source": "HR training records",
+    }
     indicator_id: ItemId
     value: Number
     measured_on: date
@@ -158,6 +284,14 @@ class RecordMeasurement(_Command):
 
 class ReviseIndicatorTarget(_Command):
     type: Literal["revise_indicator_target"] = "revise_indicator_target"
+    roles = MANAGER
+    phases = frozenset({Phase.IMPLEMENTATION})
+    label = "revise an indicator target"
+    example = {
+        "indicator_id": "I1",
+        "new_target": 80,
+        "reason": "Staff numbers grew by a third",
+    }
     indicator_id: ItemId
     new_target: Number
     reason: Text
@@ -165,10 +299,22 @@ class ReviseIndicatorTarget(_Command):
 
 class StartEvaluation(_Command):
     type: Literal["start_evaluation"] = "start_evaluation"
+    roles = MANAGER
+    phases = frozenset({Phase.IMPLEMENTATION})
+    label = "start the evaluation"
+    example = {}
 
 
 class RateKeyFactor(_Command):
     type: Literal["rate_key_factor"] = "rate_key_factor"
+    roles = MANAGER
+    phases = frozenset({Phase.EVALUATION})
+    label = "rate a key factor"
+    example = {
+        "key_factor": "code_of_conduct",
+        "rating": "achieved",
+        "note": "Code adopted and trained",
+    }
     key_factor: KeyFactor
     rating: RatingValue
     note: Text
@@ -176,11 +322,19 @@ class RateKeyFactor(_Command):
 
 class ClosePlan(_Command):
     type: Literal["close_plan"] = "close_plan"
+    roles = MANAGER
+    phases = frozenset({Phase.EVALUATION})
+    label = "close the plan"
+    example = {"summary": "Plan delivered; see the evaluation report"}
     summary: Text
 
 
 class CancelPlan(_Command):
     type: Literal["cancel_plan"] = "cancel_plan"
+    roles = MANAGER
+    phases = frozenset(Phase) - TERMINAL_PHASES  # any but closed, cancelled
+    label = "cancel the plan"
+    example = {"reason": "Superseded by the 2028 plan"}
     reason: Text
 
 
@@ -209,29 +363,12 @@ Command = Annotated[
 
 COMMAND_ADAPTER: TypeAdapter[Command] = TypeAdapter(Command)
 
-COMMAND_CLASSES: tuple[type[_Command], ...] = (
-    OpenPlan,
-    RecordDiagnosticFinding,
-    CompleteDiagnostic,
-    AddMilestone,
-    RemoveMilestone,
-    DefineIndicator,
-    RemoveIndicator,
-    SubmitForApproval,
-    ApprovePlan,
-    RequestChanges,
-    ReportMilestoneProgress,
-    CompleteMilestone,
-    RescheduleMilestone,
-    RecordMeasurement,
-    ReviseIndicatorTarget,
-    StartEvaluation,
-    RateKeyFactor,
-    ClosePlan,
-    CancelPlan,
-)
-
-COMMAND_TYPES: tuple[str, ...] = tuple(c.model_fields["type"].default for c in COMMAND_CLASSES)
+# Everything below is derived from the union, so a new command is declared in one place.
+COMMAND_CLASSES: tuple[type[_Command], ...] = typing.get_args(typing.get_args(Command)[0])
+COMMAND_BY_TYPE: dict[str, type[_Command]] = {
+    c.model_fields["type"].default: c for c in COMMAND_CLASSES
+}
+COMMAND_TYPES: tuple[str, ...] = tuple(COMMAND_BY_TYPE)
 
 
 def parse_command(data: dict[str, Any]) -> Command:

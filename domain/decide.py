@@ -10,7 +10,14 @@ from datetime import datetime
 
 from domain import errors as r
 from domain.access import Actor, Role, check_role, check_scope
+from domain.calendar import (
+    check_in_calendar,
+    check_measured_on,
+    check_period,
+    check_period_order,
+)
 from domain.commands import (
+    COMMAND_BY_TYPE,
     AddMilestone,
     ApprovePlan,
     CancelPlan,
@@ -32,6 +39,7 @@ from domain.commands import (
     StartEvaluation,
     SubmitForApproval,
 )
+from domain.countries import check_country
 from domain.errors import DomainError
 from domain.events import (
     DiagnosticCompleted,
@@ -56,82 +64,84 @@ from domain.events import (
     PlanOpened,
     PlanSubmitted,
 )
+from domain.guards import (
+    check_phase,
+    check_ready,
+    check_version,
+    indicator,
+    milestone,
+    open_milestone,
+)
 from domain.keyfactors import KeyFactor
-from domain.labels import command_label
-from domain.state import TERMINAL_PHASES, IndicatorState, MilestoneState, Phase, PlanState
+from domain.state import Phase, PlanState
 
-# The "phase" column of DOMAIN.md. cancel_plan is "any but closed, cancelled".
+# The "phase" column of DOMAIN.md, by command type, as each command declares it.
 COMMAND_PHASES: dict[str, frozenset[Phase]] = {
-    "record_diagnostic_finding": frozenset({Phase.DIAGNOSTIC}),
-    "complete_diagnostic": frozenset({Phase.DIAGNOSTIC}),
-    "add_milestone": frozenset({Phase.DRAFTING}),
-    "remove_milestone": frozenset({Phase.DRAFTING}),
-    "define_indicator": frozenset({Phase.DRAFTING}),
-    "remove_indicator": frozenset({Phase.DRAFTING}),
-    "submit_for_approval": frozenset({Phase.DRAFTING}),
-    "approve_plan": frozenset({Phase.UNDER_REVIEW}),
-    "request_changes": frozenset({Phase.UNDER_REVIEW}),
-    "report_milestone_progress": frozenset({Phase.IMPLEMENTATION}),
-    "complete_milestone": frozenset({Phase.IMPLEMENTATION}),
-    "reschedule_milestone": frozenset({Phase.IMPLEMENTATION}),
-    "record_measurement": frozenset({Phase.IMPLEMENTATION, Phase.EVALUATION}),
-    "revise_indicator_target": frozenset({Phase.IMPLEMENTATION}),
-    "start_evaluation": frozenset({Phase.IMPLEMENTATION}),
-    "rate_key_factor": frozenset({Phase.EVALUATION}),
-    "close_plan": frozenset({Phase.EVALUATION}),
-    "cancel_plan": frozenset(Phase) - TERMINAL_PHASES,
+    name: c.phases for name, c in COMMAND_BY_TYPE.items()
 }
 
 # Both roles must approve the same submission before the plan enters implementation.
 APPROVING_ROLES: frozenset[Role] = frozenset({Role.HEAD_OF_ADMINISTRATION, Role.PROGRAMME_MANAGER})
 
 
-def decide(state: PlanState | None, command: Command, actor: Actor, now: datetime) -> list[Event]:
-    """Check ``command`` by ``actor`` at ``now`` against ``state``; return the new events."""
+def decide(
+    state: PlanState | None,
+    command: Command,
+    actor: Actor,
+    now: datetime,
+    *,
+    bounded: bool = True,
+) -> list[Event]:
+    """Check ``command`` by ``actor`` at ``now`` against ``state``; return the new events.
+
+    ``bounded=False`` leaves out the rules on input bounds added later (countries, the
+    calendar, the period's length, measured_on before the period: docs/lifecycle.md), so a
+    workflow replaying a history recorded before them decides as it did then."""
     if now.tzinfo is None:
         raise ValueError("decide() needs an aware UTC instant")
     check_role(command.type, actor)
+    if bounded and actor.country is not None:
+        check_country("actor.country", actor.country)
     if state is None:
         if not isinstance(command, OpenPlan):
-            raise DomainError(r.PLAN_NOT_FOUND, "This plan does not exist; open it first.")
+            raise DomainError(
+                r.PLAN_NOT_FOUND,
+                "This plan does not exist; open it first.",
+                {"command_type": command.type},
+            )
         check_scope(actor, command.country)
-        _check_version(0, command.expected_version)
-        return _open_plan(command, actor, now)
+        check_version(0, command.expected_version)
+        return _open_plan(command, actor, now, bounded)
     check_scope(actor, state.country)
     if isinstance(command, OpenPlan):
         raise DomainError(
-            r.PLAN_EXISTS, f"Plan {state.plan_id} already exists; a plan id is used only once."
+            r.PLAN_EXISTS,
+            f"Plan {state.plan_id} already exists; a plan id is used only once.",
+            {"plan_id": state.plan_id},
         )
-    _check_version(state.version, command.expected_version)
-    _check_phase(state, command.type)
+    check_version(state.version, command.expected_version)
+    check_phase(state, command)
+    if bounded:
+        _check_bounds(state, command, now)
     return _rules(state, command, actor, now)
 
 
-def _check_version(actual: int, expected: int | None) -> None:
-    if expected is not None and expected != actual:
-        raise DomainError(
-            r.VERSION_CONFLICT,
-            f"The plan changed meanwhile: expected version {expected}, actual version {actual}.",
-        )
+def _check_bounds(state: PlanState, command: Command, now: datetime) -> None:
+    match command:
+        case AddMilestone():
+            check_in_calendar("due_date", command.due_date)
+        case RecordMeasurement():
+            check_measured_on(state.period_start, command.measured_on, now.date())
+        case _:
+            pass
 
 
-def _check_phase(state: PlanState, command_type: str) -> None:
-    allowed = COMMAND_PHASES[command_type]
-    if state.phase not in allowed:
-        phases = " or ".join(p.label for p in Phase if p in allowed)
-        raise DomainError(
-            r.WRONG_PHASE,
-            f"Cannot {command_label(command_type)} while plan {state.plan_id} is in the "
-            f"{state.phase.label} phase; it needs the {phases} phase.",
-        )
-
-
-def _open_plan(c: OpenPlan, actor: Actor, now: datetime) -> list[Event]:
-    if c.period_end <= c.period_start:
-        raise DomainError(
-            r.INVALID_PERIOD,
-            f"The plan period must end after it starts ({c.period_start} to {c.period_end}).",
-        )
+def _open_plan(c: OpenPlan, actor: Actor, now: datetime, bounded: bool) -> list[Event]:
+    if bounded:
+        check_country("country", c.country)
+        check_period(c.period_start, c.period_end)
+    else:
+        check_period_order(c.period_start, c.period_end)
     return [
         PlanOpened(
             plan_id=c.plan_id,
@@ -141,35 +151,10 @@ def _open_plan(c: OpenPlan, actor: Actor, now: datetime) -> list[Event]:
             period_start=c.period_start,
             period_end=c.period_end,
             reminder_policy=c.reminder_policy,
-            opened_by=actor.name,
-            opened_at=now,
+            actor=actor.name,
+            at=now,
         )
     ]
-
-
-def _milestone(state: PlanState, milestone_id: str) -> MilestoneState:
-    m = state.milestones.get(milestone_id)
-    if m is None:
-        raise DomainError(
-            r.UNKNOWN_MILESTONE, f"Plan {state.plan_id} has no milestone {milestone_id}."
-        )
-    return m
-
-
-def _open_milestone(state: PlanState, milestone_id: str) -> MilestoneState:
-    m = _milestone(state, milestone_id)
-    if m.status == "completed":
-        raise DomainError(r.MILESTONE_COMPLETED, f"Milestone {milestone_id} is already completed.")
-    return m
-
-
-def _indicator(state: PlanState, indicator_id: str) -> IndicatorState:
-    i = state.indicators.get(indicator_id)
-    if i is None:
-        raise DomainError(
-            r.UNKNOWN_INDICATOR, f"Plan {state.plan_id} has no indicator {indicator_id}."
-        )
-    return i
 
 
 def _rules(state: PlanState, c: Command, actor: Actor, now: datetime) -> list[Event]:
@@ -182,7 +167,7 @@ def _rules(state: PlanState, c: Command, actor: Actor, now: datetime) -> list[Ev
                     key_factor=c.key_factor,
                     maturity=c.maturity,
                     summary=c.summary,
-                    recorded_by=by,
+                    actor=by,
                     at=now,
                 )
             ]
@@ -193,13 +178,15 @@ def _rules(state: PlanState, c: Command, actor: Actor, now: datetime) -> list[Ev
                     r.DIAGNOSTIC_INCOMPLETE,
                     f"The diagnostic needs a finding for all ten key factors; missing: "
                     f"{', '.join(missing)}.",
+                    {"missing_key_factors": [k for k in KeyFactor if k not in state.findings]},
                 )
-            return [DiagnosticCompleted(by=by, at=now)]
+            return [DiagnosticCompleted(actor=by, at=now)]
         case AddMilestone():
             if c.milestone_id in state.milestones:
                 raise DomainError(
                     r.DUPLICATE_MILESTONE,
                     f"Plan {state.plan_id} already has a milestone {c.milestone_id}.",
+                    {"milestone_id": c.milestone_id},
                 )
             return [
                 MilestoneAdded(
@@ -208,18 +195,19 @@ def _rules(state: PlanState, c: Command, actor: Actor, now: datetime) -> list[Ev
                     key_factor=c.key_factor,
                     due_date=c.due_date,
                     description=c.description,
-                    by=by,
+                    actor=by,
                     at=now,
                 )
             ]
         case RemoveMilestone():
-            _milestone(state, c.milestone_id)
-            return [MilestoneRemoved(milestone_id=c.milestone_id, by=by, at=now)]
+            milestone(state, c.milestone_id)
+            return [MilestoneRemoved(milestone_id=c.milestone_id, actor=by, at=now)]
         case DefineIndicator():
             if c.indicator_id in state.indicators:
                 raise DomainError(
                     r.DUPLICATE_INDICATOR,
                     f"Plan {state.plan_id} already has an indicator {c.indicator_id}.",
+                    {"indicator_id": c.indicator_id},
                 )
             return [
                 IndicatorDefined(
@@ -230,58 +218,59 @@ def _rules(state: PlanState, c: Command, actor: Actor, now: datetime) -> list[Ev
                     baseline=c.baseline,
                     target=c.target,
                     source=c.source,
-                    by=by,
+                    actor=by,
                     at=now,
                 )
             ]
         case RemoveIndicator():
-            _indicator(state, c.indicator_id)
-            return [IndicatorRemoved(indicator_id=c.indicator_id, by=by, at=now)]
+            indicator(state, c.indicator_id)
+            return [IndicatorRemoved(indicator_id=c.indicator_id, actor=by, at=now)]
         case SubmitForApproval():
-            _check_ready(state)
-            return [PlanSubmitted(submitted_by=by, at=now)]
+            check_ready(state)
+            return [PlanSubmitted(actor=by, at=now)]
         case ApprovePlan():
             return _approve(state, c, actor, now)
         case RequestChanges():
-            return [PlanChangesRequested(by=by, role=actor.role, reason=c.reason, at=now)]
+            return [PlanChangesRequested(actor=by, role=actor.role, reason=c.reason, at=now)]
         case ReportMilestoneProgress():
-            _open_milestone(state, c.milestone_id)
+            open_milestone(state, c.milestone_id)
             return [
                 MilestoneProgressReported(
-                    milestone_id=c.milestone_id, percent=c.percent, note=c.note, by=by, at=now
+                    milestone_id=c.milestone_id, percent=c.percent, note=c.note, actor=by, at=now
                 )
             ]
         case CompleteMilestone():
-            _open_milestone(state, c.milestone_id)
+            open_milestone(state, c.milestone_id)
             return [
-                MilestoneCompleted(milestone_id=c.milestone_id, evidence=c.evidence, by=by, at=now)
+                MilestoneCompleted(
+                    milestone_id=c.milestone_id, evidence=c.evidence, actor=by, at=now
+                )
             ]
         case RescheduleMilestone():
             return _reschedule(state, c, by, now)
         case RecordMeasurement():
-            _indicator(state, c.indicator_id)
+            indicator(state, c.indicator_id)
             if c.measured_on > now.date():
-                raise DomainError(
-                    r.INVALID_VALUE,
-                    f"A measurement cannot be dated in the future ({c.measured_on}).",
-                )
+                check_measured_on(state.period_start, c.measured_on, now.date())
             return [
                 IndicatorMeasured(
                     indicator_id=c.indicator_id,
                     value=c.value,
                     measured_on=c.measured_on,
                     source=c.source,
-                    recorded_by=by,
-                    recorded_at=now,
+                    actor=by,
+                    at=now,
                 )
             ]
         case ReviseIndicatorTarget():
             return _revise_target(state, c, by, now)
         case StartEvaluation():
-            return [EvaluationStarted(by=by, at=now)]
+            return [EvaluationStarted(actor=by, at=now)]
         case RateKeyFactor():
             return [
-                KeyFactorRated(key_factor=c.key_factor, rating=c.rating, note=c.note, by=by, at=now)
+                KeyFactorRated(
+                    key_factor=c.key_factor, rating=c.rating, note=c.note, actor=by, at=now
+                )
             ]
         case ClosePlan():
             missing = [
@@ -294,46 +283,35 @@ def _rules(state: PlanState, c: Command, actor: Actor, now: datetime) -> list[Ev
                     r.RATINGS_INCOMPLETE,
                     f"Every key factor with a milestone or an indicator needs a rating before "
                     f"closing; missing: {', '.join(missing)}.",
+                    {
+                        "missing_key_factors": [
+                            k
+                            for k in KeyFactor
+                            if k in state.covered_key_factors() and k not in state.ratings
+                        ]
+                    },
                 )
-            return [PlanClosed(summary=c.summary, by=by, at=now)]
+            return [PlanClosed(summary=c.summary, actor=by, at=now)]
         case CancelPlan():
-            return [PlanCancelled(reason=c.reason, by=by, at=now)]
+            return [PlanCancelled(reason=c.reason, actor=by, at=now)]
         case _:
             raise ValueError(f"no rule for command {c.type}")
-
-
-def _check_ready(state: PlanState) -> None:
-    problems: list[str] = []
-    if not state.milestones:
-        problems.append("it has no milestone")
-    if not state.indicators:
-        problems.append("it has no indicator")
-    for m in sorted(state.milestones.values(), key=lambda m: m.milestone_id):
-        if not state.period_start <= m.due_date <= state.period_end:
-            problems.append(
-                f"milestone {m.milestone_id} is due on {m.due_date}, outside the plan period "
-                f"{state.period_start} to {state.period_end}"
-            )
-    for i in sorted(state.indicators.values(), key=lambda i: i.indicator_id):
-        if i.target == i.baseline:
-            problems.append(f"indicator {i.indicator_id} has a target equal to its baseline")
-    if problems:
-        raise DomainError(
-            r.PLAN_NOT_READY, f"The plan cannot be submitted yet: {'; '.join(problems)}."
-        )
 
 
 def _approve(state: PlanState, c: ApprovePlan, actor: Actor, now: datetime) -> list[Event]:
     if actor.name == state.submitted_by:
         raise DomainError(
-            r.FOUR_EYES, f"{actor.name} submitted this plan and may not also approve it."
+            r.FOUR_EYES,
+            f"{actor.name} submitted this plan and may not also approve it.",
+            {"submitted_by": actor.name},
         )
     if any(a.role == actor.role for a in state.approvals):
         raise DomainError(
             r.ALREADY_APPROVED,
             f"{actor.role.with_article.capitalize()} has already approved this submission.",
+            {"role": actor.role.value},
         )
-    granted = PlanApprovalGranted(approver=actor.name, role=actor.role, comment=c.comment, at=now)
+    granted = PlanApprovalGranted(actor=actor.name, role=actor.role, comment=c.comment, at=now)
     events: list[Event] = [granted]
     roles = {a.role for a in state.approvals} | {actor.role}
     if roles >= APPROVING_ROLES:
@@ -343,20 +321,29 @@ def _approve(state: PlanState, c: ApprovePlan, actor: Actor, now: datetime) -> l
 
 
 def _reschedule(state: PlanState, c: RescheduleMilestone, by: str, now: datetime) -> list[Event]:
-    m = _open_milestone(state, c.milestone_id)
+    m = open_milestone(state, c.milestone_id)
     if not state.period_start <= c.new_due_date <= state.period_end:
         raise DomainError(
             r.OUT_OF_PERIOD,
             f"The new due date {c.new_due_date} is outside the plan period "
             f"{state.period_start} to {state.period_end}.",
+            {
+                "new_due_date": c.new_due_date.isoformat(),
+                "period_start": state.period_start.isoformat(),
+                "period_end": state.period_end.isoformat(),
+            },
         )
     if c.new_due_date == m.due_date:
         raise DomainError(
-            r.INVALID_VALUE, f"Milestone {c.milestone_id} is already due on {m.due_date}."
+            r.INVALID_VALUE,
+            f"Milestone {c.milestone_id} is already due on {m.due_date}.",
+            {"milestone_id": c.milestone_id, "due_date": m.due_date.isoformat()},
         )
     if c.new_due_date < now.date():
         raise DomainError(
-            r.INVALID_VALUE, f"The new due date {c.new_due_date} is already in the past."
+            r.INVALID_VALUE,
+            f"The new due date {c.new_due_date} is already in the past.",
+            {"new_due_date": c.new_due_date.isoformat(), "today": now.date().isoformat()},
         )
     return [
         MilestoneRescheduled(
@@ -364,7 +351,7 @@ def _reschedule(state: PlanState, c: RescheduleMilestone, by: str, now: datetime
             previous_due_date=m.due_date,
             new_due_date=c.new_due_date,
             reason=c.reason,
-            by=by,
+            actor=by,
             at=now,
         )
     ]
@@ -373,16 +360,19 @@ def _reschedule(state: PlanState, c: RescheduleMilestone, by: str, now: datetime
 def _revise_target(
     state: PlanState, c: ReviseIndicatorTarget, by: str, now: datetime
 ) -> list[Event]:
-    i = _indicator(state, c.indicator_id)
+    i = indicator(state, c.indicator_id)
     if c.new_target == i.baseline:
         raise DomainError(
             r.TARGET_EQUALS_BASELINE,
             f"The new target of {c.indicator_id} equals its baseline {i.baseline:g}; "
             f"progress could not be measured.",
+            {"indicator_id": c.indicator_id, "baseline": i.baseline},
         )
     if c.new_target == i.target:
         raise DomainError(
-            r.INVALID_VALUE, f"Indicator {c.indicator_id} already has the target {i.target:g}."
+            r.INVALID_VALUE,
+            f"Indicator {c.indicator_id} already has the target {i.target:g}.",
+            {"indicator_id": c.indicator_id, "target": i.target},
         )
     return [
         IndicatorTargetRevised(
@@ -390,7 +380,7 @@ def _revise_target(
             previous_target=i.target,
             new_target=c.new_target,
             reason=c.reason,
-            by=by,
+            actor=by,
             at=now,
         )
     ]

@@ -55,70 +55,72 @@ def describe(event: Event, actor_name: str | None = None) -> str:
     match event:
         case PlanOpened():
             return (
-                f"{who(event.opened_by)} opened plan {event.plan_id} for {event.administration} "
+                f"{who(event.actor)} opened plan {event.plan_id} for {event.administration} "
                 f"({event.period_start} to {event.period_end})."
             )
         case DiagnosticFindingRecorded():
             return (
-                f"{who(event.recorded_by)} recorded a diagnostic finding for "
+                f"{who(event.actor)} recorded a diagnostic finding for "
                 f"{event.key_factor.label} with maturity {event.maturity} of 5."
             )
         case DiagnosticCompleted():
-            return f"{who(event.by)} completed the diagnostic; the plan is now being drafted."
+            return f"{who(event.actor)} completed the diagnostic; the plan is now being drafted."
         case MilestoneAdded():
             return (
-                f'{who(event.by)} added milestone {event.milestone_id} "{event.title}" '
+                f'{who(event.actor)} added milestone {event.milestone_id} "{event.title}" '
                 f"due on {event.due_date}."
             )
         case MilestoneRemoved():
-            return f"{who(event.by)} removed milestone {event.milestone_id}."
+            return f"{who(event.actor)} removed milestone {event.milestone_id}."
         case IndicatorDefined():
             return (
-                f'{who(event.by)} defined indicator {event.indicator_id} "{event.name}" '
+                f'{who(event.actor)} defined indicator {event.indicator_id} "{event.name}" '
                 f"from {_num(event.baseline)} to {_num(event.target)} {event.unit}."
             )
         case IndicatorRemoved():
-            return f"{who(event.by)} removed indicator {event.indicator_id}."
+            return f"{who(event.actor)} removed indicator {event.indicator_id}."
         case PlanSubmitted():
-            return f"{who(event.submitted_by)} submitted the plan for approval."
+            return f"{who(event.actor)} submitted the plan for approval."
         case PlanApprovalGranted():
-            return f"{who(event.approver)} approved the plan as {event.role.label}."
+            return f"{who(event.actor)} approved the plan as {event.role.label}."
         case PlanApproved():
             return "The plan was approved by both roles and entered implementation."
         case PlanChangesRequested():
-            return f"{who(event.by)} requested changes to the plan: {_quote(event.reason)}"
+            return f"{who(event.actor)} requested changes to the plan: {_quote(event.reason)}"
         case MilestoneProgressReported():
-            return f"{who(event.by)} reported milestone {event.milestone_id} {event.percent}% done."
+            return (
+                f"{who(event.actor)} reported milestone {event.milestone_id} {event.percent}% done."
+            )
         case MilestoneCompleted():
-            return f"{who(event.by)} completed milestone {event.milestone_id}."
+            return f"{who(event.actor)} completed milestone {event.milestone_id}."
         case MilestoneRescheduled():
             return (
-                f"{who(event.by)} rescheduled milestone {event.milestone_id} from "
+                f"{who(event.actor)} rescheduled milestone {event.milestone_id} from "
                 f"{event.previous_due_date} to {event.new_due_date}."
             )
         case IndicatorMeasured():
             return (
-                f"{who(event.recorded_by)} recorded {_num(event.value)} for indicator "
+                f"{who(event.actor)} recorded {_num(event.value)} for indicator "
                 f"{event.indicator_id}, measured on {event.measured_on}."
             )
         case IndicatorTargetRevised():
             return (
-                f"{who(event.by)} revised the target of indicator {event.indicator_id} from "
+                f"{who(event.actor)} revised the target of indicator {event.indicator_id} from "
                 f"{_num(event.previous_target)} to {_num(event.new_target)}."
             )
         case EvaluationStarted():
-            if event.by == "system" and actor_name in (None, "system"):
+            if event.actor == "system" and actor_name in (None, "system"):
                 return "The plan period ended and the evaluation started."
-            return f"{who(event.by)} started the evaluation."
+            return f"{who(event.actor)} started the evaluation."
         case KeyFactorRated():
             return (
-                f"{who(event.by)} rated {event.key_factor.label} as "
+                f"{who(event.actor)} rated {event.key_factor.label} as "
                 f"{event.rating.value.replace('_', ' ')}."
             )
         case PlanClosed():
-            return f"{who(event.by)} closed the plan."
+            return f"{who(event.actor)} closed the plan."
         case PlanCancelled():
-            return f"{who(event.by)} cancelled the plan: {_quote(event.reason)}"
+            return f"{who(event.actor)} cancelled the plan: {_quote(event.reason)}"
         case ReminderSent():
             if event.kind == "due_soon":
                 return (

@@ -2,28 +2,45 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
+# A detail is a JSON value a client can act on without parsing the sentence: a version,
+# an id, a date in ISO form, a list of key factors.
+Details = Mapping[str, Any]
+
 
 class DomainError(Exception):
-    """A business refusal: ``rule`` is a stable machine name, ``message`` one human sentence.
+    """A business refusal: ``rule`` is a stable machine name, ``message`` one human sentence,
+    ``details`` the facts behind it as JSON values (e.g. ``expected_version`` and
+    ``actual_version`` for a version conflict, ``milestone_id`` for an unknown milestone).
 
-    Callers (workflow validator, API, CLI) map ``rule`` to an error type and show ``message``.
+    Callers (workflow validator, API, CLI) map ``rule`` to an error type, show ``message`` and
+    pass ``details`` on as they are.
     """
 
-    def __init__(self, rule: str, message: str) -> None:
+    def __init__(self, rule: str, message: str, details: Details | None = None) -> None:
         super().__init__(message)
         self.rule = rule
         self.message = message
+        self.details: dict[str, Any] = dict(details or {})
 
     def __str__(self) -> str:
         return self.message
 
     def __repr__(self) -> str:
-        return f"DomainError(rule={self.rule!r}, message={self.message!r})"
+        return (
+            f"DomainError(rule={self.rule!r}, message={self.message!r}, details={self.details!r})"
+        )
 
-    # Exceptions pickle as cls(*args); keep both fields so a round trip (e.g. across a
-    # process boundary) preserves the rule.
-    def __reduce__(self) -> tuple[type[DomainError], tuple[str, str]]:
-        return (DomainError, (self.rule, self.message))
+    # Exceptions pickle as cls(*args); keep every field so a round trip (e.g. across a
+    # process boundary) preserves the rule and its details.
+    def __reduce__(self) -> tuple[type[DomainError], tuple[str, str, dict[str, Any]]]:
+        return (DomainError, (self.rule, self.message, self.details))
+
+    def as_json(self) -> dict[str, Any]:
+        """What crosses the workflow boundary (ApplicationError details) to the API."""
+        return {"rule": self.rule, "message": self.message, "details": self.details}
 
 
 # Stable rule names, so other packages can refer to them without string typos.
@@ -47,6 +64,11 @@ INVALID_PERIOD = "invalid_period"
 OUT_OF_PERIOD = "out_of_period"
 INVALID_VALUE = "invalid_value"
 TARGET_EQUALS_BASELINE = "target_equals_baseline"
+PERIOD_TOO_LONG = "period_too_long"
+DATE_OUT_OF_RANGE = "date_out_of_range"
+MEASURED_BEFORE_PERIOD = "measured_before_period"
+MEASURED_IN_FUTURE = "measured_in_future"
+UNKNOWN_COUNTRY = "unknown_country"
 
 RULES: tuple[str, ...] = (
     NOT_PERMITTED,
@@ -69,4 +91,9 @@ RULES: tuple[str, ...] = (
     OUT_OF_PERIOD,
     INVALID_VALUE,
     TARGET_EQUALS_BASELINE,
+    PERIOD_TOO_LONG,
+    DATE_OUT_OF_RANGE,
+    MEASURED_BEFORE_PERIOD,
+    MEASURED_IN_FUTURE,
+    UNKNOWN_COUNTRY,
 )

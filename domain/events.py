@@ -3,22 +3,33 @@ evolve() needs, including the instant when it matters, so a replay needs nothing
 
 from __future__ import annotations
 
+import typing
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
 
-from domain.access import Role
 from domain.keyfactors import KeyFactor
+from domain.roles import Role
 from domain.state import RatingValue, ReminderPolicy
+from domain.upcasters import upcast
 
 
 class _Event(BaseModel):
+    """Every event has ``at``, the business instant it happened (from the workflow's clock);
+    an event a person caused has ``actor``, their name. (The envelope's ``recorded_at`` is
+    the database's time, a different idea.) Event models stay lax: they read what is stored.
+    """
+
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+    # Bump it (and register an upcaster in domain.upcasters) when the data's shape changes.
+    schema_version: ClassVar[int] = 1
 
 
 class PlanOpened(_Event):
     type: Literal["plan_opened"] = "plan_opened"
+    schema_version = 2  # v1 named the actor and instant differently
     plan_id: str
     country: str
     administration: str
@@ -26,45 +37,50 @@ class PlanOpened(_Event):
     period_start: date
     period_end: date
     reminder_policy: ReminderPolicy = ReminderPolicy()
-    opened_by: str
-    opened_at: AwareDatetime
+    actor: str
+    at: AwareDatetime
 
 
 class DiagnosticFindingRecorded(_Event):
     type: Literal["diagnostic_finding_recorded"] = "diagnostic_finding_recorded"
+    schema_version = 2  # v1 named the actor and instant differently
     key_factor: KeyFactor
     maturity: int
     summary: str
-    recorded_by: str
+    actor: str
     at: AwareDatetime
 
 
 class DiagnosticCompleted(_Event):
     type: Literal["diagnostic_completed"] = "diagnostic_completed"
-    by: str
+    schema_version = 2  # v1 named the actor and instant differently
+    actor: str
     at: AwareDatetime
 
 
 class MilestoneAdded(_Event):
     type: Literal["milestone_added"] = "milestone_added"
+    schema_version = 2  # v1 named the actor and instant differently
     milestone_id: str
     title: str
     key_factor: KeyFactor
     due_date: date
     description: str = ""
-    by: str
+    actor: str
     at: AwareDatetime
 
 
 class MilestoneRemoved(_Event):
     type: Literal["milestone_removed"] = "milestone_removed"
+    schema_version = 2  # v1 named the actor and instant differently
     milestone_id: str
-    by: str
+    actor: str
     at: AwareDatetime
 
 
 class IndicatorDefined(_Event):
     type: Literal["indicator_defined"] = "indicator_defined"
+    schema_version = 2  # v1 named the actor and instant differently
     indicator_id: str
     name: str
     key_factor: KeyFactor
@@ -72,26 +88,29 @@ class IndicatorDefined(_Event):
     baseline: float
     target: float
     source: str = ""
-    by: str
+    actor: str
     at: AwareDatetime
 
 
 class IndicatorRemoved(_Event):
     type: Literal["indicator_removed"] = "indicator_removed"
+    schema_version = 2  # v1 named the actor and instant differently
     indicator_id: str
-    by: str
+    actor: str
     at: AwareDatetime
 
 
 class PlanSubmitted(_Event):
     type: Literal["plan_submitted"] = "plan_submitted"
-    submitted_by: str
+    schema_version = 2  # v1 named the actor and instant differently
+    actor: str
     at: AwareDatetime
 
 
 class PlanApprovalGranted(_Event):
     type: Literal["plan_approval_granted"] = "plan_approval_granted"
-    approver: str
+    schema_version = 2  # v1 named the actor and instant differently
+    actor: str
     role: Role
     comment: str = ""
     at: AwareDatetime
@@ -108,7 +127,8 @@ class PlanApproved(_Event):
 
 class PlanChangesRequested(_Event):
     type: Literal["plan_changes_requested"] = "plan_changes_requested"
-    by: str
+    schema_version = 2  # v1 named the actor and instant differently
+    actor: str
     role: Role
     reason: str
     at: AwareDatetime
@@ -116,77 +136,86 @@ class PlanChangesRequested(_Event):
 
 class MilestoneProgressReported(_Event):
     type: Literal["milestone_progress_reported"] = "milestone_progress_reported"
+    schema_version = 2  # v1 named the actor and instant differently
     milestone_id: str
     percent: int
     note: str
-    by: str
+    actor: str
     at: AwareDatetime
 
 
 class MilestoneCompleted(_Event):
     type: Literal["milestone_completed"] = "milestone_completed"
+    schema_version = 2  # v1 named the actor and instant differently
     milestone_id: str
     evidence: str
-    by: str
+    actor: str
     at: AwareDatetime
 
 
 class MilestoneRescheduled(_Event):
     type: Literal["milestone_rescheduled"] = "milestone_rescheduled"
+    schema_version = 2  # v1 named the actor and instant differently
     milestone_id: str
     previous_due_date: date
     new_due_date: date
     reason: str
-    by: str
+    actor: str
     at: AwareDatetime
 
 
 class IndicatorMeasured(_Event):
     type: Literal["indicator_measured"] = "indicator_measured"
+    schema_version = 2  # v1 named the actor and instant differently
     indicator_id: str
     value: float
     measured_on: date
     source: str = ""
-    recorded_by: str
-    recorded_at: AwareDatetime
+    actor: str
+    at: AwareDatetime
 
 
 class IndicatorTargetRevised(_Event):
     type: Literal["indicator_target_revised"] = "indicator_target_revised"
+    schema_version = 2  # v1 named the actor and instant differently
     indicator_id: str
     previous_target: float
     new_target: float
     reason: str
-    by: str
+    actor: str
     at: AwareDatetime
 
 
 class EvaluationStarted(_Event):
     type: Literal["evaluation_started"] = "evaluation_started"
-    by: str  # "system" when raised by time at the end of the period
+    schema_version = 2  # v1 named the actor and instant differently
+    actor: str  # "system" when raised by time at the end of the period
     at: AwareDatetime
 
 
 class KeyFactorRated(_Event):
     type: Literal["key_factor_rated"] = "key_factor_rated"
+    schema_version = 2  # v1 named the actor and instant differently
     key_factor: KeyFactor
     rating: RatingValue
     note: str
-    by: str
+    actor: str
     at: AwareDatetime
 
 
 class PlanClosed(_Event):
     type: Literal["plan_closed"] = "plan_closed"
+    schema_version = 2  # v1 named the actor and instant differently
     summary: str
-    by: str
+    actor: str
     at: AwareDatetime
 
 
 class PlanCancelled(_Event):
     type: Literal["plan_cancelled"] = "plan_cancelled"
+    schema_version = 2  # v1 named the actor and instant differently
     reason: str
-    by: str
+    actor: str
     at: AwareDatetime
 
 
@@ -202,10 +231,12 @@ class ReminderSent(_Event):
 
 class MilestoneOverdue(_Event):
     type: Literal["milestone_overdue"] = "milestone_overdue"
+    schema_version = 2  # v1 named the actor and instant differently
     milestone_id: str
     due_date: date
-    # 00:00 UTC the day after the due date, even when detected later (catch-up).
+    # 00:00 UTC the day after the due date, even when detected later (catch-up, ``at``).
     overdue_since: AwareDatetime
+    at: AwareDatetime
 
 
 class MilestoneEscalated(_Event):
@@ -246,42 +277,22 @@ Event = Annotated[
 
 EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
 
-EVENT_CLASSES: tuple[type[_Event], ...] = (
-    PlanOpened,
-    DiagnosticFindingRecorded,
-    DiagnosticCompleted,
-    MilestoneAdded,
-    MilestoneRemoved,
-    IndicatorDefined,
-    IndicatorRemoved,
-    PlanSubmitted,
-    PlanApprovalGranted,
-    PlanApproved,
-    PlanChangesRequested,
-    MilestoneProgressReported,
-    MilestoneCompleted,
-    MilestoneRescheduled,
-    IndicatorMeasured,
-    IndicatorTargetRevised,
-    EvaluationStarted,
-    KeyFactorRated,
-    PlanClosed,
-    PlanCancelled,
-    ReminderSent,
-    MilestoneOverdue,
-    MilestoneEscalated,
-)
-
-EVENT_TYPES: tuple[str, ...] = tuple(c.model_fields["type"].default for c in EVENT_CLASSES)
+# Derived from the union, so a new event is declared in one place.
+EVENT_CLASSES: tuple[type[_Event], ...] = typing.get_args(typing.get_args(Event)[0])
+EVENT_BY_TYPE: dict[str, type[_Event]] = {c.model_fields["type"].default: c for c in EVENT_CLASSES}
+EVENT_TYPES: tuple[str, ...] = tuple(EVENT_BY_TYPE)
 
 # Events raised by time (actor "system"), not by a command.
 TIME_EVENT_TYPES: frozenset[str] = frozenset(
     {"reminder_sent", "milestone_overdue", "milestone_escalated"}
 )
 
+# The first schema version of every event; events whose shape changed declare a later one.
 SCHEMA_VERSION = 1
-# Per event type; bump one entry (and add an upcaster in parse_event) when its data changes.
-EVENT_SCHEMA_VERSIONS: dict[str, int] = dict.fromkeys(EVENT_TYPES, SCHEMA_VERSION)
+# The schema version new events of each type are written with (what the class declares).
+EVENT_SCHEMA_VERSIONS: dict[str, int] = {
+    name: c.schema_version for name, c in EVENT_BY_TYPE.items()
+}
 
 
 def event_data(event: Event) -> dict[str, Any]:
@@ -289,6 +300,11 @@ def event_data(event: Event) -> dict[str, Any]:
     return event.model_dump(mode="json", exclude={"type"})
 
 
-def parse_event(type: str, data: dict[str, Any]) -> Event:
-    """Rebuild an event from the envelope's ``type`` and ``data``."""
+def parse_event(type: str, data: dict[str, Any], schema_version: int | None = None) -> Event:
+    """Rebuild an event from the envelope's ``type``, ``data`` and ``schema_version``.
+
+    Data of an older schema version is upcast first (domain.upcasters); None means the data
+    is already in the current shape (e.g. read through a store that upcasts)."""
+    if schema_version is not None:
+        data = upcast(type, schema_version, data)
     return EVENT_ADAPTER.validate_python({**data, "type": type})

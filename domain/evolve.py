@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
 
 from domain.events import (
     DiagnosticCompleted,
@@ -57,18 +56,16 @@ def evolve(state: PlanState | None, event: Event) -> PlanState:
             period_start=event.period_start,
             period_end=event.period_end,
             reminder_policy=event.reminder_policy,
-            opened_by=event.opened_by,
-            opened_at=event.opened_at,
-            last_changed_at=event.opened_at,
+            opened_by=event.actor,
+            opened_at=event.at,
+            last_changed_at=event.at,
             version=1,
         )
     if isinstance(event, PlanOpened):
         raise ValueError(f"plan {state.plan_id} is already open")
     changes = _apply(state, event)
     changes["version"] = state.version + 1
-    at = _instant(event)
-    if at is not None:
-        changes["last_changed_at"] = max(at, state.last_changed_at)
+    changes["last_changed_at"] = max(event.at, state.last_changed_at)
     return state.model_copy(update=changes)
 
 
@@ -77,14 +74,6 @@ def fold(events: Iterable[Event], state: PlanState | None = None) -> PlanState |
     for event in events:
         state = evolve(state, event)
     return state
-
-
-def _instant(event: Event) -> datetime | None:
-    for name in ("at", "recorded_at", "overdue_since", "opened_at"):
-        value = getattr(event, name, None)
-        if isinstance(value, datetime):
-            return value
-    return None
 
 
 def _milestone(state: PlanState, milestone_id: str) -> MilestoneState:
@@ -116,7 +105,7 @@ def _apply(state: PlanState, event: Event) -> dict[str, object]:
                 key_factor=event.key_factor,
                 maturity=event.maturity,
                 summary=event.summary,
-                recorded_by=event.recorded_by,
+                recorded_by=event.actor,
                 recorded_at=event.at,
             )
             return {"findings": {**state.findings, event.key_factor: finding}}
@@ -159,14 +148,14 @@ def _apply(state: PlanState, event: Event) -> dict[str, object]:
         case PlanSubmitted():
             return {
                 "phase": Phase.UNDER_REVIEW,
-                "submitted_by": event.submitted_by,
+                "submitted_by": event.actor,
                 "submitted_at": event.at,
                 "approvals": [],
                 "changes_requested_reason": None,
             }
         case PlanApprovalGranted():
             approval = Approval(
-                name=event.approver, role=event.role, comment=event.comment, at=event.at
+                name=event.actor, role=event.role, comment=event.comment, at=event.at
             )
             return {"approvals": [*state.approvals, approval]}
         case PlanApproved():
@@ -200,7 +189,7 @@ def _apply(state: PlanState, event: Event) -> dict[str, object]:
                         "percent": 100,
                         "status": "completed",
                         "completed_at": event.at,
-                        "completed_by": event.by,
+                        "completed_by": event.actor,
                         "evidence": event.evidence,
                     }
                 ),
@@ -228,8 +217,8 @@ def _apply(state: PlanState, event: Event) -> dict[str, object]:
                 value=event.value,
                 measured_on=event.measured_on,
                 source=event.source,
-                recorded_at=event.recorded_at,
-                recorded_by=event.recorded_by,
+                recorded_at=event.at,
+                recorded_by=event.actor,
             )
             return _with_indicator(
                 state, i.model_copy(update={"measurements": [*i.measurements, measurement]})
@@ -241,14 +230,14 @@ def _apply(state: PlanState, event: Event) -> dict[str, object]:
             return {
                 "phase": Phase.EVALUATION,
                 "evaluation_started_at": event.at,
-                "evaluation_started_by": event.by,
+                "evaluation_started_by": event.actor,
             }
         case KeyFactorRated():
             rating = Rating(
                 key_factor=event.key_factor,
                 rating=event.rating,
                 note=event.note,
-                by=event.by,
+                by=event.actor,
                 at=event.at,
             )
             return {"ratings": {**state.ratings, event.key_factor: rating}}

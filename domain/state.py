@@ -9,10 +9,10 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, Strict
 
-from domain.access import Role
 from domain.keyfactors import KeyFactor
+from domain.roles import Role
 
 
 class Phase(StrEnum):
@@ -42,7 +42,10 @@ class RatingValue(StrEnum):
 
 MilestoneStatus = Literal["pending", "in_progress", "completed"]
 
-Days = Annotated[int, Field(ge=1, le=365)]
+# A JSON integer (never "7" or true), at most a year: every offset a timer adds to a date of
+# the plan stays inside the calendar (domain.calendar).
+MAX_POLICY_DAYS = 365
+Days = Annotated[int, Strict(), Field(ge=1, le=MAX_POLICY_DAYS)]
 
 
 class ReminderPolicy(BaseModel):

@@ -93,7 +93,10 @@ def _milestone_events(m: MilestoneState, policy: ReminderPolicy, now: datetime) 
             overdue_since = overdue_at(m)
             events.append(
                 MilestoneOverdue(
-                    milestone_id=m.milestone_id, due_date=m.due_date, overdue_since=overdue_since
+                    milestone_id=m.milestone_id,
+                    due_date=m.due_date,
+                    overdue_since=overdue_since,
+                    at=now,
                 )
             )
             events.append(_reminder(m, "overdue", now))
@@ -139,5 +142,5 @@ def due_events(state: PlanState, now: datetime) -> list[Event]:
     for m in sorted(state.milestones.values(), key=lambda m: (m.due_date, m.milestone_id)):
         events.extend(_milestone_events(m, policy, now))
     if now >= evaluation_at(state):
-        events.append(EvaluationStarted(by=SYSTEM_ACTOR.name, at=now))
+        events.append(EvaluationStarted(actor=SYSTEM_ACTOR.name, at=now))
     return events

@@ -7,7 +7,7 @@ as v3. Verification never upcasts: the hash covers the payload as stored.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
@@ -17,6 +17,15 @@ class UpcasterRegistry:
     def __init__(self) -> None:
         self._upcasters: dict[tuple[str, int], Upcaster] = {}
         self._types: set[str] = set()
+
+    @classmethod
+    def of(cls, table: Mapping[tuple[str, int], Upcaster]) -> UpcasterRegistry:
+        """A registry of every ``(event_type, from_version) -> upcaster`` in ``table``, e.g.
+        domain.upcasters.UPCASTERS."""
+        registry = cls()
+        for (event_type, from_version), upcaster in table.items():
+            registry.register(event_type, from_version)(upcaster)
+        return registry
 
     def register(self, event_type: str, from_version: int) -> Callable[[Upcaster], Upcaster]:
         """Decorator: ``@registry.register("task_assigned", 1)`` on ``fn(data) -> data``."""

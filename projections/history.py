@@ -36,7 +36,7 @@ async def replay_plan(
     events = await store.read_stream(f"plan-{plan_id}", to_version=version, recorded_up_to=as_of)
     if not events:
         return None
-    state = fold(parse_event(event.type, event.data) for event in events)
+    state = fold(parse_event(event.type, event.data, event.schema_version) for event in events)
     assert state is not None  # events is not empty
     return PlanAsOf(
         plan_id=plan_id,

@@ -81,6 +81,7 @@ class PlanFold:
             event.stream_id,
             event.version,
             event.type,
+            event.schema_version,
             event.data,
             event.occurred_at,
             event.recorded_at,
@@ -93,6 +94,7 @@ class PlanFold:
         stream_id: str,
         version: int,
         type_: str,
+        schema_version: int,
         data: dict[str, Any],
         occurred_at: datetime,
         recorded_at: datetime,
@@ -113,7 +115,7 @@ class PlanFold:
             try:
                 if version != current + 1:
                     raise ValueError(f"version {version} follows {current}: events are missing")
-                new_state = evolve(state, parse_event(type_, data))
+                new_state = evolve(state, parse_event(type_, data, schema_version))
             except Exception as error:  # anything the domain raises on this event
                 raise ProjectionEventError(
                     EventFailure(

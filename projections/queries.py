@@ -165,7 +165,7 @@ def describe_event(event: RecordedEvent) -> str:
     type, malformed data) is still listed, with a description that says so."""
     actor = event.metadata.get("actor")
     try:
-        return describe(parse_event(event.type, event.data), actor)
+        return describe(parse_event(event.type, event.data, event.schema_version), actor)
     except Exception:
         return f"{event.type} event that this version cannot describe."
 

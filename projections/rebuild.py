@@ -183,7 +183,7 @@ class _Rebuild:
         apply, loads = fold.apply_fields, json.loads
         try:
             for row in rows:
-                apply(row[0], row[1], row[2], row[3], loads(row[5]), row[6], row[7], row[8])
+                apply(row[0], row[1], row[2], row[3], row[4], loads(row[5]), row[6], row[7], row[8])
         except ProjectionEventError as error:
             raise RebuildError(str(error), error.failure) from error
         await self._folded(len(rows))

@@ -33,6 +33,7 @@ from domain import (
     next_deadline,
     parse_command,
 )
+from domain.countries import country_codes
 from eventstore import NewEvent, PostgresEventStore
 
 MANAGER = Actor(name="wco.manager", role=Role.PROGRAMME_MANAGER)
@@ -123,19 +124,18 @@ class _Plan:
 
 
 def country_code(index: int) -> str:
-    """AAA, AAB, … : 17,576 synthetic ISO-3-shaped codes."""
-    letters = []
-    for _ in range(3):
-        index, rest = divmod(index, 26)
-        letters.append(chr(ord("A") + rest))
-    return "".join(reversed(letters))
+    """ABW, AFG, AGO, … : the assigned ISO 3166-1 alpha-3 codes in turn (a plan's country
+    must be a real one)."""
+    codes = country_codes()
+    return codes[index % len(codes)]
 
 
 def plan_history(index: int, *, seed: int = 0, implementation_steps: int = 50) -> list[Append]:
     """One plan's appends; about 100 events with the default ``implementation_steps``."""
     rng = random.Random(seed * 1_000_003 + index)
-    country = country_code(index % 17_576)
-    year = 2020 + index // 17_576
+    country = country_code(index)
+    # One plan id per index: the next year once every country has one.
+    year = 2020 + index // len(country_codes())
     start = date(year, 1, 1)
     end = start + timedelta(days=rng.choice((364, 547, 729)))
     lower = country.lower()

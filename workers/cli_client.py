@@ -77,8 +77,12 @@ def _refusal_text(response: httpx.Response) -> str:
         return f"HTTP {response.status_code}: {response.text[:200]}"
     label = body.get("rule") or body.get("error") or "error"
     text = f"refused ({response.status_code} {label}): {body.get('message', '')}"
-    for detail in body.get("details", [])[1:]:
-        text += f"\n  {detail.get('field')}: {detail.get('message')}"
+    details = body.get("details")
+    # A 422 lists its fields (the first is in the message already); a refused command's
+    # details are the facts of its rule, which the sentence already says.
+    if isinstance(details, list):
+        for detail in details[1:]:
+            text += f"\n  {detail.get('field')}: {detail.get('message')}"
     return text
 
 

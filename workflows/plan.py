@@ -69,6 +69,9 @@ FINISH_DELIVERY_GRACE = timedelta(hours=1)
 NOTIFIED_EVENT_TYPES = frozenset({"reminder_sent", "milestone_escalated"})
 # Running plans recorded before the outbox deliver inline; new runs through the outbox.
 NOTIFICATION_OUTBOX_PATCH = "notification-outbox-v1"
+# workflow.patched id: decide() with the input-bound rules (countries, calendar, period
+# length, measured_on before the period; docs/lifecycle.md).
+BOUNDED_INPUT_PATCH = "bounded-input-rules"
 
 # An append takes milliseconds; a worker that died mid-append is retried elsewhere after this.
 APPEND_TIMEOUT = timedelta(seconds=10)
@@ -81,12 +84,9 @@ APPEND_RETRY = RetryPolicy(
 
 
 def domain_refusal(error: DomainError) -> ApplicationError:
-    return ApplicationError(
-        error.message,
-        {"rule": error.rule, "message": error.message},
-        type="DomainError",
-        non_retryable=True,
-    )
+    # The details travel as the ApplicationError's first detail, so the API maps the
+    # refusal from its fields (rule, details) and never from the sentence.
+    return ApplicationError(error.message, error.as_json(), type="DomainError", non_retryable=True)
 
 
 def internal_failure(error: Exception) -> ApplicationError:
@@ -224,7 +224,12 @@ class PlanWorkflow:
                 replayed=True,
                 replayed_event_count=receipt.event_count,
             )
-        events = decide(self._state, request.command, request.actor, workflow.now())
+        # Histories recorded before the input-bound rules replay with the rules of then
+        # (an update accepted then must append again, not be refused now).
+        bounded = workflow.patched(BOUNDED_INPUT_PATCH)
+        events = decide(
+            self._state, request.command, request.actor, workflow.now(), bounded=bounded
+        )
         result = await self._append(events, request.actor, request)
         command_id = request.command.command_id
         if command_id is not None:

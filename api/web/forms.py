@@ -9,12 +9,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from domain import COMMAND_ROLES, Actor, KeyFactor, Phase, RatingValue, can_read
+from domain import COMMAND_ROLES, Actor, KeyFactor, Phase, can_read
+from domain import commands as c
 from domain.access import COUNTRY_SCOPED_ROLES
 from domain.decide import COMMAND_PHASES
 
-KEY_FACTOR_CHOICES = tuple((k.value, k.label) for k in KeyFactor)
-RATING_CHOICES = tuple((r.value, r.value.replace("_", " ")) for r in RatingValue)
+# Every command has these; the page sets them (hidden inputs), never a person.
+ENVELOPE_FIELDS = frozenset({"type", "command_id", "expected_version"})
+# Longer text than this gets a text area.
+SHORT_TEXT = 200
 
 
 @dataclass(frozen=True)
@@ -28,6 +31,9 @@ class Field:
     maximum: float | None = None
     step: str = "any"
     help: str = ""
+    # The JSON type the command wants: form text is converted to it before parsing, so a
+    # strict number field receives a number.
+    json_type: str = "string"
 
 
 @dataclass(frozen=True)
@@ -43,152 +49,123 @@ class Form:
         return self.type.replace("_", " ")
 
 
-def _text(name: str, label: str, *, required: bool = True, area: bool = False) -> Field:
-    return Field(name, label, "textarea" if area else "text", required)
+def _choice_label(value: str) -> str:
+    if value in KeyFactor.__members__.values():
+        return KeyFactor(value).label
+    return value.replace("_", " ")
 
 
-KEY_FACTOR = Field("key_factor", "Key factor", "select", choices=KEY_FACTOR_CHOICES)
+def _field(name: str, prop: dict[str, Any], defs: dict[str, Any], required: bool) -> Field:
+    """One input from one property of a command's JSON schema."""
+    # Optional values are ``anyOf [<type>, null]``; the input is for <type>.
+    options = [p for p in prop.get("anyOf", [prop]) if p.get("type") != "null"]
+    spec = dict(options[0]) if options else {}
+    if "$ref" in spec:
+        spec = {**defs[spec["$ref"].rsplit("/", 1)[-1]], **spec}
+    # pydantic's titles read "Milestone Id"; a sentence-case name reads better on a form.
+    label = name.replace("_", " ").capitalize()
+    help_text = str(prop.get("description", ""))
+    if help_text:
+        label = f"{label} ({help_text})"
+    if "enum" in spec:
+        choices = tuple((str(v), _choice_label(str(v))) for v in spec["enum"])
+        return Field(name, label, "select", required, choices=choices, help=help_text)
+    json_type = str(spec.get("type", "string"))
+    if json_type in ("integer", "number"):
+        minimum, maximum = spec.get("minimum"), spec.get("maximum")
+        if minimum is not None and maximum is not None:
+            label = f"{label} ({minimum:g} to {maximum:g})"
+        return Field(
+            name,
+            label,
+            "number",
+            required,
+            minimum=minimum,
+            maximum=maximum,
+            step="1" if json_type == "integer" else "any",
+            help=help_text,
+            json_type=json_type,
+        )
+    if spec.get("format") == "date":
+        return Field(name, label, "date", required, help=help_text)
+    area = spec.get("maxLength", 0) > SHORT_TEXT
+    return Field(name, label, "textarea" if area else "text", required, help=help_text)
+
+
+def fields_of(command: type[Any], *, given: frozenset[str] = frozenset()) -> tuple[Field, ...]:
+    """The inputs a person fills in for ``command``, from its JSON schema: every field but
+    the envelope's, those the page ``given`` (e.g. the milestone of a row) and nested
+    objects (e.g. open_plan's reminder policy, which keeps its defaults)."""
+    schema = command.model_json_schema()
+    defs, required = schema.get("$defs", {}), set(schema.get("required", ()))
+    return tuple(
+        _field(name, prop, defs, name in required)
+        for name, prop in schema["properties"].items()
+        if name not in ENVELOPE_FIELDS and name not in given and "reminder" not in name
+    )
+
+
+def _form(
+    command: type[Any],
+    button: str,
+    *,
+    title: str | None = None,
+    given: frozenset[str] = frozenset(),
+    danger: bool = False,
+) -> Form:
+    return Form(
+        command.model_fields["type"].default,
+        title or command.label[0].upper() + command.label[1:],
+        button,
+        fields_of(command, given=given),
+        danger,
+    )
+
+
+_MILESTONE = frozenset({"milestone_id"})
+_INDICATOR = frozenset({"indicator_id"})
 
 PLAN_FORMS: dict[str, Form] = {
     f.type: f
     for f in (
-        Form(
-            "record_diagnostic_finding",
-            "Record a diagnostic finding",
-            "Record finding",
-            (
-                KEY_FACTOR,
-                Field("maturity", "Maturity (1 to 5)", "number", minimum=1, maximum=5, step="1"),
-                _text("summary", "Summary", area=True),
-            ),
-        ),
-        Form("complete_diagnostic", "Complete the diagnostic", "Complete diagnostic"),
-        Form(
-            "add_milestone",
-            "Add a milestone",
-            "Add milestone",
-            (
-                _text("milestone_id", "Milestone id (e.g. M5)"),
-                _text("title", "Title"),
-                KEY_FACTOR,
-                Field("due_date", "Due date", "date"),
-                _text("description", "Description", required=False, area=True),
-            ),
-        ),
-        Form(
-            "define_indicator",
-            "Define an indicator",
-            "Define indicator",
-            (
-                _text("indicator_id", "Indicator id (e.g. I4)"),
-                _text("name", "Name"),
-                KEY_FACTOR,
-                _text("unit", "Unit (e.g. percent)"),
-                Field("baseline", "Baseline", "number"),
-                Field("target", "Target", "number"),
-                _text("source", "Source", required=False),
-            ),
-        ),
-        Form("submit_for_approval", "Submit the plan for approval", "Submit for approval"),
-        Form(
-            "approve_plan",
-            "Approve the plan",
-            "Approve plan",
-            (_text("comment", "Comment", required=False, area=True),),
-        ),
-        Form(
-            "request_changes",
-            "Request changes",
-            "Request changes",
-            (_text("reason", "What must change", area=True),),
-        ),
-        Form("start_evaluation", "Start the evaluation", "Start evaluation"),
-        Form(
-            "rate_key_factor",
-            "Rate a key factor",
-            "Rate key factor",
-            (
-                KEY_FACTOR,
-                Field("rating", "Rating", "select", choices=RATING_CHOICES),
-                _text("note", "Note", area=True),
-            ),
-        ),
-        Form(
-            "close_plan", "Close the plan", "Close plan", (_text("summary", "Summary", area=True),)
-        ),
-        Form(
-            "cancel_plan",
-            "Cancel the plan",
-            "Cancel plan",
-            (_text("reason", "Reason", area=True),),
-            danger=True,
-        ),
+        _form(c.RecordDiagnosticFinding, "Record finding"),
+        _form(c.CompleteDiagnostic, "Complete diagnostic"),
+        _form(c.AddMilestone, "Add milestone"),
+        _form(c.DefineIndicator, "Define indicator"),
+        _form(c.SubmitForApproval, "Submit for approval"),
+        _form(c.ApprovePlan, "Approve plan"),
+        _form(c.RequestChanges, "Request changes", title="Request changes"),
+        _form(c.StartEvaluation, "Start evaluation"),
+        _form(c.RateKeyFactor, "Rate key factor"),
+        _form(c.ClosePlan, "Close plan"),
+        _form(c.CancelPlan, "Cancel plan", danger=True),
     )
 }
 
 MILESTONE_FORMS: dict[str, Form] = {
     f.type: f
     for f in (
-        Form(
-            "report_milestone_progress",
-            "Report progress",
-            "Report progress",
-            (
-                Field("percent", "Percent done", "number", minimum=0, maximum=100, step="1"),
-                _text("note", "Note", area=True),
-            ),
+        _form(
+            c.ReportMilestoneProgress, "Report progress", title="Report progress", given=_MILESTONE
         ),
-        Form(
-            "complete_milestone",
-            "Complete",
-            "Complete milestone",
-            (_text("evidence", "Evidence", area=True),),
-        ),
-        Form(
-            "reschedule_milestone",
-            "Reschedule",
-            "Reschedule",
-            (Field("new_due_date", "New due date", "date"), _text("reason", "Reason", area=True)),
-        ),
-        Form("remove_milestone", "Remove", "Remove milestone", danger=True),
+        _form(c.CompleteMilestone, "Complete milestone", title="Complete", given=_MILESTONE),
+        _form(c.RescheduleMilestone, "Reschedule", title="Reschedule", given=_MILESTONE),
+        _form(c.RemoveMilestone, "Remove milestone", title="Remove", given=_MILESTONE, danger=True),
     )
 }
 
 INDICATOR_FORMS: dict[str, Form] = {
     f.type: f
     for f in (
-        Form(
-            "record_measurement",
-            "Record a measurement",
-            "Record measurement",
-            (
-                Field("value", "Value", "number"),
-                Field("measured_on", "Measured on", "date"),
-                _text("source", "Source", required=False),
-            ),
+        _form(c.RecordMeasurement, "Record measurement", given=_INDICATOR),
+        _form(
+            c.ReviseIndicatorTarget, "Revise target", title="Revise the target", given=_INDICATOR
         ),
-        Form(
-            "revise_indicator_target",
-            "Revise the target",
-            "Revise target",
-            (Field("new_target", "New target", "number"), _text("reason", "Reason", area=True)),
-        ),
-        Form("remove_indicator", "Remove", "Remove indicator", danger=True),
+        _form(c.RemoveIndicator, "Remove indicator", title="Remove", given=_INDICATOR, danger=True),
     )
 }
 
-OPEN_PLAN_FORM = Form(
-    "open_plan",
-    "Open a plan",
-    "Open plan",
-    (
-        _text("country", "Country (ISO 3166-1 alpha-3, e.g. GHA)"),
-        _text("administration", "Administration"),
-        _text("title", "Title"),
-        Field("period_start", "Period start", "date"),
-        Field("period_end", "Period end", "date"),
-    ),
-)
+OPEN_PLAN_FORM = _form(c.OpenPlan, "Open plan")
 
 ALL_FORMS: dict[str, Form] = {
     **PLAN_FORMS,
@@ -215,14 +192,30 @@ def offered(forms: dict[str, Form], actor: Actor, country: str, phase: str) -> l
 
 def command_fields(form_data: dict[str, str]) -> dict[str, Any]:
     """Form data -> the command's JSON-like fields: blank optional inputs are left out, so
-    the command's defaults apply; everything else goes to pydantic as typed text."""
+    the command's defaults apply; numbers become JSON numbers (the command takes no number
+    as text); text that is not a number stays text, for pydantic to refuse by field name."""
     form = ALL_FORMS.get(form_data.get("type", ""))
-    optional = {f.name for f in form.fields if not f.required} if form else set()
+    inputs = {f.name: f for f in form.fields} if form else {}
     fields: dict[str, Any] = {}
     for name, value in form_data.items():
         if name in ("csrf_token",):
             continue
-        if value.strip() == "" and (name in optional or name == "expected_version"):
+        spec = inputs.get(name)
+        blank = value.strip() == ""
+        if blank and ((spec is not None and not spec.required) or name == "expected_version"):
             continue
-        fields[name] = value
+        json_type = "integer" if name == "expected_version" else spec.json_type if spec else ""
+        fields[name] = _as_json(value, json_type)
     return fields
+
+
+def _as_json(value: str, json_type: str) -> Any:
+    try:
+        if json_type == "integer":
+            return int(value.strip())
+        if json_type == "number":
+            number = float(value.strip())
+            return int(number) if number.is_integer() and "." not in value else number
+    except ValueError:
+        pass
+    return value

@@ -102,6 +102,8 @@ async def test_every_command_of_the_lifecycle_goes_through_http(stack: Stack) ->
     after_close = await plan.send("manager", type="cancel_plan", reason="too late")
     assert after_close.status_code == 409, after_close.text
     assert after_close.json()["rule"] == "wrong_phase"
+    # The workflow ended with the plan: told apart from a missing plan by its status.
+    assert after_close.json()["details"] == {"plan_id": plan.plan_id}
 
 
 async def test_cancel_and_open_plan_through_the_commands_endpoint(stack: Stack) -> None:
@@ -153,12 +155,29 @@ async def test_refusals_carry_their_rule_and_status(stack: Stack) -> None:
     phase = await plan.send(plan.focal, type="add_milestone", milestone_id="M9", title="x",
                             key_factor="automation", due_date="2026-05-01")  # fmt: skip
     assert phase.status_code == 409 and phase.json()["rule"] == "wrong_phase"
+    assert phase.json()["details"]["allowed_phases"] == ["drafting"]
 
     stale = await plan.send(plan.head, type="approve_plan", expected_version=3)
     assert stale.status_code == 409
     body = stale.json()
     assert body["error"] == "version_conflict" and body["expected_version"] == 3
     assert body["actual_version"] > 3
+    # The facts come from the domain's details, not from parsing the sentence.
+    assert body["details"] == {"expected_version": 3, "actual_version": body["actual_version"]}
+
+
+async def test_input_bounds_are_refused_with_their_rule_and_details(stack: Stack) -> None:
+    async with stack.http("manager") as http:
+        made_up = await http.post("/plans", json={**plan_body("XXA"), "country": "XXA"})
+        assert made_up.status_code == 409, made_up.text
+        assert made_up.json()["rule"] == "unknown_country"
+        assert made_up.json()["details"] == {"field": "country", "value": "XXA"}
+        too_long = await http.post(
+            "/plans", json={**plan_body(COUNTRY, 2045), "period_end": "2061-01-01"}
+        )
+        assert too_long.status_code == 409, too_long.text
+        assert too_long.json()["rule"] == "period_too_long"
+        assert too_long.json()["details"]["latest_period_end"] == "2059-12-31"
 
 
 async def test_another_countrys_plan_is_404_like_a_missing_one(stack: Stack) -> None:
@@ -230,6 +249,13 @@ async def test_a_cookie_session_must_send_the_csrf_header_to_write(stack: Stack)
         ({"type": "approve_plan", "actor": "someone.else"}, "actor"),
         ({"type": "approve_plan", "expected_version": -1}, "expected_version"),
         ({"type": "record_measurement", "indicator_id": "I1", "value": "lots",
+          "measured_on": "2026-01-01"}, "value"),
+        # Numbers are JSON numbers: never text or booleans (issue 11).
+        ({"type": "record_diagnostic_finding", "key_factor": "automation", "maturity": "3",
+          "summary": "s"}, "maturity"),
+        ({"type": "report_milestone_progress", "milestone_id": "M1", "percent": "50", "note": "n"},
+         "percent"),
+        ({"type": "record_measurement", "indicator_id": "I1", "value": True,
           "measured_on": "2026-01-01"}, "value"),
     ],
 )  # fmt: skip

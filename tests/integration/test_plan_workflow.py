@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import random
-import string
 import uuid
 from datetime import date
 
@@ -16,6 +14,7 @@ from api import dispatch as dispatch_module
 from api.errors import ApiError
 from contracts.temporal import PlanWorkflowInput
 from eventstore import PostgresEventStore
+from tests.integration.api_harness import unique_country
 from tests.integration.lifecycle import MANAGER, OTHER_FOCAL, PlanDriver
 from workers.temporal import build_worker
 from workflows.plan import PlanWorkflow
@@ -23,9 +22,8 @@ from workflows.plan import PlanWorkflow
 
 def unique_plan() -> str:
     # Plan ids are <country>-<year>; tests share one Temporal server, so each takes its own
-    # made-up country code.
-    letters = "".join(random.choice(string.ascii_uppercase) for _ in range(2))
-    return f"Q{letters}-2026"
+    # country code.
+    return f"{unique_country()}-2026"
 
 
 async def test_full_lifecycle_appends_every_event_in_order(

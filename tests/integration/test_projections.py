@@ -95,7 +95,7 @@ async def test_incremental_result_equals_rebuild(
     assert await snapshot(pool) == incremental
 
     # And both equal the domain's own fold of each stream, through the same formula.
-    for plan_id in ("AAA-2020", "AAK-2020", "ACH-2020"):
+    for plan_id in ("ABW-2020", "ASM-2020", "DEU-2020"):
         state = await folded(store, plan_id)
         summary = await queries.get_plan_summary(pool, plan_id)
         assert summary is not None
@@ -196,9 +196,9 @@ async def test_a_failing_event_stops_the_projection_there_and_is_reported(
 ) -> None:
     await load_plans(store, 3, seed=5)
     await Projector(pool, store).catch_up()
-    version = await store.stream_version("plan-AAB-2020")
+    version = await store.stream_version("plan-AFG-2020")
     bad = await store.append(
-        "plan-AAB-2020",
+        "plan-AFG-2020",
         version,
         [bad_event("milestone_completed", {"milestone_id": "M99", "evidence": "x", "by": "i",
                                            "at": "2026-01-01T00:00:00Z"})],
@@ -221,7 +221,7 @@ async def test_a_failing_event_stops_the_projection_there_and_is_reported(
     )
     assert "unknown milestone M99" in stuck.failure.error
     assert stuck.position == before_bad
-    assert await queries.get_plan_summary(pool, "AAH-2020") is None
+    assert await queries.get_plan_summary(pool, "ARE-2020") is None
 
     (status,) = await queries.projection_status(pool)
     assert status.failure is not None
@@ -248,8 +248,8 @@ async def test_unknown_event_type_is_a_failure_too(
     pool: asyncpg.Pool, store: PostgresEventStore
 ) -> None:
     await load_plans(store, 1, seed=6)
-    version = await store.stream_version("plan-AAA-2020")
-    await store.append("plan-AAA-2020", version, [bad_event("plan_renamed", {"title": "x"})])
+    version = await store.stream_version("plan-ABW-2020")
+    await store.append("plan-ABW-2020", version, [bad_event("plan_renamed", {"title": "x"})])
     result = await Projector(pool, store).catch_up()
     assert result.failure is not None
     assert result.failure.event_type == "plan_renamed"
@@ -328,9 +328,9 @@ async def test_replay_as_of_version_or_instant_equals_folding_the_prefix(
     pool: asyncpg.Pool, store: PostgresEventStore
 ) -> None:
     await load_plans(store, 4, seed=9)
-    events: list[RecordedEvent] = await store.read_stream("plan-AAC-2020")
+    events: list[RecordedEvent] = await store.read_stream("plan-AGO-2020")
     for version in (1, 2, 17, len(events) // 2, len(events)):
-        replayed = await replay_plan(pool, "AAC-2020", version=version)
+        replayed = await replay_plan(pool, "AGO-2020", version=version)
         assert replayed is not None
         expected = fold(parse_event(e.type, e.data) for e in events[:version])
         assert replayed.state == expected
@@ -338,25 +338,25 @@ async def test_replay_as_of_version_or_instant_equals_folding_the_prefix(
 
     for event in (events[0], events[10], events[-3]):
         instant = event.recorded_at
-        replayed = await replay_plan(pool, "AAC-2020", as_of=instant)
+        replayed = await replay_plan(pool, "AGO-2020", as_of=instant)
         assert replayed is not None
         prefix = [e for e in events if e.recorded_at <= instant]
         assert replayed.state == fold(parse_event(e.type, e.data) for e in prefix)
         assert replayed.last_recorded_at == prefix[-1].recorded_at
 
     before_anything = events[0].recorded_at.replace(year=2000)
-    assert await replay_plan(pool, "AAC-2020", as_of=before_anything) is None
+    assert await replay_plan(pool, "AGO-2020", as_of=before_anything) is None
     assert await replay_plan(pool, "ZZZ-2020", version=3) is None
     with pytest.raises(ValueError, match="time zone"):
-        await replay_plan(pool, "AAC-2020", as_of=datetime(2026, 1, 1))
+        await replay_plan(pool, "AGO-2020", as_of=datetime(2026, 1, 1))
 
 
 async def test_export_round_trip_and_a_tampered_line_fails(
     pool: asyncpg.Pool, store: PostgresEventStore, tmp_path: Path
 ) -> None:
     await load_plans(store, 2, seed=10)
-    manifest = await export_plan(pool, "AAB-2020", tmp_path / "export")
-    events = await store.read_stream("plan-AAB-2020")
+    manifest = await export_plan(pool, "AFG-2020", tmp_path / "export")
+    events = await store.read_stream("plan-AFG-2020")
     assert (manifest.events, manifest.head_hash) == (len(events), events[-1].hash)
     check = verify_export(tmp_path / "export")
     assert (check.ok, check.events, check.problems) == (True, len(events), [])
@@ -373,14 +373,14 @@ async def test_export_round_trip_and_a_tampered_line_fails(
     assert "event version 5" in check.problems[0]
 
     with pytest.raises(Exception, match="already holds an export"):
-        await export_plan(pool, "AAB-2020", tmp_path / "export")
+        await export_plan(pool, "AFG-2020", tmp_path / "export")
 
 
 async def test_export_with_a_missing_last_line_fails(
     pool: asyncpg.Pool, store: PostgresEventStore, tmp_path: Path
 ) -> None:
     await load_plans(store, 1, seed=11)
-    await export_plan(pool, "AAA-2020", tmp_path)
+    await export_plan(pool, "ABW-2020", tmp_path)
     path = tmp_path / "events.jsonl"
     path.write_text("".join(path.read_text().splitlines(keepends=True)[:-1]))
     check = verify_export(tmp_path)

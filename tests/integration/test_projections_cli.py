@@ -68,50 +68,50 @@ def test_missing_database_url_is_one_line(database: str) -> None:
 
 
 def test_audit_trail_in_three_formats(database: str) -> None:
-    as_json = acip(database, "audit", "trail", "AAB-2020", "--format", "json", "--limit", "5")
+    as_json = acip(database, "audit", "trail", "AFG-2020", "--format", "json", "--limit", "5")
     assert as_json.exit_code == 0, as_json.output
     trail = json.loads(as_json.stdout)
     assert [e["version"] for e in trail["entries"]] == [1, 2, 3, 4, 5]
-    assert trail["entries"][0]["description"].startswith("wco.manager opened plan AAB-2020")
+    assert trail["entries"][0]["description"].startswith("wco.manager opened plan AFG-2020")
 
-    as_csv = acip(database, "audit", "trail", "AAB-2020", "--format", "csv", "--offset", "2")
+    as_csv = acip(database, "audit", "trail", "AFG-2020", "--format", "csv", "--offset", "2")
     assert as_csv.exit_code == 0, as_csv.output
     rows = list(csv.DictReader(io.StringIO(as_csv.stdout)))
     assert rows[0]["version"] == "3"
     assert len(rows) == trail["total"] - 2
 
-    as_table = acip(database, "audit", "trail", "AAB-2020", "--limit", "3")
+    as_table = acip(database, "audit", "trail", "AFG-2020", "--limit", "3")
     assert as_table.exit_code == 0, as_table.output
-    assert "Audit trail of AAB-2020" in as_table.stdout
+    assert "Audit trail of AFG-2020" in as_table.stdout
     assert "opened plan" in as_table.stdout
 
     assert_one_line_error(acip(database, "audit", "trail", "ZZZ-2020"), 1, "no plan ZZZ-2020")
-    bad = acip(database, "audit", "trail", "AAB-2020", "--format", "xml")
+    bad = acip(database, "audit", "trail", "AFG-2020", "--format", "xml")
     assert bad.exit_code == 2 and "Traceback" not in bad.output
 
 
 def test_audit_replay_by_version_and_instant(database: str) -> None:
     by_version = acip(
-        database, "audit", "replay", "AAA-2020", "--version", "12", "--format", "json"
+        database, "audit", "replay", "ABW-2020", "--version", "12", "--format", "json"
     )
     assert by_version.exit_code == 0, by_version.output
     replayed = json.loads(by_version.stdout)
     assert (replayed["version"], replayed["state"]["phase"]) == (12, "diagnostic")
 
-    far_future = acip(database, "audit", "replay", "AAA-2020", "--as-of", "2999-01-01")
+    far_future = acip(database, "audit", "replay", "ABW-2020", "--as-of", "2999-01-01")
     assert far_future.exit_code == 0, far_future.output
     assert "Benchmarks by key factor" in far_future.stdout
 
-    past = acip(database, "audit", "replay", "AAA-2020", "--as-of", "2000-01-01T00:00:00Z")
+    past = acip(database, "audit", "replay", "ABW-2020", "--as-of", "2000-01-01T00:00:00Z")
     assert_one_line_error(past, 1, "has no events as of 2000-01-01")
-    bad = acip(database, "audit", "replay", "AAA-2020", "--as-of", "last tuesday")
+    bad = acip(database, "audit", "replay", "ABW-2020", "--as-of", "last tuesday")
     assert_one_line_error(bad, 2, "cannot read 'last tuesday' as an instant")
-    neither = acip(database, "audit", "replay", "AAA-2020")
+    neither = acip(database, "audit", "replay", "ABW-2020")
     assert_one_line_error(neither, 2, "give --as-of INSTANT or --version N")
 
 
 def test_export_then_verify_offline_and_a_tampered_export(database: str, tmp_path: Path) -> None:
-    exported = acip(database, "audit", "export", "AAC-2020", "--out", str(tmp_path / "x"))
+    exported = acip(database, "audit", "export", "AGO-2020", "--out", str(tmp_path / "x"))
     assert exported.exit_code == 0, exported.output
     assert "head hash" in exported.stdout
     # Offline: no database URL at all.
@@ -131,7 +131,7 @@ def test_export_then_verify_offline_and_a_tampered_export(database: str, tmp_pat
     assert_one_line_error(
         acip(None, "audit", "verify-export", str(tmp_path / "nowhere")), 2, "manifest.json"
     )
-    again = acip(database, "audit", "export", "AAC-2020", "--out", str(tmp_path / "x"))
+    again = acip(database, "audit", "export", "AGO-2020", "--out", str(tmp_path / "x"))
     assert_one_line_error(again, 1, "already holds an export")
 
 
@@ -147,15 +147,15 @@ def test_audit_verify_names_the_first_broken_event(database: str) -> None:
             await conn.execute("ALTER TABLE events DISABLE TRIGGER USER")
             await conn.execute(
                 "UPDATE events SET data = jsonb_set(data, '{title}', '\"Forged\"')"
-                " WHERE stream_id = 'plan-AAB-2020' AND version = 1"
+                " WHERE stream_id = 'plan-AFG-2020' AND version = 1"
             )
             await conn.execute("ALTER TABLE events ENABLE TRIGGER USER")
         finally:
             await conn.close()
 
     asyncio.run(tamper())
-    broken = acip(database, "audit", "verify", "AAB-2020")
-    assert_one_line_error(broken, 1, "BROKEN: plan-AAB-2020 version 1")
+    broken = acip(database, "audit", "verify", "AFG-2020")
+    assert_one_line_error(broken, 1, "BROKEN: plan-AFG-2020 version 1")
     assert "hash mismatch" in broken.stderr
     assert acip(database, "audit", "verify").exit_code == 1
-    assert acip(database, "audit", "verify", "AAA-2020").exit_code == 0
+    assert acip(database, "audit", "verify", "ABW-2020").exit_code == 0

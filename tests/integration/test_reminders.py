@@ -24,6 +24,7 @@ from activities.notifications import SmtpSettings
 from api.users import add_user
 from domain import Role
 from eventstore import PostgresEventStore
+from tests.integration.api_harness import unique_country
 from tests.integration.lifecycle import PlanDriver
 from workers.temporal import build_worker
 
@@ -85,14 +86,16 @@ async def test_reminders_escalation_and_emails(
 ) -> None:
     inbox, smtp = smtp_inbox
     env = time_skipping_env
-    await add_user(pool, "tmr.focal", Role.FOCAL_POINT, "TMR", "focal@tmr.example")
-    await add_user(pool, "tmr.head", Role.HEAD_OF_ADMINISTRATION, "TMR", "head@tmr.example")
+    country = unique_country()
+    await add_user(pool, f"{country.lower()}.focal", Role.FOCAL_POINT, country, "focal@tmr.example")
+    head = f"{country.lower()}.head"
+    await add_user(pool, head, Role.HEAD_OF_ADMINISTRATION, country, "head@tmr.example")
     await add_user(pool, "wco.pm", Role.PROGRAMME_MANAGER, None, "pm@wco.example")
     await add_user(pool, "xyz.focal", Role.FOCAL_POINT, "XYZ", "other@xyz.example")
 
     now = await env.get_current_time()
     day0 = now.date()
-    plan_id = f"TMR-{day0.year}"
+    plan_id = f"{country}-{day0.year}"
     stream = f"plan-{plan_id}"
     async with build_worker(env.client, task_queue, pool, smtp=smtp):
         plan = PlanDriver(env.client, task_queue, plan_id)

@@ -10,9 +10,7 @@ kept.
 from __future__ import annotations
 
 import asyncio
-import random
 import socket
-import string
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -38,6 +36,7 @@ from api.users import add_user
 from domain import Role
 from eventstore import ConcurrencyError, NewEvent, PostgresEventStore
 from projections.projector import Projector
+from tests.integration.api_harness import unique_country
 from workers import metrics
 from workers.settings import Settings
 from workers.telemetry import (
@@ -85,11 +84,6 @@ def capture() -> Capture:
     processor = Capture()
     configure_telemetry(Settings(otel_exporter="none"), "test", processors=[processor])
     return processor
-
-
-def unique_country() -> str:
-    # Tests share one Temporal server: each plan gets its own made-up country code.
-    return "Z" + "".join(random.choice(string.ascii_uppercase) for _ in range(2))
 
 
 def plan_body(country: str) -> dict[str, str]:

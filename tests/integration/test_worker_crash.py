@@ -14,6 +14,7 @@ import asyncpg
 from temporalio.testing import WorkflowEnvironment
 
 from eventstore import PostgresEventStore
+from tests.integration.api_harness import unique_country
 from tests.integration.lifecycle import PlanDriver
 from workers.temporal import build_worker
 
@@ -55,8 +56,9 @@ async def test_worker_killed_mid_update_finishes_once(
     store: PostgresEventStore,
 ) -> None:
     address = dev_env.client.service_client.config.target_host
-    plan = PlanDriver(dev_env.client, task_queue, "KIL-2026")
-    stream = "plan-KIL-2026"
+    plan_id = f"{unique_country()}-2026"
+    plan = PlanDriver(dev_env.client, task_queue, plan_id)
+    stream = f"plan-{plan_id}"
     worker = _spawn_worker(database_url, address, task_queue)
     try:
         await plan.open(date(2026, 1, 1), date(2028, 12, 31))

@@ -76,6 +76,19 @@ def test_country_scoped_actor_needs_a_country(role: Role) -> None:
         Actor(name="x", role=role)
 
 
+def test_an_actor_country_is_an_assigned_code() -> None:
+    """The shape is checked when the actor is built; whether the code is assigned, by decide
+    (so actors recorded in workflow histories before that rule still load)."""
+    from domain import decide
+    from tests.unit.domain_builders import T0, opened
+
+    made_up = Actor(name="x", role=Role.FOCAL_POINT, country="XYZ")
+    with pytest.raises(DomainError) as info:
+        decide(opened(), cmd("complete_diagnostic"), made_up, T0)
+    assert info.value.rule == "unknown_country"
+    assert info.value.details == {"field": "actor.country", "value": "XYZ"}
+
+
 def test_domain_error_pickles_with_its_rule() -> None:
     import pickle
 
@@ -95,3 +108,21 @@ def test_refusal_reads_as_a_sentence() -> None:
     assert info.value.message == (
         "A head of administration may not start the evaluation; only a programme manager may."
     )
+
+
+def test_refusals_carry_their_facts_as_details() -> None:
+    """api/ maps details, never the sentence: a version conflict names both versions."""
+    import pickle
+
+    from domain import decide
+    from tests.unit.domain_builders import T0, opened
+
+    state = opened()
+    with pytest.raises(DomainError) as info:
+        decide(state, cmd("complete_diagnostic", expected_version=7), FP, T0)
+    assert info.value.rule == "version_conflict"
+    assert info.value.details == {"expected_version": 7, "actual_version": state.version}
+    with pytest.raises(DomainError) as info:
+        decide(state, cmd("start_evaluation"), FP, T0)
+    assert info.value.details["allowed_roles"] == ["programme_manager"]
+    assert pickle.loads(pickle.dumps(info.value)).details == info.value.details

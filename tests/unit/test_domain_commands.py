@@ -54,6 +54,24 @@ OPEN = {
         ({**OPEN, "country": "GHA"}, True, "country"),
         ({**OPEN, "country": "gha"}, False, "country"),
         ({**OPEN, "country": "GH"}, False, "country"),
+        # Numbers are JSON numbers, never text or booleans (issue 11).
+        ({**FINDING, "maturity": "3"}, False, "maturity"),
+        ({**FINDING, "maturity": True}, False, "maturity"),
+        ({**FINDING, "maturity": 3.0}, False, "maturity"),
+        ({**PROGRESS, "percent": "50"}, False, "percent"),
+        ({**PROGRESS, "percent": False}, False, "percent"),
+        (
+            {**OPEN, "country": "GHA", "reminder_policy": {"due_soon_days": "7"}},
+            False,
+            "due_soon_days",
+        ),
+        (
+            {**OPEN, "country": "GHA", "reminder_policy": {"escalate_after_days": True}},
+            False,
+            "escalate_after_days",
+        ),
+        ({**OPEN, "country": "GHA", "expected_version": "0"}, False, "expected_version"),
+        ({**OPEN, "country": "GHA", "expected_version": 0}, True, "expected_version"),
         (
             {**OPEN, "country": "GHA", "reminder_policy": {"due_soon_days": 0}},
             False,
@@ -70,6 +88,32 @@ OPEN = {
             "escalate_after_days",
         ),
         ({**OPEN, "country": "GHA", "actor": "me"}, False, "actor"),
+        (
+            {"type": "record_measurement", "indicator_id": "I1", "value": True},
+            False,
+            "value",
+        ),
+        (
+            {
+                "type": "record_measurement",
+                "indicator_id": "I1",
+                "value": "45",
+                "measured_on": "2026-01-01",
+            },
+            False,
+            "value",
+        ),
+        (
+            # A JSON integer is a fine float.
+            {
+                "type": "record_measurement",
+                "indicator_id": "I1",
+                "value": 45,
+                "measured_on": "2026-01-01",
+            },
+            True,
+            "value",
+        ),
         (
             {
                 "type": "record_measurement",
@@ -150,3 +194,31 @@ def test_command_round_trips_through_json() -> None:
         {**OPEN, "country": "GHA", "command_id": "6f1c1d39-1f7e-4a54-9a8c-0b2f1d7b2a11"}
     )
     assert parse_command(c.model_dump(mode="json")) == c
+
+
+@pytest.mark.parametrize("command", COMMAND_CLASSES, ids=lambda c: c.__name__)
+def test_each_command_declares_itself_once(command: type[Any]) -> None:
+    """Roles, phases, label and example live on the class; the example is a valid body."""
+    assert command.roles, "somebody may send it"
+    assert command.label and command.label == command.label.lower()
+    assert isinstance(command.phases, frozenset)
+    example = parse_command({"type": command.model_fields["type"].default, **command.example})
+    assert type(example) is command
+    assert not {"roles", "phases", "label", "example"} & set(command.model_fields)
+
+
+async def test_strict_commands_round_trip_through_temporals_converter() -> None:
+    """Per-field strictness must not break the workflow's payloads: dates and enums travel
+    as JSON strings and come back as dates and enums."""
+    from temporalio.contrib.pydantic import pydantic_data_converter
+
+    from contracts.temporal import CommandRequest
+    from domain import Actor, Role
+
+    actor = Actor(name="kofi", role=Role.FOCAL_POINT, country="GHA")
+    for command in COMMAND_CLASSES:
+        body = {"type": command.model_fields["type"].default, **command.example}
+        request = CommandRequest(plan_id="GHA-2027", command=parse_command(body), actor=actor)
+        payloads = await pydantic_data_converter.encode([request])
+        (decoded,) = await pydantic_data_converter.decode(payloads, [CommandRequest])
+        assert decoded == request

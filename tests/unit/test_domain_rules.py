@@ -132,6 +132,56 @@ CASES = [
         None,
         ("plan_opened",),
     ),
+    Case(
+        "period of fifteen years",
+        none,
+        lambda: open_plan_cmd(period_end="2040-12-31"),
+        PM,
+        None,
+        ("plan_opened",),
+    ),
+    Case(
+        "period longer than fifteen years",
+        none,
+        lambda: open_plan_cmd(period_end="2041-01-01"),
+        PM,
+        "period_too_long",
+    ),
+    Case(
+        "period at the end of the calendar",
+        none,
+        lambda: open_plan_cmd(period_start="9999-01-01", period_end="9999-12-31"),
+        PM,
+        "date_out_of_range",
+    ),
+    Case(
+        "period at the last date a plan holds",
+        none,
+        lambda: open_plan_cmd(period_start="9990-01-01", period_end="9990-12-31"),
+        PM,
+        None,
+        ("plan_opened",),
+    ),
+    Case(
+        "milestone due at the end of the calendar",
+        drafting,
+        c(
+            "add_milestone",
+            milestone_id="M9",
+            title="t",
+            key_factor="automation",
+            due_date="9999-12-31",
+        ),
+        FP,
+        "date_out_of_range",
+    ),
+    Case(
+        "open for a made-up country",
+        none,
+        lambda: open_plan_cmd(country="XXA"),
+        PM,
+        "unknown_country",
+    ),
     Case("open by focal point", none, open_plan_cmd, FP, "not_permitted"),
     Case("other command on no plan", none, c("complete_diagnostic"), PM, "plan_not_found"),
     # --- access: roles and scope
@@ -611,7 +661,27 @@ CASES = [
             measured_on=(T0.date() + ONE_DAY).isoformat(),
         ),
         FP,
-        "invalid_value",
+        "measured_in_future",
+    ),
+    Case(
+        "measure before the period",
+        implementation,
+        c(
+            "record_measurement",
+            indicator_id="I1",
+            value=20,
+            measured_on=(PERIOD_START - ONE_DAY).isoformat(),
+        ),
+        FP,
+        "measured_before_period",
+    ),
+    Case(
+        "measure on the first day",
+        implementation,
+        c("record_measurement", indicator_id="I1", value=20, measured_on=PERIOD_START.isoformat()),
+        FP,
+        None,
+        ("indicator_measured",),
     ),
     Case(
         "measure in evaluation",
@@ -840,3 +910,23 @@ def test_plan_id_from_country_and_start_year() -> None:
 def test_naive_now_is_a_programming_error() -> None:
     with pytest.raises(ValueError, match="aware"):
         decide(None, open_plan_cmd(), PM, T0.replace(tzinfo=None))
+
+
+def test_unbounded_rules_decide_as_before_the_input_bounds() -> None:
+    """What workflows replaying older histories use (workflows/plan.py, workflow.patched):
+    the input-bound rules are left out, every other rule stays."""
+    long_period = open_plan_cmd(country="XXA", period_end="2060-12-31")
+    assert [e.type for e in decide(None, long_period, PM, T0, bounded=False)] == ["plan_opened"]
+    with pytest.raises(DomainError) as info:
+        decide(None, long_period, PM, T0)
+    assert info.value.rule == "unknown_country"
+    with pytest.raises(DomainError) as info:
+        decide(None, open_plan_cmd(period_end="2025-12-31"), PM, T0, bounded=False)
+    assert info.value.rule == "invalid_period"
+    early = c(
+        "record_measurement",
+        indicator_id="I1",
+        value=20,
+        measured_on=(PERIOD_START - ONE_DAY).isoformat(),
+    )()
+    assert decide(implementation(), early, FP, T0, bounded=False)[0].type == "indicator_measured"

@@ -203,7 +203,7 @@ def test_end_of_period_starts_evaluation_and_stops_reminders() -> None:
         "evaluation_started",
     ]
     last = events[-1]
-    assert isinstance(last, EvaluationStarted) and last.by == "system"
+    assert isinstance(last, EvaluationStarted) and last.actor == "system"
     state = fold(events, state)  # type: ignore[assignment]
     assert state is not None and state.phase == "evaluation"
     assert next_deadline(state) is None

@@ -1,0 +1,90 @@
+"""The checks decide() shares between commands: version, phase, the plan's items, readiness
+for review. Each returns what it looked up or raises DomainError."""
+
+from __future__ import annotations
+
+from domain import errors as r
+from domain.commands import Command
+from domain.errors import DomainError
+from domain.state import IndicatorState, MilestoneState, Phase, PlanState
+
+
+def check_version(actual: int, expected: int | None) -> None:
+    if expected is not None and expected != actual:
+        raise DomainError(
+            r.VERSION_CONFLICT,
+            f"The plan changed meanwhile: expected version {expected}, actual version {actual}.",
+            {"expected_version": expected, "actual_version": actual},
+        )
+
+
+def check_phase(state: PlanState, command: Command) -> None:
+    allowed = type(command).phases
+    if state.phase not in allowed:
+        phases = " or ".join(p.label for p in Phase if p in allowed)
+        raise DomainError(
+            r.WRONG_PHASE,
+            f"Cannot {command.label} while plan {state.plan_id} is in the "
+            f"{state.phase.label} phase; it needs the {phases} phase.",
+            {
+                "command_type": command.type,
+                "phase": state.phase.value,
+                "allowed_phases": [p.value for p in Phase if p in allowed],
+            },
+        )
+
+
+def milestone(state: PlanState, milestone_id: str) -> MilestoneState:
+    m = state.milestones.get(milestone_id)
+    if m is None:
+        raise DomainError(
+            r.UNKNOWN_MILESTONE,
+            f"Plan {state.plan_id} has no milestone {milestone_id}.",
+            {"milestone_id": milestone_id},
+        )
+    return m
+
+
+def open_milestone(state: PlanState, milestone_id: str) -> MilestoneState:
+    m = milestone(state, milestone_id)
+    if m.status == "completed":
+        raise DomainError(
+            r.MILESTONE_COMPLETED,
+            f"Milestone {milestone_id} is already completed.",
+            {"milestone_id": milestone_id},
+        )
+    return m
+
+
+def indicator(state: PlanState, indicator_id: str) -> IndicatorState:
+    i = state.indicators.get(indicator_id)
+    if i is None:
+        raise DomainError(
+            r.UNKNOWN_INDICATOR,
+            f"Plan {state.plan_id} has no indicator {indicator_id}.",
+            {"indicator_id": indicator_id},
+        )
+    return i
+
+
+def check_ready(state: PlanState) -> None:
+    problems: list[str] = []
+    if not state.milestones:
+        problems.append("it has no milestone")
+    if not state.indicators:
+        problems.append("it has no indicator")
+    for m in sorted(state.milestones.values(), key=lambda m: m.milestone_id):
+        if not state.period_start <= m.due_date <= state.period_end:
+            problems.append(
+                f"milestone {m.milestone_id} is due on {m.due_date}, outside the plan period "
+                f"{state.period_start} to {state.period_end}"
+            )
+    for i in sorted(state.indicators.values(), key=lambda i: i.indicator_id):
+        if i.target == i.baseline:
+            problems.append(f"indicator {i.indicator_id} has a target equal to its baseline")
+    if problems:
+        raise DomainError(
+            r.PLAN_NOT_READY,
+            f"The plan cannot be submitted yet: {'; '.join(problems)}.",
+            {"problems": problems},
+        )
