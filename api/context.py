@@ -30,6 +30,9 @@ class ApiContext:
     task_queue: str
     # Told the outcome of every command (metrics); set by workers/, which api/ never imports.
     on_command: CommandObserver | None = None
+    # The witness of the Merkle log (GET /audit/verify); empty: none configured.
+    witness_url: str = ""
+    witness_public_key: str = ""
 
     async def send(self, plan_id: str, command: Command, actor: Actor) -> CommandResult:
         result = await dispatch(

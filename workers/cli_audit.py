@@ -184,9 +184,20 @@ def trail(
 @audit_app.command("verify")
 def verify(
     plan_id: str | None = typer.Argument(None, help="One plan; all streams when omitted."),
+    witness_record: Path | None = typer.Option(
+        None, "--witness-record", help="A saved copy of the witness's GET /checkpoints."
+    ),
+    witness_key: str = typer.Option(
+        "", "--witness-key", help="The witness's public key (hex); else ACIP_WITNESS_PUBLIC_KEY."
+    ),
 ) -> None:
-    """Recompute the hash chains: exit 0 when intact, 1 naming every broken event."""
+    """Recompute the hash chains and, for the whole store, the Merkle log against the
+    witness's record: exit 0 when intact, 1 naming where it first differs."""
     from eventstore import PostgresEventStore, VerifyReport
+
+    if plan_id is None:
+        _verify_against_witness(witness_record, witness_key)
+        return
 
     async def action(pool: asyncpg.Pool) -> VerifyReport:
         store = PostgresEventStore(pool)
@@ -207,6 +218,46 @@ def verify(
     for other in others:
         say(f"  also: {other}")
     fail(f"BROKEN: {first} [{len(report.breaks)} break(s) in {report.events_checked} events]")
+
+
+def _verify_against_witness(record_file: Path | None, witness_key: str) -> None:
+    from eventstore.checkpoints import StoreVerification, verify_store
+    from eventstore.witness_client import (
+        WitnessRecord,
+        WitnessRecordError,
+        fetch_record,
+        read_record_file,
+    )
+    from workers.settings import load_settings
+
+    settings = load_settings()
+    pinned = witness_key or settings.witness_public_key
+    if record_file is None and not settings.witness_url:
+        fail("no witness: set ACIP_WITNESS_URL or pass --witness-record FILE", 2)
+
+    async def action(pool: asyncpg.Pool) -> tuple[StoreVerification, WitnessRecord]:
+        if record_file is not None:
+            witnessed = read_record_file(record_file, pinned)
+        else:
+            witnessed = await fetch_record(settings.witness_url, pinned)
+        return await verify_store(pool, witnessed.record, witnessed.public_key), witnessed
+
+    try:
+        result, witnessed = with_pool(action)
+    except WitnessRecordError as error:
+        fail(str(error), 2)
+    if not witnessed.key_pinned:
+        say("note: the witness key was asked of the witness, not pinned (--witness-key)")
+    if result.ok:
+        say(
+            f"intact: {result.events} events in {result.streams} stream(s); the first "
+            f"{result.witnessed_size} match {result.checkpoints_matched} witnessed checkpoint(s)"
+        )
+        return
+    first, *others = result.problems
+    for other in others[:20]:
+        say(f"  also: {other}")
+    fail(f"BROKEN: {first} [{len(result.problems)} problem(s) in {result.events} events]")
 
 
 @audit_app.command("export")

@@ -24,7 +24,8 @@ from workers.embedded import (
 )
 from workers.settings import STACK_FILE, Settings
 
-CHILDREN = ("worker", "projector", "api")
+# The witness first, so the checkpointer's first checkpoint finds it.
+CHILDREN = ("witness", "worker", "projector", "checkpointer", "api")
 
 
 def _say(message: str) -> None:
@@ -70,6 +71,7 @@ def run_stack(settings: Settings, demo: bool) -> int:
     home = settings.resolved_home
     home.mkdir(parents=True, exist_ok=True)
     require_free_port(settings.api_host, settings.api_port, "ACIP_API_PORT")
+    require_free_port(settings.witness_host, settings.witness_port, "ACIP_WITNESS_PORT")
     stop = threading.Event()
 
     def _on_signal(_signum: int, _frame: object) -> None:
@@ -103,6 +105,8 @@ def run_stack(settings: Settings, demo: bool) -> int:
             ACIP_DATABASE_URL=database_url,
             ACIP_TEMPORAL_ADDRESS=temporal_address,
             ACIP_HOME=str(home),
+            ACIP_WITNESS_URL=settings.witness_url
+            or f"http://{settings.witness_host}:{settings.witness_port}",
         )
         children = {name: _spawn(name, env) for name in CHILDREN}
         for name, child in children.items():
