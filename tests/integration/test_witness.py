@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+import itertools
+import signal
+import sys
 from pathlib import Path
 
 import httpx
 import pytest
 
-from eventstore.checkpoints import all_checkpoints, unwitnessed
+from eventstore.checkpoints import all_checkpoints, latest, unwitnessed
 from eventstore.keys import rotate
 from eventstore.merkle import verify_consistency
-from tests.integration.witness_harness import insider, rewrite_stream_from, rig
+from tests.integration.witness_harness import Rig, insider, rewrite_stream_from, rig
 from workers.checkpointer import WitnessRefusedError, witness_pending
 
 
@@ -183,3 +187,54 @@ async def test_an_unendorsed_new_key_is_refused(fresh_database_url: str, tmp_pat
             await r.witness_all()
         assert [c.size for c in await unwitnessed(r.pool)] == [2]
         assert "not one I trust" in r.witness.refusals()[0]["reason"]
+
+
+_CHECKPOINTER = """
+import asyncio, sys
+from pathlib import Path
+from workers.checkpointer import Checkpointer
+from workers.db import create_pool
+
+async def main() -> None:
+    pool = await create_pool(sys.argv[1], max_size=2)
+    await Checkpointer(pool, Path(sys.argv[2]), origin="acip-test", witness=None,
+                       interval=0.01).run()
+
+asyncio.run(main())
+"""
+
+
+async def test_a_checkpointer_killed_at_any_moment_resumes_without_gap_or_double(
+    fresh_database_url: str, tmp_path: Path
+) -> None:
+    async with rig(fresh_database_url, tmp_path) as r:
+        appended = 0
+        for round_number in range(3):
+            process = await asyncio.create_subprocess_exec(
+                sys.executable, "-c", _CHECKPOINTER, fresh_database_url, str(r.key_file)
+            )
+            await r.append(f"plan-{round_number}", 3)
+            appended += 3
+            await _until_checkpointed(r, appended)  # it is up and working
+            for _ in range(10):
+                await r.append(f"plan-{round_number}", 3)
+                appended += 3
+            await asyncio.sleep(0.003 * round_number)
+            process.send_signal(signal.SIGKILL)  # mid-checkpoint or between: no warning
+            await process.wait()
+        await r.checkpoint()  # whatever the last kill left undone
+        rows = await all_checkpoints(r.pool)
+        assert rows[0].prev_size == 0
+        assert all(b.prev_size == a.size for a, b in itertools.pairwise(rows))
+        assert rows[-1].size == appended == 3 * 33
+        assert await r.witness_all() == len(rows)
+        assert (await r.verify()).ok
+
+
+async def _until_checkpointed(r: Rig, size: int) -> None:
+    for _ in range(600):
+        found = await latest(r.pool)
+        if found is not None and found.size >= size:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"no checkpoint of size {size} within 30 s")
