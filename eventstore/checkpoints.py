@@ -135,7 +135,9 @@ async def record_cosignature(
 async def publish_keys(conn: Queryable, records: Sequence[PublicKeyRecord]) -> None:
     await conn.executemany(
         "INSERT INTO checkpoint_keys (key_id, public_key, endorsed_by, endorsement)"
-        " VALUES ($1, $2, $3, $4) ON CONFLICT (key_id) DO NOTHING",
+        " VALUES ($1, $2, $3, $4) ON CONFLICT (key_id) DO UPDATE SET"
+        " endorsed_by = coalesce(checkpoint_keys.endorsed_by, EXCLUDED.endorsed_by),"
+        " endorsement = coalesce(checkpoint_keys.endorsement, EXCLUDED.endorsement)",
         [(r.key_id, r.public_key, r.endorsed_by, r.endorsement) for r in records],
     )
 
@@ -204,6 +206,8 @@ async def make_checkpoint(
             key.sign(statement.encode()),
             head.signed_at,
         )
+        # Every key that signs is published (endorsements come from publish_keys).
+        await publish_keys(conn, [PublicKeyRecord(key.key_id, key.public_key.hex())])
         inserted = await conn.fetchval(_INSERT, *values)
         if inserted is None:
             return None

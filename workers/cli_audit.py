@@ -269,10 +269,13 @@ def export(
 ) -> None:
     """Write the plan's events (JSON Lines, as stored) and a manifest with the head hash."""
     from projections.export import ExportError, Manifest, export_plan
+    from workers.settings import load_settings
+
+    witness_key = load_settings().witness_public_key
 
     async def action(pool: asyncpg.Pool) -> Manifest:
         try:
-            return await export_plan(pool, plan_id, out)
+            return await export_plan(pool, plan_id, out, witness_public_key=witness_key)
         except (ExportError, OSError) as error:
             raise UserError(str(error)) from None
 
@@ -281,18 +284,28 @@ def export(
         f"exported {manifest.events} events of {plan_id} to {out}; "
         f"head hash {manifest.head_hash} (keep it apart from the export)"
     )
+    if manifest.checkpoint_size is None:
+        say(
+            "warning: no signed checkpoint covers these events yet, so the export carries no "
+            "proof of completeness; run `acip audit checkpoint` and export again"
+        )
+    else:
+        say(f"with inclusion proofs to the signed checkpoint of size {manifest.checkpoint_size}")
 
 
 @audit_app.command("verify-export")
 def verify_export(
     folder: Path = typer.Argument(..., help="A folder written by `acip audit export`."),
+    witness_key: str = typer.Option(
+        "", "--witness-key", help="The witness's public key (hex), pinned; else the export's."
+    ),
 ) -> None:
     """Check an export offline, without the database: exit 0 intact, 1 broken."""
     from projections.export import ExportError
     from projections.export import verify_export as check
 
     try:
-        result = check(folder)
+        result = check(folder, witness_key)
     except (ExportError, OSError) as error:
         fail(str(error), 2)
     if result.ok:
