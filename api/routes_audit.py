@@ -8,8 +8,11 @@ from typing import Any
 
 from fastapi import APIRouter, Depends
 
+from api.attempts import refused_attempts, sentence, summary
 from api.context import ApiContext, get_actor, get_context
-from domain import Actor
+from api.errors import ApiError
+from api.scope import require_visible
+from domain import Actor, Role
 from eventstore.checkpoints import all_checkpoints, published_keys, verify_store
 from eventstore.witness_client import WitnessRecordError, fetch_record
 
@@ -44,3 +47,21 @@ async def witnessed_verification(context: ApiContext) -> dict[str, Any]:
         "key_pinned": witnessed.key_pinned,
         **asdict(result),
     }
+
+
+@router.get(
+    "/plans/{plan_id}/attempts",
+    summary="Commands refused for a rule, role or scope, oldest first",
+)
+async def attempts(
+    plan_id: str, actor: Actor = Depends(get_actor), context: ApiContext = Depends(get_context)
+) -> dict[str, Any]:
+    if actor.role not in (Role.AUDITOR, Role.PROGRAMME_MANAGER):
+        raise ApiError(
+            403, "forbidden", "Only auditors and programme managers read refused attempts.",
+            rule="not_permitted",
+        )  # fmt: skip
+    require_visible(actor, plan_id)
+    found = await refused_attempts(context.pool, plan_id)
+    counts = summary(found)
+    return {"attempts": found, **counts, "sentence": sentence(counts)}

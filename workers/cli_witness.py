@@ -120,3 +120,37 @@ def checkpoint() -> None:
     say(f"checkpoint: {current.size} events, root {current.root_hash} ({state}; {queued} queued)")
     if note:
         say(note)
+
+
+@audit_app.command("attempts")
+def attempts(
+    plan_id: str = typer.Argument(..., help="e.g. GHA-2026"),
+    as_json: bool = typer.Option(False, "--json", help="JSON instead of a table."),
+) -> None:
+    """Commands refused for a rule, role or scope on this plan, oldest first."""
+    import json
+    import sys
+    from typing import Any
+
+    import asyncpg
+    from rich.table import Table
+
+    from api.attempts import refused_attempts, sentence, summary
+    from workers.cli_projections import console
+
+    async def action(pool: asyncpg.Pool) -> list[dict[str, Any]]:
+        return await refused_attempts(pool, plan_id)
+
+    found = with_pool(action)
+    if as_json:
+        sys.stdout.write(json.dumps({"attempts": found, **summary(found)}, indent=2) + "\n")
+        return
+    table = Table(title=f"Refused attempts on {plan_id}: {sentence(summary(found))}")
+    for column in ("#", "when (UTC)", "actor", "role", "command", "rule", "command id"):
+        table.add_column(column, overflow="fold")
+    for a in found:
+        table.add_row(
+            str(a["version"]), a["occurred_at"][:19], a["actor"], a["role"].replace("_", " "),
+            a["command_type"], a["rule"], a["command_id"] or "",
+        )  # fmt: skip
+    console.print(table)
