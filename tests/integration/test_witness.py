@@ -7,6 +7,7 @@ import itertools
 import signal
 import sys
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -192,6 +193,7 @@ async def test_an_unendorsed_new_key_is_refused(fresh_database_url: str, tmp_pat
 _CHECKPOINTER = """
 import asyncio, sys
 from pathlib import Path
+from typing import Any
 from workers.checkpointer import Checkpointer
 from workers.db import create_pool
 
@@ -238,3 +240,33 @@ async def _until_checkpointed(r: Rig, size: int) -> None:
             return
         await asyncio.sleep(0.05)
     raise AssertionError(f"no checkpoint of size {size} within 30 s")
+
+
+async def test_the_cli_verifies_against_a_saved_witness_record_and_names_the_place(
+    fresh_database_url: str, tmp_path: Path
+) -> None:
+    from typer.testing import CliRunner
+
+    from workers.cli import app
+
+    async with rig(fresh_database_url, tmp_path) as r:
+        await r.append_and_witness("plan-a", 3)
+        record = tmp_path / "witnessed.json"
+        record.write_text((await r.client.get("/checkpoints")).text)
+        key = r.witness.public_key.hex()
+    env = {"ACIP_DATABASE_URL": fresh_database_url, "ACIP_LOG_LEVEL": "warning"}
+    args = ["audit", "verify", "--witness-record", str(record), "--witness-key", key]
+
+    def run(*extra: str) -> Any:
+        return CliRunner().invoke(app, [*args, *extra], env=env)
+
+    intact = await asyncio.to_thread(run)
+    assert intact.exit_code == 0, intact.output
+    assert "intact: 3 events in 1 stream(s); the first 3 match 3 witnessed" in intact.stdout
+    async with insider(fresh_database_url) as conn:
+        await rewrite_stream_from(conn, "plan-a", 3)
+    broken = await asyncio.to_thread(run)
+    assert broken.exit_code == 1
+    assert "event 3 in global order" in broken.stderr and "plan-a version 3" in broken.stderr
+    forged_key = await asyncio.to_thread(CliRunner().invoke, app, [*args[:-1], "00" * 31], env=env)
+    assert forged_key.exit_code == 2 and "32 bytes" in forged_key.stderr
