@@ -79,4 +79,5 @@ def load_settings() -> Settings:
         settings.temporal_address = settings.temporal_address or str(
             running.get("temporal_address", "")
         )
+        settings.witness_url = settings.witness_url or str(running.get("witness_url", ""))
     return settings

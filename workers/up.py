@@ -95,8 +95,17 @@ def run_stack(settings: Settings, demo: bool) -> int:
             )
         asyncio.run(_prepare_database(database_url, demo, home))
         stack_file = home / STACK_FILE
+        witness_url = settings.witness_url or (
+            f"http://{settings.witness_host}:{settings.witness_port}"
+        )
         stack_file.write_text(
-            json.dumps({"database_url": database_url, "temporal_address": temporal_address})
+            json.dumps(
+                {
+                    "database_url": database_url,
+                    "temporal_address": temporal_address,
+                    "witness_url": witness_url,
+                }
+            )
         )
         stack.callback(stack_file.unlink, missing_ok=True)
 
@@ -105,8 +114,7 @@ def run_stack(settings: Settings, demo: bool) -> int:
             ACIP_DATABASE_URL=database_url,
             ACIP_TEMPORAL_ADDRESS=temporal_address,
             ACIP_HOME=str(home),
-            ACIP_WITNESS_URL=settings.witness_url
-            or f"http://{settings.witness_host}:{settings.witness_port}",
+            ACIP_WITNESS_URL=witness_url,
         )
         children = {name: _spawn(name, env) for name in CHILDREN}
         for name, child in children.items():
