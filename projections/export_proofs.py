@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from eventstore.tree_head import (
     TreeHead,
     TreeHeadError,
     cosigned_message,
+    instant_text,
     key_id,
     signature_valid,
 )
@@ -87,9 +89,10 @@ async def proof_files(
         "signature": checkpoint.signature,
         "key_id": checkpoint.key_id,
         "witness_key_id": checkpoint.witness_key_id,
+        # Exactly the text the witness signed (eventstore.tree_head).
         "witnessed_at": None
         if checkpoint.witnessed_at is None
-        else _instant(checkpoint.witnessed_at.isoformat()),
+        else instant_text(checkpoint.witnessed_at),
         "cosignature": checkpoint.cosignature,
         "witness_public_key": witness_public_key or None,
     }
@@ -99,14 +102,6 @@ async def proof_files(
         PROOFS_FILE: "".join(json.dumps(p, separators=(",", ":")) + "\n" for p in proofs),
         KEYS_FILE: json.dumps({"operator_keys": keys}, indent=2) + "\n",
     }
-
-
-def _instant(iso: str) -> str:
-    from datetime import UTC, datetime
-
-    from eventstore.tree_head import instant_text
-
-    return instant_text(datetime.fromisoformat(iso).astimezone(UTC))
 
 
 def check_proofs(
@@ -136,8 +131,6 @@ def check_proofs(
     elif not witness_key:
         problems.append("no witness public key to check the cosignature with")
     else:
-        from datetime import datetime
-
         message = cosigned_message(
             key_id(bytes.fromhex(witness_key)),
             datetime.fromisoformat(signed["witnessed_at"]),
