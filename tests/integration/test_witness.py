@@ -270,3 +270,50 @@ async def test_the_cli_verifies_against_a_saved_witness_record_and_names_the_pla
     assert "event 3 in global order" in broken.stderr and "plan-a version 3" in broken.stderr
     forged_key = await asyncio.to_thread(CliRunner().invoke, app, [*args[:-1], "00" * 31], env=env)
     assert forged_key.exit_code == 2 and "32 bytes" in forged_key.stderr
+
+
+async def test_get_audit_verify_holds_the_store_against_a_witness_over_http(
+    fresh_database_url: str, tmp_path: Path
+) -> None:
+    import socket
+    import threading
+
+    import uvicorn
+
+    from api.context import ApiContext
+    from api.routes_audit import witnessed_verification
+    from witness.app import create_app
+
+    async with rig(fresh_database_url, tmp_path) as r:
+        await r.append_and_witness("plan-a", 2)
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        server = uvicorn.Server(
+            uvicorn.Config(create_app(r.witness), host="127.0.0.1", port=port, log_config=None)
+        )
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        try:
+            for _ in range(200):  # up to 10 s for uvicorn to listen
+                if server.started:
+                    break
+                await asyncio.sleep(0.05)
+            context = ApiContext(
+                pool=r.pool,
+                temporal=None,  # type: ignore[arg-type]  # not needed to read
+                task_queue="unused",
+                witness_url=f"http://127.0.0.1:{port}",
+                witness_public_key=r.witness.public_key.hex(),
+            )
+            intact = await witnessed_verification(context)
+            assert (intact["ok"], intact["key_pinned"], intact["events"]) == (True, True, 2)
+            async with insider(fresh_database_url) as conn:
+                await conn.execute("DELETE FROM events WHERE stream_id = 'plan-a' AND version = 2")
+            broken = await witnessed_verification(context)
+            assert broken["ok"] is False
+            assert broken["divergence"]["first_leaf"] == 1
+            assert "events are missing" in broken["problems"][0]
+        finally:
+            server.should_exit = True
+            thread.join(timeout=10)
