@@ -11,7 +11,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
-from api import routes_plans, routes_reads
+from api import routes_audit, routes_plans, routes_reads
 from api.context import ApiContext
 from api.errors import ApiError, install_error_handlers
 from api.limits import DEFAULT_MAX_BODY_BYTES, BodySizeLimitMiddleware
@@ -43,6 +43,7 @@ def create_app(context: ApiContext, *, max_body_bytes: int = DEFAULT_MAX_BODY_BY
     app.add_middleware(FailedLoginLimitMiddleware)
     app.include_router(routes_plans.router)
     app.include_router(routes_reads.router)
+    app.include_router(routes_audit.router)
     app.include_router(pages.router)
     app.include_router(actions.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

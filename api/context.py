@@ -11,6 +11,7 @@ from fastapi import Depends, Request
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 from temporalio.client import Client
 
+from api.attempts import record_refused_attempt
 from api.dispatch import CommandObserver, dispatch, with_stored_events
 from api.errors import ApiError
 from api.users import actor_for_token
@@ -30,11 +31,18 @@ class ApiContext:
     task_queue: str
     # Told the outcome of every command (metrics); set by workers/, which api/ never imports.
     on_command: CommandObserver | None = None
+    # The witness of the Merkle log (GET /audit/verify); empty: none configured.
+    witness_url: str = ""
+    witness_public_key: str = ""
 
     async def send(self, plan_id: str, command: Command, actor: Actor) -> CommandResult:
-        result = await dispatch(
-            self.temporal, self.task_queue, plan_id, command, actor, observe=self.on_command
-        )
+        try:
+            result = await dispatch(
+                self.temporal, self.task_queue, plan_id, command, actor, observe=self.on_command
+            )
+        except ApiError as error:
+            await record_refused_attempt(self.pool, plan_id, command, actor, error)
+            raise
         if not result.replayed:
             return result
         return await with_stored_events(result, PostgresEventStore(self.pool))

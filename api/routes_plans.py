@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Header
 from fastapi.responses import JSONResponse
 
+from api.attempts import record_refused_attempt
 from api.context import ApiContext, get_actor, get_context
 from api.errors import ApiError
 from api.examples import COMMAND_EXAMPLES, OPEN_PLAN_EXAMPLE
@@ -87,7 +88,13 @@ async def send_command(
 ) -> JSONResponse:
     """Every command of the action plan, chosen by `type`; see DOMAIN.md for who may send
     which command in which phase. The actor is the token's user, never the body."""
-    require_visible(actor, plan_id)
+    try:
+        require_visible(actor, plan_id)
+    except ApiError as error:  # answered as "no such plan", recorded as what it is
+        await record_refused_attempt(
+            context.pool, plan_id, command, actor, error, rule="out_of_scope"
+        )
+        raise
     command = with_idempotency_key(command, idempotency_key)
     status = 200
     if isinstance(command, OpenPlan):

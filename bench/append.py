@@ -41,6 +41,9 @@ from bench._common import (
 from eventstore import NewEvent, PostgresEventStore, init_connection
 
 ROUNDS = int(os.environ.get("ACIP_BENCH_ROUNDS", "30"))
+# 1: a checkpointer signs the Merkle log every second during the run (production: 30 s),
+# to show what it costs the writers (compare with a run without).
+CHECKPOINTER = os.environ.get("ACIP_BENCH_CHECKPOINTER") == "1"
 SINGLE_APPENDS = int(os.environ.get("ACIP_BENCH_SINGLE", "100"))
 WRITERS = 8
 PER_WRITER = int(os.environ.get("ACIP_BENCH_PER_WRITER", "25"))
@@ -274,6 +277,21 @@ async def run(url: str) -> dict[str, Any]:
     times: dict[str, dict[str, list[float]]] = {
         workload: {system: [] for system in systems} for workload, (_, systems) in plans.items()
     }
+    checkpointer = None
+    if CHECKPOINTER:
+        import tempfile
+        from pathlib import Path
+
+        from workers.checkpointer import Checkpointer
+
+        key_file = Path(tempfile.mkdtemp()) / "checkpoint.pem"
+        checkpointer_pool = await asyncpg.create_pool(url, min_size=1, max_size=2)
+        assert checkpointer_pool is not None
+        checkpointer = asyncio.create_task(
+            Checkpointer(
+                checkpointer_pool, key_file, origin="bench", witness=None, interval=1.0
+            ).run()
+        )
     try:
         # Warm up: prepared statements, plan caches, connections.
         await ours_sequential(store, _fresh_events(50))
@@ -291,6 +309,10 @@ async def run(url: str) -> dict[str, Any]:
                     times[workload][system].append(await systems[system](payload))
             print(f"round {round_number}/{ROUNDS} done", flush=True)
     finally:
+        if checkpointer is not None:
+            checkpointer.cancel()
+            await asyncio.gather(checkpointer, return_exceptions=True)
+            await checkpointer_pool.close()
         await pool.close()
         recorder.datastore.close()
 

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ValidationError
 
 from eventstore import ChainBreak, PostgresEventStore
 from eventstore.hashing import canonical_datetime, verify_events
+from projections.export_proofs import CHECKPOINT_FILE, NoCheckpointError, check_proofs, proof_files
 
 EVENTS_FILE = "events.jsonl"
 MANIFEST_FILE = "manifest.json"
@@ -34,7 +35,8 @@ class ExportError(Exception):
 
 class Manifest(BaseModel):
     format: str = FORMAT
-    format_version: int = 1
+    # 2: with the signed, witnessed checkpoint and an inclusion proof per event.
+    format_version: int = 2
     plan_id: str
     stream_id: str
     events: int
@@ -43,6 +45,9 @@ class Manifest(BaseModel):
     head_hash: str
     events_sha256: str
     exported_at: datetime
+    # Size of the checkpoint the proofs lead to, and SHA-256 of each proof file.
+    checkpoint_size: int | None = None
+    files_sha256: dict[str, str] = {}
 
 
 class ExportCheck(BaseModel):
@@ -74,7 +79,12 @@ def _line(row: dict[str, Any]) -> str:
 
 
 async def export_plan(
-    pool: asyncpg.Pool, plan_id: str, out_dir: Path, *, store: PostgresEventStore | None = None
+    pool: asyncpg.Pool,
+    plan_id: str,
+    out_dir: Path,
+    *,
+    store: PostgresEventStore | None = None,
+    witness_public_key: str = "",
 ) -> Manifest:
     """Write the plan's export into ``out_dir`` (created; must not hold an export yet)."""
     store = store or PostgresEventStore(pool)
@@ -82,11 +92,21 @@ async def export_plan(
     rows = await store.read_stream_raw(stream_id)
     if not rows:
         raise ExportError(f"there is no plan {plan_id} in the event store")
-    return await asyncio.to_thread(write_export, out_dir, plan_id, stream_id, rows)
+    try:
+        extra = await proof_files(pool, rows, witness_public_key)
+    except NoCheckpointError:
+        # Still useful (the chain), but it says nothing of what came after or was cut:
+        # format 1, and the CLI says so.
+        extra = {}
+    return await asyncio.to_thread(write_export, out_dir, plan_id, stream_id, rows, extra)
 
 
 def write_export(
-    out_dir: Path, plan_id: str, stream_id: str, rows: list[dict[str, Any]]
+    out_dir: Path,
+    plan_id: str,
+    stream_id: str,
+    rows: list[dict[str, Any]],
+    extra_files: dict[str, str] | None = None,
 ) -> Manifest:
     """Write rows as the store holds them (``read_stream_raw``) into an export folder."""
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -95,8 +115,13 @@ def write_export(
         raise ExportError(f"{out_dir} already holds an export; choose an empty folder")
     body = "".join(_line(row) for row in rows).encode()
     events_path.write_bytes(body)
+    extra_files = extra_files or {}
+    for name, text in extra_files.items():
+        (out_dir / name).write_text(text)
+    checkpoint = json.loads(extra_files[CHECKPOINT_FILE]) if CHECKPOINT_FILE in extra_files else {}
     last = rows[-1]
     manifest = Manifest(
+        format_version=2 if extra_files else 1,
         plan_id=plan_id,
         stream_id=stream_id,
         events=len(rows),
@@ -105,6 +130,10 @@ def write_export(
         head_hash=last["hash"],
         events_sha256=hashlib.sha256(body).hexdigest(),
         exported_at=datetime.now(UTC),
+        checkpoint_size=checkpoint.get("size"),
+        files_sha256={
+            name: hashlib.sha256(text.encode()).hexdigest() for name, text in extra_files.items()
+        },
     )
     manifest_path.write_text(manifest.model_dump_json(indent=2) + "\n")
     return manifest
@@ -123,8 +152,9 @@ def _read_manifest(folder: Path) -> Manifest:
     return manifest
 
 
-def verify_export(folder: Path) -> ExportCheck:
-    """Check an export offline: file digest, every line, the hash chain, the head."""
+def verify_export(folder: Path, witness_public_key: str = "") -> ExportCheck:
+    """Check an export offline: file digests, every line, the hash chain, the head, and
+    (format 2) the checkpoint's signatures and every event's inclusion proof."""
     manifest = _read_manifest(folder)
     try:
         body = (folder / EVENTS_FILE).read_bytes()
@@ -159,6 +189,11 @@ def verify_export(folder: Path) -> ExportCheck:
         problems.append(f"the last event's hash {head_hash} is not the manifest's head hash")
     if hashlib.sha256(body).hexdigest() != manifest.events_sha256:
         problems.append(f"{EVENTS_FILE} differs from the file that was exported (SHA-256)")
+    if manifest.format_version >= 2:
+        problems += check_proofs(folder, events, witness_public_key)
+        for name, digest in manifest.files_sha256.items():
+            if hashlib.sha256((folder / name).read_bytes()).hexdigest() != digest:
+                problems.append(f"{name} differs from the file that was exported (SHA-256)")
     return ExportCheck(
         ok=not problems,
         plan_id=manifest.plan_id,

@@ -190,8 +190,10 @@ def _register_optional_apps() -> None:
             continue
         app.add_typer(getattr(module, attribute), name=name)
     from workers.cli_client import register
+    from workers.cli_witness import register as register_witness
 
     register(app)
+    register_witness(app)
 
 
 _register_optional_apps()

@@ -184,9 +184,25 @@ def trail(
 @audit_app.command("verify")
 def verify(
     plan_id: str | None = typer.Argument(None, help="One plan; all streams when omitted."),
+    witness_record: Path | None = typer.Option(
+        None, "--witness-record", help="A saved copy of the witness's GET /checkpoints."
+    ),
+    witness_key: str = typer.Option(
+        "", "--witness-key", help="The witness's public key (hex); else ACIP_WITNESS_PUBLIC_KEY."
+    ),
 ) -> None:
-    """Recompute the hash chains: exit 0 when intact, 1 naming every broken event."""
+    """Recompute the hash chains and, for the whole store, the Merkle log against the
+    witness's record: exit 0 when intact, 1 naming where it first differs."""
     from eventstore import PostgresEventStore, VerifyReport
+
+    if plan_id is None and (witness_record is not None or _witness_configured()):
+        _verify_against_witness(witness_record, witness_key)
+        return
+    if plan_id is None:
+        say(
+            "note: no witness configured (ACIP_WITNESS_URL or --witness-record): only the hash "
+            "chains are checked, which a database superuser can recompute"
+        )
 
     async def action(pool: asyncpg.Pool) -> VerifyReport:
         store = PostgresEventStore(pool)
@@ -209,6 +225,50 @@ def verify(
     fail(f"BROKEN: {first} [{len(report.breaks)} break(s) in {report.events_checked} events]")
 
 
+def _witness_configured() -> bool:
+    from workers.settings import load_settings
+
+    return bool(load_settings().witness_url)
+
+
+def _verify_against_witness(record_file: Path | None, witness_key: str) -> None:
+    from eventstore.checkpoints import StoreVerification, verify_store
+    from eventstore.witness_client import (
+        WitnessRecord,
+        WitnessRecordError,
+        fetch_record,
+        read_record_file,
+    )
+    from workers.settings import load_settings
+
+    settings = load_settings()
+    pinned = witness_key or settings.witness_public_key
+
+    async def action(pool: asyncpg.Pool) -> tuple[StoreVerification, WitnessRecord]:
+        if record_file is not None:
+            witnessed = read_record_file(record_file, pinned)
+        else:
+            witnessed = await fetch_record(settings.witness_url, pinned)
+        return await verify_store(pool, witnessed.record, witnessed.public_key), witnessed
+
+    try:
+        result, witnessed = with_pool(action)
+    except WitnessRecordError as error:
+        fail(str(error), 2)
+    if not witnessed.key_pinned:
+        say("note: the witness key was asked of the witness, not pinned (--witness-key)")
+    if result.ok:
+        say(
+            f"intact: {result.events} events in {result.streams} stream(s); the first "
+            f"{result.witnessed_size} match {result.checkpoints_matched} witnessed checkpoint(s)"
+        )
+        return
+    first, *others = result.problems
+    for other in others[:20]:
+        say(f"  also: {other}")
+    fail(f"BROKEN: {first} [{len(result.problems)} problem(s) in {result.events} events]")
+
+
 @audit_app.command("export")
 def export(
     plan_id: str = typer.Argument(..., help="e.g. GHA-2026"),
@@ -218,10 +278,13 @@ def export(
 ) -> None:
     """Write the plan's events (JSON Lines, as stored) and a manifest with the head hash."""
     from projections.export import ExportError, Manifest, export_plan
+    from workers.settings import load_settings
+
+    witness_key = load_settings().witness_public_key
 
     async def action(pool: asyncpg.Pool) -> Manifest:
         try:
-            return await export_plan(pool, plan_id, out)
+            return await export_plan(pool, plan_id, out, witness_public_key=witness_key)
         except (ExportError, OSError) as error:
             raise UserError(str(error)) from None
 
@@ -230,18 +293,28 @@ def export(
         f"exported {manifest.events} events of {plan_id} to {out}; "
         f"head hash {manifest.head_hash} (keep it apart from the export)"
     )
+    if manifest.checkpoint_size is None:
+        say(
+            "warning: no signed checkpoint covers these events yet, so the export carries no "
+            "proof of completeness; run `acip audit checkpoint` and export again"
+        )
+    else:
+        say(f"with inclusion proofs to the signed checkpoint of size {manifest.checkpoint_size}")
 
 
 @audit_app.command("verify-export")
 def verify_export(
     folder: Path = typer.Argument(..., help="A folder written by `acip audit export`."),
+    witness_key: str = typer.Option(
+        "", "--witness-key", help="The witness's public key (hex), pinned; else the export's."
+    ),
 ) -> None:
     """Check an export offline, without the database: exit 0 intact, 1 broken."""
     from projections.export import ExportError
     from projections.export import verify_export as check
 
     try:
-        result = check(folder)
+        result = check(folder, witness_key)
     except (ExportError, OSError) as error:
         fail(str(error), 2)
     if result.ok:

@@ -84,6 +84,8 @@ async def run_api(settings: Settings) -> None:
             temporal=client,
             task_queue=settings.task_queue,
             on_command=record_command,
+            witness_url=settings.witness_url,
+            witness_public_key=settings.witness_public_key,
         )
     )
     instrument_app(app)

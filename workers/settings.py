@@ -30,10 +30,32 @@ class Settings(BaseSettings):
     otlp_endpoint: str = ""
     metrics_port: int = 0
     public_url: str = ""
+    # The Merkle log's checkpoints (docs/eventstore.md "Checkpoints and the witness").
+    log_origin: str = "acip"
+    # Empty: ``<home>/keys/checkpoint.pem``, created (0600) on first run.
+    checkpoint_key_file: Path | None = None
+    checkpoint_interval: float = 30.0
+    # Where the checkpointer submits checkpoints and verification fetches cosigned ones;
+    # empty: none (checkpoints stay unwitnessed). `acip up` runs one on witness_port.
+    witness_url: str = ""
+    witness_host: str = "127.0.0.1"
+    witness_port: int = 8091
+    # Empty: ``<home>/witness``. The witness's own key and storage, never the database.
+    witness_home: Path | None = None
+    # The witness's public key (hex) as pinned by the auditor; empty: ask the witness.
+    witness_public_key: str = ""
 
     @property
     def resolved_home(self) -> Path:
         return self.home.expanduser().resolve()
+
+    @property
+    def resolved_checkpoint_key_file(self) -> Path:
+        return self.checkpoint_key_file or self.resolved_home / "keys" / "checkpoint.pem"
+
+    @property
+    def resolved_witness_home(self) -> Path:
+        return self.witness_home or self.resolved_home / "witness"
 
 
 STACK_FILE = "stack.json"
@@ -57,4 +79,5 @@ def load_settings() -> Settings:
         settings.temporal_address = settings.temporal_address or str(
             running.get("temporal_address", "")
         )
+        settings.witness_url = settings.witness_url or str(running.get("witness_url", ""))
     return settings

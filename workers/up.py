@@ -24,7 +24,8 @@ from workers.embedded import (
 )
 from workers.settings import STACK_FILE, Settings
 
-CHILDREN = ("worker", "projector", "api")
+# The witness first, so the checkpointer's first checkpoint finds it.
+CHILDREN = ("witness", "worker", "projector", "checkpointer", "api")
 
 
 def _say(message: str) -> None:
@@ -70,6 +71,7 @@ def run_stack(settings: Settings, demo: bool) -> int:
     home = settings.resolved_home
     home.mkdir(parents=True, exist_ok=True)
     require_free_port(settings.api_host, settings.api_port, "ACIP_API_PORT")
+    require_free_port(settings.witness_host, settings.witness_port, "ACIP_WITNESS_PORT")
     stop = threading.Event()
 
     def _on_signal(_signum: int, _frame: object) -> None:
@@ -93,8 +95,17 @@ def run_stack(settings: Settings, demo: bool) -> int:
             )
         asyncio.run(_prepare_database(database_url, demo, home))
         stack_file = home / STACK_FILE
+        witness_url = settings.witness_url or (
+            f"http://{settings.witness_host}:{settings.witness_port}"
+        )
         stack_file.write_text(
-            json.dumps({"database_url": database_url, "temporal_address": temporal_address})
+            json.dumps(
+                {
+                    "database_url": database_url,
+                    "temporal_address": temporal_address,
+                    "witness_url": witness_url,
+                }
+            )
         )
         stack.callback(stack_file.unlink, missing_ok=True)
 
@@ -103,6 +114,7 @@ def run_stack(settings: Settings, demo: bool) -> int:
             ACIP_DATABASE_URL=database_url,
             ACIP_TEMPORAL_ADDRESS=temporal_address,
             ACIP_HOME=str(home),
+            ACIP_WITNESS_URL=witness_url,
         )
         children = {name: _spawn(name, env) for name in CHILDREN}
         for name, child in children.items():

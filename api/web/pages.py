@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from api import reads
+from api.attempts import sentences_by_plan
 from api.context import ApiContext
 from api.dispatch import process_status
 from api.errors import ApiError
@@ -187,10 +188,20 @@ async def audit_page(request: Request) -> HTMLResponse:
     session = await current_session(request)
     pool = _context(request).pool
     verify = None
+    attempts: dict[str, str] = {}
     if session.actor.role in (Role.AUDITOR, Role.PROGRAMME_MANAGER):
         verify = reads.jsonable(await reads.verify(pool, None))
+        attempts = await sentences_by_plan(pool)
     plans = await reads.list_plans(pool, visible_countries(session.actor), None, 500, 0)
-    return render(request, "audit.html", session=session, nav="audit", plans=plans, verify=verify)
+    return render(
+        request,
+        "audit.html",
+        session=session,
+        nav="audit",
+        plans=plans,
+        verify=verify,
+        attempts=attempts,
+    )
 
 
 @router.get("/ui/plans/{plan_id}/history", response_class=HTMLResponse)

@@ -53,6 +53,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]
         ACIP_API_PORT=str(api_port),
         ACIP_TEMPORAL_PORT=str(free_port()),
         ACIP_TEMPORAL_UI_PORT=str(free_port()),
+        ACIP_WITNESS_PORT=str(free_port()),
         ACIP_LOG_FORMAT="json",
     )
     log_path = home / "up.log"
@@ -141,3 +142,26 @@ def test_cli_in_a_second_terminal_finds_the_running_stack(stack: tuple[str, Path
     assert listed.returncode == 0, listed.stderr
     assert "wco.manager" in listed.stdout
     assert "programme_manager" in listed.stdout
+
+
+def test_the_witness_cosigns_and_the_whole_store_verifies_against_it(
+    stack: tuple[str, Path],
+) -> None:
+    _base, home = stack
+    env = {key: value for key, value in os.environ.items() if not key.startswith("ACIP_")}
+    env["ACIP_HOME"] = str(home)
+
+    def acip(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "workers.cli", *args],
+            env=env, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+
+    made = acip("audit", "checkpoint")
+    assert made.returncode == 0, made.stderr
+    assert "(witnessed; 0 queued)" in made.stdout, made.stdout
+    verified = acip("audit", "verify")
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert "match" in verified.stdout and "witnessed checkpoint" in verified.stdout
+    assert (home / "witness" / "witness.key").stat().st_mode & 0o777 == 0o600
+    assert (home / "keys" / "checkpoint.pem").stat().st_mode & 0o777 == 0o600

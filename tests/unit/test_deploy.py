@@ -24,11 +24,14 @@ from workers.cli import app
 from workers.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
-ACIP_PROCESSES = ("migrate", "worker", "projector", "api")
+ACIP_PROCESSES = ("migrate", "worker", "projector", "checkpointer", "witness", "api")
 # Settings each acip subcommand refuses to start without (workers/cli.py `_need`).
 NEEDS = {
     "migrate": {"ACIP_DATABASE_URL"},
     "projector": {"ACIP_DATABASE_URL"},
+    "checkpointer": {"ACIP_DATABASE_URL"},
+    # The witness must not need the product's database: it keeps its own record.
+    "witness": set(),
     "worker": {"ACIP_DATABASE_URL", "ACIP_TEMPORAL_ADDRESS"},
     "api": {"ACIP_DATABASE_URL", "ACIP_TEMPORAL_ADDRESS"},
 }
@@ -36,6 +39,7 @@ NEEDS = {
 NO_HEALTHCHECK = {
     "temporal-ui": "nothing depends on it; its image has no HTTP client to probe with",
     "jaeger": "optional; its image has no shell or HTTP client to probe with",
+    "checkpointer": "serves nothing to probe; a stalled one shows as unwitnessed checkpoints",
 }
 
 
@@ -138,6 +142,10 @@ def test_dependencies_wait_for_health_or_completion() -> None:
 
 def test_acip_processes_wait_for_migrations_and_the_namespace() -> None:
     for name, command in acip_services().items():
+        if command == "witness":
+            # Its own storage; it must start without the product's database.
+            assert "depends_on" not in services()[name]
+            continue
         depends_on = services()[name]["depends_on"]
         if command == "migrate":
             assert depends_on["postgres"]["condition"] == "service_healthy"

@@ -1,0 +1,184 @@
+"""Verifying the whole store against the witness: throughput and memory, vs a bare read.
+
+    python -m bench.verify            ACIP_BENCH_EVENTS (default 1,000,000) events
+
+Fills a fresh database with valid, hash-chained events (COPY; 100 events per stream),
+signs one checkpoint over all of them and has an in-process witness cosign it. Then, each
+in its own child process so that its peak RSS is its own:
+  bare    read the same rows (same query, same cursor) and do nothing with them;
+  verify  eventstore.checkpoints.verify_store: every hash chain, the RFC 9162 tree, the
+          witnessed checkpoint (what `acip audit verify` runs).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+
+from bench._common import emit, environment, fresh_database, postgres_server, sample_data
+from bench._common import sample_metadata as metadata
+from eventstore.checkpoints import make_checkpoint
+from eventstore.hashing import compute_hash
+from eventstore.keys import load_or_create
+from eventstore.models import GENESIS_HASH
+from witness.service import Witness
+from workers.db import create_pool
+
+EVENTS = int(os.environ.get("ACIP_BENCH_EVENTS", "1000000"))
+PER_STREAM = 100
+_ROWS = (
+    "SELECT event_id, stream_id, version, global_position, type, schema_version, data,"
+    " metadata, occurred_at, prev_hash, hash FROM events ORDER BY global_position"
+)
+_COPY_COLUMNS = [
+    "event_id", "stream_id", "version", "global_position", "type", "schema_version", "data",
+    "metadata", "occurred_at", "prev_hash", "hash",
+]  # fmt: skip
+
+
+def _rows(start: int, count: int, when: datetime) -> list[tuple[Any, ...]]:
+    rows = []
+    prev = GENESIS_HASH
+    for n in range(start, start + count):
+        version = n % PER_STREAM + 1
+        if version == 1:
+            prev = GENESIS_HASH
+        event = {
+            "event_id": uuid.uuid4(), "stream_id": f"plan-B{n // PER_STREAM:07d}",
+            "version": version, "type": "measure_progress_reported", "schema_version": 1,
+            "data": sample_data(n), "metadata": metadata(n), "occurred_at": when,
+        }  # fmt: skip
+        digest = compute_hash(prev, event)
+        rows.append((
+            event["event_id"], event["stream_id"], version, n + 1, event["type"], 1,
+            json.dumps(event["data"]), json.dumps(event["metadata"]), when, prev, digest,
+        ))  # fmt: skip
+        prev = digest
+    return rows
+
+
+async def fill(url: str) -> None:
+    conn = await asyncpg.connect(url)
+    when = datetime(2026, 1, 1, tzinfo=UTC)
+    try:
+        for start in range(0, EVENTS, 50_000):
+            rows = _rows(start, min(50_000, EVENTS - start), when)
+            await conn.copy_records_to_table("events", records=rows, columns=_COPY_COLUMNS)
+    finally:
+        await conn.close()
+
+
+async def witness_everything(url: str, home: Path) -> tuple[dict[str, Any], bytes, float]:
+    pool = await create_pool(url, max_size=2)
+    witness = Witness(home / "witness")
+    try:
+        key_file = home / "keys" / "checkpoint.pem"
+        started = time.perf_counter()
+        made = await make_checkpoint(pool, load_or_create(key_file), origin="bench")
+        seconds = time.perf_counter() - started
+        assert made is not None and made.size == EVENTS
+        payload = {
+            "statement": made.statement, "signature": made.signature,
+            "previous_size": made.prev_size, "consistency_proof": made.consistency_proof,
+            "frontier": made.frontier,
+            "operator_keys": [{"key_id": made.key_id, "public_key": load_or_create(key_file)
+                               .public_key.hex()}],
+        }  # fmt: skip
+        witness.submit(payload)
+        record = {"operator_keys": witness.operator_keys(), "checkpoints": witness.cosigned()}
+        return record, witness.public_key, seconds
+    finally:
+        witness.close()
+        await pool.close()
+
+
+async def _child(phase: str, url: str, saved: dict[str, Any]) -> dict[str, Any]:
+    from eventstore.checkpoints import verify_store
+
+    pool = await create_pool(url, max_size=2)
+    try:
+        started = time.perf_counter()
+        if phase == "bare":
+            count = 0
+            async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read"):
+                async for _ in conn.cursor(_ROWS, prefetch=5000):
+                    count += 1
+            ok = True
+        else:
+            result = await verify_store(pool, saved["record"], bytes.fromhex(saved["key"]))
+            count, ok = result.events, result.ok
+        seconds = time.perf_counter() - started
+    finally:
+        await pool.close()
+    return {"events": count, "ok": ok, "seconds": seconds, "peak_rss_mb": _peak_rss_mb()}
+
+
+def _peak_rss_mb() -> float:
+    # VmHWM, not ru_maxrss: on Linux ru_maxrss survives exec, so a child would report the
+    # parent's peak at fork time (here: the process that filled the database).
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return float(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) / 1024
+
+
+def _run_child(phase: str, url: str, record_file: str) -> dict[str, Any]:
+    out = subprocess.run(
+        [sys.executable, "-m", "bench.verify", "--child", phase, url, record_file],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
+
+
+def main() -> None:
+    if sys.argv[1:2] == ["--child"]:
+        saved = json.loads(Path(sys.argv[4]).read_text())
+        print(json.dumps(asyncio.run(_child(sys.argv[2], sys.argv[3], saved))))
+        return
+    with postgres_server() as server_url, tempfile.TemporaryDirectory() as home:
+        url = asyncio.run(fresh_database(server_url))
+        started = time.perf_counter()
+        asyncio.run(fill(url))
+        print(f"filled {EVENTS} events in {time.perf_counter() - started:.0f} s", flush=True)
+        record, key, checkpoint_s = asyncio.run(witness_everything(url, Path(home)))
+        record_file = Path(home) / "record.json"
+        record_file.write_text(json.dumps({"record": record, "key": key.hex()}))
+        print(f"first checkpoint over {EVENTS} events: {checkpoint_s:.1f} s", flush=True)
+        bare = _run_child("bare", url, str(record_file))
+        verify = _run_child("verify", url, str(record_file))
+    assert verify["ok"], verify
+    rates = {name: r["events"] / r["seconds"] for name, r in (("bare", bare), ("verify", verify))}
+    for name, r in (("bare read", bare), ("verify", verify)):
+        print(
+            f"{name:<10} {r['events']:>9} events {r['seconds']:>7.1f} s "
+            f"{r['events'] / r['seconds']:>9.0f} ev/s  peak RSS {r['peak_rss_mb']:.0f} MB"
+        )
+    print(f"verify/bare throughput: {rates['verify'] / rates['bare']:.2f} (target >= 50,000 ev/s)")
+    emit(
+        {
+            "benchmark": "verify",
+            "events": EVENTS,
+            "first_checkpoint_s": round(checkpoint_s, 2),
+            "bare": bare,
+            "verify": verify,
+            "events_per_s": {k: round(v) for k, v in rates.items()},
+            "environment": environment(),
+        }
+    )
+
+
+if __name__ == "__main__":
+    main()

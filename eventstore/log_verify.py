@@ -1,0 +1,237 @@
+"""Verifying the whole store against what the operator cannot write: the witness's record.
+
+``check_witness_record`` reads the witness's cosigned checkpoints (``GET /checkpoints`` of
+the witness, or a copy of it) and checks each with the pinned witness key: its
+cosignature, the operator's signature (with the operator keys the *witness* accepted),
+that its frontier hashes to its root, and that each extends the one before (the proof
+the witness checked, re-checked here).
+
+``LogVerifier`` is then fed every stored event in global order. It re-checks each
+stream's hash chain and rebuilds the RFC 9162 tree; at each boundary of each witnessed
+checkpoint's compact range it compares the rebuilt subtree with the witnessed one, so a
+difference is pinned to the first witnessed subtree that differs (a single leaf when
+checkpoints are frequent) and named by the stored event at its start. Memory: the
+frontier (about 64 hashes) and one (version, hash) per stream.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from eventstore.hashing import compute_hash
+from eventstore.merkle import Frontier, event_leaf_hash, verify_consistency
+from eventstore.models import GENESIS_HASH
+from eventstore.tree_head import (
+    TreeHead,
+    TreeHeadError,
+    cosigned_message,
+    key_id,
+    signature_valid,
+)
+
+
+class Row(Protocol):
+    """A stored event as a mapping (a dict, an asyncpg record)."""
+
+    def __getitem__(self, key: str, /) -> Any: ...
+
+
+@dataclass(frozen=True)
+class WitnessedCheckpoint:
+    head: TreeHead
+    frontier: Frontier
+    witnessed_at: str
+
+
+@dataclass(frozen=True)
+class Divergence:
+    """Where the store first differs from the witnessed record (leaf indexes from 0)."""
+
+    first_leaf: int
+    end_leaf: int  # exclusive
+    checkpoint_size: int
+    stream_id: str | None
+    version: int | None
+    global_position: int | None
+    detail: str
+
+    def sentence(self) -> str:
+        at = (
+            f"{self.stream_id} version {self.version} (position {self.global_position})"
+            if self.stream_id is not None
+            else "past the end of the store"
+        )
+        span = (
+            f"event {self.first_leaf + 1}"
+            if self.end_leaf - self.first_leaf == 1
+            else f"events {self.first_leaf + 1}-{self.end_leaf}"
+        )
+        return (
+            f"{span} in global order (witnessed checkpoint of size {self.checkpoint_size}), "
+            f"first stored there: {at}: {self.detail}"
+        )
+
+
+def check_witness_record(
+    record: Mapping[str, Any], witness_public_key: bytes
+) -> tuple[list[WitnessedCheckpoint], list[str]]:
+    """The witnessed checkpoints that check out, oldest first, and a sentence per problem."""
+    problems: list[str] = []
+    witness_key_id = key_id(witness_public_key)
+    operator_keys = {
+        str(k["key_id"]): bytes.fromhex(str(k["public_key"]))
+        for k in record.get("operator_keys", [])
+    }
+    checked: list[WitnessedCheckpoint] = []
+    for entry in sorted(record.get("checkpoints", []), key=lambda e: int(e["size"])):
+        statement = str(entry["statement"])
+        try:
+            head = TreeHead.parse(statement)
+        except TreeHeadError as error:
+            problems.append(f"witnessed checkpoint {entry.get('size')}: {error}")
+            continue
+        where = f"witnessed checkpoint of size {head.size}"
+        witnessed_at = str(entry["witnessed_at"])
+        message = cosigned_message(witness_key_id, datetime.fromisoformat(witnessed_at), statement)
+        if not signature_valid(witness_public_key, message, str(entry["cosignature"])):
+            problems.append(f"{where}: the witness's cosignature does not verify")
+            continue
+        operator_key = operator_keys.get(head.key_id)
+        if operator_key is None or key_id(operator_key) != head.key_id:
+            problems.append(f"{where}: signed by operator key {head.key_id}, unknown")
+            continue
+        if not signature_valid(operator_key, statement.encode(), str(entry["operator_signature"])):
+            problems.append(f"{where}: the operator's signature does not verify")
+            continue
+        frontier = Frontier.from_hex(head.size, [str(h) for h in entry["frontier"]])
+        if frontier.root() != head.root:
+            problems.append(f"{where}: its frontier does not hash to its root")
+            continue
+        if checked:
+            before = checked[-1].head
+            proof = [bytes.fromhex(str(h)) for h in entry["consistency_proof"]]
+            if not verify_consistency(before.size, head.size, proof, before.root, head.root):
+                problems.append(f"{where}: not an extension of size {before.size}")
+                continue
+        checked.append(WitnessedCheckpoint(head, frontier, witnessed_at))
+    return checked, problems
+
+
+@dataclass
+class _Target:
+    checkpoint: WitnessedCheckpoint
+    ranges: list[tuple[tuple[int, int], bytes]]
+    next_range: int = 0
+
+
+@dataclass
+class LogVerifier:
+    checkpoints: list[WitnessedCheckpoint]
+    frontier: Frontier = field(default_factory=Frontier)
+    chain_breaks: list[str] = field(default_factory=list)
+    divergence: Divergence | None = None
+    matched_size: int = 0
+    matched_checkpoints: int = 0
+    _heads: dict[str, tuple[int, str]] = field(default_factory=dict)
+    _targets: list[_Target] = field(default_factory=list)
+    _watch: tuple[int, tuple[str, int, int] | None] = (0, None)
+
+    def __post_init__(self) -> None:
+        for checkpoint in sorted(self.checkpoints, key=lambda c: c.head.size, reverse=True):
+            ranges = list(
+                zip(checkpoint.frontier.ranges(), checkpoint.frontier.hashes, strict=True)
+            )
+            self._targets.append(_Target(checkpoint, ranges))
+        self._skip_matched()
+
+    @property
+    def streams(self) -> int:
+        return len(self._heads)
+
+    def feed(self, row: Row) -> None:
+        stream_id, version, position, stored = (
+            row["stream_id"], row["version"], row["global_position"], row["hash"]
+        )  # fmt: skip
+        self._check_chain(row, stream_id, version, stored)
+        index = self.frontier.size
+        if index == self._watch[0]:
+            self._watch = (index, (stream_id, version, position))
+        self.frontier.append(event_leaf_hash(stream_id, version, position, stored))
+        if self.divergence is None and self._targets:
+            self._compare()
+
+    def _check_chain(self, row: Row, stream_id: str, version: int, stored: str) -> None:
+        last_version, last_hash = self._heads.get(stream_id, (0, GENESIS_HASH))
+        where = f"{stream_id} version {version} (position {row['global_position']})"
+        if version != last_version + 1:
+            self.chain_breaks.append(f"{where}: version gap, expected {last_version + 1}")
+        elif row["prev_hash"] != last_hash:
+            self.chain_breaks.append(f"{where}: broken link to version {last_version}")
+        elif compute_hash(row["prev_hash"], row) != stored:
+            self.chain_breaks.append(f"{where}: hash mismatch, content changed")
+        self._heads[stream_id] = (version, stored)
+
+    def _compare(self) -> None:
+        target = self._targets[-1]
+        (start, end), witnessed = target.ranges[target.next_range]
+        if self.frontier.size != end:
+            return
+        if self.frontier.hashes[-1] != witnessed:
+            self._diverged(target, max(start, self.matched_size), end, "content or order differs")
+            return
+        target.next_range += 1
+        if target.next_range == len(target.ranges):
+            self.matched_size = end
+            self.matched_checkpoints += 1
+            self._targets.pop()
+            self._skip_matched()
+        else:
+            self._watch = (max(end, self.matched_size), None)
+
+    def _skip_matched(self) -> None:
+        # Subtrees wholly inside a size already matched are the same in the next checkpoint
+        # (it was checked to extend the matched one), so comparison resumes after them.
+        if self._targets:
+            target = self._targets[-1]
+            while target.ranges[target.next_range][0][1] <= self.matched_size:
+                target.next_range += 1
+        self._watch = (self.matched_size, None)
+
+    def _diverged(self, target: _Target, first: int, end: int, detail: str) -> None:
+        _, named = self._watch
+        self.divergence = Divergence(
+            first_leaf=first,
+            end_leaf=end,
+            checkpoint_size=target.checkpoint.head.size,
+            stream_id=None if named is None else named[0],
+            version=None if named is None else named[1],
+            global_position=None if named is None else named[2],
+            detail=detail,
+        )
+
+    def finish(self) -> None:
+        """After the last stored event: a witnessed size the store no longer reaches."""
+        if self.divergence is None and self._targets:
+            target = self._targets[-1]
+            size = target.checkpoint.head.size
+            first = max(target.ranges[target.next_range][0][0], self.matched_size)
+            self._diverged(
+                target,
+                first,
+                size,
+                f"the store holds {self.frontier.size} events, the witness saw {size}: "
+                "events are missing",
+            )
+
+
+def verify_rows(
+    rows: Iterable[Mapping[str, Any]], checkpoints: list[WitnessedCheckpoint]
+) -> LogVerifier:
+    verifier = LogVerifier(checkpoints)
+    for row in rows:
+        verifier.feed(row)
+    verifier.finish()
+    return verifier

@@ -1,0 +1,1 @@
+"""The independent witness: its own process, key and storage; cosigns extensions only."""
