@@ -9,10 +9,11 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Header
+from fastapi import APIRouter, Body, Depends
 from fastapi.responses import JSONResponse
 
 from api.attempts import record_refused_attempt
+from api.bounds import IdempotencyKey, PlanId
 from api.context import ApiContext, get_actor, get_context
 from api.errors import ApiError
 from api.examples import COMMAND_EXAMPLES, OPEN_PLAN_EXAMPLE
@@ -45,15 +46,6 @@ def with_idempotency_key(command: Command, key: str | None) -> Command:
     return command.model_copy(update={"command_id": command_id})
 
 
-IdempotencyKey = Annotated[
-    str | None,
-    Header(
-        max_length=200,
-        description="Makes a retry safe: the same key returns the first result, appends nothing.",
-    ),
-]
-
-
 @router.post(
     "/plans",
     status_code=201,
@@ -80,7 +72,7 @@ async def open_plan(
     responses={**REFUSALS, 201: {"description": "open_plan created the plan"}},
 )
 async def send_command(
-    plan_id: str,
+    plan_id: PlanId,
     command: Annotated[Command, Body(openapi_examples=COMMAND_EXAMPLES)],
     actor: Actor = Depends(get_actor),
     context: ApiContext = Depends(get_context),
