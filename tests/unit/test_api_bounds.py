@@ -51,7 +51,7 @@ def test_a_sane_request_id_is_kept_anything_else_replaced() -> None:
             None,
             b"",
             b"has space",
-            b"quote\"d",
+            b'quote"d',
             b"a" * (MAX_REQUEST_ID_LENGTH + 1),
             "caf\u00e9".encode(),
             b"\xff\xfe",
