@@ -187,7 +187,8 @@ def _innermost(error: BaseException) -> BaseException:
 def short_stack(error: BaseException) -> list[str]:
     """``file:line in function`` for the innermost frames, without their locals or source:
     enough to find the fault, cheap to render, and no request data copied into logs."""
-    frames = traceback.extract_tb(error.__traceback__)[-STACK_FRAMES:]
+    walked = traceback.walk_tb(error.__traceback__)
+    frames = traceback.StackSummary.extract(walked, lookup_lines=False)[-STACK_FRAMES:]
     return [f"{Path(f.filename).name}:{f.lineno} in {f.name}" for f in frames]
 
 
