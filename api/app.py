@@ -13,7 +13,7 @@ from fastapi.staticfiles import StaticFiles
 
 from api import routes_audit, routes_plans, routes_reads
 from api.context import ApiContext
-from api.errors import ApiError, install_error_handlers
+from api.errors import COMMON_RESPONSES, ApiError, install_error_handlers
 from api.limits import DEFAULT_MAX_BODY_BYTES, BodySizeLimitMiddleware
 from api.ratelimit import FailedLoginLimitMiddleware
 from api.request_context import RequestContextMiddleware
@@ -37,7 +37,12 @@ caused. See docs/api.md. The dashboard is at /ui/."""
 def create_app(context: ApiContext, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> FastAPI:
     # /docs is served from vendored Swagger UI files: no CDN, so it works offline too.
     app = FastAPI(
-        title="acip", version="0.1.0", description=DESCRIPTION, docs_url=None, redoc_url=None
+        title="acip",
+        version="0.1.0",
+        description=DESCRIPTION,
+        docs_url=None,
+        redoc_url=None,
+        responses=COMMON_RESPONSES,
     )
     app.state.context = context
     install_error_handlers(app, render_page=_dashboard_refusal)

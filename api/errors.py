@@ -13,6 +13,7 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from contracts.idempotency import IDEMPOTENCY_KEY_REUSED
@@ -32,6 +33,36 @@ DATABASE_UNREACHABLE = (
 # Domain rules that are about who may act, not about the plan's state.
 FORBIDDEN_RULES = frozenset({"not_permitted", "out_of_scope"})
 NOT_FOUND_RULES = frozenset({"plan_not_found"})
+
+
+class FieldProblem(BaseModel):
+    field: str
+    message: str
+
+
+class ErrorBody(BaseModel):
+    """Every error answer, as the OpenAPI document states it."""
+
+    model_config = ConfigDict(extra="allow")  # version_conflict adds the two versions
+
+    error: str
+    message: str
+    rule: str | None = None
+    details: list[FieldProblem] | None = None
+    request_id: str | None = None
+
+
+# Answers any operation may give, whatever its own refusals: declared once on the app.
+COMMON_RESPONSES: dict[int | str, dict[str, Any]] = {
+    422: {
+        "model": ErrorBody,
+        "description": "A parameter or field is missing, malformed or out of range; "
+        "`details` names each",
+    },
+    429: {"model": ErrorBody, "description": "Too many failed logins from this client"},
+    500: {"model": ErrorBody, "description": "A fault of the server, logged under request_id"},
+    503: {"model": ErrorBody, "description": "PostgreSQL or Temporal unavailable; retry"},
+}
 
 
 class ApiError(Exception):

@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 from api.attempts import record_refused_attempt
 from api.bounds import IdempotencyKey, PlanId
 from api.context import ApiContext, get_actor, get_context
-from api.errors import ApiError
+from api.errors import ApiError, ErrorBody
 from api.examples import COMMAND_EXAMPLES, OPEN_PLAN_EXAMPLE
 from api.scope import require_visible
 from contracts.temporal import CommandResult
@@ -26,6 +26,7 @@ router = APIRouter(tags=["commands"])
 IDEMPOTENCY_NAMESPACE = uuid.UUID("6f1c1d2e-3a8b-4c55-9a0e-5b1f6d3c2a10")
 
 REFUSALS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorBody, "description": "The body is not JSON (`error`: invalid_json)"},
     401: {"description": "No token, or an unknown or revoked one"},
     403: {"description": "The role may not send this command (`rule`: not_permitted)"},
     404: {"description": "No such plan, or not one the caller may see"},
