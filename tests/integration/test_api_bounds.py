@@ -16,9 +16,11 @@ import httpx
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
+from api.app import create_app
 from api.bounds import MAX_SQL_INTEGER
 from domain import Role
 from tests.integration.api_harness import PlanFlow, Stack, running_stack, unique_country
+from workers.telemetry import instrument_app
 
 HOME = unique_country()
 PLAN = f"{HOME}-2026"
@@ -148,7 +150,7 @@ async def test_each_request_has_its_id_and_its_events_carry_it(stack: Stack) -> 
         for milestone, header in (("M1", chosen.encode()), ("M2", "not sane \u00e9".encode())):
             response = await http.post(
                 f"/plans/{PLAN}/commands",
-                headers={"X-Request-ID": header},
+                headers=[(b"X-Request-ID", header)],
                 json={
                     "type": "add_milestone",
                     "milestone_id": milestone,
@@ -173,3 +175,36 @@ async def test_each_request_has_its_id_and_its_events_carry_it(stack: Stack) -> 
     assert by_milestone == {"M1": ids[0], "M2": ids[1]}
     earlier = {e["metadata"]["correlation_id"] for e in events if e["type"] != "milestone_added"}
     assert not earlier & set(ids)
+
+
+async def test_a_callers_trace_reaches_the_events_as_the_api_runs_by_default(
+    stack: Stack,
+) -> None:
+    """`acip api` instruments its app whatever ACIP_OTEL_EXPORTER says: with no exporter the
+    spans are not recorded, yet the caller's traceparent is the trace of its events."""
+    app = create_app(stack.app.state.context)
+    instrument_app(app)
+    trace_id, parent_span = "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app),
+        base_url="http://acip.test",
+        headers={"Authorization": f"Bearer {stack.tokens['focal']}"},
+    ) as http:
+        response = await http.post(
+            f"/plans/{PLAN}/commands",
+            headers={"traceparent": f"00-{trace_id}-{parent_span}-01"},
+            json={
+                "type": "add_milestone",
+                "milestone_id": "M3",
+                "title": "Traced milestone",
+                "key_factor": "transparency",
+                "due_date": "2026-06-30",
+            },
+        )
+    assert response.status_code == 200, response.text
+    async with stack.http("manager") as http:
+        events = (await http.get(f"/plans/{PLAN}/events")).json()["events"]
+    traced = [e for e in events if e["data"].get("milestone_id") == "M3"]
+    assert [e["metadata"]["trace_id"] for e in traced] == [trace_id]
+    assert traced[0]["metadata"]["span_id"] is not None
+    assert traced[0]["metadata"]["correlation_id"] == response.headers["X-Request-ID"]
