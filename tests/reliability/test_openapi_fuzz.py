@@ -50,7 +50,7 @@ CHECKS = (
 EXAMPLES_PER_OPERATION = 10
 # A time budget per run keeps the test near a minute on two busy cores; on a quiet machine
 # a run sends about 200-600 requests (2,195 in all, measured), under load fewer.
-SECONDS_PER_USER = 10
+SECONDS_PER_USER = 8
 MINIMUM_RESPONSES = 300
 
 
