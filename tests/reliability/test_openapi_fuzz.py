@@ -113,6 +113,8 @@ async def run_schemathesis(url: str, token: str | None, report: Path) -> tuple[i
         *headers,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
+        # Its cache of found crashes (.schemathesis/) goes beside the report, not into the tree.
+        cwd=report.parent,
     )
     output, _ = await process.communicate()
     return process.returncode or 0, output.decode(errors="replace")
