@@ -25,6 +25,9 @@ from workers.telemetry import instrument_app
 HOME = unique_country()
 PLAN = f"{HOME}-2026"
 HUGE = 10**30
+# Far below the 10-20 s these once took, and above what two busy shared cores add to a
+# request that is answered from the token lookup alone.
+QUICK_SECONDS = 3.0
 # Every bounded integer parameter of every JSON read, with a value just out of range each.
 OUT_OF_RANGE = [
     ("/plans", "offset", HUGE),
@@ -77,7 +80,7 @@ async def test_an_out_of_range_parameter_is_a_quick_422_naming_it(
     assert body["error"] == "invalid_request"
     assert [d["field"] for d in body["details"]] == [parameter]
     assert body["message"].startswith(f"{parameter}: ")
-    assert seconds < 1.0
+    assert seconds < QUICK_SECONDS
 
 
 @pytest.mark.parametrize(
@@ -116,7 +119,7 @@ async def test_an_instant_at_the_edge_of_the_calendar_is_answered_at_once(
 ) -> None:
     response, seconds = await timed_get(stack, f"/plans/{PLAN}", {"as_of": as_of})
     assert response.status_code == status, response.text
-    assert seconds < 1.0
+    assert seconds < QUICK_SECONDS
     if status == 200:
         current, _ = await timed_get(stack, f"/plans/{PLAN}")
         assert response.json()["version"] == current.json()["version"]
