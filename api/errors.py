@@ -48,7 +48,8 @@ class ErrorBody(BaseModel):
     error: str
     message: str
     rule: str | None = None
-    details: list[FieldProblem] | None = None
+    # A 422 lists the fields; a domain refusal's details are an object of its own values.
+    details: list[FieldProblem] | dict[str, Any] | None = None
     request_id: str | None = None
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Depends
 
 from api.attempts import refused_attempts, sentence, summary
+from api.bounds import PlanId
 from api.context import ApiContext, get_actor, get_context
 from api.errors import ApiError
 from api.scope import require_visible
@@ -54,7 +55,7 @@ async def witnessed_verification(context: ApiContext) -> dict[str, Any]:
     summary="Commands refused for a rule, role or scope, oldest first",
 )
 async def attempts(
-    plan_id: str, actor: Actor = Depends(get_actor), context: ApiContext = Depends(get_context)
+    plan_id: PlanId, actor: Actor = Depends(get_actor), context: ApiContext = Depends(get_context)
 ) -> dict[str, Any]:
     if actor.role not in (Role.AUDITOR, Role.PROGRAMME_MANAGER):
         raise ApiError(
