@@ -55,6 +55,8 @@ class ErrorBody(BaseModel):
 
 # Answers any operation may give, whatever its own refusals: declared once on the app.
 COMMON_RESPONSES: dict[int | str, dict[str, Any]] = {
+    # Every route behind a token answers it; declared once, so a new route cannot forget it.
+    401: {"model": ErrorBody, "description": "No token, or an unknown or revoked one"},
     422: {
         "model": ErrorBody,
         "description": "A parameter or field is missing, malformed or out of range; "

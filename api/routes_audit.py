@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends
 from api.attempts import refused_attempts, sentence, summary
 from api.bounds import PlanId
 from api.context import ApiContext, get_actor, get_context
-from api.errors import ApiError
+from api.errors import ApiError, ErrorBody
 from api.scope import require_visible
 from domain import Actor, Role
 from eventstore.checkpoints import all_checkpoints, published_keys, verify_store
@@ -53,6 +53,10 @@ async def witnessed_verification(context: ApiContext) -> dict[str, Any]:
 @router.get(
     "/plans/{plan_id}/attempts",
     summary="Commands refused for a rule, role or scope, oldest first",
+    responses={
+        403: {"model": ErrorBody, "description": "Auditors and programme managers only"},
+        404: {"model": ErrorBody, "description": "No such plan, or not one the caller may see"},
+    },
 )
 async def attempts(
     plan_id: PlanId, actor: Actor = Depends(get_actor), context: ApiContext = Depends(get_context)
