@@ -13,9 +13,10 @@ from fastapi.staticfiles import StaticFiles
 
 from api import routes_audit, routes_plans, routes_reads
 from api.context import ApiContext
-from api.errors import ApiError, install_error_handlers
+from api.errors import COMMON_RESPONSES, ApiError, install_error_handlers
 from api.limits import DEFAULT_MAX_BODY_BYTES, BodySizeLimitMiddleware
 from api.ratelimit import FailedLoginLimitMiddleware
+from api.request_context import RequestContextMiddleware
 from api.web import actions, pages
 from api.web.render import render
 from api.web.session import CsrfError, LoginRequiredError, login_url
@@ -27,20 +28,31 @@ STATIC = Path(__file__).resolve().parent / "static"
 DESCRIPTION = """Action plans of the WCO A-CIP Programme: commands, read models, audit.
 
 Authenticate with `Authorization: Bearer <token>` (a token from `acip users add`). Errors are
-`{"error", "message", "rule"?, "details"?}`; see docs/api.md. The dashboard is at /ui/."""
+`{"error", "message", "rule"?, "details"?}`; an unexpected one is a 500 `{"error": "internal",
+"message", "request_id"}`. Every answer carries `X-Request-ID` (the client's, when it is 1-128
+of `A-Z a-z 0-9 . _ : -`, else a new one); it is the `correlation_id` of the events the request
+caused. See docs/api.md. The dashboard is at /ui/."""
 
 
 def create_app(context: ApiContext, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> FastAPI:
     # /docs is served from vendored Swagger UI files: no CDN, so it works offline too.
     app = FastAPI(
-        title="acip", version="0.1.0", description=DESCRIPTION, docs_url=None, redoc_url=None
+        title="acip",
+        version="0.1.0",
+        description=DESCRIPTION,
+        docs_url=None,
+        redoc_url=None,
+        responses=COMMON_RESPONSES,
     )
     app.state.context = context
-    install_error_handlers(app)
+    install_error_handlers(app, render_page=_dashboard_refusal)
     _install_dashboard_handlers(app)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=max_body_bytes)
-    # Outermost: a blocked client is refused before its body or token is looked at.
+    # A blocked client is refused before its body or token is looked at.
     app.add_middleware(FailedLoginLimitMiddleware)
+    # Outermost: every answer, the refusals of the middleware above included, carries the
+    # request id, and no exception escapes to the server's own (slow) error logging.
+    app.add_middleware(RequestContextMiddleware)
     app.include_router(routes_plans.router)
     app.include_router(routes_reads.router)
     app.include_router(routes_audit.router)
@@ -75,6 +87,11 @@ def create_app(context: ApiContext, *, max_body_bytes: int = DEFAULT_MAX_BODY_BY
         return JSONResponse(parts, status_code=200 if ok else 503)
 
     return app
+
+
+def _dashboard_refusal(request: Request, error: ApiError) -> HTMLResponse:
+    # The page does not look up the session: a malformed address is refused before it.
+    return pages.error_page(request, None, error)
 
 
 def _install_dashboard_handlers(app: FastAPI) -> None:

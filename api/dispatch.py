@@ -23,6 +23,7 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.errors import ApiError, refusal
+from api.request_context import current_request_id
 from contracts.idempotency import command_fingerprint
 from contracts.temporal import (
     CommandRequest,
@@ -153,7 +154,13 @@ async def _send(
 ) -> CommandResult:
     trace_id, span_id = _current_trace()
     request = CommandRequest(
-        plan_id=plan_id, command=command, actor=actor, trace_id=trace_id, span_id=span_id
+        plan_id=plan_id,
+        command=command,
+        actor=actor,
+        # The HTTP request's id, so its events can be told apart from other requests'.
+        correlation_id=current_request_id(),
+        trace_id=trace_id,
+        span_id=span_id,
     )
     workflow_id = workflow_id_for(plan_id)
     # Temporal answers a repeated Update id from its own record, without asking the workflow,

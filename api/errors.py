@@ -1,16 +1,19 @@
-"""Every refusal is JSON ``{"error", "rule"?, "message", "details"?}`` with a 4xx status;
-never a traceback."""
+"""Every refusal is JSON ``{"error", "rule"?, "message", "details"?}`` with a 4xx status; an
+unexpected error is a 500 ``{"error": "internal", "message", "request_id"}``; never a traceback."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import traceback
+from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 import asyncpg
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from contracts.idempotency import IDEMPOTENCY_KEY_REUSED
@@ -30,6 +33,39 @@ DATABASE_UNREACHABLE = (
 # Domain rules that are about who may act, not about the plan's state.
 FORBIDDEN_RULES = frozenset({"not_permitted", "out_of_scope"})
 NOT_FOUND_RULES = frozenset({"plan_not_found"})
+
+
+class FieldProblem(BaseModel):
+    field: str
+    message: str
+
+
+class ErrorBody(BaseModel):
+    """Every error answer, as the OpenAPI document states it."""
+
+    model_config = ConfigDict(extra="allow")  # version_conflict adds the two versions
+
+    error: str
+    message: str
+    rule: str | None = None
+    # A 422 lists the fields; a domain refusal's details are an object of its own values.
+    details: list[FieldProblem] | dict[str, Any] | None = None
+    request_id: str | None = None
+
+
+# Answers any operation may give, whatever its own refusals: declared once on the app.
+COMMON_RESPONSES: dict[int | str, dict[str, Any]] = {
+    # Every route behind a token answers it; declared once, so a new route cannot forget it.
+    401: {"model": ErrorBody, "description": "No token, or an unknown or revoked one"},
+    422: {
+        "model": ErrorBody,
+        "description": "A parameter or field is missing, malformed or out of range; "
+        "`details` names each",
+    },
+    429: {"model": ErrorBody, "description": "Too many failed logins from this client"},
+    500: {"model": ErrorBody, "description": "A fault of the server, logged under request_id"},
+    503: {"model": ErrorBody, "description": "PostgreSQL or Temporal unavailable; retry"},
+}
 
 
 class ApiError(Exception):
@@ -123,28 +159,36 @@ def _describe_validation(details: list[dict[str, str]]) -> str:
     return "; ".join(f"{d['field']}: {d['message']}" for d in details[:5])
 
 
-def install_error_handlers(app: FastAPI) -> None:
+def validation_refusal(errors: list[Any]) -> ApiError:
+    """A request FastAPI could not parse: 400 for a body that is not JSON, else 422 naming
+    every field (or query, path or header parameter) that is missing or out of range."""
+    if any(e.get("type") == "json_invalid" for e in errors):
+        return ApiError(400, "invalid_json", "The request body is not valid JSON.")
+    details = validation_details(errors)
+    return ApiError(422, "invalid_request", _describe_validation(details), details=details)
+
+
+# Renders a refusal as a dashboard page; app.py passes it, so errors.py needs no templates.
+PageRenderer = Callable[[Request, ApiError], Response]
+
+
+def install_error_handlers(
+    app: FastAPI, *, dashboard_prefix: str = "/ui", render_page: PageRenderer | None = None
+) -> None:
+    """Handlers of the refusals a route raises. Unexpected errors are not handled here but
+    by api.request_context, which answers them without re-raising."""
+
     @app.exception_handler(ApiError)
     async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
         return JSONResponse(exc.body(), status_code=exc.status, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = list(exc.errors())
-        if any(e.get("type") == "json_invalid" for e in errors):
-            return JSONResponse(
-                {"error": "invalid_json", "message": "The request body is not valid JSON."},
-                status_code=400,
-            )
-        details = validation_details(errors)
-        return JSONResponse(
-            {
-                "error": "invalid_request",
-                "message": _describe_validation(details),
-                "details": details,
-            },
-            status_code=422,
-        )
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
+        refused = validation_refusal(list(exc.errors()))
+        if render_page is not None and request.url.path.startswith(dashboard_prefix):
+            # A person at the dashboard reads the refusal in words, not as JSON.
+            return render_page(request, refused)
+        return JSONResponse(refused.body(), status_code=refused.status)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -162,19 +206,54 @@ def install_error_handlers(app: FastAPI) -> None:
             headers=getattr(exc, "headers", None),
         )
 
-    @app.exception_handler(Exception)
-    async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
-        if isinstance(exc, DATABASE_UNREACHABLE):
-            # PostgreSQL restarting or out of reach: the client may retry; say so.
-            log.warning("database unavailable", error=f"{type(exc).__name__}: {exc}")
-            return JSONResponse(
-                {"error": "unavailable", "message": "The database is unavailable; try again."},
-                status_code=503,
-                headers={"retry-after": "5"},
-            )
-        # A fault of ours, not of the client: logged with its traceback, answered plainly.
-        log.exception("unhandled error", error=str(exc))
+
+STACK_FRAMES = 10
+MAX_ERROR_TEXT = 500
+
+
+def _innermost(error: BaseException) -> BaseException:
+    # A task group wraps what its task raised; the cause is the first leaf.
+    while isinstance(error, BaseExceptionGroup) and error.exceptions:
+        error = error.exceptions[0]
+    return error
+
+
+def short_stack(error: BaseException) -> list[str]:
+    """``file:line in function`` for the innermost frames, without their locals or source:
+    enough to find the fault, cheap to render, and no request data copied into logs."""
+    walked = traceback.walk_tb(error.__traceback__)
+    frames = traceback.StackSummary.extract(walked, lookup_lines=False)[-STACK_FRAMES:]
+    return [f"{Path(f.filename).name}:{f.lineno} in {f.name}" for f in frames]
+
+
+def unexpected_error_response(
+    error: BaseException, request_id: str, *, method: str | None, path: str | None
+) -> JSONResponse:
+    """The answer to an exception no route expected, and its one log record."""
+    cause = _innermost(error)
+    if isinstance(cause, DATABASE_UNREACHABLE):
+        # PostgreSQL restarting or out of reach: the client may retry; say so.
+        log.warning("database unavailable", error=f"{type(cause).__name__}: {cause}")
         return JSONResponse(
-            {"error": "internal_error", "message": "The server failed; the fault was logged."},
-            status_code=500,
+            {"error": "unavailable", "message": "The database is unavailable; try again."},
+            status_code=503,
+            headers={"retry-after": "5"},
         )
+    # A fault of ours, not of the client. One structured record, rendered in microseconds:
+    # never exc_info, whose rendering with every frame's locals once took seconds per error.
+    log.error(
+        "unexpected error",
+        error_type=f"{type(cause).__module__}.{type(cause).__qualname__}",
+        error=str(cause)[:MAX_ERROR_TEXT],
+        stack=short_stack(cause),
+        method=method,
+        path=path,
+    )
+    return JSONResponse(
+        {
+            "error": "internal",
+            "message": f"The server failed; the fault was logged under request {request_id}.",
+            "request_id": request_id,
+        },
+        status_code=500,
+    )

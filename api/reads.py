@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import UTC, date, datetime, timedelta
-from datetime import time as dtime
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
@@ -94,11 +93,6 @@ async def stored_events(
 async def verify(pool: asyncpg.Pool, plan_id: str | None) -> VerifyReport:
     stream = None if plan_id is None else f"plan-{plan_id}"
     return await PostgresEventStore(pool).verify(stream)
-
-
-def end_of_day(day: date) -> datetime:
-    """A date as an instant: everything recorded during that UTC day is included."""
-    return datetime.combine(day + timedelta(days=1), dtime.min, UTC) - timedelta(microseconds=1)
 
 
 async def replay(

@@ -9,8 +9,9 @@ from typing import Any
 from fastapi import APIRouter, Depends
 
 from api.attempts import refused_attempts, sentence, summary
+from api.bounds import PlanId
 from api.context import ApiContext, get_actor, get_context
-from api.errors import ApiError
+from api.errors import ApiError, ErrorBody
 from api.scope import require_visible
 from domain import Actor, Role
 from eventstore.checkpoints import all_checkpoints, published_keys, verify_store
@@ -52,9 +53,13 @@ async def witnessed_verification(context: ApiContext) -> dict[str, Any]:
 @router.get(
     "/plans/{plan_id}/attempts",
     summary="Commands refused for a rule, role or scope, oldest first",
+    responses={
+        403: {"model": ErrorBody, "description": "Auditors and programme managers only"},
+        404: {"model": ErrorBody, "description": "No such plan, or not one the caller may see"},
+    },
 )
 async def attempts(
-    plan_id: str, actor: Actor = Depends(get_actor), context: ApiContext = Depends(get_context)
+    plan_id: PlanId, actor: Actor = Depends(get_actor), context: ApiContext = Depends(get_context)
 ) -> dict[str, Any]:
     if actor.role not in (Role.AUDITOR, Role.PROGRAMME_MANAGER):
         raise ApiError(

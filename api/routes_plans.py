@@ -9,12 +9,13 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Header
+from fastapi import APIRouter, Body, Depends
 from fastapi.responses import JSONResponse
 
 from api.attempts import record_refused_attempt
+from api.bounds import IdempotencyKey, PlanId
 from api.context import ApiContext, get_actor, get_context
-from api.errors import ApiError
+from api.errors import ApiError, ErrorBody
 from api.examples import COMMAND_EXAMPLES, OPEN_PLAN_EXAMPLE
 from api.scope import require_visible
 from contracts.temporal import CommandResult
@@ -25,6 +26,7 @@ router = APIRouter(tags=["commands"])
 IDEMPOTENCY_NAMESPACE = uuid.UUID("6f1c1d2e-3a8b-4c55-9a0e-5b1f6d3c2a10")
 
 REFUSALS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorBody, "description": "The body is not JSON (`error`: invalid_json)"},
     401: {"description": "No token, or an unknown or revoked one"},
     403: {"description": "The role may not send this command (`rule`: not_permitted)"},
     404: {"description": "No such plan, or not one the caller may see"},
@@ -43,15 +45,6 @@ def with_idempotency_key(command: Command, key: str | None) -> Command:
     except ValueError:
         command_id = uuid.uuid5(IDEMPOTENCY_NAMESPACE, key)
     return command.model_copy(update={"command_id": command_id})
-
-
-IdempotencyKey = Annotated[
-    str | None,
-    Header(
-        max_length=200,
-        description="Makes a retry safe: the same key returns the first result, appends nothing.",
-    ),
-]
 
 
 @router.post(
@@ -80,7 +73,7 @@ async def open_plan(
     responses={**REFUSALS, 201: {"description": "open_plan created the plan"}},
 )
 async def send_command(
-    plan_id: str,
+    plan_id: PlanId,
     command: Annotated[Command, Body(openapi_examples=COMMAND_EXAMPLES)],
     actor: Actor = Depends(get_actor),
     context: ApiContext = Depends(get_context),

@@ -6,12 +6,23 @@ plan that does not exist, and lists only contain what the caller may see.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends
 
 from api import reads
+from api.bounds import (
+    AfterVersion,
+    AsOf,
+    AsOfVersion,
+    CountryFilter,
+    EventsLimit,
+    Limit,
+    Offset,
+    PlanId,
+    PlanIdFilter,
+    parse_instant,
+)
 from api.context import ApiContext, get_actor, get_context
 from api.errors import ApiError
 from api.routes_audit import witnessed_verification
@@ -30,8 +41,6 @@ NOT_VISIBLE: dict[int | str, dict[str, Any]] = {
 NOT_PERMITTED: dict[int | str, dict[str, Any]] = {
     403: {"description": "The role may not read this (`rule`: not_permitted)"}
 }
-Limit = Annotated[int, Query(ge=1, le=500, description="Page size")]
-Offset = Annotated[int, Query(ge=0, description="Items to skip")]
 AUDIT_ROLES = frozenset({Role.PROGRAMME_MANAGER, Role.AUDITOR})
 
 
@@ -42,7 +51,7 @@ def _page(items: list[Any], limit: int, offset: int) -> dict[str, Any]:
 
 @router.get("/plans", summary="Plans the caller may see (filter by country and phase)")
 async def list_plans(
-    country: Annotated[str | None, Query(pattern="^[A-Z]{3}$")] = None,
+    country: CountryFilter = None,
     phase: Phase | None = None,
     limit: Limit = 50,
     offset: Offset = 0,
@@ -58,22 +67,6 @@ async def list_plans(
         )
     )
     return {"plans": plans, **_page(plans, limit, offset)}
-
-
-def parse_instant(value: str) -> datetime:
-    """``2026-05-01`` (the end of that UTC day) or an ISO 8601 instant (UTC if no offset)."""
-    try:
-        if len(value) == 10:
-            return reads.end_of_day(date.fromisoformat(value))
-        instant = datetime.fromisoformat(value)
-    except ValueError:
-        raise ApiError(
-            422,
-            "invalid_request",
-            "as_of: expected a date (2026-05-01) or an ISO 8601 instant",
-            details=[{"field": "as_of", "message": "not a date or an instant"}],
-        ) from None
-    return instant if instant.tzinfo else instant.replace(tzinfo=UTC)
 
 
 def replayed_summary(state: PlanState) -> dict[str, Any]:
@@ -105,11 +98,9 @@ def replayed_summary(state: PlanState) -> dict[str, Any]:
     responses=NOT_VISIBLE,
 )
 async def get_plan(
-    plan_id: str,
-    as_of: Annotated[
-        str | None, Query(description="Replay: a date (end of that UTC day) or an instant")
-    ] = None,
-    as_of_version: Annotated[int | None, Query(ge=1, description="Replay up to a version")] = None,
+    plan_id: PlanId,
+    as_of: AsOf = None,
+    as_of_version: AsOfVersion = None,
     actor: Actor = Depends(get_actor),
     context: ApiContext = Depends(get_context),
 ) -> dict[str, Any]:
@@ -144,7 +135,7 @@ async def _visible_plan(actor: Actor, plan_id: str, context: ApiContext) -> None
 
 @router.get("/plans/{plan_id}/milestones", summary="Milestones of a plan", responses=NOT_VISIBLE)
 async def plan_milestones(
-    plan_id: str, actor: Actor = Depends(get_actor), context: ApiContext = Depends(get_context)
+    plan_id: PlanId, actor: Actor = Depends(get_actor), context: ApiContext = Depends(get_context)
 ) -> dict[str, Any]:
     await _visible_plan(actor, plan_id, context)
     return {"plan_id": plan_id, "milestones": await reads.milestones(context.pool, plan_id)}
@@ -156,7 +147,7 @@ async def plan_milestones(
     responses=NOT_VISIBLE,
 )
 async def plan_indicators(
-    plan_id: str, actor: Actor = Depends(get_actor), context: ApiContext = Depends(get_context)
+    plan_id: PlanId, actor: Actor = Depends(get_actor), context: ApiContext = Depends(get_context)
 ) -> dict[str, Any]:
     await _visible_plan(actor, plan_id, context)
     return {"plan_id": plan_id, "indicators": await reads.indicators(context.pool, plan_id)}
@@ -166,7 +157,7 @@ async def plan_indicators(
     "/plans/{plan_id}/benchmarks", summary="Benchmark status per key factor", responses=NOT_VISIBLE
 )
 async def plan_benchmarks(
-    plan_id: str, actor: Actor = Depends(get_actor), context: ApiContext = Depends(get_context)
+    plan_id: PlanId, actor: Actor = Depends(get_actor), context: ApiContext = Depends(get_context)
 ) -> dict[str, Any]:
     await _visible_plan(actor, plan_id, context)
     return {"plan_id": plan_id, "key_factors": await reads.benchmarks(context.pool, plan_id)}
@@ -176,7 +167,7 @@ async def plan_benchmarks(
     "/plans/{plan_id}/audit", summary="The plan's audit trail, oldest first", responses=NOT_VISIBLE
 )
 async def plan_audit(
-    plan_id: str,
+    plan_id: PlanId,
     limit: Limit = 100,
     offset: Offset = 0,
     actor: Actor = Depends(get_actor),
@@ -194,9 +185,9 @@ async def plan_audit(
     responses=NOT_VISIBLE,
 )
 async def plan_events(
-    plan_id: str,
-    after_version: Annotated[int, Query(ge=0)] = 0,
-    limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
+    plan_id: PlanId,
+    after_version: AfterVersion = 0,
+    limit: EventsLimit = 1000,
     actor: Actor = Depends(get_actor),
     context: ApiContext = Depends(get_context),
 ) -> dict[str, Any]:
@@ -226,7 +217,7 @@ async def overdue(
     responses={**NOT_VISIBLE, **NOT_PERMITTED},
 )
 async def list_notifications(
-    plan_id: str | None = None,
+    plan_id: PlanIdFilter = None,
     status: Literal["recorded", "sent", "failed"] | None = None,
     limit: Limit = 100,
     offset: Offset = 0,
@@ -252,7 +243,7 @@ async def list_notifications(
     responses={**NOT_VISIBLE, **NOT_PERMITTED},
 )
 async def verify(
-    plan_id: str | None = None,
+    plan_id: PlanIdFilter = None,
     actor: Actor = Depends(get_actor),
     context: ApiContext = Depends(get_context),
 ) -> dict[str, Any]:

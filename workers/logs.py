@@ -26,10 +26,24 @@ def configure_logging(log_format: str = "console", level: str = "info") -> None:
     numeric_level = logging.getLevelName(level.upper())
     if not isinstance(numeric_level, int):
         numeric_level = logging.INFO
-    renderer: structlog.typing.Processor = (
-        structlog.processors.JSONRenderer()
+    # Tracebacks (from a library's logger.exception) without their frames' locals: rich's
+    # default renders every local of every frame, tens of thousands of lines and seconds of
+    # event-loop time per error, and copies request data into the logs.
+    renderers: list[structlog.typing.Processor] = (
+        [
+            structlog.processors.ExceptionRenderer(
+                structlog.tracebacks.ExceptionDictTransformer(
+                    show_locals=False, max_frames=20, use_rich=False
+                )
+            ),
+            structlog.processors.JSONRenderer(),
+        ]
         if log_format == "json"
-        else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+        else [
+            structlog.dev.ConsoleRenderer(
+                colors=sys.stderr.isatty(), exception_formatter=structlog.dev.plain_traceback
+            )
+        ]
     )
     shared: list[structlog.typing.Processor] = [
         structlog.contextvars.merge_contextvars,
@@ -47,7 +61,7 @@ def configure_logging(log_format: str = "console", level: str = "info") -> None:
     # Library logs (temporalio, uvicorn, asyncpg) go through the same renderer.
     formatter = structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=shared,
-        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *renderers],
     )
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(formatter)

@@ -7,14 +7,15 @@ is shown on the page in words. Success redirects (303) so a reload never resends
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from api import reads
+from api.bounds import PlanId
 from api.context import COOKIE_NAME, ApiContext
 from api.errors import ApiError, validation_details
 from api.scope import require_visible
@@ -41,7 +42,9 @@ def _context(request: Request) -> ApiContext:
 
 
 @router.get("/ui/login", response_class=HTMLResponse)
-async def login_page(request: Request, next: str = "") -> HTMLResponse:
+async def login_page(
+    request: Request, next: Annotated[str, Query(max_length=2000)] = ""
+) -> HTMLResponse:
     return render(request, "login.html", session=None, next=safe_next(next))
 
 
@@ -124,7 +127,7 @@ async def open_plan(request: Request) -> Response:
 
 
 @router.post("/ui/plans/{plan_id}/commands")
-async def send_command(request: Request, plan_id: str) -> Response:
+async def send_command(request: Request, plan_id: PlanId) -> Response:
     session, data = await form_session(request)
     request.state.session = session
     fields = command_fields(data)

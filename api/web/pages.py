@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from api import reads
 from api.attempts import sentences_by_plan
+from api.bounds import MAX_SQL_INTEGER, Offset, PlanId, parse_instant
 from api.context import ApiContext
 from api.dispatch import process_status
 from api.errors import ApiError
-from api.routes_reads import parse_instant
 from api.scope import not_found, require_visible, visible_countries
 from api.web.forms import (
     ALL_FORMS,
@@ -28,6 +28,13 @@ from api.web.session import Session, current_session
 from domain import KeyFactor, Phase, Role
 
 router = APIRouter(include_in_schema=False)
+
+# What a person types into the dashboard's filter and replay boxes: text, bounded in length;
+# the page reads it leniently (lower case, spaces) and says in words what it cannot use.
+CountryText = Annotated[str, Query(max_length=20)]
+PhaseText = Annotated[str, Query(max_length=40)]
+InstantText = Annotated[str, Query(max_length=40)]
+VersionText = Annotated[str, Query(max_length=20)]
 
 LIFECYCLE = [p.value for p in Phase if p is not Phase.CANCELLED]
 PAGE_SIZE = 50
@@ -53,13 +60,12 @@ async def home() -> RedirectResponse:
 
 @router.get("/ui/plans", response_class=HTMLResponse)
 async def plans_page(
-    request: Request, country: str = "", phase: str = "", offset: int = 0
+    request: Request, country: CountryText = "", phase: PhaseText = "", offset: Offset = 0
 ) -> HTMLResponse:
     session = await current_session(request)
     country = country.strip().upper()
     wanted_phase = phase if phase in {p.value for p in Phase} else None
     countries = visible_countries(session.actor, country or None)
-    offset = max(offset, 0)
     plans = (
         []
         if countries == []
@@ -149,7 +155,7 @@ async def plan_page_context(request: Request, session: Session, plan_id: str) ->
 
 
 @router.get("/ui/plans/{plan_id}", response_class=HTMLResponse)
-async def plan_page(request: Request, plan_id: str) -> HTMLResponse:
+async def plan_page(request: Request, plan_id: PlanId) -> HTMLResponse:
     session = await current_session(request)
     try:
         context = await plan_page_context(request, session, plan_id)
@@ -206,18 +212,21 @@ async def audit_page(request: Request) -> HTMLResponse:
 
 @router.get("/ui/plans/{plan_id}/history", response_class=HTMLResponse)
 async def history_page(
-    request: Request, plan_id: str, as_of: str = "", as_of_version: str = ""
+    request: Request,
+    plan_id: PlanId,
+    as_of: InstantText = "",
+    as_of_version: VersionText = "",
 ) -> HTMLResponse:
     session = await current_session(request)
     pool = _context(request).pool
     try:
         require_visible(session.actor, plan_id)
         version = int(as_of_version) if as_of_version.strip() else None
-        if version is not None and version < 1:
+        if version is not None and not 1 <= version <= MAX_SQL_INTEGER:
             raise ValueError(version)
         instant = parse_instant(as_of) if as_of.strip() else None
     except ValueError:
-        message = "The version must be a whole number, 1 or more."
+        message = f"The version must be a whole number from 1 to {MAX_SQL_INTEGER}."
         return error_page(request, session, ApiError(422, "invalid_request", message))
     except ApiError as error:
         return error_page(request, session, error)
