@@ -7,7 +7,7 @@ from pathlib import Path
 
 import asyncpg
 
-from api.users import UserError, add_user, list_users, rotate_token
+from api.users import UserError, add_user, list_users, reactivate_user, rotate_token
 from domain import Role
 
 DEMO_USERS: tuple[tuple[str, Role, str | None, str], ...] = (
@@ -35,11 +35,13 @@ async def ensure_demo_users(pool: asyncpg.Pool, path: Path) -> list[dict[str, st
             entry["name"] in existing for entry in saved
         ):
             return list(saved)
-    existing = {user.name for user in await list_users(pool)}
+    existing = {user.name: user for user in await list_users(pool)}
     entries: list[dict[str, str | None]] = []
     for name, role, country, email in DEMO_USERS:
         if name in existing:
-            token = await rotate_token(pool, name)
+            # `--demo` promises a working token per role, so a revoked demo user comes back.
+            renew = reactivate_user if existing[name].revoked else rotate_token
+            token = await renew(pool, name)
         else:
             try:
                 token = await add_user(pool, name, role, country, email)
