@@ -54,9 +54,13 @@ def up(
     demo: bool = typer.Option(False, "--demo", help="Create one demo user per role."),
 ) -> None:
     """Start the whole stack: PostgreSQL, Temporal, migrations, worker, projector, API."""
+    from workers.settings import Settings
     from workers.up import up as run_up
 
-    raise typer.Exit(run_up(_settings(), demo))
+    # Not load_settings(): `up` starts a stack, it never adopts another one's addresses.
+    settings = Settings()
+    configure_logging(settings.log_format, settings.log_level)
+    raise typer.Exit(run_up(settings, demo))
 
 
 @app.command()

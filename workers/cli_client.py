@@ -38,11 +38,8 @@ class ClientError(Exception):
 
 
 def api_url() -> str:
-    explicit = os.environ.get("ACIP_API_URL")
-    if explicit:
-        return explicit.rstrip("/")
-    settings = load_settings()
-    return f"http://{settings.api_host}:{settings.api_port}"
+    """ACIP_API_URL, else ACIP_API_HOST/PORT, else the running `acip up`'s stack.json."""
+    return load_settings().resolved_api_url
 
 
 def _token() -> str:
