@@ -139,6 +139,16 @@ class Children:
         env = acip_env(ACIP_DATABASE_URL=database_url)
         return self.spawn("projector", [sys.executable, "-m", "workers.cli", "projector"], env)
 
+    def api(self, database_url: str, temporal_address: str, port: int, **settings: str) -> Child:
+        env = acip_env(
+            ACIP_DATABASE_URL=database_url,
+            ACIP_TEMPORAL_ADDRESS=temporal_address,
+            ACIP_API_HOST="127.0.0.1",
+            ACIP_API_PORT=str(port),
+            **settings,
+        )
+        return self.spawn("api", [sys.executable, "-m", "workers.cli", "api"], env)
+
     def kill_all(self) -> None:
         for child in self.started:
             with contextlib.suppress(ProcessLookupError, subprocess.TimeoutExpired):
