@@ -26,6 +26,8 @@ import structlog
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.errors import DATABASE_UNREACHABLE
+
 log = structlog.get_logger(__name__)
 
 DEFAULT_MAX_FAILURES = 10
@@ -53,7 +55,6 @@ WITH expired AS (
 )
 INSERT INTO login_failures (key) SELECT unnest($1::text[])
 """
-_DATABASE_DOWN = (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError)
 
 
 class FailedLoginLimiter:
@@ -132,7 +133,7 @@ class FailedLoginLimitMiddleware:
         if presented:
             try:
                 wait = await self.limiter.retry_after(keys)
-            except _DATABASE_DOWN as error:
+            except DATABASE_UNREACHABLE as error:
                 log.warning("login throttle unavailable", error=str(error))
                 wait = None
             if wait is not None:
@@ -150,7 +151,7 @@ class FailedLoginLimitMiddleware:
         if presented and status == 401:
             try:
                 await self.limiter.record_failure(keys)
-            except _DATABASE_DOWN as error:
+            except DATABASE_UNREACHABLE as error:
                 log.warning("failed login not counted", error=str(error))
 
 
