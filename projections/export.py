@@ -170,7 +170,9 @@ def verify_export(folder: Path, witness_public_key: str = "") -> ExportCheck:
         try:
             event = json.loads(line)
         except json.JSONDecodeError:
-            event = None
+            unreadable.append(number)
+            problems.append(f"line {number} of {EVENTS_FILE} is not valid JSON")
+            continue
         if not isinstance(event, dict):
             unreadable.append(number)
             problems.append(f"line {number} of {EVENTS_FILE} is not a JSON object")

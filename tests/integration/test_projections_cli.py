@@ -137,7 +137,7 @@ def test_export_then_verify_offline_and_a_tampered_export(database: str, tmp_pat
     assert_one_line_error(
         acip(None, "audit", "verify-export", str(tmp_path / "x")),
         AuditExit.UNREADABLE,
-        "line 3 of events.jsonl is not a JSON object",
+        "line 3 of events.jsonl is not valid JSON",
     )
     again = acip(database, "audit", "export", "AGO-2020", "--out", str(tmp_path / "x"))
     assert_one_line_error(again, 1, "already holds an export")
