@@ -130,29 +130,29 @@ class FailedLoginLimitMiddleware:
             await self.app(scope, receive, send)
             return
         keys, presented = credential_keys(scope)
-        if presented:
-            try:
-                wait = await self.limiter.retry_after(keys)
-            except DATABASE_UNREACHABLE as error:
-                log.warning("login throttle unavailable", error=str(error))
-                wait = None
-            if wait is not None:
-                await _refuse(scope, receive, send, wait)
-                return
-        status = 0
+        if not presented:  # asking without a credential is not a failed login
+            await self.app(scope, receive, send)
+            return
+        try:
+            wait = await self.limiter.retry_after(keys)
+        except DATABASE_UNREACHABLE as error:
+            log.warning("login throttle unavailable", error=str(error))
+            wait = None
+        if wait is not None:
+            await _refuse(scope, receive, send, wait)
+            return
 
-        async def watching_send(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = int(message["status"])
+        async def counting_send(message: Message) -> None:
+            # Counted before the 401 leaves: once a client has seen its failure, its next
+            # request, to this process or another, already finds the failure counted.
+            if message["type"] == "http.response.start" and int(message["status"]) == 401:
+                try:
+                    await self.limiter.record_failure(keys)
+                except DATABASE_UNREACHABLE as error:
+                    log.warning("failed login not counted", error=str(error))
             await send(message)
 
-        await self.app(scope, receive, watching_send)
-        if presented and status == 401:
-            try:
-                await self.limiter.record_failure(keys)
-            except DATABASE_UNREACHABLE as error:
-                log.warning("failed login not counted", error=str(error))
+        await self.app(scope, receive, counting_send)
 
 
 async def _refuse(scope: Scope, receive: Receive, send: Send, wait: float) -> None:
