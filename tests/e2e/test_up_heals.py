@@ -78,6 +78,7 @@ def start_up(
         ACIP_DATABASE_URL=database_url,
         ACIP_TEMPORAL_ADDRESS=temporal_address,
         ACIP_API_PORT=str(port),
+        ACIP_WITNESS_PORT=str(free_port()),
         ACIP_TASK_QUEUE=f"acip-{uuid.uuid4()}",
         ACIP_LOG_LEVEL="info",
         **settings,
@@ -233,7 +234,8 @@ def test_a_signal_to_make_up_leaves_no_acip_process(
             "make up",
         )
         assert running.process.poll() is None, running.output
-        assert len(processes_of_home(tmp_path)) >= 5  # make, acip up, worker, projector, api
+        # make, acip up and its children (witness, worker, projector, checkpointer, api)
+        assert len(processes_of_home(tmp_path)) >= 7
         if how.startswith("Ctrl-C"):
             os.killpg(running.process.pid, signal.SIGINT)
         else:
