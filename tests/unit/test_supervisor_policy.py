@@ -21,5 +21,11 @@ def test_an_exit_is_named_by_its_status_or_its_signal() -> None:
 
 
 def test_the_children_are_data_each_an_acip_subcommand() -> None:
-    assert [child.name for child in CHILDREN] == ["worker", "projector", "api"]
-    assert CHILDREN[0].argv()[-3:] == ["-m", "workers.cli", "worker"]
+    assert [child.name for child in CHILDREN] == [
+        "witness",
+        "worker",
+        "projector",
+        "checkpointer",
+        "api",
+    ]
+    assert CHILDREN[1].argv()[-3:] == ["-m", "workers.cli", "worker"]
