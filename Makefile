@@ -17,8 +17,10 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 install: $(STAMP)
 
+# exec: the shell becomes `acip up`, so a signal to the recipe's process reaches it, and
+# `acip up` stops the stack when make itself is killed (it watches for its parent's death).
 up: $(STAMP)
-	$(BIN)/acip up --demo
+	exec $(BIN)/acip up --demo
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

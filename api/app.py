@@ -15,7 +15,7 @@ from api import routes_audit, routes_plans, routes_reads
 from api.context import ApiContext
 from api.errors import COMMON_RESPONSES, ApiError, install_error_handlers
 from api.limits import DEFAULT_MAX_BODY_BYTES, BodySizeLimitMiddleware
-from api.ratelimit import FailedLoginLimitMiddleware
+from api.ratelimit import FailedLoginLimiter, FailedLoginLimitMiddleware
 from api.request_context import RequestContextMiddleware
 from api.web import actions, pages
 from api.web.render import render
@@ -49,7 +49,7 @@ def create_app(context: ApiContext, *, max_body_bytes: int = DEFAULT_MAX_BODY_BY
     _install_dashboard_handlers(app)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=max_body_bytes)
     # A blocked client is refused before its body or token is looked at.
-    app.add_middleware(FailedLoginLimitMiddleware)
+    app.add_middleware(FailedLoginLimitMiddleware, limiter=FailedLoginLimiter(context.pool))
     # Outermost: every answer, the refusals of the middleware above included, carries the
     # request id, and no exception escapes to the server's own (slow) error logging.
     app.add_middleware(RequestContextMiddleware)

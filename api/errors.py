@@ -28,6 +28,9 @@ DATABASE_UNREACHABLE = (
     asyncpg.InterfaceError,
     asyncpg.CannotConnectNowError,
     asyncpg.AdminShutdownError,
+    # A pooled connection that received the server's "terminating connection" while idle
+    # refuses its next query with this (seen in tests/reliability/test_postgres_restart.py).
+    asyncpg.InternalClientError,
 )
 
 # Domain rules that are about who may act, not about the plan's state.

@@ -11,6 +11,9 @@ from pydantic import BaseModel
 from domain import Actor, Role
 
 TOKEN_BYTES = 32
+# Roles whose scope is every country (DOMAIN.md): a country given for them would be
+# stored and shown but never honoured, so it is refused.
+ALL_COUNTRY_ROLES = frozenset({Role.PROGRAMME_MANAGER, Role.AUDITOR})
 
 
 class UserRecord(BaseModel):
@@ -41,6 +44,8 @@ async def add_user(
         raise UserError("the system role cannot be given to a user")
     if role in (Role.FOCAL_POINT, Role.HEAD_OF_ADMINISTRATION) and not country:
         raise UserError(f"a {role.value} needs --country (ISO 3166-1 alpha-3, e.g. GHA)")
+    if role in ALL_COUNTRY_ROLES and country:
+        raise UserError(f"a {role.value} acts on all countries: give no --country")
     token = new_token()
     try:
         await pool.execute(
@@ -62,15 +67,44 @@ async def add_user(
 
 
 async def rotate_token(pool: asyncpg.Pool, name: str) -> str:
+    """A new token for an active user; a revoked user stays revoked (see reactivate_user)."""
     token = new_token()
     status = await pool.execute(
-        "UPDATE users SET token_hash = $2, revoked_at = NULL WHERE name = $1",
+        "UPDATE users SET token_hash = $2 WHERE name = $1 AND revoked_at IS NULL",
         name,
         hash_token(token),
     )
     if status.endswith(" 0"):
+        await _refuse_missing_or_revoked(pool, name)
+    return token
+
+
+async def reactivate_user(pool: asyncpg.Pool, name: str) -> str:
+    """Give a revoked user access again, with a new token (the revoked one stays dead)."""
+    token = new_token()
+    status = await pool.execute(
+        "UPDATE users SET token_hash = $2, revoked_at = NULL "
+        "WHERE name = $1 AND revoked_at IS NOT NULL",
+        name,
+        hash_token(token),
+    )
+    if status.endswith(" 0"):
+        if await _exists(pool, name):
+            raise UserError(f"{name!r} is active; `acip users token {name}` issues a new token")
         raise UserError(f"no user named {name!r}")
     return token
+
+
+async def _exists(pool: asyncpg.Pool, name: str) -> bool:
+    return bool(await pool.fetchval("SELECT EXISTS (SELECT 1 FROM users WHERE name = $1)", name))
+
+
+async def _refuse_missing_or_revoked(pool: asyncpg.Pool, name: str) -> None:
+    if await _exists(pool, name):
+        raise UserError(
+            f"{name!r} is revoked; `acip users reactivate {name}` gives them access again"
+        )
+    raise UserError(f"no user named {name!r}")
 
 
 async def revoke_user(pool: asyncpg.Pool, name: str) -> None:

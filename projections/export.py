@@ -58,6 +58,9 @@ class ExportCheck(BaseModel):
     # One sentence each; the first is what a person should look at first.
     problems: list[str]
     breaks: list[ChainBreak]
+    # Lines that are not a JSON object: the file cannot be checked, which is not proof of
+    # tampering (a truncated copy, a wrong file); the CLI exits 2 for these, not 1.
+    unreadable_lines: list[int] = []
 
 
 def _line(row: dict[str, Any]) -> str:
@@ -162,13 +165,19 @@ def verify_export(folder: Path, witness_public_key: str = "") -> ExportCheck:
         raise ExportError(f"{folder / EVENTS_FILE} is missing") from None
     problems: list[str] = []
     events: list[dict[str, Any]] = []
+    unreadable: list[int] = []
     for number, line in enumerate(body.decode(errors="replace").splitlines(), start=1):
         try:
             event = json.loads(line)
         except json.JSONDecodeError:
+            unreadable.append(number)
             problems.append(f"line {number} of {EVENTS_FILE} is not valid JSON")
             continue
-        if not isinstance(event, dict) or event.get("stream_id") != manifest.stream_id:
+        if not isinstance(event, dict):
+            unreadable.append(number)
+            problems.append(f"line {number} of {EVENTS_FILE} is not a JSON object")
+            continue
+        if event.get("stream_id") != manifest.stream_id:
             problems.append(f"line {number} is not an event of {manifest.stream_id}")
             continue
         events.append(event)
@@ -201,4 +210,5 @@ def verify_export(folder: Path, witness_public_key: str = "") -> ExportCheck:
         head_hash=head_hash,
         problems=problems,
         breaks=report.breaks,
+        unreadable_lines=unreadable,
     )

@@ -54,9 +54,13 @@ def up(
     demo: bool = typer.Option(False, "--demo", help="Create one demo user per role."),
 ) -> None:
     """Start the whole stack: PostgreSQL, Temporal, migrations, worker, projector, API."""
+    from workers.settings import Settings
     from workers.up import up as run_up
 
-    raise typer.Exit(run_up(_settings(), demo))
+    # Not load_settings(): `up` starts a stack, it never adopts another one's addresses.
+    settings = Settings()
+    configure_logging(settings.log_format, settings.log_level)
+    raise typer.Exit(run_up(settings, demo))
 
 
 @app.command()
@@ -117,20 +121,20 @@ def users_add(
     """Create a user and print its token (shown once)."""
     from api.users import add_user
     from domain import Role
+    from domain.countries import is_country_code
 
     try:
         parsed_role = Role(role)
     except ValueError:
         raise CliError(f"unknown role {role!r}") from None
+    code = country.strip().upper() if country else None
+    if code is not None and not is_country_code(code):
+        # A made-up code would scope the user to a country no plan can ever have.
+        raise CliError(f"--country {country!r} is not an ISO 3166-1 alpha-3 code, e.g. GHA")
     settings = _settings()
     url = _need(settings.database_url, "ACIP_DATABASE_URL")
     token = _run(
-        lambda: _with_pool(
-            url,
-            lambda pool: add_user(
-                pool, name, parsed_role, country.upper() if country else None, email
-            ),
-        )
+        lambda: _with_pool(url, lambda pool: add_user(pool, name, parsed_role, code, email))
     )
     typer.echo(token)
 
@@ -160,12 +164,22 @@ def users_revoke(name: str) -> None:
 
 @users_app.command("token")
 def users_token(name: str) -> None:
-    """Issue a new token for a user (the old one stops working)."""
+    """Issue a new token for an active user (the old one stops working)."""
     from api.users import rotate_token
 
     settings = _settings()
     url = _need(settings.database_url, "ACIP_DATABASE_URL")
     typer.echo(_run(lambda: _with_pool(url, lambda pool: rotate_token(pool, name))))
+
+
+@users_app.command("reactivate")
+def users_reactivate(name: str) -> None:
+    """Give a revoked user access again and print their new token (shown once)."""
+    from api.users import reactivate_user
+
+    settings = _settings()
+    url = _need(settings.database_url, "ACIP_DATABASE_URL")
+    typer.echo(_run(lambda: _with_pool(url, lambda pool: reactivate_user(pool, name))))
 
 
 async def _with_pool(url: str, action: Callable[..., Awaitable[T]]) -> T:

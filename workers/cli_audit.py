@@ -14,6 +14,7 @@ import typer
 from rich.table import Table
 
 from workers.cli_projections import UserError, console, fail, say, with_pool
+from workers.exit_codes import AuditExit
 
 audit_app = typer.Typer(
     help="For auditors: audit trails, the plan as of any instant, integrity checks, exports.",
@@ -192,7 +193,8 @@ def verify(
     ),
 ) -> None:
     """Recompute the hash chains and, for the whole store, the Merkle log against the
-    witness's record: exit 0 when intact, 1 naming where it first differs."""
+    witness's record. Exit 0 intact, 1 broken (naming where), 2 unreadable (the store, the
+    witness's record or key), 3 no such plan (workers/exit_codes.py)."""
     from eventstore import PostgresEventStore, VerifyReport
 
     if plan_id is None and (witness_record is not None or _witness_configured()):
@@ -206,12 +208,11 @@ def verify(
 
     async def action(pool: asyncpg.Pool) -> VerifyReport:
         store = PostgresEventStore(pool)
-        report = await store.verify(None if plan_id is None else f"plan-{plan_id}")
-        if plan_id is not None and report.events_checked == 0:
-            raise UserError(f"there is no plan {plan_id}")
-        return report
+        return await store.verify(None if plan_id is None else f"plan-{plan_id}")
 
-    report = with_pool(action)
+    report = with_pool(action, AuditExit.UNREADABLE)
+    if plan_id is not None and report.events_checked == 0:
+        fail(f"there is no plan {plan_id}", AuditExit.NOT_FOUND)
     if report.ok:
         say(f"intact: {report.events_checked} events in {report.streams_checked} stream(s)")
         return
@@ -222,7 +223,10 @@ def verify(
     )
     for other in others:
         say(f"  also: {other}")
-    fail(f"BROKEN: {first} [{len(report.breaks)} break(s) in {report.events_checked} events]")
+    fail(
+        f"BROKEN: {first} [{len(report.breaks)} break(s) in {report.events_checked} events]",
+        AuditExit.BROKEN,
+    )
 
 
 def _witness_configured() -> bool:
@@ -252,9 +256,9 @@ def _verify_against_witness(record_file: Path | None, witness_key: str) -> None:
         return await verify_store(pool, witnessed.record, witnessed.public_key), witnessed
 
     try:
-        result, witnessed = with_pool(action)
+        result, witnessed = with_pool(action, AuditExit.UNREADABLE)
     except WitnessRecordError as error:
-        fail(str(error), 2)
+        fail(str(error), AuditExit.UNREADABLE)
     if not witnessed.key_pinned:
         say("note: the witness key was asked of the witness, not pinned (--witness-key)")
     if result.ok:
@@ -266,7 +270,10 @@ def _verify_against_witness(record_file: Path | None, witness_key: str) -> None:
     first, *others = result.problems
     for other in others[:20]:
         say(f"  also: {other}")
-    fail(f"BROKEN: {first} [{len(result.problems)} problem(s) in {result.events} events]")
+    fail(
+        f"BROKEN: {first} [{len(result.problems)} problem(s) in {result.events} events]",
+        AuditExit.BROKEN,
+    )
 
 
 @audit_app.command("export")
@@ -309,14 +316,15 @@ def verify_export(
         "", "--witness-key", help="The witness's public key (hex), pinned; else the export's."
     ),
 ) -> None:
-    """Check an export offline, without the database: exit 0 intact, 1 broken."""
+    """Check an export offline, without the database. Exit 0 intact, 1 broken, 2 unreadable
+    (no manifest, a missing file, a line that is not a JSON object)."""
     from projections.export import ExportError
     from projections.export import verify_export as check
 
     try:
         result = check(folder, witness_key)
     except (ExportError, OSError) as error:
-        fail(str(error), 2)
+        fail(str(error), AuditExit.UNREADABLE)
     if result.ok:
         say(
             f"export intact: {result.events} events of {result.plan_id}, "
@@ -325,4 +333,6 @@ def verify_export(
         return
     for problem in result.problems[1:]:
         say(f"  also: {problem}")
-    fail(f"export BROKEN: {result.problems[0]}")
+    if result.unreadable_lines:
+        fail(f"export UNREADABLE: {result.problems[0]}", AuditExit.UNREADABLE)
+    fail(f"export BROKEN: {result.problems[0]}", AuditExit.BROKEN)

@@ -1,6 +1,7 @@
 """`acip plans|command|milestones|benchmarks`: the HTTP API from a terminal.
 
-Talks to ACIP_API_URL (default http://ACIP_API_HOST:ACIP_API_PORT) with ACIP_TOKEN. Tables on
+Talks to ACIP_API_URL (else http://ACIP_API_HOST:ACIP_API_PORT when either is set, else the
+API of the running `acip up` from its stack.json) with ACIP_TOKEN. Tables on
 a terminal, ``--json`` for scripts; a refusal prints its rule and message and exits non-zero.
 """
 
@@ -38,11 +39,8 @@ class ClientError(Exception):
 
 
 def api_url() -> str:
-    explicit = os.environ.get("ACIP_API_URL")
-    if explicit:
-        return explicit.rstrip("/")
-    settings = load_settings()
-    return f"http://{settings.api_host}:{settings.api_port}"
+    """ACIP_API_URL or ACIP_API_HOST/PORT when set, else the running `acip up`'s stack.json."""
+    return load_settings().resolved_api_url
 
 
 def _token() -> str:

@@ -41,8 +41,11 @@ def fail(message: str, status: int = 1) -> NoReturn:
     raise typer.Exit(status)
 
 
-def with_pool(action: Callable[[asyncpg.Pool], Awaitable[T]]) -> T:
-    """Run ``action`` with a pool on ACIP_DATABASE_URL; known failures become one line."""
+def with_pool(action: Callable[[asyncpg.Pool], Awaitable[T]], failure_status: int = 1) -> T:
+    """Run ``action`` with a pool on ACIP_DATABASE_URL; known failures become one line.
+
+    ``failure_status`` is the exit status for those failures (the audit checks keep 1 for
+    "tampering found" and exit 2 when they cannot read the store at all)."""
     from workers.db import create_pool
     from workers.logs import configure_logging
     from workers.settings import load_settings
@@ -50,7 +53,7 @@ def with_pool(action: Callable[[asyncpg.Pool], Awaitable[T]]) -> T:
     settings = load_settings()
     configure_logging(settings.log_format, settings.log_level)
     if not settings.database_url:
-        fail("ACIP_DATABASE_URL is not set (`acip up` prints it)")
+        fail("ACIP_DATABASE_URL is not set (`acip up` prints it)", failure_status)
 
     async def main() -> T:
         pool = await create_pool(settings.database_url, min_size=1, max_size=4)
@@ -62,13 +65,13 @@ def with_pool(action: Callable[[asyncpg.Pool], Awaitable[T]]) -> T:
     try:
         return asyncio.run(main())
     except UserError as error:
-        fail(str(error))
+        fail(str(error), failure_status)
     except (OSError, asyncpg.InterfaceError) as error:
-        fail(f"cannot reach the database: {error}")
+        fail(f"cannot reach the database: {error}", failure_status)
     except asyncpg.UndefinedTableError as error:
-        fail(f"the database is not migrated (run `acip migrate`): {error}")
+        fail(f"the database is not migrated (run `acip migrate`): {error}", failure_status)
     except asyncpg.PostgresError as error:
-        fail(f"database error: {error}")
+        fail(f"database error: {error}", failure_status)
 
 
 @projections_app.command("status")

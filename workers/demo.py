@@ -7,7 +7,7 @@ from pathlib import Path
 
 import asyncpg
 
-from api.users import UserError, add_user, list_users, rotate_token
+from api.users import UserError, add_user, list_users, reactivate_user, rotate_token
 from domain import Role
 
 DEMO_USERS: tuple[tuple[str, Role, str | None, str], ...] = (
@@ -28,18 +28,20 @@ DEMO_USERS: tuple[tuple[str, Role, str | None, str], ...] = (
 async def ensure_demo_users(pool: asyncpg.Pool, path: Path) -> list[dict[str, str | None]]:
     """Create the demo users, or give existing ones fresh tokens if the file was lost."""
     saved = _read(path)
+    existing = {user.name: user for user in await list_users(pool)}
     if saved is not None:
-        existing = {user.name for user in await list_users(pool)}
         wanted = {name for name, *_ in DEMO_USERS}
         if wanted <= {entry["name"] for entry in saved} and all(
-            entry["name"] in existing for entry in saved
+            entry["name"] in existing and not existing[str(entry["name"])].revoked
+            for entry in saved
         ):
             return list(saved)
-    existing = {user.name for user in await list_users(pool)}
     entries: list[dict[str, str | None]] = []
     for name, role, country, email in DEMO_USERS:
         if name in existing:
-            token = await rotate_token(pool, name)
+            # `--demo` promises a working token per role, so a revoked demo user comes back.
+            renew = reactivate_user if existing[name].revoked else rotate_token
+            token = await renew(pool, name)
         else:
             try:
                 token = await add_user(pool, name, role, country, email)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import json
+import os
 from pathlib import Path
 from typing import Literal
 
+from pydantic import BaseModel, Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -20,6 +21,8 @@ class Settings(BaseSettings):
     task_queue: str = "acip-plans"
     api_host: str = "127.0.0.1"
     api_port: int = 8000
+    # Where CLI commands reach the API; empty means http://api_host:api_port.
+    api_url: str = ""
     temporal_port: int = 7233
     temporal_ui_port: int = 8233
     log_format: Literal["json", "console"] = "console"
@@ -30,6 +33,9 @@ class Settings(BaseSettings):
     otlp_endpoint: str = ""
     metrics_port: int = 0
     public_url: str = ""
+    # `acip up` gives up on a child that crashed this many times within this many seconds.
+    up_max_crashes: int = Field(default=5, ge=1)
+    up_crash_window: float = Field(default=60.0, gt=0)
     # The Merkle log's checkpoints (docs/eventstore.md "Checkpoints and the witness").
     log_origin: str = "acip"
     # Empty: ``<home>/keys/checkpoint.pem``, created (0600) on first run.
@@ -57,27 +63,77 @@ class Settings(BaseSettings):
     def resolved_witness_home(self) -> Path:
         return self.witness_home or self.resolved_home / "witness"
 
+    @property
+    def resolved_api_url(self) -> str:
+        return (self.api_url or f"http://{self.api_host}:{self.api_port}").rstrip("/")
+
 
 STACK_FILE = "stack.json"
+
+
+class RunningStack(BaseModel):
+    """What `acip up` writes to ``$ACIP_HOME/stack.json`` for commands in other terminals."""
+
+    pid: int
+    database_url: str
+    temporal_address: str
+    api_url: str
+    witness_url: str = ""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, but another user's
+        return True
+    return True
+
+
+def read_running_stack(home: Path) -> RunningStack | None:
+    """The stack `acip up` runs under ``home``; None when none does.
+
+    A file left behind by an `acip up` that was killed outright names a process that is
+    gone: it is ignored rather than sending commands to addresses nothing listens on."""
+    try:
+        running = RunningStack.model_validate_json((home / STACK_FILE).read_bytes())
+    except (OSError, ValidationError):
+        return None
+    return running if _alive(running.pid) else None
+
+
+def write_running_stack(home: Path, running: RunningStack) -> Path:
+    path = home / STACK_FILE
+    temporary = path.with_suffix(".tmp")
+    temporary.unlink(missing_ok=True)
+    # 0600: a database URL may carry a password.
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as out:
+        out.write(running.model_dump_json(indent=2) + "\n")
+    temporary.replace(path)  # a reader never sees half a file
+    return path
 
 
 def load_settings() -> Settings:
     """Settings from the environment; what is unset is taken from a running `acip up`.
 
-    `acip up` writes the addresses of its embedded PostgreSQL and Temporal server to
-    ``$ACIP_HOME/stack.json``, so `acip users add` or `acip audit verify` in a second
-    terminal find them without exporting anything.
+    `acip up` writes the addresses of its PostgreSQL, Temporal server and API to
+    ``$ACIP_HOME/stack.json``, so `acip users add`, `acip plans list` or `acip audit verify`
+    in a second terminal find them on any port without exporting anything. A setting given
+    in the environment always wins over the file.
     """
     settings = Settings()
-    stack_file = settings.resolved_home / STACK_FILE
-    if stack_file.exists() and not (settings.database_url and settings.temporal_address):
-        try:
-            running = json.loads(stack_file.read_text())
-        except (OSError, ValueError):
-            return settings
-        settings.database_url = settings.database_url or str(running.get("database_url", ""))
-        settings.temporal_address = settings.temporal_address or str(
-            running.get("temporal_address", "")
-        )
-        settings.witness_url = settings.witness_url or str(running.get("witness_url", ""))
+    running = read_running_stack(settings.resolved_home)
+    if running is None:
+        return settings
+    given = settings.model_fields_set
+    if "database_url" not in given:
+        settings.database_url = running.database_url
+    if "temporal_address" not in given:
+        settings.temporal_address = running.temporal_address
+    if "witness_url" not in given:
+        settings.witness_url = running.witness_url
+    if not given & {"api_url", "api_host", "api_port"}:
+        settings.api_url = running.api_url
     return settings

@@ -20,6 +20,7 @@ from projections.projector import Projector
 from projections.synthetic import append_histories, plan_history
 from workers.cli_audit import audit_app
 from workers.cli_projections import projections_app
+from workers.exit_codes import AuditExit
 
 app = typer.Typer()
 app.add_typer(projections_app, name="projections")
@@ -131,6 +132,13 @@ def test_export_then_verify_offline_and_a_tampered_export(database: str, tmp_pat
     assert_one_line_error(
         acip(None, "audit", "verify-export", str(tmp_path / "nowhere")), 2, "manifest.json"
     )
+    lines[2] = lines[2][: len(lines[2]) // 2]  # a line cut in half: unreadable, not proof
+    events.write_text("\n".join(lines) + "\n")
+    assert_one_line_error(
+        acip(None, "audit", "verify-export", str(tmp_path / "x")),
+        AuditExit.UNREADABLE,
+        "line 3 of events.jsonl is not valid JSON",
+    )
     again = acip(database, "audit", "export", "AGO-2020", "--out", str(tmp_path / "x"))
     assert_one_line_error(again, 1, "already holds an export")
 
@@ -139,7 +147,12 @@ def test_audit_verify_names_the_first_broken_event(database: str) -> None:
     intact = acip(database, "audit", "verify")
     assert intact.exit_code == 0, intact.output
     assert "intact" in intact.stdout
-    assert_one_line_error(acip(database, "audit", "verify", "ZZZ-2020"), 1, "no plan ZZZ-2020")
+    assert_one_line_error(
+        acip(database, "audit", "verify", "ZZZ-2020"), AuditExit.NOT_FOUND, "no plan ZZZ-2020"
+    )
+    assert_one_line_error(
+        acip(None, "audit", "verify"), AuditExit.UNREADABLE, "ACIP_DATABASE_URL is not set"
+    )
 
     async def tamper() -> None:
         conn = await asyncpg.connect(database)
@@ -155,7 +168,7 @@ def test_audit_verify_names_the_first_broken_event(database: str) -> None:
 
     asyncio.run(tamper())
     broken = acip(database, "audit", "verify", "AFG-2020")
-    assert_one_line_error(broken, 1, "BROKEN: plan-AFG-2020 version 1")
+    assert_one_line_error(broken, AuditExit.BROKEN, "BROKEN: plan-AFG-2020 version 1")
     assert "hash mismatch" in broken.stderr
     assert acip(database, "audit", "verify").exit_code == 1
     assert acip(database, "audit", "verify", "ABW-2020").exit_code == 0

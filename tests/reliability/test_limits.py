@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 
@@ -37,8 +38,10 @@ async def stack(dev_env: WorkflowEnvironment, pool: asyncpg.Pool) -> AsyncIterat
         yield stack
 
 
-def fresh_app(stack: Stack) -> FastAPI:
-    """The same API with counters of its own (the limiter lives in the app)."""
+async def fresh_app(stack: Stack) -> FastAPI:
+    """Another API process on the same database, after the failures so far are forgotten
+    (the counts live in the database, shared by every API process)."""
+    await stack.pool.execute("DELETE FROM login_failures")
     return create_app(stack.app.state.context)
 
 
@@ -101,7 +104,7 @@ async def test_page_size_above_the_maximum_is_422(stack: Stack, path: str, maxim
 
 
 async def test_failed_logins_from_one_address_are_throttled_429(stack: Stack) -> None:
-    app = fresh_app(stack)
+    app = await fresh_app(stack)
     good = stack.tokens["manager"]
     async with client(app) as guesser:
         statuses = [
@@ -128,7 +131,7 @@ async def test_failed_logins_from_one_address_are_throttled_429(stack: Stack) ->
 async def test_failed_logins_with_one_token_prefix_from_many_addresses_are_throttled(
     stack: Stack,
 ) -> None:
-    app = fresh_app(stack)
+    app = await fresh_app(stack)
     leaked = stack.tokens["focal"][:12]
     statuses = []
     for n in range(DEFAULT_MAX_FAILURES + 1):
@@ -138,7 +141,7 @@ async def test_failed_logins_with_one_token_prefix_from_many_addresses_are_throt
 
 
 async def test_failed_dashboard_logins_are_throttled_too(stack: Stack) -> None:
-    app = fresh_app(stack)
+    app = await fresh_app(stack)
     async with client(app, "127.0.0.7") as browser:
         statuses = [
             (
@@ -149,26 +152,22 @@ async def test_failed_dashboard_logins_are_throttled_too(stack: Stack) -> None:
     assert statuses == [401] * DEFAULT_MAX_FAILURES + [429]
 
 
-def test_the_window_slides_and_the_table_stays_bounded() -> None:
-    now = [1000.0]
-    limiter = FailedLoginLimiter(3, 60, clock=lambda: now[0], max_keys=2)
+async def test_the_window_slides_and_old_failures_are_deleted(stack: Stack) -> None:
+    await stack.pool.execute("DELETE FROM login_failures")
+    limiter = FailedLoginLimiter(stack.pool, 3, 2.0)
     for _ in range(3):
-        assert limiter.retry_after(["ip:a"]) is None
-        limiter.record_failure(["ip:a"])
-        now[0] += 10
-    assert limiter.retry_after(["ip:a"]) == pytest.approx(30)
-    now[0] += 30.5  # the first failure leaves the window
-    assert limiter.retry_after(["ip:a"]) is None
-    # Bounded: a third key evicts the one that failed least recently, not the busy one.
-    limiter.record_failure(["ip:a"])
-    limiter.record_failure(["ip:b"])
-    limiter.record_failure(["ip:a"])
-    limiter.record_failure(["ip:c"])
-    assert limiter.retry_after(["ip:a"]) == pytest.approx(1020 + 60 - now[0])  # a is blocked
-    limiter.record_failure(["ip:b"])
-    assert limiter.retry_after(["ip:a"]) is None  # evicted after b and c failed since
+        assert await limiter.retry_after(["ip:a"]) is None
+        await limiter.record_failure(["ip:a", "token:acip_x"])
+    wait = await limiter.retry_after(["ip:b", "ip:a"])
+    assert wait is not None and 0 < wait <= 2.0
+    assert await limiter.retry_after(["ip:b"]) is None
+    await asyncio.sleep(wait + 0.1)  # the first failure leaves the window
+    assert await limiter.retry_after(["ip:a"]) is None
+    # The next failure deletes every row older than the window: one window's worth is kept.
+    await limiter.record_failure(["ip:c"])
+    assert await stack.pool.fetchval("SELECT count(*) FROM login_failures") == 1
     with pytest.raises(ValueError):
-        FailedLoginLimiter(0, 60)
+        FailedLoginLimiter(stack.pool, 0, 60)
 
 
 async def test_text_and_numbers_the_store_cannot_keep_are_refused_422(stack: Stack) -> None:

@@ -179,6 +179,7 @@ def test_a_garbled_line_is_named(tmp_path: Path) -> None:
     check = verify_export(tmp_path)
     assert not check.ok
     assert check.problems[0] == "line 4 of events.jsonl is not valid JSON"
+    assert check.unreadable_lines == [4]  # what makes the CLI exit 2, not 1
     # Version 4 is gone, so version 5 no longer follows version 3.
     assert check.breaks[0].version == 5
 
