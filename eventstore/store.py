@@ -280,7 +280,7 @@ class PostgresEventStore:
         self._upcasters = upcasters
         self._channel = notify_channel
         self._links: OrderedDict[str, tuple[int, str]] = OrderedDict()
-        self._notifier = _Notifier(pool, NOTIFY_CHANNEL)
+        self._notifier = _Notifier(pool, notify_channel)
 
     # -- writing ---------------------------------------------------------------------
 
