@@ -7,7 +7,7 @@ from pathlib import Path
 import asyncpg
 
 from eventstore.migrator import MigrationSource, migrate
-from eventstore.store import init_connection
+from eventstore import init_connection
 
 _ROOT = Path(__file__).resolve().parent.parent
 
