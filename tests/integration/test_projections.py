@@ -223,7 +223,7 @@ async def test_a_failing_event_stops_the_projection_there_and_is_reported(
     assert stuck.position == before_bad
     assert await queries.get_plan_summary(pool, "ARE-2020") is None
 
-    (status,) = await queries.projection_status(pool)
+    (status,) = await queries.projection_status(pool, store)
     assert status.failure is not None
     assert (status.failure.position, status.failure.event_type) == (
         bad_position,
@@ -330,7 +330,7 @@ async def test_replay_as_of_version_or_instant_equals_folding_the_prefix(
     await load_plans(store, 4, seed=9)
     events: list[RecordedEvent] = await store.read_stream("plan-AGO-2020")
     for version in (1, 2, 17, len(events) // 2, len(events)):
-        replayed = await replay_plan(pool, "AGO-2020", version=version)
+        replayed = await replay_plan(store, "AGO-2020", version=version)
         assert replayed is not None
         expected = fold(parse_event(e.type, e.data) for e in events[:version])
         assert replayed.state == expected
@@ -338,24 +338,24 @@ async def test_replay_as_of_version_or_instant_equals_folding_the_prefix(
 
     for event in (events[0], events[10], events[-3]):
         instant = event.recorded_at
-        replayed = await replay_plan(pool, "AGO-2020", as_of=instant)
+        replayed = await replay_plan(store, "AGO-2020", as_of=instant)
         assert replayed is not None
         prefix = [e for e in events if e.recorded_at <= instant]
         assert replayed.state == fold(parse_event(e.type, e.data) for e in prefix)
         assert replayed.last_recorded_at == prefix[-1].recorded_at
 
     before_anything = events[0].recorded_at.replace(year=2000)
-    assert await replay_plan(pool, "AGO-2020", as_of=before_anything) is None
-    assert await replay_plan(pool, "ZZZ-2020", version=3) is None
+    assert await replay_plan(store, "AGO-2020", as_of=before_anything) is None
+    assert await replay_plan(store, "ZZZ-2020", version=3) is None
     with pytest.raises(ValueError, match="time zone"):
-        await replay_plan(pool, "AGO-2020", as_of=datetime(2026, 1, 1))
+        await replay_plan(store, "AGO-2020", as_of=datetime(2026, 1, 1))
 
 
 async def test_export_round_trip_and_a_tampered_line_fails(
     pool: asyncpg.Pool, store: PostgresEventStore, tmp_path: Path
 ) -> None:
     await load_plans(store, 2, seed=10)
-    manifest = await export_plan(pool, "AFG-2020", tmp_path / "export")
+    manifest = await export_plan(pool, store, "AFG-2020", tmp_path / "export")
     events = await store.read_stream("plan-AFG-2020")
     assert (manifest.events, manifest.head_hash) == (len(events), events[-1].hash)
     check = verify_export(tmp_path / "export")
@@ -373,14 +373,14 @@ async def test_export_round_trip_and_a_tampered_line_fails(
     assert "event version 5" in check.problems[0]
 
     with pytest.raises(Exception, match="already holds an export"):
-        await export_plan(pool, "AFG-2020", tmp_path / "export")
+        await export_plan(pool, store, "AFG-2020", tmp_path / "export")
 
 
 async def test_export_with_a_missing_last_line_fails(
     pool: asyncpg.Pool, store: PostgresEventStore, tmp_path: Path
 ) -> None:
     await load_plans(store, 1, seed=11)
-    await export_plan(pool, "ABW-2020", tmp_path)
+    await export_plan(pool, store, "ABW-2020", tmp_path)
     path = tmp_path / "events.jsonl"
     path.write_text("".join(path.read_text().splitlines(keepends=True)[:-1]))
     check = verify_export(tmp_path)
