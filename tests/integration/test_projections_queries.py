@@ -15,7 +15,7 @@ from eventstore import NewEvent, PostgresEventStore, UpcasterRegistry, init_conn
 from projections import queries
 from projections.projector import Projector
 from projections.rebuild import rebuild
-from projections.synthetic import Append, append_histories, plan_history
+from testkit.synthetic import Append, append_histories, plan_history
 from tests.integration.test_projections import snapshot
 
 PLANS = 12
