@@ -9,14 +9,14 @@ from contracts.temporal import APPEND_EVENTS, AppendEventsInput, AppendEventsRes
 from eventstore import (
     ConcurrencyError,
     DuplicateEventError,
+    EventStore,
     InvalidEventError,
     NewEvent,
-    PostgresEventStore,
 )
 
 
 class AppendActivities:
-    def __init__(self, store: PostgresEventStore) -> None:
+    def __init__(self, store: EventStore) -> None:
         self._store = store
 
     @activity.defn(name=APPEND_EVENTS)

@@ -17,7 +17,7 @@ from api.errors import ApiError
 from api.users import actor_for_token
 from contracts.temporal import CommandResult
 from domain import Actor, Command
-from eventstore import PostgresEventStore
+from eventstore import EventStore
 
 COOKIE_NAME = "acip_token"
 CSRF_HEADER = "X-CSRF-Token"
@@ -27,6 +27,8 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 @dataclass(frozen=True)
 class ApiContext:
     pool: asyncpg.Pool
+    # The event store on that pool, built once by workers/ (audit trails, replays, verify).
+    store: EventStore
     temporal: Client
     task_queue: str
     # Told the outcome of every command (metrics); set by workers/, which api/ never imports.
@@ -45,7 +47,7 @@ class ApiContext:
             raise
         if not result.replayed:
             return result
-        return await with_stored_events(result, PostgresEventStore(self.pool))
+        return await with_stored_events(result, self.store)
 
 
 def get_context(request: Request) -> ApiContext:

@@ -35,7 +35,7 @@ from contracts.temporal import (
     workflow_id_for,
 )
 from domain import Actor, Command, DomainError, OpenPlan, decide
-from eventstore import PostgresEventStore
+from eventstore import EventStore
 from workflows.plan import PlanWorkflow
 
 log = structlog.get_logger(__name__)
@@ -116,7 +116,7 @@ async def process_status(client: Client, plan_id: str) -> PlanWorkflowStatus | N
         return None
 
 
-async def with_stored_events(result: CommandResult, store: PostgresEventStore) -> CommandResult:
+async def with_stored_events(result: CommandResult, store: EventStore) -> CommandResult:
     """A replayed answer carries where its events are, not their data: read them back."""
     if not result.replayed or not result.replayed_event_count:
         return result

@@ -15,7 +15,7 @@ import asyncpg
 from fastapi.encoders import jsonable_encoder
 
 from activities.notification_records import list_notifications
-from eventstore import PostgresEventStore, VerifyReport
+from eventstore import EventStore, VerifyReport
 from projections import queries
 from projections.checkpoints import read_checkpoint
 from projections.history import replay_plan
@@ -53,9 +53,9 @@ async def benchmarks(pool: asyncpg.Pool, plan_id: str) -> list[dict[str, Any]]:
     return [jsonable(b) for b in await queries.get_benchmarks(pool, plan_id)]
 
 
-async def audit_trail(pool: asyncpg.Pool, plan_id: str, limit: int, offset: int) -> dict[str, Any]:
+async def audit_trail(store: EventStore, plan_id: str, limit: int, offset: int) -> dict[str, Any]:
     """``{"plan_id", "total", "limit", "offset", "entries": [...]}``, oldest first."""
-    return jsonable(await queries.audit_trail(pool, plan_id, limit=limit, offset=offset))
+    return jsonable(await queries.audit_trail(store, plan_id, limit=limit, offset=offset))
 
 
 async def overdue_milestones(
@@ -83,20 +83,20 @@ async def notifications(
 
 
 async def stored_events(
-    pool: asyncpg.Pool, plan_id: str, after_version: int, limit: int
+    store: EventStore, plan_id: str, after_version: int, limit: int
 ) -> list[dict[str, Any]]:
     """Events exactly as stored (not upcast), with their hashes: what an auditor re-hashes."""
-    rows = await PostgresEventStore(pool).read_stream_raw(f"plan-{plan_id}")
+    rows = await store.read_stream_raw(f"plan-{plan_id}")
     return [jsonable(r) for r in rows if r["version"] > after_version][:limit]
 
 
-async def verify(pool: asyncpg.Pool, plan_id: str | None) -> VerifyReport:
+async def verify(store: EventStore, plan_id: str | None) -> VerifyReport:
     stream = None if plan_id is None else f"plan-{plan_id}"
-    return await PostgresEventStore(pool).verify(stream)
+    return await store.verify(stream)
 
 
 async def replay(
-    pool: asyncpg.Pool,
+    store: EventStore,
     plan_id: str,
     *,
     as_of: datetime | None = None,
@@ -104,7 +104,7 @@ async def replay(
 ) -> PlanAsOf | None:
     """The plan folded from its stored events up to an instant (recorded_at) or a version,
     with the same domain code the workflow runs; None if no event qualifies."""
-    return await replay_plan(pool, plan_id, as_of=as_of, version=as_of_version)
+    return await replay_plan(store, plan_id, as_of=as_of, version=as_of_version)
 
 
 async def wait_for_projection(pool: asyncpg.Pool, position: int, seconds: float = 3.0) -> bool:

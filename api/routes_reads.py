@@ -111,7 +111,9 @@ async def get_plan(
             raise not_found(plan_id)
         return summary
     instant = parse_instant(as_of) if as_of else None
-    replayed = await reads.replay(context.pool, plan_id, as_of=instant, as_of_version=as_of_version)
+    replayed = await reads.replay(
+        context.store, plan_id, as_of=instant, as_of_version=as_of_version
+    )
     if replayed is None:
         when = as_of if as_of else f"version {as_of_version}"
         raise ApiError(
@@ -174,7 +176,7 @@ async def plan_audit(
     context: ApiContext = Depends(get_context),
 ) -> dict[str, Any]:
     await _visible_plan(actor, plan_id, context)
-    trail = await reads.audit_trail(context.pool, plan_id, limit, offset)
+    trail = await reads.audit_trail(context.store, plan_id, limit, offset)
     more = offset + limit < trail["total"]
     return {**trail, "next_offset": offset + limit if more else None}
 
@@ -192,7 +194,7 @@ async def plan_events(
     context: ApiContext = Depends(get_context),
 ) -> dict[str, Any]:
     require_visible(actor, plan_id)
-    events = await reads.stored_events(context.pool, plan_id, after_version, limit)
+    events = await reads.stored_events(context.store, plan_id, after_version, limit)
     if not events and after_version == 0:
         raise not_found(plan_id)
     return {"plan_id": plan_id, "events": events}
@@ -256,7 +258,7 @@ async def verify(
         )
     if plan_id is not None:
         require_visible(actor, plan_id)
-    report = await reads.verify(context.pool, plan_id)
+    report = await reads.verify(context.store, plan_id)
     if plan_id is not None:
         return reads.jsonable(report)
     witnessed = await witnessed_verification(context)

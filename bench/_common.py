@@ -23,8 +23,8 @@ from urllib.parse import unquote, urlsplit
 import asyncpg
 
 from eventstore import NewEvent
+from testkit.postgres import database_url_for, temporary_postgres
 from workers.db import migrate_all
-from workers.embedded import database_url_for, temporary_postgres
 
 # The bare baseline: the same columns and constraints as `events`, none of our logic.
 BARE_TABLE = """

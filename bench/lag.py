@@ -4,7 +4,7 @@
 
 A projector runs in its own process (as `acip projector` does). This process appends
 ACIP_BENCH_RATE (200) decisions per second, each one decision of a realistic plan history
-(projections.synthetic, 1-2 events), for ACIP_BENCH_SECONDS (60), and polls the plan summary
+(testkit.synthetic, 1-2 events), for ACIP_BENCH_SECONDS (60), and polls the plan summary
 every millisecond for the highest position it shows. The lag of an append is the time from
 the append's return (committed) to the first poll that shows its position; the first
 ACIP_BENCH_WARMUP (5) seconds are left out. Reported: p50, p90, p99, max.
@@ -24,7 +24,7 @@ import asyncpg
 
 from bench._common import emit, environment, fresh_database, postgres_server
 from eventstore import PostgresEventStore, init_connection
-from projections.synthetic import interleaved, plan_history
+from testkit.synthetic import interleaved, plan_history
 
 RATE = float(os.environ.get("ACIP_BENCH_RATE", "200"))
 SECONDS = float(os.environ.get("ACIP_BENCH_SECONDS", "60"))

@@ -3,7 +3,7 @@
     python -m bench.rebuild       (ACIP_BENCH_DATABASE_URL to use an existing server)
 
 Generates ACIP_BENCH_PLANS (2,000) plan histories with the domain's own decide() and a fake
-clock (projections.synthetic: about 100 events per plan), appends them straight through the
+clock (testkit.synthetic: about 100 events per plan), appends them straight through the
 store, then alternates, ACIP_BENCH_ROUNDS times (best round kept):
   bare     SELECT of the same rows in the same keyset pages, jsonb decoded (the pool's
            codecs), nothing else: the floor any rebuild must read through
@@ -25,7 +25,7 @@ import asyncpg
 from bench._common import best_of, emit, environment, fresh_database, postgres_server
 from eventstore import PostgresEventStore, init_connection
 from projections.rebuild import gc_paused, rebuild
-from projections.synthetic import Append, append_histories, plan_history
+from testkit.synthetic import Append, append_histories, plan_history
 
 PLANS = int(os.environ.get("ACIP_BENCH_PLANS", "2000"))
 ROUNDS = int(os.environ.get("ACIP_BENCH_ROUNDS", "3"))

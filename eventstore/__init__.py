@@ -1,5 +1,6 @@
 """Event store: append-only, hash-chained, commit-safe event log on PostgreSQL."""
 
+from eventstore._records import init_connection
 from eventstore.errors import (
     ConcurrencyError,
     DuplicateEventError,
@@ -22,7 +23,9 @@ from eventstore.models import (
     RecordedEvent,
     VerifyReport,
 )
-from eventstore.store import NOTIFY_CHANNEL, PostgresEventStore, init_connection
+from eventstore.notifier import NOTIFY_CHANNEL
+from eventstore.protocol import EventRow, EventStore
+from eventstore.store import PostgresEventStore
 from eventstore.upcasting import UpcasterRegistry
 
 __all__ = [
@@ -34,6 +37,8 @@ __all__ = [
     "ChainBreak",
     "ConcurrencyError",
     "DuplicateEventError",
+    "EventRow",
+    "EventStore",
     "EventStoreError",
     "ExpectedVersion",
     "InMemoryEventStore",

@@ -17,6 +17,7 @@ from typing import Any
 
 import asyncpg
 
+from eventstore._sql import POSITIONS_PER_TRANSACTION
 from eventstore.keys import PublicKeyRecord, SigningKey
 from eventstore.log_verify import (
     Divergence,
@@ -25,7 +26,6 @@ from eventstore.log_verify import (
     check_witness_record,
 )
 from eventstore.merkle import Frontier, MerkleTree, event_leaf_hash
-from eventstore.store import POSITIONS_PER_TRANSACTION
 from eventstore.tree_head import TreeHead
 
 # Rows of the leaves after a position, only of ended transactions (as read_all).

@@ -26,10 +26,13 @@ from eventstore.models import (
     RecordedEvent,
     VerifyReport,
 )
+from eventstore.protocol import EventRow
 from eventstore.upcasting import UpcasterRegistry
 
 
 class InMemoryEventStore:
+    """The EventStore protocol in a process's memory; positions are 1, 2, 3 ..."""
+
     def __init__(self, *, upcasters: UpcasterRegistry | None = None) -> None:
         self._upcasters = upcasters
         self._log: list[RecordedEvent] = []  # raw, in global order
@@ -160,6 +163,32 @@ class InMemoryEventStore:
     async def head_position(self, *, max_wait: float = 0.0) -> int:
         return len(self._log)
 
+    async def count_events(self, after_position: int, up_to_position: int | None = None) -> int:
+        end = len(self._log) if up_to_position is None else min(up_to_position, len(self._log))
+        return max(end - max(after_position, 0), 0)
+
+    async def read_rows(
+        self, after_position: int, up_to_position: int, limit: int
+    ) -> Sequence[EventRow]:
+        if limit < 1:
+            raise ValueError("limit must be at least 1")
+        start = max(after_position, 0)
+        end = min(up_to_position, start + limit)
+        return [
+            (
+                event.global_position,
+                event.stream_id,
+                event.version,
+                event.type,
+                event.schema_version,
+                json.dumps(event.data),
+                event.occurred_at,
+                event.recorded_at,
+                event.event_id,
+            )
+            for event in self._log[start:end]
+        ]
+
     async def subscribe(
         self,
         after_position: int = 0,
@@ -182,6 +211,10 @@ class InMemoryEventStore:
             async with self._changed:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._changed.wait_for(grown), poll_interval)
+
+    async def wait_for_notifications(self) -> None:
+        # Subscribers are woken by tasks the appends scheduled: let them run.
+        await asyncio.sleep(0)
 
     async def read_stream_raw(self, stream_id: str) -> list[dict[str, Any]]:
         return [event.model_dump() for event in self._streams.get(stream_id, [])]

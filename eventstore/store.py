@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
-import logging
-import re
 from collections import OrderedDict
 from collections.abc import AsyncGenerator, Sequence
 from datetime import datetime
@@ -14,12 +11,11 @@ from typing import Any
 
 import asyncpg
 
-from eventstore._prepare import (
-    MAX_BATCH_EVENTS,
-    PreparedAppend,
-    check_stream_id,
-    prepare_append,
-)
+from eventstore import _sql as sql
+from eventstore._prepare import PreparedAppend, check_stream_id, prepare_append
+from eventstore._records import raw as _raw
+from eventstore._records import record as _record
+from eventstore._records import recorded as _recorded
 from eventstore.errors import ConcurrencyError, DuplicateEventError, EventStoreError
 from eventstore.hashing import ChainVerifier, hash_with_prefix
 from eventstore.models import (
@@ -30,101 +26,9 @@ from eventstore.models import (
     RecordedEvent,
     VerifyReport,
 )
+from eventstore.notifier import NOTIFY_CHANNEL, Notifier
+from eventstore.protocol import EventRow
 from eventstore.upcasting import UpcasterRegistry
-
-NOTIFY_CHANNEL = "acip_events"
-
-_COLUMNS = (
-    "event_id, stream_id, version, global_position, type, schema_version, data, metadata,"
-    " occurred_at, recorded_at, prev_hash, hash"
-)
-# Reads decode data and metadata with one json.loads of "[data, metadata]": one decoder
-# call per row instead of two (bench/read.py: ~0.5 us a row, ~5 % of a read).
-_READ_COLUMNS = (
-    "event_id, stream_id, version, global_position, type, schema_version,"
-    " '[' || data::text || ',' || metadata::text || ']' AS payload,"
-    " occurred_at, recorded_at, prev_hash, hash"
-)
-# global_position = xid * POSITIONS_PER_TRANSACTION + index in batch (migration 0003).
-POSITIONS_PER_TRANSACTION = 1024
-assert MAX_BATCH_EVENTS < POSITIONS_PER_TRANSACTION, "a batch must fit its transaction's range"
-
-# One statement, one round trip, one implicit transaction. ``link`` refuses the batch
-# (no rows) unless its first prev_hash is the stored hash of the expected version (or
-# the genesis value for a new stream), so a wrong client-side hash never enters a chain;
-# the unique (stream_id, version) constraint is the optimistic concurrency check.
-# No lock: positions come from this transaction's id (decision 0001).
-_APPEND = f"""
-WITH tick AS MATERIALIZED (
-         SELECT clock_timestamp() AS now,
-                pg_current_xact_id()::text::bigint * {POSITIONS_PER_TRANSACTION} AS base),
-     link AS MATERIALIZED (
-         SELECT tick.now, tick.base FROM tick
-          WHERE ($3::bigint = 0 AND $4::text = '{GENESIS_HASH}')
-             OR EXISTS (SELECT FROM events
-                         WHERE stream_id = $2 AND version = $3 AND hash = $4)),
-     ins AS (
-         INSERT INTO events AS e (global_position, event_id, stream_id, version, type,
-                                  schema_version, data, metadata, occurred_at, recorded_at,
-                                  prev_hash, hash)
-         SELECT link.base + u.n - 1, u.event_id, $2, $3 + u.n, u.type, u.schema_version,
-                u.data::jsonb, u.metadata::jsonb, u.occurred_at, link.now, u.prev_hash,
-                u.hash
-           FROM link,
-                unnest($1::uuid[], $5::text[], $6::integer[], $7::text[], $8::text[],
-                       $9::timestamptz[], $10::text[], $11::text[])
-                WITH ORDINALITY AS u(event_id, type, schema_version, data, metadata,
-                                     occurred_at, prev_hash, hash, n)
-         RETURNING e.version, e.global_position, e.recorded_at)
-SELECT version, global_position, recorded_at FROM ins ORDER BY version
-"""
-# The same for the common single-event append, with scalar parameters: no arrays to
-# encode and unnest (measured ~20 % faster per append).
-_APPEND_ONE = f"""
-WITH link AS MATERIALIZED (
-         SELECT clock_timestamp() AS now,
-                pg_current_xact_id()::text::bigint * {POSITIONS_PER_TRANSACTION} AS base
-          WHERE ($3::bigint = 0 AND $4::text = '{GENESIS_HASH}')
-             OR EXISTS (SELECT FROM events
-                         WHERE stream_id = $2 AND version = $3 AND hash = $4))
-INSERT INTO events (global_position, event_id, stream_id, version, type, schema_version,
-                    data, metadata, occurred_at, recorded_at, prev_hash, hash)
-SELECT link.base, $1::uuid, $2, $3 + 1, $5::text, $6::integer, $7::text::jsonb,
-       $8::text::jsonb, $9::timestamptz, link.now, $4, $10::text
-  FROM link
-RETURNING version, global_position, recorded_at
-"""
-# Everything below this position belongs to transactions that have ended: committed
-# rows there are final, and no transaction still running can add one.
-_SAFE_LIMIT = (
-    f"(SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint * {POSITIONS_PER_TRANSACTION})"
-)
-_HASH_AT = "SELECT hash FROM events WHERE stream_id = $1 AND version = $2"
-_HEAD_OF_STREAM = (
-    "SELECT version, hash FROM events WHERE stream_id = $1 ORDER BY version DESC LIMIT 1"
-)
-_READ_STREAM = (
-    f"SELECT {_READ_COLUMNS} FROM events"
-    " WHERE stream_id = $1 AND version >= $2"
-    " AND version <= coalesce($3::bigint, 9223372036854775807)"
-    " AND ($4::timestamptz IS NULL OR recorded_at <= $4::timestamptz)"
-    " ORDER BY version"
-)
-_READ_ALL = (
-    f"SELECT {_READ_COLUMNS} FROM events WHERE global_position > $1"
-    f" AND global_position < {_SAFE_LIMIT} ORDER BY global_position LIMIT $2"
-)
-_BY_IDS = f"SELECT {_READ_COLUMNS} FROM events WHERE event_id = ANY($1::uuid[])"
-_STREAM_VERSION = "SELECT coalesce(max(version), 0) FROM events WHERE stream_id = $1"
-_HEAD = (
-    "SELECT (SELECT coalesce(max(global_position), 0) FROM events"
-    f" WHERE global_position < {_SAFE_LIMIT}),"
-    " (SELECT coalesce(max(global_position), 0) FROM events)"
-)
-# Committed events past the position, readable or not yet (above the safe limit).
-_ANY_AFTER = "SELECT EXISTS (SELECT FROM events WHERE global_position > $1)"
-_VERIFY_ALL = f"SELECT {_COLUMNS} FROM events ORDER BY stream_id, version"
-_VERIFY_STREAM = f"SELECT {_COLUMNS} FROM events WHERE stream_id = $1 ORDER BY version"
 
 # Attempts for "any" appends racing other writers, and for a stale cached link.
 _MAX_ATTEMPTS = 20
@@ -133,137 +37,12 @@ _MAX_ATTEMPTS = 20
 # only possibly not the head (then the unique constraint refuses the insert).
 _LINK_CACHE_SIZE = 10_000
 
-_json_loads = json.loads
-_CHANNEL_PATTERN = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
-# At most one notification per process per this many seconds (plus a round trip); the
-# first append after a quiet spell is notified at once.
-_NOTIFY_INTERVAL = 0.005
 # Subscribers woken by a notification but finding nothing new look again after this many
 # seconds, doubling up to the poll interval.
 _FIRST_RETRY = 0.005
 # How long read_all/head_position wait, by default, for an older transaction to end when
 # committed events are held back behind it (autovacuum's ANALYZE holds one for a moment).
 _SETTLE_WAIT = 0.25
-
-logger = logging.getLogger(__name__)
-
-
-async def init_connection(conn: asyncpg.Connection) -> None:
-    """Pool ``init``: json/jsonb as Python objects (stdlib json; measured in bench/read.py)."""
-    for type_name in ("jsonb", "json"):
-        await conn.set_type_codec(
-            type_name,
-            encoder=json.dumps,
-            decoder=_json_loads,
-            schema="pg_catalog",
-        )
-
-
-def _record(row: asyncpg.Record, upcasters: UpcasterRegistry | None) -> RecordedEvent:
-    (
-        event_id,
-        stream_id,
-        version,
-        global_position,
-        type_,
-        schema_version,
-        payload,
-        occurred_at,
-        recorded_at,
-        prev_hash,
-        hash_,
-    ) = row
-    data, metadata = _json_loads(payload)
-    if upcasters is not None and upcasters.handles(type_):
-        schema_version, data = upcasters.upcast(type_, schema_version, data)
-    return _recorded(
-        {
-            "event_id": event_id,
-            "type": type_,
-            "data": data,
-            "metadata": metadata,
-            "occurred_at": occurred_at,
-            "schema_version": schema_version,
-            "stream_id": stream_id,
-            "version": version,
-            "global_position": global_position,
-            "recorded_at": recorded_at,
-            "prev_hash": prev_hash,
-            "hash": hash_,
-        }
-    )
-
-
-def _recorded(fields: dict[str, Any]) -> RecordedEvent:
-    """A RecordedEvent from already-valid values (our own rows, or an append we just
-    validated): no validation, and none of model_construct's per-field bookkeeping
-    (4x faster; reads are every projector's hot path). Equal to model_construct's result.
-    """
-    event = _new_object(RecordedEvent)
-    _set(event, "__dict__", fields)
-    _set(event, "__pydantic_fields_set__", set(_RECORDED_FIELDS))
-    _set(event, "__pydantic_extra__", None)
-    _set(event, "__pydantic_private__", None)
-    return event
-
-
-_RECORDED_FIELDS = frozenset(RecordedEvent.model_fields)
-_new_object = object.__new__
-_set = object.__setattr__
-
-
-def _raw(row: asyncpg.Record) -> dict[str, Any]:
-    raw = dict(row)
-    for key in ("data", "metadata"):
-        if type(raw[key]) is str:
-            raw[key] = _json_loads(raw[key])
-    return raw
-
-
-class _Notifier:
-    """NOTIFY after commit, outside the appending transaction, coalescing bursts.
-
-    A NOTIFY inside the appending transaction would make every append's commit queue on
-    PostgreSQL's global notify lock (measured: 8 writers drop from ~14k to ~6k events/s).
-    Here at most one notification per process is in flight; appends that commit while it
-    is in flight, or within _NOTIFY_INTERVAL after it, are covered by one more. If the
-    process dies between commit and notify, subscribers find the events on their next
-    poll.
-    """
-
-    def __init__(self, pool: asyncpg.Pool, channel: str) -> None:
-        self._pool = pool
-        if _CHANNEL_PATTERN.match(channel) is None:
-            raise ValueError(f"notify channel {channel!r} is not a plain identifier")
-        self._statement = f"NOTIFY {channel}"
-        self._pending = False
-        self._task: asyncio.Task[None] | None = None
-
-    def poke(self) -> None:
-        self._pending = True
-        if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self._run())
-
-    async def _run(self) -> None:
-        try:
-            while self._pending:
-                # Hold one connection through a burst: no pool round trips per notify.
-                async with self._pool.acquire() as conn:
-                    while self._pending:
-                        self._pending = False
-                        # No parameters: the simple query protocol, one message.
-                        await conn.execute(self._statement)
-                        # Appends committing in the next moment share the next notify.
-                        await asyncio.sleep(_NOTIFY_INTERVAL)
-        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as error:
-            # Subscribers poll as well: a lost notification only delays them.
-            logger.warning("eventstore notify failed: %s", error)
-        finally:
-            self._task = None
-
-    async def drain(self) -> None:
-        while self._task is not None:
-            await asyncio.shield(self._task)
 
 
 class PostgresEventStore:
@@ -280,7 +59,7 @@ class PostgresEventStore:
         self._upcasters = upcasters
         self._channel = notify_channel
         self._links: OrderedDict[str, tuple[int, str]] = OrderedDict()
-        self._notifier = _Notifier(pool, NOTIFY_CHANNEL)
+        self._notifier = Notifier(pool, notify_channel)
 
     # -- writing ---------------------------------------------------------------------
 
@@ -292,7 +71,7 @@ class PostgresEventStore:
         async with self._pool.acquire() as conn:
             for _attempt in range(_MAX_ATTEMPTS):
                 if expected == -1:
-                    head = await conn.fetchrow(_HEAD_OF_STREAM, stream_id)
+                    head = await conn.fetchrow(sql.HEAD_OF_STREAM, stream_id)
                     base, prev = (0, GENESIS_HASH) if head is None else (head[0], head[1])
                 elif expected == 0:
                     base, prev = 0, GENESIS_HASH
@@ -302,7 +81,7 @@ class PostgresEventStore:
                     if cached is not None and cached[0] == base:
                         prev = cached[1]
                     else:
-                        prev = await conn.fetchval(_HASH_AT, stream_id, base)
+                        prev = await conn.fetchval(sql.HASH_AT, stream_id, base)
                         if prev is None:  # the stream has not reached the expected version
                             return await self._conflict(conn, prepared, expected_version)
                 prevs, hashes = prepared.chain(base + 1, prev)
@@ -310,7 +89,7 @@ class PostgresEventStore:
                     if len(events) == 1:
                         only = events[0]
                         rows = await conn.fetch(
-                            _APPEND_ONE,
+                            sql.APPEND_ONE,
                             only.event_id,
                             stream_id,
                             base,
@@ -324,7 +103,7 @@ class PostgresEventStore:
                         )
                     else:
                         rows = await conn.fetch(
-                            _APPEND,
+                            sql.APPEND,
                             [event.event_id for event in events],
                             stream_id,
                             base,
@@ -345,7 +124,7 @@ class PostgresEventStore:
                     self._links.pop(stream_id, None)
                     if expected == -1:
                         continue
-                    actual = await conn.fetchval(_STREAM_VERSION, stream_id)
+                    actual = await conn.fetchval(sql.STREAM_VERSION, stream_id)
                     if actual == expected:
                         continue  # the conflicting append was rolled back; try again
                     raise ConcurrencyError(stream_id, expected_version, actual) from None
@@ -403,7 +182,7 @@ class PostgresEventStore:
         existing = await self._existing(conn, prepared)
         if existing is not None:
             return existing
-        actual = await conn.fetchval(_STREAM_VERSION, prepared.stream_id)
+        actual = await conn.fetchval(sql.STREAM_VERSION, prepared.stream_id)
         raise ConcurrencyError(prepared.stream_id, expected_version, actual)
 
     async def _existing(
@@ -413,7 +192,7 @@ class PostgresEventStore:
         is stored. Raises DuplicateEventError when some ids are stored with other content,
         in another stream, or only part of the batch is stored."""
         ids = [event.event_id for event in prepared.events]
-        rows = await conn.fetch(_BY_IDS, ids)
+        rows = await conn.fetch(sql.BY_IDS, ids)
         if not rows:
             return None
         by_id = {row["event_id"]: row for row in rows}
@@ -465,7 +244,7 @@ class PostgresEventStore:
         upcasters = self._upcasters
         async with self._pool.acquire() as conn:
             rows = await conn.fetch(
-                _READ_STREAM, stream_id, from_version, to_version, recorded_up_to
+                sql.READ_STREAM, stream_id, from_version, to_version, recorded_up_to
             )
         if rows:
             self._remember(stream_id, rows[-1]["version"], rows[-1]["hash"])
@@ -473,7 +252,7 @@ class PostgresEventStore:
 
     async def stream_version(self, stream_id: str) -> int:
         async with self._pool.acquire() as conn:
-            version = await conn.fetchval(_STREAM_VERSION, stream_id)
+            version = await conn.fetchval(sql.STREAM_VERSION, stream_id)
         return int(version)
 
     async def read_all(
@@ -495,7 +274,7 @@ class PostgresEventStore:
             deadline = asyncio.get_running_loop().time() + max_wait
             while True:
                 events = await self._read_all_on(conn, after_position, limit)
-                if events or not await conn.fetchval(_ANY_AFTER, after_position):
+                if events or not await conn.fetchval(sql.ANY_AFTER, after_position):
                     return events
                 if asyncio.get_running_loop().time() + delay > deadline:
                     return events
@@ -509,7 +288,7 @@ class PostgresEventStore:
         limit: int,
     ) -> list[RecordedEvent]:
         upcasters = self._upcasters
-        rows = await conn.fetch(_READ_ALL, after_position, limit)
+        rows = await conn.fetch(sql.READ_ALL, after_position, limit)
         return [_record(row, upcasters) for row in rows]
 
     async def head_position(self, *, max_wait: float = _SETTLE_WAIT) -> int:
@@ -519,13 +298,30 @@ class PostgresEventStore:
             delay = _FIRST_RETRY
             deadline = asyncio.get_running_loop().time() + max_wait
             while True:
-                row = await conn.fetchrow(_HEAD)
+                row = await conn.fetchrow(sql.HEAD)
                 assert row is not None  # an aggregate always returns a row
                 safe, committed = row[0], row[1]
                 if safe == committed or asyncio.get_running_loop().time() + delay > deadline:
                     return int(safe)
                 await asyncio.sleep(delay)
                 delay *= 2
+
+    async def count_events(self, after_position: int, up_to_position: int | None = None) -> int:
+        async with self._pool.acquire() as conn:
+            count = await conn.fetchval(sql.COUNT_RANGE, after_position, up_to_position)
+        return int(count)
+
+    async def read_rows(
+        self, after_position: int, up_to_position: int, limit: int
+    ) -> Sequence[EventRow]:
+        # The driver's records are EventRows as they come: no object per event.
+        if limit < 1:
+            raise ValueError("limit must be at least 1")
+        async with self._pool.acquire() as conn:
+            rows: Sequence[EventRow] = await conn.fetch(
+                sql.READ_ROWS, after_position, up_to_position, limit
+            )
+        return rows
 
     async def subscribe(
         self,
@@ -595,7 +391,7 @@ class PostgresEventStore:
     async def read_stream_raw(self, stream_id: str) -> list[dict[str, Any]]:
         """Rows exactly as stored (no upcasting): for exports and offline verification."""
         async with self._pool.acquire() as conn:
-            rows = await conn.fetch(_VERIFY_STREAM, stream_id)
+            rows = await conn.fetch(sql.VERIFY_STREAM, stream_id)
         return [_raw(row) for row in rows]
 
     async def verify(self, stream_id: str | None = None) -> VerifyReport:
@@ -603,11 +399,11 @@ class PostgresEventStore:
         verifier = ChainVerifier()
         async with self._pool.acquire() as conn:
             if stream_id is not None:
-                for row in await conn.fetch(_VERIFY_STREAM, stream_id):
+                for row in await conn.fetch(sql.VERIFY_STREAM, stream_id):
                     verifier.feed(_raw(row))
             else:
                 # One snapshot for the whole walk; a cursor keeps memory flat.
                 async with conn.transaction(isolation="repeatable_read", readonly=True):
-                    async for row in conn.cursor(_VERIFY_ALL, prefetch=2000):
+                    async for row in conn.cursor(sql.VERIFY_ALL, prefetch=2000):
                         verifier.feed(_raw(row))
         return verifier.report()

@@ -58,18 +58,6 @@ async def list_checkpoints(conn: Executor) -> list[Checkpoint]:
     return [Checkpoint(**dict(row)) for row in rows]
 
 
-async def count_events(conn: Executor, after: int, up_to: int) -> int:
-    """Events with ``after < global_position <= up_to``. Positions are not contiguous
-    (the store derives them from transaction ids), so a lag in events is a count, read from
-    the store's table: the store has no call for it."""
-    count = await conn.fetchval(
-        "SELECT count(*) FROM events WHERE global_position > $1 AND global_position <= $2",
-        after,
-        up_to,
-    )
-    return int(count)
-
-
 async def lock_checkpoint(conn: Conn, name: str, expected: int) -> None:
     """Lock the row for this transaction and check nobody moved it. The lock comes before
     any read-model access, so a rebuild's swap (which takes it first) is seen whole."""

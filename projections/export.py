@@ -20,7 +20,7 @@ from typing import Any
 import asyncpg
 from pydantic import BaseModel, ValidationError
 
-from eventstore import ChainBreak, PostgresEventStore
+from eventstore import ChainBreak, EventStore
 from eventstore.hashing import canonical_datetime, verify_events
 from projections.export_proofs import CHECKPOINT_FILE, NoCheckpointError, check_proofs, proof_files
 
@@ -83,14 +83,14 @@ def _line(row: dict[str, Any]) -> str:
 
 async def export_plan(
     pool: asyncpg.Pool,
+    store: EventStore,
     plan_id: str,
     out_dir: Path,
     *,
-    store: PostgresEventStore | None = None,
     witness_public_key: str = "",
 ) -> Manifest:
-    """Write the plan's export into ``out_dir`` (created; must not hold an export yet)."""
-    store = store or PostgresEventStore(pool)
+    """Write the plan's export into ``out_dir`` (created; must not hold an export yet).
+    ``pool`` reaches the signed checkpoints, ``store`` the plan's events."""
     stream_id = f"plan-{plan_id}"
     rows = await store.read_stream_raw(stream_id)
     if not rows:

@@ -9,21 +9,18 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import asyncpg
-
 from domain import fold, parse_event
 from domain.benchmarks import key_factor_status
-from eventstore import PostgresEventStore
+from eventstore import EventStore
 from projections.views import PlanAsOf
 
 
 async def replay_plan(
-    pool: asyncpg.Pool,
+    store: EventStore,
     plan_id: str,
     *,
     as_of: datetime | None = None,
     version: int | None = None,
-    store: PostgresEventStore | None = None,
 ) -> PlanAsOf | None:
     """The plan folded from its events recorded up to ``as_of`` (recorded_at, database
     time) and/or up to ``version``; both None: its current state. None when no event
@@ -32,7 +29,6 @@ async def replay_plan(
         raise ValueError(f"version must be 1 or more, not {version}")
     if as_of is not None and as_of.tzinfo is None:
         raise ValueError("as_of must carry a time zone (instants are UTC)")
-    store = store or PostgresEventStore(pool)
     events = await store.read_stream(f"plan-{plan_id}", to_version=version, recorded_up_to=as_of)
     if not events:
         return None

@@ -18,16 +18,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncGenerator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import cast
 
 import asyncpg
 import structlog
 from opentelemetry import trace
 from opentelemetry.trace import Link
 
-from eventstore import PostgresEventStore, RecordedEvent
+from eventstore import EventStore, RecordedEvent
 from eventstore.tracing import event_trace_context
 from projections.checkpoints import (
     CheckpointMovedError,
@@ -60,7 +59,7 @@ class Projector:
     def __init__(
         self,
         pool: asyncpg.Pool,
-        store: PostgresEventStore,
+        store: EventStore,
         projection: PlanProjection | None = None,
         *,
         batch_size: int = 500,
@@ -137,11 +136,8 @@ class Projector:
         try:
             position = (await read_checkpoint(conn, self.name)).position
             # subscribe() is an async generator: aclosing returns its listen connection.
-            subscription = cast(
-                AsyncGenerator[list[RecordedEvent], None],
-                self._store.subscribe(
-                    position, batch_size=self._batch_size, poll_interval=self._poll_interval
-                ),
+            subscription = self._store.subscribe(
+                position, batch_size=self._batch_size, poll_interval=self._poll_interval
             )
             async with contextlib.aclosing(subscription) as batches:
                 async for events in batches:

@@ -17,8 +17,8 @@ from domain import (
     describe,
     parse_event,
 )
-from eventstore import PostgresEventStore, RecordedEvent
-from projections.checkpoints import count_events, list_checkpoints
+from eventstore import EventStore, RecordedEvent
+from projections.checkpoints import list_checkpoints
 from projections.conn import Executor
 from projections.plans import PlanProjection
 from projections.views import (
@@ -190,16 +190,10 @@ def audit_entry(event: RecordedEvent) -> AuditEntry:
 
 
 async def audit_trail(
-    pool: asyncpg.Pool,
-    plan_id: str,
-    *,
-    limit: int = 100,
-    offset: int = 0,
-    store: PostgresEventStore | None = None,
+    store: EventStore, plan_id: str, *, limit: int = 100, offset: int = 0
 ) -> AuditTrail:
     """Every event of a plan in order, read from the event store itself (not a copy):
     versions are contiguous from 1, so a page is the version range offset+1..offset+limit."""
-    store = store or PostgresEventStore(pool)
     stream_id = f"plan-{plan_id}"
     total = await store.stream_version(stream_id)
     events = []
@@ -216,11 +210,9 @@ async def audit_trail(
     )
 
 
-async def projection_status(
-    pool: asyncpg.Pool, *, store: PostgresEventStore | None = None
-) -> list[ProjectionStatus]:
-    """Each projection's checkpoint, the store's head, and how far behind it is."""
-    store = store or PostgresEventStore(pool)
+async def projection_status(pool: asyncpg.Pool, store: EventStore) -> list[ProjectionStatus]:
+    """Each projection's checkpoint (``pool``: the read models' database), the store's
+    head, and how far behind it is."""
     head = await store.head_position()
     now: datetime = await pool.fetchval("SELECT clock_timestamp()")
     statuses = []
@@ -244,7 +236,7 @@ async def projection_status(
                 name=checkpoint.name,
                 position=checkpoint.position,
                 head=head,
-                lag_events=await count_events(pool, checkpoint.position, head),
+                lag_events=await store.count_events(checkpoint.position, head),
                 lag_seconds=lag_seconds,
                 updated_at=checkpoint.updated_at,
                 rebuilt_at=checkpoint.rebuilt_at,

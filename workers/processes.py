@@ -39,7 +39,7 @@ async def run_worker(settings: Settings) -> None:
     pool = await create_pool(settings.database_url)
     client = await connect_client(settings.temporal_address, settings.temporal_namespace)
     smtp = SmtpSettings.from_url(settings.smtp_url, settings.smtp_sender)
-    worker = build_worker(client, settings.task_queue, pool, smtp=smtp, store=TimedEventStore(pool))
+    worker = build_worker(client, settings.task_queue, pool, store=TimedEventStore(pool), smtp=smtp)
     stop = asyncio.Event()
     _stop_on_signals(stop)
     log.info("worker started", task_queue=settings.task_queue, smtp=bool(smtp))
@@ -56,11 +56,12 @@ async def run_projector(settings: Settings) -> None:
     configure_telemetry(settings, "projector")
     start_metrics(settings, "projector")
     pool = await create_pool(settings.database_url)
-    projector = Projector(pool, PostgresEventStore(pool))
+    store = PostgresEventStore(pool)
+    projector = Projector(pool, store)
     stop = asyncio.Event()
     _stop_on_signals(stop)
     task = asyncio.create_task(projector.run())
-    lag = asyncio.create_task(sample_projector_lag(pool, projector.name))
+    lag = asyncio.create_task(sample_projector_lag(pool, store, projector.name))
     log.info("projector started")
     stopper = asyncio.create_task(stop.wait())
     done, _ = await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
@@ -81,6 +82,7 @@ async def run_api(settings: Settings) -> None:
     app = create_app(
         ApiContext(
             pool=pool,
+            store=PostgresEventStore(pool),
             temporal=client,
             task_queue=settings.task_queue,
             on_command=record_command,

@@ -14,7 +14,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from activities.append import AppendActivities
 from activities.notifications import NotificationActivities, SmtpSettings
 from api.recipients import UserRecipientDirectory
-from eventstore import PostgresEventStore
+from eventstore import EventStore, PostgresEventStore
 from workflows.plan import PlanWorkflow
 from workflows.tracing import CommandTracingInterceptor
 
@@ -55,8 +55,9 @@ def build_worker(
     pool: asyncpg.Pool,
     *,
     smtp: SmtpSettings | None = None,
-    store: PostgresEventStore | None = None,
+    store: EventStore | None = None,
 ) -> Worker:
+    # Tests pass only the pool; the worker process passes its timed store.
     appends = AppendActivities(store or PostgresEventStore(pool))
     # Recipients come from the api's user directory through the activities' port.
     notifications = NotificationActivities(pool, UserRecipientDirectory(pool), smtp)

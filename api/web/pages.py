@@ -101,7 +101,7 @@ async def plans_page(
 async def plan_page_context(request: Request, session: Session, plan_id: str) -> dict[str, Any]:
     """Everything the plan page shows; 404 (ApiError) outside the user's scope."""
     require_visible(session.actor, plan_id)
-    pool = _context(request).pool
+    pool, store = _context(request).pool, _context(request).store
     plan = await reads.plan_summary(pool, plan_id)
     if plan is None:
         raise not_found(plan_id)
@@ -113,7 +113,7 @@ async def plan_page_context(request: Request, session: Session, plan_id: str) ->
         undelivered = await reads.notifications(
             pool, None, plan_id, UNDELIVERED_SHOWN, 0, status="failed"
         )
-    trail = await reads.audit_trail(pool, plan_id, limit=1000, offset=0)
+    trail = await reads.audit_trail(store, plan_id, limit=1000, offset=0)
     actor, country, phase = session.actor, plan["country"], plan["phase"]
     phase_index = LIFECYCLE.index(phase) if phase in LIFECYCLE else len(LIFECYCLE)
     plan_forms = offered(PLAN_FORMS, actor, country, phase)
@@ -123,7 +123,7 @@ async def plan_page_context(request: Request, session: Session, plan_id: str) ->
     findings, form_values = None, {}
     if phase == Phase.DIAGNOSTIC:
         # The diagnostic is not in the read models; its few events replay in a moment.
-        replayed = await reads.replay(pool, plan_id)
+        replayed = await reads.replay(store, plan_id)
         findings = dict(replayed.state.findings) if replayed else {}
         missing = [k.value for k in KeyFactor if k not in findings]
         if missing:  # offer the next key factor still to assess
@@ -196,7 +196,7 @@ async def audit_page(request: Request) -> HTMLResponse:
     verify = None
     attempts: dict[str, str] = {}
     if session.actor.role in (Role.AUDITOR, Role.PROGRAMME_MANAGER):
-        verify = reads.jsonable(await reads.verify(pool, None))
+        verify = reads.jsonable(await reads.verify(_context(request).store, None))
         attempts = await sentences_by_plan(pool)
     plans = await reads.list_plans(pool, visible_countries(session.actor), None, 500, 0)
     return render(
@@ -218,7 +218,7 @@ async def history_page(
     as_of_version: VersionText = "",
 ) -> HTMLResponse:
     session = await current_session(request)
-    pool = _context(request).pool
+    pool, store = _context(request).pool, _context(request).store
     try:
         require_visible(session.actor, plan_id)
         version = int(as_of_version) if as_of_version.strip() else None
@@ -232,7 +232,7 @@ async def history_page(
         return error_page(request, session, error)
     replayed = None
     if instant is not None or version is not None:
-        replayed = await reads.replay(pool, plan_id, as_of=instant, as_of_version=version)
+        replayed = await reads.replay(store, plan_id, as_of=instant, as_of_version=version)
     elif await reads.plan_summary(pool, plan_id) is None:
         return error_page(request, session, not_found(plan_id))
     label = None
@@ -240,7 +240,7 @@ async def history_page(
         label = f"version {version}"
     elif instant is not None:
         label = f"{as_of} (end of day, UTC)" if len(as_of) == 10 else as_of
-    trail = await reads.audit_trail(pool, plan_id, limit=5000, offset=0)
+    trail = await reads.audit_trail(store, plan_id, limit=5000, offset=0)
     upto = replayed.version if replayed else (0 if label else None)
     entries = [e for e in trail["entries"] if upto is None or e["version"] <= upto]
     return render(
@@ -254,6 +254,6 @@ async def history_page(
         state=replayed.state if replayed else None,
         replay_label=label,
         replay_benchmarks=reads.jsonable(replayed.benchmarks) if replayed else [],
-        verify=reads.jsonable(await reads.verify(pool, plan_id)),
+        verify=reads.jsonable(await reads.verify(store, plan_id)),
         audit=list(reversed(entries)),
     )

@@ -80,8 +80,9 @@ class Stack:
 @contextlib.asynccontextmanager
 async def running_stack(client: Client, pool: asyncpg.Pool) -> AsyncIterator[Stack]:
     task_queue = f"acip-api-test-{uuid.uuid4()}"
-    projector = Projector(pool, PostgresEventStore(pool), poll_interval=0.05)
-    context = ApiContext(pool=pool, temporal=client, task_queue=task_queue)
+    store = PostgresEventStore(pool)
+    projector = Projector(pool, store, poll_interval=0.05)
+    context = ApiContext(pool=pool, store=store, temporal=client, task_queue=task_queue)
     stack = Stack(create_app(context), pool, client, task_queue)
     async with build_worker(client, task_queue, pool):
         task = asyncio.create_task(projector.run())

@@ -7,6 +7,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
 from api.context import ApiContext
+from eventstore import PostgresEventStore
 from workers.db import create_pool
 
 
@@ -15,7 +16,10 @@ async def test_reads_while_the_database_is_unreachable_answer_503(
 ) -> None:
     pool = await create_pool(database_url, max_size=1)
     await pool.close()  # every query now fails as if the server were gone
-    app = create_app(ApiContext(pool=pool, temporal=dev_env.client, task_queue="unused"))
+    context = ApiContext(
+        pool=pool, store=PostgresEventStore(pool), temporal=dev_env.client, task_queue="unused"
+    )
+    app = create_app(context)
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://acip.test") as client:
         response = await client.get("/plans", headers={"Authorization": "Bearer acip_x"})

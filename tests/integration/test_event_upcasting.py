@@ -76,7 +76,7 @@ async def test_old_shape_events_verify_as_stored_and_load_upcast(
     # The hash chain covers the stored v1 payloads: intact, in the store and in an export.
     report = await raw_store.verify(f"plan-{PLAN_ID}")
     assert report.ok, report
-    await export_plan(pool, PLAN_ID, tmp_path / "export", store=raw_store)
+    await export_plan(pool, raw_store, PLAN_ID, tmp_path / "export")
     assert verify_export(tmp_path / "export").ok
 
     # A store without upcasters hands out v1 rows; the domain upcasts them by version.
@@ -102,5 +102,5 @@ async def test_old_shape_events_verify_as_stored_and_load_upcast(
     assert (await upcasting.verify(f"plan-{PLAN_ID}")).ok
 
     # History replay folds the stored events with the same domain code.
-    replayed = await replay_plan(pool, PLAN_ID, version=2, store=raw_store)
+    replayed = await replay_plan(raw_store, PLAN_ID, version=2)
     assert replayed is not None and replayed.state.phase == "diagnostic"

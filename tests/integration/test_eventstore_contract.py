@@ -1,4 +1,5 @@
-"""One contract, two implementations: PostgresEventStore and InMemoryEventStore.
+"""One contract (eventstore.EventStore), two implementations: PostgresEventStore and
+InMemoryEventStore.
 
 Every behaviour here must hold for both, so code tested against the in-memory store
 behaves the same against PostgreSQL.
@@ -9,10 +10,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import json
 import uuid
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Any, Protocol
+from typing import Any
 
 import asyncpg
 import pytest
@@ -24,46 +26,28 @@ from eventstore import (
     AppendResult,
     ConcurrencyError,
     DuplicateEventError,
-    ExpectedVersion,
+    EventStore,
     InMemoryEventStore,
     InvalidEventError,
     NewEvent,
     PostgresEventStore,
     RecordedEvent,
     UpcasterRegistry,
-    VerifyReport,
     compute_hash,
 )
+from eventstore.protocol import (
+    ROW_DATA_JSON,
+    ROW_EVENT_ID,
+    ROW_OCCURRED_AT,
+    ROW_POSITION,
+    ROW_RECORDED_AT,
+    ROW_SCHEMA_VERSION,
+    ROW_STREAM_ID,
+    ROW_TYPE,
+    ROW_VERSION,
+)
 
-
-class Store(Protocol):
-    async def append(
-        self, stream_id: str, expected_version: ExpectedVersion, events: list[NewEvent]
-    ) -> AppendResult: ...
-
-    async def read_stream(
-        self,
-        stream_id: str,
-        *,
-        from_version: int = 1,
-        to_version: int | None = None,
-        recorded_up_to: datetime | None = None,
-    ) -> list[RecordedEvent]: ...
-
-    async def stream_version(self, stream_id: str) -> int: ...
-
-    async def read_all(self, after_position: int = 0, limit: int = 1000) -> list[RecordedEvent]: ...
-
-    async def head_position(self) -> int: ...
-
-    async def verify(self, stream_id: str | None = None) -> VerifyReport: ...
-
-    def subscribe(
-        self, after_position: int = 0, *, batch_size: int = 500, poll_interval: float = 1.0
-    ) -> AsyncGenerator[list[RecordedEvent], None]: ...
-
-
-StoreFactory = Callable[..., Store]
+StoreFactory = Callable[..., EventStore]
 
 
 @pytest.fixture(params=["postgres", "memory"])
@@ -73,7 +57,7 @@ def make_store(request: pytest.FixtureRequest) -> StoreFactory:
     if request.param == "memory":
         shared = InMemoryEventStore()
 
-        def memory(upcasters: UpcasterRegistry | None = None) -> Store:
+        def memory(upcasters: UpcasterRegistry | None = None) -> EventStore:
             if upcasters is None:
                 return shared
             # Same log, other upcasters: what a new process with new code would see.
@@ -84,14 +68,14 @@ def make_store(request: pytest.FixtureRequest) -> StoreFactory:
         return memory
     pool: asyncpg.Pool = request.getfixturevalue("pool")
 
-    def postgres(upcasters: UpcasterRegistry | None = None) -> Store:
+    def postgres(upcasters: UpcasterRegistry | None = None) -> EventStore:
         return PostgresEventStore(pool, upcasters=upcasters)
 
     return postgres
 
 
 @pytest.fixture
-def store(make_store: StoreFactory) -> Store:
+def store(make_store: StoreFactory) -> EventStore:
     return make_store()
 
 
@@ -113,7 +97,7 @@ def event(type: str = "task_assigned", **data: Any) -> NewEvent:
 
 
 @pytest.mark.parametrize("first_expected", [NO_STREAM, 0, ANY])
-async def test_new_stream_starts_at_version_one(store: Store, first_expected: Any) -> None:
+async def test_new_stream_starts_at_version_one(store: EventStore, first_expected: Any) -> None:
     s = stream()
     result = await store.append(s, first_expected, [event(), event(), event()])
     assert result.stream_id == s
@@ -122,7 +106,7 @@ async def test_new_stream_starts_at_version_one(store: Store, first_expected: An
     assert await store.stream_version(s) == 3
 
 
-async def test_versions_are_contiguous_across_appends(store: Store) -> None:
+async def test_versions_are_contiguous_across_appends(store: EventStore) -> None:
     s = stream()
     await store.append(s, NO_STREAM, [event()])
     await store.append(s, 1, [event(), event()])
@@ -136,7 +120,7 @@ async def test_versions_are_contiguous_across_appends(store: Store) -> None:
     [(0, "0"), (NO_STREAM, "no_stream"), (1, "1"), (3, "3"), (7, "7")],
 )
 async def test_wrong_expected_version_names_expected_and_actual(
-    store: Store, expected: Any, shown: str
+    store: EventStore, expected: Any, shown: str
 ) -> None:
     s = stream()
     await store.append(s, NO_STREAM, [event(), event()])
@@ -149,13 +133,13 @@ async def test_wrong_expected_version_names_expected_and_actual(
     assert await store.stream_version(s) == 2
 
 
-async def test_expected_version_on_missing_stream(store: Store) -> None:
+async def test_expected_version_on_missing_stream(store: EventStore) -> None:
     with pytest.raises(ConcurrencyError) as caught:
         await store.append(stream(), 4, [event()])
     assert caught.value.actual == 0
 
 
-async def test_ten_concurrent_writers_one_wins(store: Store) -> None:
+async def test_ten_concurrent_writers_one_wins(store: EventStore) -> None:
     s = stream()
     await store.append(s, NO_STREAM, [event()])
     batches = [[event(writer=n), event(writer=n)] for n in range(10)]
@@ -173,7 +157,7 @@ async def test_ten_concurrent_writers_one_wins(store: Store) -> None:
     assert (await store.verify(s)).ok
 
 
-async def test_concurrent_any_appends_all_land_contiguously(store: Store) -> None:
+async def test_concurrent_any_appends_all_land_contiguously(store: EventStore) -> None:
     s = stream()
     await asyncio.gather(*(store.append(s, ANY, [event(n=n)]) for n in range(8)))
     stored = await store.read_stream(s)
@@ -186,7 +170,9 @@ async def test_concurrent_any_appends_all_land_contiguously(store: Store) -> Non
 
 
 @pytest.mark.parametrize("expected", [NO_STREAM, ANY])
-async def test_retry_returns_first_result_and_writes_nothing(store: Store, expected: Any) -> None:
+async def test_retry_returns_first_result_and_writes_nothing(
+    store: EventStore, expected: Any
+) -> None:
     s = stream()
     batch = [event(), event()]
     first = await store.append(s, expected, batch)
@@ -197,7 +183,7 @@ async def test_retry_returns_first_result_and_writes_nothing(store: Store, expec
     assert await store.head_position() == head
 
 
-async def test_retry_after_stream_moved_on_still_returns_first_result(store: Store) -> None:
+async def test_retry_after_stream_moved_on_still_returns_first_result(store: EventStore) -> None:
     s = stream()
     await store.append(s, NO_STREAM, [event()])
     batch = [event()]
@@ -209,7 +195,7 @@ async def test_retry_after_stream_moved_on_still_returns_first_result(store: Sto
     assert await store.stream_version(s) == 3
 
 
-async def test_same_id_different_content_is_refused(store: Store) -> None:
+async def test_same_id_different_content_is_refused(store: EventStore) -> None:
     s = stream()
     original = event(task="t-1")
     await store.append(s, NO_STREAM, [original])
@@ -223,14 +209,14 @@ async def test_same_id_different_content_is_refused(store: Store) -> None:
     assert [e.data for e in await store.read_stream(s)] == [{"task": "t-1"}]
 
 
-async def test_same_id_in_another_stream_is_refused(store: Store) -> None:
+async def test_same_id_in_another_stream_is_refused(store: EventStore) -> None:
     original = event()
     await store.append(stream(), NO_STREAM, [original])
     with pytest.raises(DuplicateEventError, match="stored in stream"):
         await store.append(stream(), NO_STREAM, [original])
 
 
-async def test_batch_partly_stored_is_refused(store: Store) -> None:
+async def test_batch_partly_stored_is_refused(store: EventStore) -> None:
     s = stream()
     first = event()
     await store.append(s, NO_STREAM, [first])
@@ -242,7 +228,7 @@ async def test_batch_partly_stored_is_refused(store: Store) -> None:
 # -- reading ---------------------------------------------------------------------------
 
 
-async def test_read_stream_returns_what_was_appended(store: Store) -> None:
+async def test_read_stream_returns_what_was_appended(store: EventStore) -> None:
     s = stream()
     zone = timezone(timedelta(hours=3))
     appended = NewEvent(
@@ -265,7 +251,7 @@ async def test_read_stream_returns_what_was_appended(store: Store) -> None:
     assert read.recorded_at.tzinfo is not None
 
 
-async def test_read_stream_ranges(store: Store) -> None:
+async def test_read_stream_ranges(store: EventStore) -> None:
     s = stream()
     await store.append(s, NO_STREAM, [event(n=n) for n in range(1, 6)])
     assert [e.version for e in await store.read_stream(s, from_version=3)] == [3, 4, 5]
@@ -279,7 +265,7 @@ async def test_read_stream_ranges(store: Store) -> None:
     assert await store.stream_version(stream()) == 0
 
 
-async def test_read_stream_as_of_an_instant(store: Store) -> None:
+async def test_read_stream_as_of_an_instant(store: EventStore) -> None:
     s = stream()
     first = await store.append(s, NO_STREAM, [event(step=1)])
     await asyncio.sleep(0.01)
@@ -290,7 +276,7 @@ async def test_read_stream_as_of_an_instant(store: Store) -> None:
     assert await store.read_stream(s, recorded_up_to=before) == []
 
 
-async def test_read_all_in_order_from_a_position(store: Store) -> None:
+async def test_read_all_in_order_from_a_position(store: EventStore) -> None:
     head = await store.head_position()
     a, b = stream(), stream()
     r1 = await store.append(a, NO_STREAM, [event(), event()])
@@ -311,10 +297,61 @@ async def test_read_all_in_order_from_a_position(store: Store) -> None:
     assert await store.read_all(positions[-1]) == []
 
 
+async def test_count_events_and_read_rows_cover_a_range(store: EventStore) -> None:
+    head = await store.head_position()
+    a, b = stream(), stream()
+    await store.append(a, NO_STREAM, [event(n=1), event(n=2)])
+    await store.append(b, NO_STREAM, [event(n=3)])
+    await store.append(a, 2, [event(n=4)])
+    new_head = await store.head_position()
+    everything = await store.read_all(head)
+    assert await store.count_events(head, new_head) == 4
+    assert await store.count_events(head) == 4
+    assert await store.count_events(new_head) == 0
+    assert await store.count_events(head, everything[1].global_position) == 2
+
+    rows = await store.read_rows(head, new_head, 10)
+    assert [
+        (
+            row[ROW_POSITION],
+            row[ROW_STREAM_ID],
+            row[ROW_VERSION],
+            row[ROW_TYPE],
+            row[ROW_SCHEMA_VERSION],
+            json.loads(row[ROW_DATA_JSON]),
+            row[ROW_OCCURRED_AT],
+            row[ROW_RECORDED_AT],
+            row[ROW_EVENT_ID],
+        )
+        for row in rows
+    ] == [
+        (
+            e.global_position,
+            e.stream_id,
+            e.version,
+            e.type,
+            e.schema_version,
+            e.data,
+            e.occurred_at,
+            e.recorded_at,
+            e.event_id,
+        )
+        for e in everything
+    ]
+    # Pages compose, and the upper bound cuts.
+    page = await store.read_rows(head, new_head, 3)
+    rest = await store.read_rows(page[-1][ROW_POSITION], new_head, 10)
+    assert [row[ROW_EVENT_ID] for row in [*page, *rest]] == [e.event_id for e in everything]
+    cut = await store.read_rows(head, everything[1].global_position, 10)
+    assert [row[ROW_EVENT_ID] for row in cut] == [e.event_id for e in everything[:2]]
+    with pytest.raises(ValueError):
+        await store.read_rows(head, new_head, 0)
+
+
 # -- the hash chain ---------------------------------------------------------------------
 
 
-async def test_hash_chain_links_each_stream(store: Store) -> None:
+async def test_hash_chain_links_each_stream(store: EventStore) -> None:
     s = stream()
     await store.append(s, NO_STREAM, [event(), event()])
     await store.append(s, 2, [event()])
@@ -329,7 +366,7 @@ async def test_hash_chain_links_each_stream(store: Store) -> None:
     assert (report.streams_checked, report.events_checked) == (1, 3)
 
 
-async def test_verify_everything(store: Store) -> None:
+async def test_verify_everything(store: EventStore) -> None:
     await store.append(stream(), NO_STREAM, [event()])
     report = await store.verify()
     assert report.ok, report.breaks
@@ -398,7 +435,9 @@ BAD_BATCHES: dict[str, Callable[[], list[NewEvent]]] = {
 
 
 @pytest.mark.parametrize("case", sorted(BAD_BATCHES))
-async def test_bad_input_is_refused_before_anything_is_written(store: Store, case: str) -> None:
+async def test_bad_input_is_refused_before_anything_is_written(
+    store: EventStore, case: str
+) -> None:
     s = stream()
     head = await store.head_position()
     batch = [event(), *BAD_BATCHES[case]()] if case != "empty batch" else []
@@ -412,13 +451,13 @@ async def test_bad_input_is_refused_before_anything_is_written(store: Store, cas
     "stream_id",
     ["Plan-1", "plan", "plan-", "-1", "plan-1 2", "plan-" + "x" * 200, "plan/1", "plän-1", ""],
 )
-async def test_bad_stream_id_is_refused(store: Store, stream_id: str) -> None:
+async def test_bad_stream_id_is_refused(store: EventStore, stream_id: str) -> None:
     with pytest.raises(InvalidEventError):
         await store.append(stream_id, NO_STREAM, [event()])
 
 
 @pytest.mark.parametrize("expected", [-1, True, "latest", 1.5])
-async def test_bad_expected_version_is_refused(store: Store, expected: Any) -> None:
+async def test_bad_expected_version_is_refused(store: EventStore, expected: Any) -> None:
     with pytest.raises(InvalidEventError):
         await store.append(stream(), expected, [event()])
 
@@ -431,7 +470,7 @@ def test_naive_datetime_is_refused_by_the_model() -> None:
 # -- subscriptions ----------------------------------------------------------------------
 
 
-async def test_subscription_catches_up_then_follows(store: Store) -> None:
+async def test_subscription_catches_up_then_follows(store: EventStore) -> None:
     head = await store.head_position()
     s = stream()
     first = await store.append(s, NO_STREAM, [event(), event(), event()])

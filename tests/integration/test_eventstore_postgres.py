@@ -375,6 +375,53 @@ async def test_lost_notifications_are_covered_by_the_poll(pool: asyncpg.Pool) ->
     assert received.event_id == appended.events[0].event_id
 
 
+async def test_each_store_notifies_its_own_channel(pool: asyncpg.Pool) -> None:
+    # Two stores on two channels, both subscribers on a poll far longer than the test:
+    # only a notification on a store's own channel can wake its subscriber in time.
+    east = PostgresEventStore(pool, notify_channel="acip_events_east")
+    west = PostgresEventStore(pool, notify_channel="acip_events_west")
+    head = await east.head_position()
+    east_stream, west_stream = stream(), stream()
+    east_subscription = east.subscribe(head, poll_interval=30.0)
+    west_subscription = west.subscribe(head, poll_interval=30.0)
+    async with (
+        contextlib.aclosing(east_subscription),
+        contextlib.aclosing(west_subscription),
+    ):
+        east_waiter = asyncio.create_task(_first_event_of(east_subscription, east_stream))
+        west_waiter = asyncio.create_task(_first_event_of(west_subscription, west_stream))
+        try:
+            await asyncio.sleep(0.2)  # both subscribers are listening and idle
+            east_appended = await east.append(east_stream, NO_STREAM, [event()])
+            west_appended = await west.append(west_stream, NO_STREAM, [event()])
+            east_received, west_received = await asyncio.wait_for(
+                asyncio.gather(east_waiter, west_waiter), 5.0
+            )
+        finally:
+            # A waiter still iterating its subscription would keep aclosing() waiting.
+            for waiter in (east_waiter, west_waiter):
+                waiter.cancel()
+            await asyncio.gather(east_waiter, west_waiter, return_exceptions=True)
+    assert east_received.event_id == east_appended.events[0].event_id
+    assert west_received.event_id == west_appended.events[0].event_id
+
+
+async def test_a_store_does_not_notify_another_channel(pool: asyncpg.Pool) -> None:
+    own = PostgresEventStore(pool, notify_channel="acip_events_own")
+    listener = await pool.acquire()
+    heard: list[str] = []
+    try:
+        await listener.add_listener("acip_events", lambda *args: heard.append(args[2]))
+        await listener.add_listener("acip_events_own", lambda *args: heard.append(args[2]))
+        await own.append(stream(), NO_STREAM, [event()])
+        await own.wait_for_notifications()
+        await asyncio.sleep(0.2)  # notifications arrive asynchronously on the listener
+    finally:
+        await listener.reset()
+        await pool.release(listener)
+    assert heard == ["acip_events_own"]
+
+
 async def test_cancelling_a_subscriber_returns_its_connection(pool: asyncpg.Pool) -> None:
     store = PostgresEventStore(pool)
     idle_before = pool.get_idle_size() + (pool.get_max_size() - pool.get_size())

@@ -47,13 +47,15 @@ async def test_an_export_verifies_offline_with_nothing_from_the_project(
         await r.witness_all()
         await r.append("plan-GHA-2026", 1)  # after the checkpoint
         witness_key = r.witness.public_key.hex()
-        early = await export_plan(r.pool, "GHA-2026", tmp_path / "early")
+        early = await export_plan(r.pool, r.store, "GHA-2026", tmp_path / "early")
         # Nothing signed covers the last event yet: the chain only, and it says so.
         assert (early.format_version, early.checkpoint_size) == (1, None)
         await r.checkpoint()
         await r.witness_all()
         folder = tmp_path / "export"
-        manifest = await export_plan(r.pool, "GHA-2026", folder, witness_public_key=witness_key)
+        manifest = await export_plan(
+            r.pool, r.store, "GHA-2026", folder, witness_public_key=witness_key
+        )
     assert (manifest.format_version, manifest.checkpoint_size) == (2, 10)
     assert {p.name for p in folder.iterdir()} == {
         "events.jsonl", "proofs.jsonl", "checkpoint.json", "keys.json", "manifest.json"

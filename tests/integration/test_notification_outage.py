@@ -91,7 +91,8 @@ async def test_a_week_without_smtp_delays_emails_but_never_the_timers(
         assert status.timer_failures == 0
         # The dashboard's plan page says so, with the error.
         await Projector(pool, store).catch_up()
-        app = create_app(ApiContext(pool=pool, temporal=env.client, task_queue=task_queue))
+        context = ApiContext(pool=pool, store=store, temporal=env.client, task_queue=task_queue)
+        app = create_app(context)
         async with httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app),
             base_url="http://acip.test",

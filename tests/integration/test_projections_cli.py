@@ -17,7 +17,7 @@ from typer.testing import CliRunner, Result
 
 from eventstore import PostgresEventStore, init_connection
 from projections.projector import Projector
-from projections.synthetic import append_histories, plan_history
+from testkit.synthetic import append_histories, plan_history
 from workers.cli_audit import audit_app
 from workers.cli_projections import projections_app
 from workers.exit_codes import AuditExit

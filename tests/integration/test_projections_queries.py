@@ -15,7 +15,7 @@ from eventstore import NewEvent, PostgresEventStore, UpcasterRegistry, init_conn
 from projections import queries
 from projections.projector import Projector
 from projections.rebuild import rebuild
-from projections.synthetic import Append, append_histories, plan_history
+from testkit.synthetic import Append, append_histories, plan_history
 from tests.integration.test_projections import snapshot
 
 PLANS = 12
@@ -120,10 +120,10 @@ async def test_audit_trail_pages_through_the_stored_events(
     pool: asyncpg.Pool, store: PostgresEventStore
 ) -> None:
     events = await store.read_stream("plan-AGO-2020")
-    first = await queries.audit_trail(pool, "AGO-2020", limit=10)
+    first = await queries.audit_trail(store, "AGO-2020", limit=10)
     assert first.total == len(events)
     assert [e.version for e in first.entries] == list(range(1, 11))
-    middle = await queries.audit_trail(pool, "AGO-2020", limit=10, offset=15)
+    middle = await queries.audit_trail(store, "AGO-2020", limit=10, offset=15)
     assert [e.version for e in middle.entries] == list(range(16, 26))
     for entry, event in zip(middle.entries, events[15:25], strict=True):
         assert (entry.event_id, entry.hash, entry.actor) == (
@@ -132,9 +132,9 @@ async def test_audit_trail_pages_through_the_stored_events(
             event.metadata["actor"],
         )
         assert entry.description == describe(parse_event(event.type, event.data), entry.actor)
-    beyond = await queries.audit_trail(pool, "AGO-2020", limit=10, offset=len(events))
+    beyond = await queries.audit_trail(store, "AGO-2020", limit=10, offset=len(events))
     assert beyond.entries == []
-    missing = await queries.audit_trail(pool, "ZZZ-2020")
+    missing = await queries.audit_trail(store, "ZZZ-2020")
     assert (missing.total, missing.entries) == (0, [])
 
 
@@ -171,11 +171,11 @@ async def test_notifications_are_read_from_the_activity_table(
 async def test_projection_status_reports_the_lag(
     pool: asyncpg.Pool, store: PostgresEventStore
 ) -> None:
-    (caught_up,) = await queries.projection_status(pool)
+    (caught_up,) = await queries.projection_status(pool, store)
     assert (caught_up.name, caught_up.lag_events, caught_up.lag_seconds) == ("plans", 0, 0.0)
     assert caught_up.position == caught_up.head
     appended = await append_histories(store, [plan_history(PLANS, seed=21)])
-    (behind,) = await queries.projection_status(pool)
+    (behind,) = await queries.projection_status(pool, store)
     assert behind.lag_events == appended
     assert behind.lag_seconds > 0
     assert behind.failure is None

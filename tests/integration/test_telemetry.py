@@ -114,7 +114,10 @@ async def manager_token(pool: asyncpg.Pool) -> str:
 def api(
     pool: asyncpg.Pool, client: Client, task_queue: str, token: str
 ) -> Iterator[httpx.AsyncClient]:
-    app = create_app(ApiContext(pool=pool, temporal=client, task_queue=task_queue))
+    context = ApiContext(
+        pool=pool, store=PostgresEventStore(pool), temporal=client, task_queue=task_queue
+    )
+    app = create_app(context)
     instrument_app(app)
     yield httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app),
@@ -403,14 +406,14 @@ async def test_projector_lag_is_measured_from_the_database(
     expected = await pool.fetchval(
         "SELECT count(*) FROM events WHERE global_position > $1", checkpoint
     )
-    behind, age = await metrics.measure_projector_lag(pool, "plans")
+    behind, age = await metrics.measure_projector_lag(pool, store, "plans")
     assert behind == expected >= 1  # no projector runs in this module's database
     assert age >= 0
     with pytest.raises(LookupError):
-        await metrics.measure_projector_lag(pool, "no-such-projection")
+        await metrics.measure_projector_lag(pool, store, "no-such-projection")
 
     metrics.start_metrics(metrics_settings, "projector")
-    sampler = asyncio.create_task(metrics.sample_projector_lag(pool, "plans", interval=0.05))
+    sampler = asyncio.create_task(metrics.sample_projector_lag(pool, store, "plans", interval=0.05))
     try:
         for _ in range(100):
             if sample("acip_projector_lag_events") == behind:

@@ -124,7 +124,8 @@ async def test_a_failing_timer_path_never_stops_commands(
 
         # Shown on the dashboard's plan page.
         await Projector(pool, store).catch_up()
-        app = create_app(ApiContext(pool=pool, temporal=env.client, task_queue=task_queue))
+        context = ApiContext(pool=pool, store=store, temporal=env.client, task_queue=task_queue)
+        app = create_app(context)
         async with httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app),
             base_url="http://acip.test",

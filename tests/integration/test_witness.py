@@ -301,6 +301,7 @@ async def test_get_audit_verify_holds_the_store_against_a_witness_over_http(
                 await asyncio.sleep(0.05)
             context = ApiContext(
                 pool=r.pool,
+                store=r.store,
                 temporal=None,  # type: ignore[arg-type]  # not needed to read
                 task_queue="unused",
                 witness_url=f"http://127.0.0.1:{port}",

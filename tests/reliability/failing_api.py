@@ -15,6 +15,7 @@ import uvicorn
 
 from api.app import create_app
 from api.context import ApiContext
+from eventstore import PostgresEventStore
 from workers.db import create_pool
 from workers.logs import configure_logging
 from workers.settings import Settings
@@ -43,7 +44,10 @@ async def serve(port: int) -> None:
     configure_logging(settings.log_format, settings.log_level)
     pool = await create_pool(settings.database_url)
     client = await connect_client(settings.temporal_address, tracing=False)
-    app = create_app(ApiContext(pool=pool, temporal=client, task_queue="unused"))
+    context = ApiContext(
+        pool=pool, store=PostgresEventStore(pool), temporal=client, task_queue="unused"
+    )
+    app = create_app(context)
     app.add_api_route("/test-only/fail", fail_unexpectedly, methods=["GET"])
     # As workers.processes.run_api configures it.
     config = uvicorn.Config(

@@ -38,7 +38,7 @@ from domain import (
 )
 from eventstore import InvalidEventError, NewEvent, PostgresEventStore
 from eventstore._prepare import prepare_append
-from projections.synthetic import plan_history
+from testkit.synthetic import plan_history
 from tests.reliability.plans import VALID_FIELDS
 from tests.unit import domain_builders as b
 

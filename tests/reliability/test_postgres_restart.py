@@ -26,6 +26,7 @@ from temporalio.testing import WorkflowEnvironment
 from api.users import add_user
 from domain import KeyFactor, Role
 from eventstore import PostgresEventStore, init_connection
+from testkit.postgres import database_url_for
 from tests.integration.api_harness import plan_body, unique_country
 from tests.reliability.harness import (
     admin_pool,
@@ -39,7 +40,6 @@ from tests.reliability.harness import (
     wait_until,
 )
 from workers.db import migrate_all
-from workers.embedded import database_url_for
 
 pytestmark = pytest.mark.slow
 

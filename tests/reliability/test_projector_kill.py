@@ -19,7 +19,7 @@ import pytest
 
 from eventstore import PostgresEventStore, init_connection
 from projections.checkpoints import read_checkpoint
-from projections.synthetic import append_histories, plan_history
+from testkit.synthetic import append_histories, plan_history
 from tests.reliability.harness import (
     Child,
     Children,

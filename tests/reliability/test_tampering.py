@@ -27,10 +27,10 @@ import pytest
 
 from eventstore import PostgresEventStore, init_connection
 from projections.export import Manifest
-from projections.synthetic import append_histories, country_code, plan_history
+from testkit.synthetic import append_histories, country_code, plan_history
 from tests.reliability.harness import acip_env
 
-# The synthetic histories' plan ids (projections.synthetic.country_code): ABW-2020, AFG-2020…
+# The synthetic histories' plan ids (testkit.synthetic.country_code): ABW-2020, AFG-2020…
 CHANGED, DELETED, SWAPPED, REORDERED, TRUNCATED, UNTOUCHED = (
     f"{country_code(index)}-2020" for index in range(6)
 )

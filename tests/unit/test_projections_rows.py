@@ -16,7 +16,7 @@ from eventstore import GENESIS_HASH, NewEvent, RecordedEvent, compute_hash
 from projections.export import verify_export, write_export
 from projections.plans import PlanFold, ProjectionEventError
 from projections.rows import PlanRows, worst_key_factor_status
-from projections.synthetic import plan_history
+from testkit.synthetic import plan_history
 from workers.cli_audit import parse_instant
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)

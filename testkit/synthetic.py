@@ -34,7 +34,7 @@ from domain import (
     parse_command,
 )
 from domain.countries import country_codes
-from eventstore import NewEvent, PostgresEventStore
+from eventstore import EventStore, NewEvent
 
 MANAGER = Actor(name="wco.manager", role=Role.PROGRAMME_MANAGER)
 
@@ -342,7 +342,7 @@ def interleaved(histories: list[list[Append]], seed: int = 0) -> Iterator[Append
 
 
 async def append_histories(
-    store: PostgresEventStore, histories: list[list[Append]], *, writers: int = 8, seed: int = 0
+    store: EventStore, histories: list[list[Append]], *, writers: int = 8, seed: int = 0
 ) -> int:
     """Append every history straight to the store; ``writers`` concurrent appenders, each
     interleaving its share of the plans. Returns the number of events appended."""

@@ -1,0 +1,166 @@
+"""Guards for the event store's two fast paths (docs/performance.md, "Fast paths").
+
+Each leans on a library behaving exactly as it did when the path was measured and checked:
+
+- ``eventstore.hashing.canonical_json`` trusts the C ``json`` encoder of CPython (sorted
+  keys, no whitespace, shortest float repr) to produce RFC 8785 text for ordinary
+  payloads, and falls back to the ``rfc8785`` package otherwise;
+- ``eventstore._records.recorded`` fills pydantic's instance slots itself instead of
+  calling ``RecordedEvent.model_construct``.
+
+The property tests compare each fast path with its plain path over generated inputs; the
+version tests fail when a library moves outside the range the paths were checked on, so an
+upgrade re-runs the checks (``HYPOTHESIS_PROFILE=explore``) and ``python -m bench.fastpaths``
+before widening the range here.
+"""
+
+from __future__ import annotations
+
+import sys
+import uuid
+from datetime import UTC, datetime, timedelta, timezone
+from importlib.metadata import version
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import eventstore.hashing as hashing
+from eventstore import RecordedEvent
+from eventstore._records import recorded
+
+# Checked on (python -m bench.fastpaths, and these tests): see docs/performance.md.
+CHECKED_PYTHON = {(3, 11)}
+CHECKED_RFC8785 = {(0, 1)}
+CHECKED_PYDANTIC = {(2, 14)}
+
+
+def _minor(package: str) -> tuple[int, int]:
+    major, minor = version(package).split(".")[:2]
+    return int(major), int(minor)
+
+
+def test_json_fast_path_runs_on_the_python_it_was_checked_on() -> None:
+    assert sys.version_info[:2] in CHECKED_PYTHON, (
+        "canonical_json's fast path trusts this CPython's json encoder: re-check it"
+    )
+    assert _minor("rfc8785") in CHECKED_RFC8785, "the reference implementation changed"
+
+
+def test_recorded_runs_on_the_pydantic_it_was_checked_on() -> None:
+    assert _minor("pydantic") in CHECKED_PYDANTIC, (
+        "recorded() fills pydantic's instance slots itself: re-check it on this version"
+    )
+
+
+def test_ordinary_payloads_take_the_fast_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    # If the fast path silently fell back for everything, the equality property would still
+    # hold and only the benchmark would notice: refuse the fallback for typical payloads.
+    def no_fallback(value: Any) -> str:
+        raise AssertionError(f"fell back to rfc8785 for {value!r}")
+
+    monkeypatch.setattr(hashing, "_reference", no_fallback)
+    payload = {
+        "plan_id": "GHA-2026",
+        "milestone_id": "M1",
+        "title": "Rotate officers at the border post every 24 months, é€",
+        "key_factors": ["transparency", "automation"],
+        "percent": 40,
+        "baseline": 0.25,
+        "nested": {"b": None, "a": True},
+    }
+    assert hashing.canonical_json(payload) == (
+        '{"baseline":0.25,"key_factors":["transparency","automation"],'
+        '"milestone_id":"M1","nested":{"a":true,"b":null},"percent":40,'
+        '"plan_id":"GHA-2026","title":"Rotate officers at the border post every 24 months, é€"}'
+    )
+
+
+def test_recorded_fills_every_slot_pydantic_keeps() -> None:
+    # recorded() sets exactly these; a slot added by a new pydantic would be left unset.
+    from pydantic import BaseModel
+
+    assert set(BaseModel.__slots__) == {
+        "__dict__",
+        "__pydantic_fields_set__",
+        "__pydantic_extra__",
+        "__pydantic_private__",
+    }
+
+
+json_leaves = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**53) + 1, max_value=2**53 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False, min_value=-1e15, max_value=1e15)
+    | st.text(max_size=8)
+)
+json_objects = st.dictionaries(
+    st.text(max_size=6),
+    st.recursive(
+        json_leaves,
+        lambda children: (
+            st.lists(children, max_size=3)
+            | st.dictionaries(st.text(max_size=4), children, max_size=3)
+        ),
+        max_leaves=8,
+    ),
+    max_size=5,
+)
+instants = st.datetimes(
+    min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30), timezones=st.just(UTC)
+) | st.datetimes(timezones=st.just(timezone(timedelta(hours=-5))))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    data=json_objects,
+    metadata=json_objects,
+    occurred_at=instants,
+    recorded_at=instants,
+    schema_version=st.integers(min_value=1, max_value=50),
+    version_=st.integers(min_value=1, max_value=2**40),
+    position=st.integers(min_value=1, max_value=2**62),
+    type_=st.from_regex(r"[a-z][a-z_]{0,20}", fullmatch=True),
+)
+def test_recorded_equals_model_construct(
+    data: dict[str, Any],
+    metadata: dict[str, Any],
+    occurred_at: datetime,
+    recorded_at: datetime,
+    schema_version: int,
+    version_: int,
+    position: int,
+    type_: str,
+) -> None:
+    fields: dict[str, Any] = {
+        "event_id": uuid.uuid4(),
+        "type": type_,
+        "data": data,
+        "metadata": metadata,
+        "occurred_at": occurred_at,
+        "schema_version": schema_version,
+        "stream_id": "plan-GHA-2026",
+        "version": version_,
+        "global_position": position,
+        "recorded_at": recorded_at,
+        "prev_hash": "0" * 64,
+        "hash": "a" * 64,
+    }
+    fast = recorded(dict(fields))
+    plain = RecordedEvent.model_construct(**fields)
+    assert fast == plain
+    assert type(fast) is RecordedEvent
+    # Every slot pydantic keeps per instance, not only what __eq__ compares.
+    assert fast.__dict__ == plain.__dict__
+    assert fast.__pydantic_fields_set__ == plain.__pydantic_fields_set__
+    assert fast.__pydantic_extra__ == plain.__pydantic_extra__
+    assert fast.__pydantic_private__ == plain.__pydantic_private__
+    assert fast.model_dump() == plain.model_dump()
+    assert fast.model_dump_json() == plain.model_dump_json()
+    assert repr(fast) == repr(plain)
+    changed = {"data": {"changed": True}}
+    assert fast.model_copy(update=changed) == plain.model_copy(update=changed)
+    with pytest.raises(ValueError):  # frozen, like a validated one
+        fast.version = 0  # type: ignore[misc]  # the point: it is read-only
