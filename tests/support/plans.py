@@ -178,10 +178,11 @@ class Lifecycle:
         steps: list[Step] = []
         for stage in Stage:
             if first <= stage <= through:
-                steps.extend(self._stage_steps(stage))
+                steps.extend(self.steps_of(stage))
         return steps
 
-    def _stage_steps(self, stage: Stage) -> list[Step]:
+    def steps_of(self, stage: Stage) -> list[Step]:
+        """The commands of one stage alone (from the stage before it)."""
         manager, focal, head = self.cast.manager, self.cast.focal, self.cast.head
         if stage is Stage.OPENED:
             return [Step(manager, self.open_command())]
@@ -297,7 +298,9 @@ class DrivenPlan:
     def head(self) -> Actor:
         return self.lifecycle.cast.head
 
-    def _next_steps(self, to: Stage) -> list[Step]:
+    def next_steps(self, to: Stage) -> list[Step]:
+        """The steps from the stage reached so far to ``to``, which counts as reached: for a
+        caller that sends them its own way (retrying, interleaving plans)."""
         steps = self.lifecycle.steps(to, after=self.stage)
         self.stage = to
         return steps
@@ -321,7 +324,7 @@ class DomainPlan(DrivenPlan):
         return events
 
     def advance(self, to: Stage) -> PlanState:
-        for actor, command in self._next_steps(to):
+        for actor, command in self.next_steps(to):
             self.send(actor, **command)
         assert self.state is not None
         return self.state
@@ -343,6 +346,6 @@ class WorkflowPlan(DrivenPlan):
     async def advance(self, to: Stage) -> CommandResult | None:
         """Send the steps up to ``to``; returns the last command's result."""
         result = None
-        for actor, command in self._next_steps(to):
+        for actor, command in self.next_steps(to):
             result = await self.send(actor, **command)
         return result
