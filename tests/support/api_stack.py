@@ -96,13 +96,16 @@ class ApiPlan(DrivenPlan):
         self.stack = stack
 
     async def send(self, who: Actor | str, **command: Any) -> httpx.Response:
-        """POST the command; open_plan goes to /plans, as the dashboard and CLI send it."""
+        """POST the command to /plans/{plan_id}/commands as ``who``."""
         user = await self.stack.user(who)
         async with self.stack.http(user) as http:
-            if command.get("type") == "open_plan":
-                body = {key: value for key, value in command.items() if key != "type"}
-                return await http.post("/plans", json=body)
             return await http.post(f"/plans/{self.plan_id}/commands", json=command)
+
+    async def open(self) -> httpx.Response:
+        """POST /plans with the lifecycle's open_plan fields, as the dashboard and CLI do."""
+        user = await self.stack.user(self.manager)
+        async with self.stack.http(user) as http:
+            return await http.post("/plans", json=self.lifecycle.open_body())
 
     async def ok(self, who: Actor | str, **command: Any) -> dict[str, Any]:
         """Send a command that must be accepted; returns the answer's JSON."""
@@ -112,9 +115,16 @@ class ApiPlan(DrivenPlan):
         return body
 
     async def advance(self, to: Stage) -> dict[str, Any] | None:
+        """Send the steps up to ``to`` (open_plan through POST /plans); returns the last
+        answer's JSON."""
         answer = None
         for actor, command in self.next_steps(to):
-            answer = await self.ok(actor, **command)
+            if command["type"] == "open_plan":
+                response = await self.open()
+                assert response.status_code == 201, response.text
+                answer = response.json()
+            else:
+                answer = await self.ok(actor, **command)
         return answer
 
 

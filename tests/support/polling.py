@@ -71,7 +71,8 @@ def eventually_blocking(
     within: float = 10.0,
     interval: float = 0.2,
 ) -> T:
-    """``eventually()`` for a synchronous test or fixture (no event loop running)."""
+    """``eventually()`` for a synchronous test or fixture (no event loop running): the same
+    loop on a private event loop, leaving the thread's current loop (pytest-asyncio's) alone."""
 
     async def probe_now() -> T:
         return probe()
@@ -79,4 +80,8 @@ def eventually_blocking(
     async def run() -> T:
         return await eventually(probe_now, what=what, until=until, within=within, interval=interval)
 
-    return asyncio.run(run())
+    loop = asyncio.new_event_loop()
+    try:
+        return loop.run_until_complete(run())
+    finally:
+        loop.close()
