@@ -16,7 +16,7 @@ A test says where it drives the plan and how far::
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from enum import IntEnum
 from typing import Any, NamedTuple
@@ -128,7 +128,8 @@ class Lifecycle:
     def for_plan(cls, plan_id: str, **overrides: Any) -> Lifecycle:
         """A three-year plan from 1 January of the id's year, with one milestone (M1, due
         mid-way) and one indicator (I1); a progress report, M1's completion and a
-        measurement on the first day when reporting. Override any field by name."""
+        measurement on the first day when reporting. Override any field by name; the
+        reporting fields name M1 and I1, so override them too when those do not exist."""
         year = year_of(plan_id)
         country = country_of(plan_id)
         start = date(year, 1, 1)
@@ -143,9 +144,6 @@ class Lifecycle:
             "measurements": (Measurement("I1", 55, start),),
         }
         return cls(plan_id=plan_id, **{**defaults, **overrides})
-
-    def but(self, **changes: Any) -> Lifecycle:
-        return replace(self, **changes)
 
     @property
     def country(self) -> str:
