@@ -5,7 +5,7 @@ Run from the repository root, then review and commit the JSON files it writes::
     .venv/bin/python -m tests.tools.record_histories [FOLDER]
 
 It starts its own throw-away PostgreSQL and Temporal time-skipping server (nothing shared
-with a test session), drives two plans with the test plan driver and writes their Temporal
+with a test session), drives three plans with the test plan driver and writes their Temporal
 histories to FOLDER (tests/integration/histories/ by default). See docs/testing.md for
 when to record.
 """
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import sys
 import uuid
 from datetime import date, timedelta
@@ -24,6 +25,9 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from activities.notifications import SmtpSettings
+from api.users import add_user
+from domain import Role
 from eventstore import init_connection
 from tests.support.plans import Lifecycle, Milestone, Stage, WorkflowPlan
 from workers.db import migrate_all
@@ -31,6 +35,9 @@ from workers.embedded import temporary_postgres
 from workers.temporal import build_worker
 
 HISTORIES = Path(__file__).resolve().parents[1] / "integration" / "histories"
+# Recordings are kept per workflow generation: older files stay, so plans that started on
+# older code keep being replayed. v2: the notification outbox and command receipts.
+GENERATION = "v2"
 BIN = Path(sys.executable).parent
 
 
@@ -63,7 +70,10 @@ async def full_lifecycle_with_reminders(
     )
     await plan.advance(Stage.IMPLEMENTATION)  # submitted again, then both approvals
     await env.sleep(timedelta(days=40))
-    await plan.send(plan.focal, type="complete_milestone", milestone_id="M1", evidence="ok")
+    keyed = str(uuid.uuid4())
+    done = dict(type="complete_milestone", milestone_id="M1", evidence="ok", command_id=keyed)
+    await plan.send(plan.focal, **done)
+    await plan.send(plan.focal, **done)  # a replayed key
     await plan.send(
         plan.manager,
         type="reschedule_milestone",
@@ -100,11 +110,36 @@ async def cancelled_in_drafting(
     return plan
 
 
+async def smtp_down_then_cancelled(
+    env: WorkflowEnvironment, pool: asyncpg.Pool, today: date
+) -> WorkflowPlan:
+    """Deliveries that fail and are retried later by the outbox, then the plan cancelled."""
+    lifecycle = Lifecycle.for_plan(
+        f"SEN-{today.year}",
+        period_end=date(today.year + 1, 12, 31),
+        milestones=(Milestone("M1", today + timedelta(days=3)),),
+    )
+    focal = lifecycle.cast.focal
+    await add_user(pool, focal.name, Role.FOCAL_POINT, lifecycle.country, "focal@sen.example")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_port = int(probe.getsockname()[1])  # nothing listens there: SMTP is down
+    smtp = SmtpSettings(host="127.0.0.1", port=closed_port, sender="acip@test.example")
+    task_queue = f"acip-record-smtp-{uuid.uuid4()}"
+    async with build_worker(env.client, task_queue, pool, smtp=smtp):
+        plan = WorkflowPlan(env.client, task_queue, lifecycle)
+        await plan.advance(Stage.IMPLEMENTATION)
+        await env.sleep(timedelta(days=5))
+        await plan.send(plan.manager, type="cancel_plan", reason="Administration withdrew")
+        await env.client.get_workflow_handle(f"plan-{plan.plan_id}").result()
+    return plan
+
+
 async def save_history(client: Client, plan: WorkflowPlan, folder: Path, name: str) -> Path:
     handle = client.get_workflow_handle(f"plan-{plan.plan_id}")
     await handle.result()
     history = await handle.fetch_history()
-    path = folder / f"{name}.json"
+    path = folder / f"{name}_{GENERATION}.json"
     path.write_text(history.to_json())
     return path
 
@@ -123,10 +158,15 @@ async def record(database_url: str, folder: Path) -> list[Path]:
         async with build_worker(env.client, task_queue, pool):
             full = await full_lifecycle_with_reminders(env, task_queue, today)
             cancelled = await cancelled_in_drafting(env, task_queue, today)
-            return [
+            written = [
                 await save_history(env.client, full, folder, "full_lifecycle_with_reminders"),
                 await save_history(env.client, cancelled, folder, "cancelled_in_drafting"),
             ]
+        smtp_down = await smtp_down_then_cancelled(env, pool, today)
+        written.append(
+            await save_history(env.client, smtp_down, folder, "smtp_down_then_cancelled")
+        )
+        return written
     finally:
         await env.shutdown()
         await pool.close()
