@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 
-.PHONY: up test lint typecheck unit integration e2e bench clean install
+.PHONY: up test lint typecheck unit integration e2e explore record-histories bench clean install
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,18 @@ integration: $(STAMP)
 
 e2e: $(STAMP)
 	$(BIN)/pytest -q tests/e2e
+
+# Property tests drawing new examples, ten times as many (nightly, or on demand); a failure
+# prints the blob that reproduces it. `make test` stays derandomized.
+explore: $(STAMP)
+	HYPOTHESIS_PROFILE=explore $(BIN)/pytest -q -p no:cacheprovider -m 'not e2e' \
+		tests/unit/test_domain_properties.py tests/unit/test_eventstore_hashing.py \
+		tests/reliability/test_fuzz.py tests/reliability/test_openapi_fuzz.py \
+		tests/integration/test_api_commands.py
+
+# Workflow histories the replay test checks (review the diff, then commit them).
+record-histories: $(STAMP)
+	$(BIN)/python -m tests.tools.record_histories
 
 bench: $(STAMP)  ## event store append and read against bare asyncpg and the eventsourcing peer
 	$(BIN)/python -m bench.append

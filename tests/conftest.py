@@ -22,18 +22,15 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 
 import asyncpg
-import hypothesis
 import pytest
 
 from eventstore import PostgresEventStore, init_connection
 from testkit.postgres import database_url_for, temporary_postgres
+from tests.support import hypothesis_profiles
 from workers.db import migrate_all
 
-# The same examples on every run, so `make test` cannot go red on a new random draw in CI;
-# explore with `HYPOTHESIS_PROFILE=explore pytest ...` when hunting for new cases.
-hypothesis.settings.register_profile("repeatable", derandomize=True)
-hypothesis.settings.register_profile("explore", derandomize=False)
-hypothesis.settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
+# Derandomized unless HYPOTHESIS_PROFILE=explore (`make explore`): see hypothesis_profiles.
+hypothesis_profiles.load()
 
 _EXIT_STATUS = pytest.StashKey[int]()
 _timings: dict[str, float] = {}

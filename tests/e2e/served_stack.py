@@ -14,7 +14,8 @@ import asyncpg
 import uvicorn
 from temporalio.client import Client
 
-from tests.integration.api_harness import Stack, running_stack
+from tests.support.api_stack import Stack, running_stack
+from tests.support.polling import eventually
 from workers.demo import ensure_demo_users
 from workers.demo_plans import seed_demo_plans
 
@@ -45,10 +46,11 @@ async def served(client: Client, pool: asyncpg.Pool, home: Path) -> AsyncIterato
         )
         server = uvicorn.Server(config)
         task = asyncio.create_task(server.serve())
-        for _ in range(500):  # uvicorn has no "started" event to await
-            if server.started:
-                break
-            await asyncio.sleep(0.02)
+
+        async def started() -> bool:  # uvicorn has no "started" event to await
+            return bool(server.started)
+
+        await eventually(started, within=10, interval=0.02, what="uvicorn to start")
         await stack.settle()
         try:
             yield Served(f"http://127.0.0.1:{port}", stack, tokens)

@@ -9,6 +9,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from tests.support.polling import eventually_blocking
+
 
 def free_port() -> int:
     with socket.socket() as probe:
@@ -17,13 +19,11 @@ def free_port() -> int:
 
 
 def wait_until(predicate: Callable[[], object], timeout: float, what: str) -> float:
-    """Seconds it took; AssertionError naming ``what`` at the timeout."""
+    """Seconds it took for ``predicate`` to hold (the figures these tests report); fails like
+    ``eventually_blocking``, naming ``what`` and the last value seen."""
     started = time.monotonic()
-    while time.monotonic() - started < timeout:
-        if predicate():
-            return time.monotonic() - started
-        time.sleep(0.2)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+    eventually_blocking(predicate, what=what, within=timeout)
+    return time.monotonic() - started
 
 
 def clean_env(home: Path, **settings: str) -> dict[str, str]:

@@ -14,8 +14,8 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from tests.e2e.served_stack import Served, free_port, served
-from tests.integration.api_harness import unique_country
 from tests.integration.conftest import dev_env  # noqa: F401 (a fixture of this module too)
+from tests.support.ids import unique_country
 
 pytestmark = pytest.mark.e2e
 
@@ -74,7 +74,7 @@ async def test_reads_as_tables_and_as_json(site: Served) -> None:
 
 
 async def test_commands_with_fields_or_json(site: Served) -> None:
-    country = unique_country()
+    country = unique_country(year=2027)
     plan_id = f"{country}-2027"
     status, out, err = await acip(
         site, "wco.manager", "command", plan_id, "open_plan",

@@ -14,8 +14,10 @@ from temporalio.testing import WorkflowEnvironment
 
 from domain import Role
 from tests.e2e.served_stack import Served, served
-from tests.integration.api_harness import PlanFlow, unique_country
 from tests.integration.conftest import dev_env  # noqa: F401 (a fixture of this module too)
+from tests.support.api_stack import API_YEAR, api_plan
+from tests.support.ids import unique_country
+from tests.support.plans import Stage
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -103,13 +105,14 @@ async def test_plans_list_and_plan_page_with_charts(browser: Browser, site: Serv
 async def test_approve_as_the_right_role_and_be_refused_as_the_submitter(
     browser: Browser, site: Served
 ) -> None:
-    country = unique_country()
+    country = unique_country(year=API_YEAR)
     focal, head = f"{country.lower()}.focal", f"{country.lower()}.head"
     await site.stack.add_user(focal, Role.FOCAL_POINT, country)
     await site.stack.add_user(head, Role.HEAD_OF_ADMINISTRATION, country)
     site.tokens.update(site.stack.tokens)
-    plan = PlanFlow(site.stack, country, focal, head, "wco.manager")
-    await plan.to_review(submitter="wco.manager")
+    plan = api_plan(site.stack, country, focal=focal, head=head, manager="wco.manager")
+    await plan.advance(Stage.DRAFTED)
+    await plan.ok("wco.manager", type="submit_for_approval")
     await site.stack.settle()
 
     manager = await log_in(browser, site, "wco.manager")

@@ -8,12 +8,13 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+
+from tests.support.polling import eventually_blocking
 
 pytestmark = pytest.mark.e2e
 
@@ -31,15 +32,6 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
-
-
-def wait_until(predicate: object, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():  # type: ignore[operator]
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.fixture(scope="module")
@@ -67,10 +59,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]
         )
         base = f"http://127.0.0.1:{api_port}"
         try:
-            wait_until(
+            eventually_blocking(
                 lambda: b"acip is up" in log_path.read_bytes() or process.poll() is not None,
-                120,
-                "acip up",
+                within=120,
+                what="acip up",
             )
             assert process.poll() is None, log_path.read_text()
             yield base, home
@@ -117,7 +109,7 @@ def test_open_plan_through_http_shows_in_read_model(stack: tuple[str, Path]) -> 
             response = client.get("/plans/KEN-2027", headers=headers)
             return response.status_code == 200 and response.json()["phase"] == "diagnostic"
 
-        wait_until(visible, 10, "the plan in the read model")
+        eventually_blocking(visible, within=10, what="the plan in the read model")
 
         again = client.post(
             "/plans",

@@ -19,10 +19,12 @@ from temporalio.testing import WorkflowEnvironment
 from api.app import create_app
 from api.bounds import MAX_SQL_INTEGER
 from domain import Role
-from tests.integration.api_harness import PlanFlow, Stack, running_stack, unique_country
+from tests.support.api_stack import API_YEAR, Stack, api_plan, running_stack
+from tests.support.ids import unique_country
+from tests.support.plans import Stage
 from workers.telemetry import instrument_app
 
-HOME = unique_country()
+HOME = unique_country(year=API_YEAR)
 PLAN = f"{HOME}-2026"
 HUGE = 10**30
 # Far below the 10-20 s these once took, and above what two busy shared cores add to a
@@ -56,7 +58,7 @@ async def stack(dev_env: WorkflowEnvironment, pool: asyncpg.Pool) -> AsyncIterat
         await stack.add_user("observer", Role.OBSERVER)
         await stack.add_user("focal", Role.FOCAL_POINT, HOME)
         await stack.add_user("head", Role.HEAD_OF_ADMINISTRATION, HOME)
-        await PlanFlow(stack, HOME, "focal", "head", "manager").to_drafting()
+        await api_plan(stack, HOME, focal="focal", head="head").advance(Stage.DRAFTING)
         await stack.settle()
         yield stack
 
@@ -146,7 +148,7 @@ async def test_the_dashboard_shows_an_out_of_range_address_as_a_page(stack: Stac
 
 
 async def test_each_request_has_its_id_and_its_events_carry_it(stack: Stack) -> None:
-    flow = PlanFlow(stack, HOME, "focal", "head", "manager")
+    flow = api_plan(stack, HOME, focal="focal", head="head")
     chosen = "client-chosen.id:42"
     async with stack.http("focal") as http:
         ids = []

@@ -13,10 +13,20 @@ from temporalio.testing import WorkflowEnvironment
 
 from api.context import CSRF_HEADER, csrf_token_for
 from domain import COMMAND_TYPES, Role
-from tests.integration.api_harness import PlanFlow, Stack, plan_body, running_stack, unique_country
+from tests.support.api_stack import (
+    API_YEAR,
+    ApiPlan,
+    Stack,
+    api_plan,
+    plan_body,
+    running_stack,
+)
+from tests.support.hypothesis_profiles import examples
+from tests.support.ids import unique_country
+from tests.support.plans import Stage
 
-COUNTRY = unique_country()
-OTHER = unique_country()
+COUNTRY = unique_country(year=API_YEAR)
+OTHER = unique_country(year=API_YEAR)
 
 
 @pytest.fixture(scope="module")
@@ -31,8 +41,8 @@ async def stack(dev_env: WorkflowEnvironment, pool: asyncpg.Pool) -> AsyncIterat
         yield stack
 
 
-def flow(stack: Stack, country: str) -> PlanFlow:
-    return PlanFlow(stack, country, "focal", "head", "manager")
+def flow(stack: Stack, country: str) -> ApiPlan:
+    return api_plan(stack, country, focal="focal", head="head")
 
 
 def types(body: dict[str, Any]) -> list[str]:
@@ -41,8 +51,7 @@ def types(body: dict[str, Any]) -> list[str]:
 
 async def test_every_command_of_the_lifecycle_goes_through_http(stack: Stack) -> None:
     plan = flow(stack, COUNTRY)
-    await plan.to_drafting()
-    await plan.draft()
+    await plan.advance(Stage.DRAFTED)
     m2 = dict(
         type="add_milestone",
         milestone_id="M2",
@@ -107,7 +116,7 @@ async def test_every_command_of_the_lifecycle_goes_through_http(stack: Stack) ->
 
 
 async def test_cancel_and_open_plan_through_the_commands_endpoint(stack: Stack) -> None:
-    country = unique_country()
+    country = unique_country(year=API_YEAR)
     plan = flow(stack, country)
     opened = await plan.send("manager", type="open_plan", **plan_body(country))
     assert opened.status_code == 201, opened.text
@@ -120,7 +129,7 @@ async def test_cancel_and_open_plan_through_the_commands_endpoint(stack: Stack) 
 
 
 async def test_idempotency_key_returns_the_first_result_and_appends_nothing(stack: Stack) -> None:
-    country = unique_country()
+    country = unique_country(year=API_YEAR)
     async with stack.http("manager") as http:
         key = {"Idempotency-Key": f"open-{country}"}
         first = await http.post("/plans", json=plan_body(country), headers=key)
@@ -134,13 +143,14 @@ async def test_idempotency_key_returns_the_first_result_and_appends_nothing(stac
 
 
 async def test_refusals_carry_their_rule_and_status(stack: Stack) -> None:
-    country = unique_country()
+    country = unique_country(year=API_YEAR)
     await stack.add_user(f"{country.lower()}.focal", Role.FOCAL_POINT, country)
     await stack.add_user(f"{country.lower()}.head", Role.HEAD_OF_ADMINISTRATION, country)
-    plan = PlanFlow(
-        stack, country, f"{country.lower()}.focal", f"{country.lower()}.head", "manager"
+    plan = api_plan(
+        stack, country, focal=f"{country.lower()}.focal", head=f"{country.lower()}.head"
     )
-    await plan.to_review(submitter="manager")
+    await plan.advance(Stage.DRAFTED)
+    await plan.ok("manager", type="submit_for_approval")
 
     four_eyes = await plan.send("manager", type="approve_plan")
     assert four_eyes.status_code == 409
@@ -181,8 +191,8 @@ async def test_input_bounds_are_refused_with_their_rule_and_details(stack: Stack
 
 
 async def test_another_countrys_plan_is_404_like_a_missing_one(stack: Stack) -> None:
-    plan = flow(stack, unique_country())
-    await plan.open()
+    plan = flow(stack, unique_country(year=API_YEAR))
+    await plan.advance(Stage.OPENED)
     async with stack.http("other.focal") as http:
         hidden = await http.post(
             f"/plans/{plan.plan_id}/commands", json={"type": "complete_diagnostic"}
@@ -221,7 +231,7 @@ async def test_authentication_errors_are_401(stack: Stack) -> None:
 
 async def test_a_cookie_session_must_send_the_csrf_header_to_write(stack: Stack) -> None:
     token = stack.tokens["manager"]
-    country = unique_country()
+    country = unique_country(year=API_YEAR)
     async with stack.http() as http:
         http.cookies.set("acip_token", token)
         forged = await http.post("/plans", json=plan_body(country))
@@ -335,7 +345,7 @@ FIELDS = st.sampled_from(
 )
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=list(HealthCheck))
 @given(
     body=st.dictionaries(FIELDS, JSON_VALUES, max_size=5)
     | st.fixed_dictionaries({"type": st.sampled_from(COMMAND_TYPES)}, optional={"x": JSON_VALUES})

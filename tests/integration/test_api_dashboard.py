@@ -13,10 +13,12 @@ from temporalio.testing import WorkflowEnvironment
 
 from domain import Role
 from eventstore import PostgresEventStore
-from tests.integration.api_harness import PlanFlow, Stack, running_stack, unique_country
+from tests.support.api_stack import API_YEAR, Stack, api_plan, running_stack
+from tests.support.ids import unique_country
+from tests.support.plans import Stage
 
-COUNTRY = unique_country()
-AWAY = unique_country()
+COUNTRY = unique_country(year=API_YEAR)
+AWAY = unique_country(year=API_YEAR)
 PLAN = f"{COUNTRY}-2026"
 
 
@@ -27,7 +29,7 @@ async def stack(dev_env: WorkflowEnvironment, pool: asyncpg.Pool) -> AsyncIterat
         await stack.add_user("focal", Role.FOCAL_POINT, COUNTRY)
         await stack.add_user("head", Role.HEAD_OF_ADMINISTRATION, COUNTRY)
         await stack.add_user("away.focal", Role.FOCAL_POINT, AWAY)
-        await PlanFlow(stack, COUNTRY, "focal", "head", "manager").to_review()
+        await api_plan(stack, COUNTRY, focal="focal", head="head").advance(Stage.UNDER_REVIEW)
         await stack.settle()
         yield stack
 
@@ -168,7 +170,7 @@ async def test_other_countries_pages_are_not_found(stack: Stack) -> None:
 
 
 async def test_open_a_plan_from_the_form_and_log_out(stack: Stack) -> None:
-    country = unique_country()
+    country = unique_country(year=API_YEAR)
     async with browser(stack, "manager") as manager:
         page = await manager.get("/ui/plans")
         answer = await manager.post(

@@ -13,10 +13,13 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from domain import Role
-from tests.integration.api_harness import PlanFlow, Stack, running_stack, unique_country
+from tests.support.api_stack import API_YEAR, Stack, api_plan, running_stack
+from tests.support.ids import unique_country
+from tests.support.plans import Stage
+from tests.support.polling import eventually
 
-HOME = unique_country()  # in implementation, M1 overdue
-AWAY = unique_country()  # under review, another country
+HOME = unique_country(year=API_YEAR)  # in implementation, M1 overdue
+AWAY = unique_country(year=API_YEAR)  # under review, another country
 READ_ENDPOINTS = ["", "/milestones", "/indicators", "/benchmarks", "/audit", "/events"]
 
 
@@ -30,9 +33,9 @@ async def stack(dev_env: WorkflowEnvironment, pool: asyncpg.Pool) -> AsyncIterat
         for country in (HOME, AWAY):
             await stack.add_user(f"{country}.focal", Role.FOCAL_POINT, country)
             await stack.add_user(f"{country}.head", Role.HEAD_OF_ADMINISTRATION, country)
-        home = PlanFlow(stack, HOME, f"{HOME}.focal", f"{HOME}.head", "manager")
-        away = PlanFlow(stack, AWAY, f"{AWAY}.focal", f"{AWAY}.head", "manager")
-        await asyncio.gather(home.to_implementation(), away.to_review())
+        home = api_plan(stack, HOME, focal=f"{HOME}.focal", head=f"{HOME}.head")
+        away = api_plan(stack, AWAY, focal=f"{AWAY}.focal", head=f"{AWAY}.head")
+        await asyncio.gather(home.advance(Stage.IMPLEMENTATION), away.advance(Stage.UNDER_REVIEW))
         await home.ok(
             home.focal, type="record_measurement", indicator_id="I1", value=30,
             measured_on="2026-06-30",
@@ -43,14 +46,19 @@ async def stack(dev_env: WorkflowEnvironment, pool: asyncpg.Pool) -> AsyncIterat
 
 async def wait_for_overdue(stack: Stack, plan_id: str) -> None:
     """M1 was due 2026-03-31: the workflow catches the deadline up as soon as it is armed."""
-    async with stack.http("manager") as http:
-        for _ in range(200):
-            await stack.settle()
-            summary = (await http.get(f"/plans/{plan_id}")).json()
-            if summary["milestones_overdue"] == 1:
-                return
-            await asyncio.sleep(0.05)
-    raise AssertionError("M1 never became overdue")
+
+    async def summary() -> dict[str, Any]:
+        await stack.settle()
+        async with stack.http("manager") as http:
+            body: dict[str, Any] = (await http.get(f"/plans/{plan_id}")).json()
+        return body
+
+    await eventually(
+        summary,
+        until=lambda body: body["milestones_overdue"] == 1,
+        within=30,
+        what=f"M1 of {plan_id} to be overdue",
+    )
 
 
 async def get(

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import date
 
 import asyncpg
 import pytest
@@ -18,7 +17,8 @@ from contracts.temporal import CommandResult, EventOut, PlanWorkflowInput
 from domain import Actor, KeyFactor, Role, evolve, parse_command
 from domain.decide import decide
 from eventstore import PostgresEventStore
-from tests.integration.lifecycle import MANAGER, PlanDriver
+from tests.support.ids import unique_plan_id, year_of
+from tests.support.plans import MANAGER, Lifecycle, WorkflowPlan
 from workers.temporal import build_worker
 from workflows.plan import PlanWorkflow
 
@@ -32,10 +32,8 @@ OBSERVER = Actor(name="donor.observer", role=Role.OBSERVER)
 async def test_a_thousand_keyed_commands_carry_less_than_64_kib(
     dev_env: WorkflowEnvironment, task_queue: str, pool: asyncpg.Pool, store: PostgresEventStore
 ) -> None:
-    # A real country code; a random year keeps the id unused on the session's server.
-    plan_id = f"MLI-{2100 + uuid.uuid4().int % 800}"
-    year = int(plan_id[4:])
-    plan = PlanDriver(dev_env.client, task_queue, plan_id)
+    plan_id = unique_plan_id()
+    plan = WorkflowPlan(dev_env.client, task_queue, Lifecycle.for_plan(plan_id))
     keys = [str(uuid.uuid4()) for _ in range(KEYED_COMMANDS)]
     factors = list(KeyFactor)
     async with build_worker(dev_env.client, task_queue, pool):
@@ -45,7 +43,7 @@ async def test_a_thousand_keyed_commands_carry_less_than_64_kib(
             id=f"plan-{plan_id}",
             task_queue=task_queue,
         )
-        await plan.open(date(year, 1, 1), date(year + 2, 12, 31), command_id=keys[0])
+        await plan.send(MANAGER, **plan.lifecycle.open_command(), command_id=keys[0])
         results: list[CommandResult] = []
         for n, key in enumerate(keys[1:], start=1):
             results.append(
@@ -99,8 +97,8 @@ async def test_input_from_a_run_on_older_code_still_deduplicates(
 ) -> None:
     """A run that continued as new before receipts existed carried full results under
     ``recent_commands``: those keys still replay (after authorization) in the new code."""
-    plan_id = f"NER-{2100 + uuid.uuid4().int % 800}"
-    year = int(plan_id[4:])
+    plan_id = unique_plan_id()
+    year = year_of(plan_id)
     key = str(uuid.uuid4())
     opening = parse_command(
         {
@@ -144,7 +142,7 @@ async def test_input_from_a_run_on_older_code_still_deduplicates(
             id=f"plan-{plan_id}",
             task_queue=task_queue,
         )
-        plan = PlanDriver(dev_env.client, task_queue, plan_id)
+        plan = WorkflowPlan(dev_env.client, task_queue, Lifecycle.for_plan(plan_id))
         replayed = await plan.send(MANAGER, type="cancel_plan", reason="Withdrawn", command_id=key)
         assert replayed.replayed and replayed.version == 1
         # Still authorized first: a read-only role gets its refusal, not the old result.

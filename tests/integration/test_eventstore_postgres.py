@@ -24,6 +24,7 @@ from eventstore import (
     verify_events,
 )
 from eventstore.hashing import canonical_json
+from tests.support.polling import eventually
 
 
 def stream(prefix: str = "plan") -> str:
@@ -71,15 +72,20 @@ CREATE TRIGGER test_gate BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION t
 
 
 async def _wait_until_blocked(conn: asyncpg.Connection) -> None:
-    for _ in range(500):
-        waiting = await conn.fetchval(
-            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 4242"
-            " AND NOT granted"
+    async def appends_waiting_at_the_gate() -> int:
+        return int(
+            await conn.fetchval(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 4242"
+                " AND NOT granted"
+            )
         )
-        if waiting:
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError("the slow append never reached the gate")
+
+    await eventually(
+        appends_waiting_at_the_gate,
+        within=5,
+        interval=0.01,
+        what="the slow append to reach the gate",
+    )
 
 
 @pytest.mark.parametrize("slow_outcome", ["commit", "rollback"])

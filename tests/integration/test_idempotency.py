@@ -14,10 +14,12 @@ from temporalio.testing import WorkflowEnvironment
 from api.dispatch import dispatch
 from api.errors import ApiError
 from domain import Actor, Role, parse_command
-from tests.integration.api_harness import PlanFlow, Stack, plan_body, running_stack, unique_country
+from tests.support.api_stack import API_YEAR, Stack, api_plan, plan_body, running_stack
+from tests.support.ids import unique_country
+from tests.support.plans import Stage
 
-COUNTRY = unique_country()
-OTHER = unique_country()
+COUNTRY = unique_country(year=API_YEAR)
+OTHER = unique_country(year=API_YEAR)
 
 
 @pytest.fixture(scope="module")
@@ -51,8 +53,8 @@ async def events_of(stack: Stack, plan_id: str) -> list[str]:
 
 
 async def test_a_key_replays_only_the_same_command_from_the_same_actor(stack: Stack) -> None:
-    plan = PlanFlow(stack, COUNTRY, "focal", "head", "manager")
-    await plan.open()
+    plan = api_plan(stack, COUNTRY, focal="focal", head="head")
+    await plan.advance(Stage.OPENED)
     key = str(uuid.uuid4())
     first = await plan.send("focal", **finding("Rulings unpublished", key))
     assert first.status_code == 200, first.text
@@ -81,10 +83,10 @@ async def test_a_key_replays_only_the_same_command_from_the_same_actor(stack: St
 async def test_read_only_roles_and_other_countries_are_refused_even_with_a_known_key(
     stack: Stack,
 ) -> None:
-    country = unique_country()
+    country = unique_country(year=API_YEAR)
     await stack.add_user(f"{country.lower()}.focal", Role.FOCAL_POINT, country)
-    plan = PlanFlow(stack, country, f"{country.lower()}.focal", "head", "manager")
-    await plan.open()
+    plan = api_plan(stack, country, focal=f"{country.lower()}.focal", head="head")
+    await plan.advance(Stage.OPENED)
     key = str(uuid.uuid4())
     cancel = {"type": "cancel_plan", "reason": "Administration withdrew", "command_id": key}
     sent = await plan.send("manager", type="complete_diagnostic", command_id=str(uuid.uuid4()))
@@ -122,7 +124,7 @@ async def test_read_only_roles_and_other_countries_are_refused_even_with_a_known
 
 
 async def test_open_plan_keys_are_honest_too(stack: Stack) -> None:
-    country = unique_country()
+    country = unique_country(year=API_YEAR)
     key = {"Idempotency-Key": f"open-{country}-{uuid.uuid4()}"}
     async with stack.http("manager") as http:
         first = await http.post("/plans", json=plan_body(country), headers=key)

@@ -8,7 +8,6 @@ arrive once the server is back, each exactly once.
 
 from __future__ import annotations
 
-import asyncio
 import socket
 from collections import Counter
 from datetime import datetime, timedelta
@@ -26,8 +25,10 @@ from api.users import add_user
 from domain import Role
 from eventstore import PostgresEventStore
 from projections.projector import Projector
-from tests.integration.lifecycle import MANAGER, PlanDriver
 from tests.integration.test_reminders import Inbox
+from tests.support.ids import unique_plan_id
+from tests.support.plans import MANAGER, Lifecycle, Milestone, Stage, WorkflowPlan
+from tests.support.polling import eventually
 from workers.temporal import build_worker
 from workflows.plan import PlanWorkflow
 
@@ -41,14 +42,16 @@ def _free_port() -> int:
 
 
 async def _eventually_rows(pool: asyncpg.Pool, plan_id: str, status: str, count: int) -> None:
-    found: list[str] = []
-    for _ in range(200):
+    async def found() -> list[str]:
         rows = await list_notifications(pool, plan_id=plan_id, status=status)
-        found = [f"{row.kind}:{row.recipient}" for row in rows]
-        if len(found) >= count:
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"expected {count} {status} notifications; saw {found}")
+        return [f"{row.kind}:{row.recipient}" for row in rows]
+
+    await eventually(
+        found,
+        until=lambda rows: len(rows) >= count,
+        within=10,
+        what=f"{count} {status} notifications of {plan_id}",
+    )
 
 
 async def test_a_week_without_smtp_delays_emails_but_never_the_timers(
@@ -58,28 +61,32 @@ async def test_a_week_without_smtp_delays_emails_but_never_the_timers(
     store: PostgresEventStore,
 ) -> None:
     env = time_skipping_env
-    await add_user(pool, "moz.focal", Role.FOCAL_POINT, "MOZ", "focal@moz.example")
-    await add_user(pool, "moz.head", Role.HEAD_OF_ADMINISTRATION, "MOZ", "head@moz.example")
+    day0 = (await env.get_current_time()).date()
+    # The time-skipping server's clock starts at the real now: the plan runs from this year.
+    plan_id = unique_plan_id(year=day0.year)
+    stream = f"plan-{plan_id}"
+    due = day0 + timedelta(days=2)
+    lifecycle = Lifecycle.for_plan(
+        plan_id,
+        period_end=day0.replace(year=day0.year + 2),
+        milestones=(Milestone("M1", due),),
+        open_fields={"reminder_policy": POLICY},
+    )
+    country, cast = lifecycle.country, lifecycle.cast
+    await add_user(pool, cast.focal.name, Role.FOCAL_POINT, country, "focal@moz.example")
+    await add_user(pool, cast.head.name, Role.HEAD_OF_ADMINISTRATION, country, "head@moz.example")
     manager_token = await add_user(pool, "wco.pm", Role.PROGRAMME_MANAGER, None, "pm@wco.example")
     port = _free_port()  # nothing listens here until the week is over
     smtp = SmtpSettings(host="127.0.0.1", port=port, sender="acip@test.example")
-
-    day0 = (await env.get_current_time()).date()
-    plan_id = f"MOZ-{day0.year}"
-    stream = f"plan-{plan_id}"
-    due = day0 + timedelta(days=2)
     midnight = datetime.combine(day0, datetime.min.time()).replace(
         tzinfo=(await env.get_current_time()).tzinfo
     )
     inbox = Inbox()
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
     async with build_worker(env.client, task_queue, pool, smtp=smtp):
-        plan = PlanDriver(env.client, task_queue, plan_id)
-        await plan.open(day0.replace(month=1, day=1), day0.replace(year=day0.year + 2),
-                        reminder_policy=POLICY)  # fmt: skip
-        await plan.diagnose()
-        await plan.draft(due)
-        approved = await plan.approve()
+        plan = WorkflowPlan(env.client, task_queue, lifecycle)
+        approved = await plan.advance(Stage.IMPLEMENTATION)
+        assert approved is not None
 
         await env.sleep(midnight + timedelta(days=6, hours=12) - await env.get_current_time())
         # Mid-outage: the time events are all stored; their deliveries failed and are queued.

@@ -14,62 +14,35 @@ from api import dispatch as dispatch_module
 from api.errors import ApiError
 from contracts.temporal import PlanWorkflowInput
 from eventstore import PostgresEventStore
-from tests.integration.api_harness import unique_country
-from tests.integration.lifecycle import MANAGER, OTHER_FOCAL, PlanDriver
+from tests.support.ids import unique_plan_id
+from tests.support.plans import MANAGER, Lifecycle, Stage, WorkflowPlan, focal_of
 from workers.temporal import build_worker
 from workflows.plan import PlanWorkflow
 
+# The dev server's clock is real: a plan that records a measurement (not in the future) and
+# must not see its milestone overdue runs from 1 January of this year.
+THIS_YEAR = date.today().year
+OTHER_FOCAL = focal_of("KEN")
 
-def unique_plan() -> str:
-    # Plan ids are <country>-<year>; tests share one Temporal server, so each takes its own
-    # country code.
-    return f"{unique_country()}-2026"
+
+def driver(dev_env: WorkflowEnvironment, task_queue: str, plan_id: str) -> WorkflowPlan:
+    return WorkflowPlan(dev_env.client, task_queue, Lifecycle.for_plan(plan_id))
 
 
 async def test_full_lifecycle_appends_every_event_in_order(
     dev_env: WorkflowEnvironment, task_queue: str, pool: asyncpg.Pool, store: PostgresEventStore
 ) -> None:
-    plan_id = unique_plan()
-    year = 2026
-    start, end = date(year, 1, 1), date(year + 2, 12, 31)
+    plan_id = unique_plan_id(year=THIS_YEAR)
     async with build_worker(dev_env.client, task_queue, pool):
-        plan = PlanDriver(dev_env.client, task_queue, plan_id)
-        opened = await plan.open(start, end)
-        assert opened.version == 1
-        await plan.diagnose()
-        await plan.draft(date(year + 1, 6, 30))
-        approved = await plan.approve()
+        plan = driver(dev_env, task_queue, plan_id)
+        opened = await plan.advance(Stage.OPENED)
+        assert opened is not None and opened.version == 1
+        approved = await plan.advance(Stage.IMPLEMENTATION)
+        assert approved is not None
         assert [e.type for e in approved.events] == ["plan_approval_granted", "plan_approved"]
-        await plan.send(
-            plan.focal,
-            type="report_milestone_progress",
-            milestone_id="M1",
-            percent=50,
-            note="Half the staff briefed",
-        )
-        await plan.send(
-            plan.focal,
-            type="complete_milestone",
-            milestone_id="M1",
-            evidence="Signed circular 2026/14",
-        )
-        await plan.send(
-            plan.focal,
-            type="record_measurement",
-            indicator_id="I1",
-            value=55,
-            measured_on=f"{year}-01-01",
-        )
-        await plan.send(MANAGER, type="start_evaluation")
-        await plan.send(
-            MANAGER,
-            type="rate_key_factor",
-            key_factor="code_of_conduct",
-            rating="achieved",
-            note="Code adopted and trained",
-        )
-        closed = await plan.send(MANAGER, type="close_plan", summary="Plan delivered")
-        assert [e.type for e in closed.events] == ["plan_closed"]
+        await plan.advance(Stage.EVALUATION)
+        closed = await plan.advance(Stage.CLOSED)
+        assert closed is not None and [e.type for e in closed.events] == ["plan_closed"]
 
     events = await store.read_stream(f"plan-{plan_id}")
     types = [e.type for e in events]
@@ -102,13 +75,10 @@ async def test_full_lifecycle_appends_every_event_in_order(
 async def test_refusals_name_the_rule_and_append_nothing(
     dev_env: WorkflowEnvironment, task_queue: str, pool: asyncpg.Pool, store: PostgresEventStore
 ) -> None:
-    plan_id = unique_plan()
-    year = 2026
+    plan_id = unique_plan_id()
     async with build_worker(dev_env.client, task_queue, pool):
-        plan = PlanDriver(dev_env.client, task_queue, plan_id)
-        await plan.open(date(year, 1, 1), date(year + 2, 12, 31))
-        await plan.diagnose()
-        await plan.draft(date(year + 1, 6, 30))
+        plan = driver(dev_env, task_queue, plan_id)
+        await plan.advance(Stage.DRAFTED)
         await plan.send(MANAGER, type="submit_for_approval")
         before = await store.stream_version(f"plan-{plan_id}")
 
@@ -122,7 +92,7 @@ async def test_refusals_name_the_rule_and_append_nothing(
         assert scope.value.rule in ("not_permitted", "out_of_scope")
 
         with pytest.raises(ApiError) as again:
-            await plan.open(date(year, 1, 1), date(year + 2, 12, 31))
+            await plan.send(MANAGER, **plan.lifecycle.open_command())
         assert again.value.rule == "plan_exists"
 
         await plan.send(plan.head, type="approve_plan")
@@ -136,12 +106,11 @@ async def test_refusals_name_the_rule_and_append_nothing(
 async def test_command_id_replay_returns_first_result_and_appends_nothing(
     dev_env: WorkflowEnvironment, task_queue: str, pool: asyncpg.Pool, store: PostgresEventStore
 ) -> None:
-    plan_id = unique_plan()
-    year = 2026
+    plan_id = unique_plan_id()
     command_id = str(uuid.uuid4())
     async with build_worker(dev_env.client, task_queue, pool):
-        plan = PlanDriver(dev_env.client, task_queue, plan_id)
-        await plan.open(date(year, 1, 1), date(year + 2, 12, 31))
+        plan = driver(dev_env, task_queue, plan_id)
+        await plan.advance(Stage.OPENED)
         finding = dict(
             type="record_diagnostic_finding",
             key_factor="transparency",
@@ -168,7 +137,7 @@ async def test_command_id_replay_returns_first_result_and_appends_nothing(
 
 
 async def test_unknown_plan_is_404(dev_env: WorkflowEnvironment, task_queue: str) -> None:
-    plan = PlanDriver(dev_env.client, task_queue, "ZZZ-2001")
+    plan = driver(dev_env, task_queue, unique_plan_id())  # never opened
     with pytest.raises(ApiError) as missing:
         await plan.send(plan.focal, type="complete_diagnostic")
     assert missing.value.status == 404
@@ -177,12 +146,11 @@ async def test_unknown_plan_is_404(dev_env: WorkflowEnvironment, task_queue: str
 async def test_open_with_expected_version_on_an_existing_plan_is_plan_exists(
     dev_env: WorkflowEnvironment, task_queue: str, pool: asyncpg.Pool
 ) -> None:
-    plan_id = unique_plan()
     async with build_worker(dev_env.client, task_queue, pool):
-        plan = PlanDriver(dev_env.client, task_queue, plan_id)
-        await plan.open(date(2026, 1, 1), date(2028, 12, 31))
+        plan = driver(dev_env, task_queue, unique_plan_id())
+        await plan.advance(Stage.OPENED)
         with pytest.raises(ApiError) as again:
-            await plan.open(date(2026, 1, 1), date(2028, 12, 31), expected_version=0)
+            await plan.send(MANAGER, **plan.lifecycle.open_command(), expected_version=0)
         assert again.value.rule == "plan_exists"
 
 
@@ -190,9 +158,9 @@ async def test_a_command_nobody_answers_times_out_with_a_retry_hint(
     dev_env: WorkflowEnvironment, task_queue: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(dispatch_module, "COMMAND_DEADLINE_SECONDS", 1.0)
-    plan = PlanDriver(dev_env.client, task_queue, unique_plan())  # no worker on this queue
+    plan = driver(dev_env, task_queue, unique_plan_id())  # no worker on this queue
     with pytest.raises(ApiError) as late:
-        await plan.open(date(2026, 1, 1), date(2028, 12, 31), command_id=str(uuid.uuid4()))
+        await plan.send(MANAGER, **plan.lifecycle.open_command(), command_id=str(uuid.uuid4()))
     assert (late.value.status, late.value.error) == (503, "timeout")
     assert "Idempotency-Key" in late.value.message
 
@@ -201,7 +169,7 @@ async def test_a_plan_whose_open_never_landed_can_be_opened_later(
     time_skipping_env: WorkflowEnvironment, task_queue: str, pool: asyncpg.Pool
 ) -> None:
     env = time_skipping_env
-    plan_id = unique_plan()
+    plan_id = unique_plan_id()
     async with build_worker(env.client, task_queue, pool):
         # A run started with no open_plan (as when the open's update was lost) fails after
         # its grace period ...
@@ -214,6 +182,6 @@ async def test_a_plan_whose_open_never_landed_can_be_opened_later(
         with pytest.raises(WorkflowFailureError):
             await handle.result()
         # ... and the id is not burnt: opening the plan starts a new run.
-        plan = PlanDriver(env.client, task_queue, plan_id)
-        opened = await plan.open(date(2026, 1, 1), date(2028, 12, 31))
-        assert opened.version == 1
+        plan = driver(env, task_queue, plan_id)
+        opened = await plan.advance(Stage.OPENED)
+        assert opened is not None and opened.version == 1

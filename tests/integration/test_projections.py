@@ -11,7 +11,7 @@ import contextlib
 import json
 import random
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -32,6 +32,7 @@ from projections.projector import Projector
 from projections.rebuild import RebuildError, rebuild
 from projections.rows import PlanRows
 from testkit.synthetic import append_histories, plan_history
+from tests.support.polling import eventually
 
 TABLES = ("summary", "milestones", "indicators", "benchmarks")
 Snapshot = dict[str, list[tuple[Any, ...]]]
@@ -68,13 +69,6 @@ async def snapshot(pool: asyncpg.Pool) -> Snapshot:
 async def folded(store: PostgresEventStore, plan_id: str) -> Any:
     events = await store.read_stream(f"plan-{plan_id}")
     return fold(parse_event(e.type, e.data) for e in events)
-
-
-async def wait_for(condition: Callable[[], Awaitable[bool]], within: float = 20.0) -> None:
-    deadline = asyncio.get_running_loop().time() + within
-    while not await condition():
-        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
-        await asyncio.sleep(0.02)
 
 
 async def caught_up(pool: asyncpg.Pool, store: PostgresEventStore) -> bool:
@@ -267,10 +261,10 @@ async def test_two_projectors_only_one_applies_and_the_other_takes_over(
     async def first_is_active() -> bool:
         return first.active
 
-    await wait_for(first_is_active)
+    await eventually(first_is_active, within=20, what="the first projector to be active")
     tasks[second] = asyncio.create_task(second.run())
     appended = await load_plans(store, 10, seed=7)
-    await wait_for(lambda: caught_up(pool, store))
+    await eventually(lambda: caught_up(pool, store), within=20, what="the projector to catch up")
     assert (first.applied_events, second.applied_events) == (appended, 0)
     assert not second.active
 
@@ -278,7 +272,7 @@ async def test_two_projectors_only_one_applies_and_the_other_takes_over(
     with contextlib.suppress(asyncio.CancelledError):
         await tasks[first]
     more = await append_histories(store, [plan_history(i, seed=7) for i in range(10, 15)])
-    await wait_for(lambda: caught_up(pool, store))
+    await eventually(lambda: caught_up(pool, store), within=20, what="the projector to catch up")
     assert second.active
     assert (first.applied_events, second.applied_events) == (appended, more)
 
@@ -296,7 +290,7 @@ async def test_rebuild_beside_a_running_projector_never_shows_a_half_built_model
     await load_plans(store, 40, seed=8)
     projector = Projector(pool, store, poll_interval=0.05)
     running = asyncio.create_task(projector.run())
-    await wait_for(lambda: caught_up(pool, store))
+    await eventually(lambda: caught_up(pool, store), within=20, what="the projector to catch up")
     plans_before = await pool.fetchval("SELECT count(*) FROM rm_plans.summary")
     seen: list[int] = []
     stop = asyncio.Event()
@@ -311,7 +305,7 @@ async def test_rebuild_beside_a_running_projector_never_shows_a_half_built_model
 
     reading = asyncio.create_task(reader())
     await asyncio.gather(rebuild(pool, store, page_size=500), writer())
-    await wait_for(lambda: caught_up(pool, store))
+    await eventually(lambda: caught_up(pool, store), within=20, what="the projector to catch up")
     stop.set()
     await reading
     running.cancel()

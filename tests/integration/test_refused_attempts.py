@@ -10,10 +10,12 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from domain import Role
-from tests.integration.api_harness import PlanFlow, Stack, running_stack, unique_country
+from tests.support.api_stack import API_YEAR, Stack, api_plan, running_stack
+from tests.support.ids import unique_country
+from tests.support.plans import Stage
 
-COUNTRY = unique_country()
-OTHER = unique_country()
+COUNTRY = unique_country(year=API_YEAR)
+OTHER = unique_country(year=API_YEAR)
 
 
 @pytest.fixture(scope="module")
@@ -30,8 +32,9 @@ async def stack(dev_env: WorkflowEnvironment, pool: asyncpg.Pool) -> AsyncIterat
 async def test_each_refusal_class_is_recorded_and_a_success_is_not(
     stack: Stack, pool: asyncpg.Pool
 ) -> None:
-    plan = PlanFlow(stack, COUNTRY, "focal", "head", "manager")
-    await plan.to_review(submitter="manager")
+    plan = api_plan(stack, COUNTRY, focal="focal", head="head")
+    await plan.advance(Stage.DRAFTED)
+    await plan.ok("manager", type="submit_for_approval")
     version = await pool.fetchval(
         "SELECT max(version) FROM events WHERE stream_id = $1", f"plan-{plan.plan_id}"
     )

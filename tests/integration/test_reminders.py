@@ -7,7 +7,6 @@ completion. An aiosmtpd server on loopback receives exactly the expected e-mails
 
 from __future__ import annotations
 
-import asyncio
 import socket
 from collections.abc import Iterator
 from datetime import timedelta
@@ -24,8 +23,9 @@ from activities.notifications import SmtpSettings
 from api.users import add_user
 from domain import Role
 from eventstore import PostgresEventStore
-from tests.integration.api_harness import unique_country
-from tests.integration.lifecycle import PlanDriver
+from tests.support.ids import unique_country, unique_plan_id
+from tests.support.plans import Lifecycle, Milestone, Stage, WorkflowPlan
+from tests.support.polling import eventually
 from workers.temporal import build_worker
 
 
@@ -67,10 +67,12 @@ async def _time_events(store: PostgresEventStore, stream: str) -> list[tuple[str
 
 async def _settle(store: PostgresEventStore, stream: str, count: int) -> None:
     # Activities run in real time after the skipped timer fires; give them a moment.
-    for _ in range(100):
-        if len(await _time_events(store, stream)) >= count:
-            return
-        await asyncio.sleep(0.05)
+    await eventually(
+        lambda: _time_events(store, stream),
+        until=lambda seen: len(seen) >= count,
+        within=10,
+        what=f"{count} time events in {stream}",
+    )
 
 
 def _recipients(messages: list[Message]) -> list[tuple[str, str]]:
@@ -86,23 +88,28 @@ async def test_reminders_escalation_and_emails(
 ) -> None:
     inbox, smtp = smtp_inbox
     env = time_skipping_env
-    country = unique_country()
-    await add_user(pool, f"{country.lower()}.focal", Role.FOCAL_POINT, country, "focal@tmr.example")
-    head = f"{country.lower()}.head"
-    await add_user(pool, head, Role.HEAD_OF_ADMINISTRATION, country, "head@tmr.example")
-    await add_user(pool, "wco.pm", Role.PROGRAMME_MANAGER, None, "pm@wco.example")
-    await add_user(pool, "xyz.focal", Role.FOCAL_POINT, "XYZ", "other@xyz.example")
-
     now = await env.get_current_time()
     day0 = now.date()
-    plan_id = f"{country}-{day0.year}"
+    # The time-skipping server's clock starts at the real now: the plan runs from this year.
+    plan_id = unique_plan_id(year=day0.year)
+    lifecycle = Lifecycle.for_plan(
+        plan_id,
+        period_end=day0.replace(year=day0.year + 2),
+        milestones=(Milestone("M1", day0 + timedelta(days=30)),),
+    )
+    plan_focal, plan_head = lifecycle.cast.focal, lifecycle.cast.head
+    await add_user(pool, plan_focal.name, Role.FOCAL_POINT, lifecycle.country, "focal@tmr.example")
+    await add_user(
+        pool, plan_head.name, Role.HEAD_OF_ADMINISTRATION, lifecycle.country, "head@tmr.example"
+    )
+    await add_user(pool, "wco.pm", Role.PROGRAMME_MANAGER, None, "pm@wco.example")
+    other = unique_country(year=day0.year)
+    await add_user(pool, f"{other.lower()}.focal", Role.FOCAL_POINT, other, "other@xyz.example")
+
     stream = f"plan-{plan_id}"
     async with build_worker(env.client, task_queue, pool, smtp=smtp):
-        plan = PlanDriver(env.client, task_queue, plan_id)
-        await plan.open(day0.replace(month=1, day=1), day0.replace(year=day0.year + 2))
-        await plan.diagnose()
-        await plan.draft(day0 + timedelta(days=30))
-        await plan.approve()
+        plan = WorkflowPlan(env.client, task_queue, lifecycle)
+        await plan.advance(Stage.IMPLEMENTATION)
 
         # Day 22 23:00: nothing yet. Timers are at 00:00 UTC; "day N" is day0 + N days.
         start = await env.get_current_time()

@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from typing import Any
 
 import asyncpg
 import httpx
@@ -36,7 +37,9 @@ from api.users import add_user
 from domain import Role
 from eventstore import ConcurrencyError, NewEvent, PostgresEventStore
 from projections.projector import Projector
-from tests.integration.api_harness import unique_country
+from tests.support.ids import unique_plan_id
+from tests.support.plans import Lifecycle
+from tests.support.polling import eventually
 from workers import metrics
 from workers.settings import Settings
 from workers.telemetry import (
@@ -86,14 +89,8 @@ def capture() -> Capture:
     return processor
 
 
-def plan_body(country: str) -> dict[str, str]:
-    return {
-        "country": country,
-        "administration": "Telemetry Customs Administration",
-        "title": "Integrity action plan",
-        "period_start": "2026-01-01",
-        "period_end": "2028-12-31",
-    }
+def plan_body(plan_id: str) -> dict[str, Any]:
+    return Lifecycle.for_plan(plan_id).open_body()
 
 
 async def client_with(dev_env: WorkflowEnvironment, interceptor: Interceptor) -> Client:
@@ -168,10 +165,10 @@ async def test_open_plan_is_one_trace_from_request_to_sql(
     client = await connect_client(
         dev_env.client.service_client.config.target_host, dev_env.client.namespace
     )
-    country = unique_country()
+    plan_id = unique_plan_id()
     async with build_worker(client, task_queue, pool):
         with api(pool, client, task_queue, manager_token) as http, capture.capturing() as spans:
-            response = await http.post("/plans", json=plan_body(country))
+            response = await http.post("/plans", json=plan_body(plan_id))
             assert response.status_code == 201, response.text
             finished = spans.get_finished_spans()
 
@@ -191,7 +188,7 @@ async def test_open_plan_is_one_trace_from_request_to_sql(
     assert queries, "the append ran no traced query"
 
     # The workflow wrote the request's trace id into the event, for the projector to follow.
-    (opened,) = await store.read_stream(f"plan-{country}-2026")
+    (opened,) = await store.read_stream(f"plan-{plan_id}")
     assert opened.metadata["trace_id"] == format(trace_id, "032x")
     assert opened.metadata["span_id"] is not None
     assert event_trace_context(opened.metadata) is not None
@@ -217,15 +214,15 @@ async def test_a_later_command_is_handled_inside_its_own_request_trace(
     manager_token: str,
 ) -> None:
     client = await client_with(dev_env, CommandTracingInterceptor())
-    country = unique_country()
+    plan_id = unique_plan_id()
     async with build_worker(client, task_queue, pool):
         with api(pool, client, task_queue, manager_token) as http:
             with capture.capturing() as spans:
-                assert (await http.post("/plans", json=plan_body(country))).status_code == 201
+                assert (await http.post("/plans", json=plan_body(plan_id))).status_code == 201
                 open_trace = one(spans.get_finished_spans(), "POST /plans").context.trace_id
             with capture.capturing() as spans:
                 response = await http.post(
-                    f"/plans/{country}-2026/commands",
+                    f"/plans/{plan_id}/commands",
                     json={
                         "type": "record_diagnostic_finding",
                         "key_factor": "transparency",
@@ -266,15 +263,15 @@ async def test_the_stock_interceptor_files_later_commands_under_the_opening_requ
     """Why CommandTracingInterceptor exists; if this starts failing, the SDK changed and the
     subclass may no longer be needed."""
     client = await client_with(dev_env, TracingInterceptor())
-    country = unique_country()
+    plan_id = unique_plan_id()
     async with build_worker(client, task_queue, pool):
         with api(pool, client, task_queue, manager_token) as http:
             with capture.capturing() as spans:
-                assert (await http.post("/plans", json=plan_body(country))).status_code == 201
+                assert (await http.post("/plans", json=plan_body(plan_id))).status_code == 201
                 open_trace = one(spans.get_finished_spans(), "POST /plans").context.trace_id
             with capture.capturing() as spans:
                 response = await http.post(
-                    f"/plans/{country}-2026/commands",
+                    f"/plans/{plan_id}/commands",
                     json={"type": "cancel_plan", "reason": "Test of trace placement"},
                 )
                 assert response.status_code == 200, response.text
@@ -414,14 +411,16 @@ async def test_projector_lag_is_measured_from_the_database(
 
     metrics.start_metrics(metrics_settings, "projector")
     sampler = asyncio.create_task(metrics.sample_projector_lag(pool, store, "plans", interval=0.05))
+
+    async def lag_sampled() -> float | None:
+        return sample("acip_projector_lag_events")
+
     try:
-        for _ in range(100):
-            if sample("acip_projector_lag_events") == behind:
-                break
-            await asyncio.sleep(0.02)
+        await eventually(
+            lag_sampled, until=lambda lag: lag == behind, within=5, what="the lag sampled"
+        )
     finally:
         sampler.cancel()
-    assert sample("acip_projector_lag_events") == behind
     lag_seconds = sample("acip_projector_lag_seconds")
     assert lag_seconds is not None and lag_seconds >= age
 

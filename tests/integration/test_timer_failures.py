@@ -9,7 +9,6 @@ calendar, whose overdue instant (the day after) cannot be computed.
 
 from __future__ import annotations
 
-import asyncio
 import socket
 from datetime import date, timedelta
 
@@ -28,7 +27,9 @@ from contracts.temporal import PlanWorkflowInput, PlanWorkflowStatus
 from domain import PlanState, Role, next_deadline
 from eventstore import PostgresEventStore
 from projections.projector import Projector
-from tests.integration.lifecycle import MANAGER, PlanDriver
+from tests.support.ids import unique_plan_id
+from tests.support.plans import MANAGER, Lifecycle, Milestone, Stage, WorkflowPlan
+from tests.support.polling import eventually
 from workers.temporal import build_worker
 from workflows.plan import PlanWorkflow
 from workflows.timer_health import TIMER_RETRY_FIRST
@@ -53,13 +54,12 @@ async def _status(client: Client, plan_id: str) -> PlanWorkflowStatus:
 
 
 async def _status_until(client: Client, plan_id: str, failures: int) -> PlanWorkflowStatus:
-    status = await _status(client, plan_id)
-    for _ in range(200):
-        if status.timer_failures == failures:
-            return status
-        await asyncio.sleep(0.05)
-        status = await _status(client, plan_id)
-    raise AssertionError(f"timer failures never became {failures}; last status {status}")
+    return await eventually(
+        lambda: _status(client, plan_id),
+        until=lambda status: status.timer_failures == failures,
+        within=10,
+        what=f"{failures} timer failures of {plan_id}",
+    )
 
 
 async def _metric(port: int, name: str) -> float:
@@ -81,7 +81,8 @@ async def test_a_failing_timer_path_never_stops_commands(
 ) -> None:
     env = time_skipping_env
     today = (await env.get_current_time()).date()
-    plan_id = f"SEN-{today.year}"
+    # The time-skipping server's clock starts at the real now: the plan runs from this year.
+    plan_id = unique_plan_id(year=today.year)
     manager_token = await add_user(pool, "sen.manager", Role.PROGRAMME_MANAGER, None, None)
 
     # A worker on its own runtime exporting Prometheus metrics, against the same server.
@@ -98,11 +99,13 @@ async def test_a_failing_timer_path_never_stops_commands(
         runtime=runtime,
     )
     async with build_worker(client, task_queue, pool):
-        plan = PlanDriver(env.client, task_queue, plan_id)
-        await plan.open(date(today.year, 1, 1), date(today.year + 1, 12, 31))
-        await plan.diagnose()
-        await plan.draft(today + timedelta(days=30))
-        await plan.approve()
+        lifecycle = Lifecycle.for_plan(
+            plan_id,
+            period_end=date(today.year + 1, 12, 31),
+            milestones=(Milestone("M1", today + timedelta(days=30)),),
+        )
+        plan = WorkflowPlan(env.client, task_queue, lifecycle)
+        await plan.advance(Stage.IMPLEMENTATION)
         handle = env.client.get_workflow_handle(f"plan-{plan_id}")
         approved = await handle.query(PlanWorkflow.state)
         assert approved is not None

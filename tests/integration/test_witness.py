@@ -16,6 +16,7 @@ from eventstore.checkpoints import all_checkpoints, latest, unwitnessed
 from eventstore.keys import rotate
 from eventstore.merkle import verify_consistency
 from tests.integration.witness_harness import Rig, insider, rewrite_stream_from, rig
+from tests.support.polling import eventually
 from workers.checkpointer import WitnessRefusedError, witness_pending
 
 
@@ -234,12 +235,12 @@ async def test_a_checkpointer_killed_at_any_moment_resumes_without_gap_or_double
 
 
 async def _until_checkpointed(r: Rig, size: int) -> None:
-    for _ in range(600):
-        found = await latest(r.pool)
-        if found is not None and found.size >= size:
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"no checkpoint of size {size} within 30 s")
+    await eventually(
+        lambda: latest(r.pool),
+        until=lambda found: found is not None and found.size >= size,
+        within=30,
+        what=f"a checkpoint of size {size}",
+    )
 
 
 async def test_the_cli_verifies_against_a_saved_witness_record_and_names_the_place(
@@ -295,10 +296,11 @@ async def test_get_audit_verify_holds_the_store_against_a_witness_over_http(
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()
         try:
-            for _ in range(200):  # up to 10 s for uvicorn to listen
-                if server.started:
-                    break
-                await asyncio.sleep(0.05)
+
+            async def listening() -> bool:  # uvicorn has no "started" event to await
+                return bool(server.started)
+
+            await eventually(listening, within=10, what="the witness's uvicorn to listen")
             context = ApiContext(
                 pool=r.pool,
                 store=r.store,

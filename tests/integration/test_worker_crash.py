@@ -8,14 +8,14 @@ import os
 import signal
 import subprocess
 import sys
-from datetime import date
 
 import asyncpg
 from temporalio.testing import WorkflowEnvironment
 
 from eventstore import PostgresEventStore
-from tests.integration.api_harness import unique_country
-from tests.integration.lifecycle import PlanDriver
+from tests.support.ids import unique_plan_id
+from tests.support.plans import Lifecycle, Stage, WorkflowPlan
+from tests.support.polling import eventually
 from workers.temporal import build_worker
 
 
@@ -36,16 +36,18 @@ def _spawn_worker(database_url: str, temporal_address: str, task_queue: str) -> 
 
 
 async def _wait_for_blocked_append(pool: asyncpg.Pool) -> None:
-    for _ in range(300):
-        waiting = await pool.fetchval(
-            "SELECT count(*) FROM pg_stat_activity "
-            "WHERE wait_event_type = 'Lock' AND datname = current_database() "
-            "AND query ILIKE '%INSERT INTO events%'"
+    async def appends_waiting_on_the_lock() -> int:
+        return int(
+            await pool.fetchval(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE wait_event_type = 'Lock' AND datname = current_database() "
+                "AND query ILIKE '%INSERT INTO events%'"
+            )
         )
-        if waiting:
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError("the append never reached the database")
+
+    await eventually(
+        appends_waiting_on_the_lock, within=30, what="the append to reach the database"
+    )
 
 
 async def test_worker_killed_mid_update_finishes_once(
@@ -56,12 +58,12 @@ async def test_worker_killed_mid_update_finishes_once(
     store: PostgresEventStore,
 ) -> None:
     address = dev_env.client.service_client.config.target_host
-    plan_id = f"{unique_country()}-2026"
-    plan = PlanDriver(dev_env.client, task_queue, plan_id)
+    plan_id = unique_plan_id()
+    plan = WorkflowPlan(dev_env.client, task_queue, Lifecycle.for_plan(plan_id))
     stream = f"plan-{plan_id}"
     worker = _spawn_worker(database_url, address, task_queue)
     try:
-        await plan.open(date(2026, 1, 1), date(2028, 12, 31))
+        await plan.advance(Stage.OPENED)
         # Hold the events table so the next append blocks inside the worker's activity.
         blocker = await asyncpg.connect(database_url)
         transaction = blocker.transaction()

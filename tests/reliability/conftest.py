@@ -7,14 +7,6 @@ folder runs on its own too); a module here that needs its own server starts one
 
 from __future__ import annotations
 
-import pytest
-
 from tests.integration.conftest import dev_env, task_queue, time_skipping_env
 
 __all__ = ["dev_env", "task_queue", "time_skipping_env"]
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers", "slow: a fault test of several seconds or more (deselect with -m 'not slow')"
-    )

@@ -16,7 +16,7 @@ import sys
 import time
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from email.message import Message
 from pathlib import Path
@@ -32,6 +32,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from eventstore import PostgresEventStore
 from projections.checkpoints import read_checkpoint
 from projections.rebuild import rebuild
+from tests.support.polling import eventually
 
 BIN = Path(sys.executable).parent
 READ_MODEL_TABLES = ("summary", "milestones", "indicators", "benchmarks")
@@ -44,23 +45,6 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
-
-
-async def wait_until(
-    condition: Callable[[], Awaitable[bool]],
-    *,
-    within: float,
-    what: str,
-    interval: float = 0.05,
-) -> float:
-    """Poll ``condition`` until true; return the seconds it took. Fails after ``timeout``."""
-    loop = asyncio.get_running_loop()
-    started = loop.time()
-    while not await condition():
-        if loop.time() - started > within:
-            raise AssertionError(f"timed out after {within:.0f} s waiting for {what}")
-        await asyncio.sleep(interval)
-    return loop.time() - started
 
 
 # -- child processes -------------------------------------------------------------------
@@ -225,7 +209,7 @@ class DevServer:
             acip_env(),
         )
         self.starts += 1
-        await wait_until(
+        await eventually(
             lambda: port_open(self.port), within=60, what=f"Temporal on port {self.port}"
         )
 
@@ -235,17 +219,15 @@ class DevServer:
 
     async def client(self, within: float = 60) -> Client:
         """A client once the frontend answers (it listens before it serves)."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + within
-        while True:
-            try:
-                client = await Client.connect(self.address, data_converter=pydantic_data_converter)
-                await client.service_client.check_health()
-                return client
-            except Exception:
-                if loop.time() > deadline:
-                    raise
-                await asyncio.sleep(0.2)
+
+        async def healthy_client() -> Client:
+            client = await Client.connect(self.address, data_converter=pydantic_data_converter)
+            await client.service_client.check_health()
+            return client
+
+        return await eventually(
+            healthy_client, within=within, interval=0.2, what=f"Temporal at {self.address}"
+        )
 
 
 # -- holding an append inside PostgreSQL -------------------------------------------------
@@ -297,13 +279,9 @@ class VersionHold:
         return [int(row["pid"]) for row in rows]
 
     async def wait_for_waiter(self, admin: asyncpg.Pool, within: float = 60) -> int:
-        waiting: list[int] = []
-
-        async def someone_waits() -> bool:
-            waiting[:] = await self.waiters(admin)
-            return bool(waiting)
-
-        await wait_until(someone_waits, within=within, what="an append to reach the hold")
+        waiting = await eventually(
+            lambda: self.waiters(admin), within=within, what="an append to reach the hold"
+        )
         return waiting[0]
 
 
@@ -313,7 +291,7 @@ async def terminate_backend(admin: asyncpg.Pool, pid: int) -> None:
     async def gone() -> bool:
         return not await admin.fetchval("SELECT count(*) FROM pg_stat_activity WHERE pid = $1", pid)
 
-    await wait_until(gone, within=30, what=f"backend {pid} to end")
+    await eventually(gone, within=30, what=f"backend {pid} to end")
 
 
 async def terminate_all_backends(admin: asyncpg.Pool, database: str) -> int:

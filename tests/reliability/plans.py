@@ -1,20 +1,18 @@
-"""Plan lifecycles as lists of (actor, command), and a caller that retries as a client would:
-the same command_id again after a retryable (503) answer, so a retry appends nothing."""
+"""A caller that retries as a client would (the same command_id again after a retryable 503
+answer, so a retry appends nothing), and a valid body of every command for the fuzz tests.
+The commands of a plan's lifecycle come from tests/support/plans.py."""
 
 from __future__ import annotations
 
 import asyncio
 import uuid
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 
 from api.errors import ApiError
 from contracts.temporal import CommandResult
-from domain import Actor, KeyFactor
-from tests.integration.lifecycle import MANAGER, PlanDriver
-
-Step = tuple[Actor, dict[str, Any]]
+from domain import Actor
+from tests.support.plans import Step, WorkflowPlan
 
 # A valid body (besides "type") of every command but open_plan, for a plan in the right phase.
 VALID_FIELDS: dict[str, dict[str, Any]] = {
@@ -51,84 +49,11 @@ VALID_FIELDS: dict[str, dict[str, Any]] = {
 }
 
 
-def opening(plan: PlanDriver, start: date, end: date, **extra: Any) -> list[Step]:
-    return [
-        (
-            MANAGER,
-            {
-                "type": "open_plan",
-                "country": plan.plan_id[:3],
-                "administration": f"Customs administration of {plan.plan_id[:3]}",
-                "title": "Integrity action plan",
-                "period_start": start.isoformat(),
-                "period_end": end.isoformat(),
-                **extra,
-            },
-        )
-    ]
-
-
-def diagnostic(plan: PlanDriver) -> list[Step]:
-    steps: list[Step] = [
-        (
-            plan.focal,
-            {
-                "type": "record_diagnostic_finding",
-                "key_factor": factor.value,
-                "maturity": 1 + index % 5,
-                "summary": f"Findings on {factor.label}",
-            },
-        )
-        for index, factor in enumerate(KeyFactor)
-    ]
-    steps.append((plan.focal, {"type": "complete_diagnostic"}))
-    return steps
-
-
-def drafting(plan: PlanDriver, due_dates: list[date]) -> list[Step]:
-    steps: list[Step] = [
-        (
-            plan.focal,
-            {
-                "type": "add_milestone",
-                "milestone_id": f"M{n}",
-                "title": f"Milestone {n} of {plan.plan_id}",
-                "key_factor": "code_of_conduct",
-                "due_date": due.isoformat(),
-            },
-        )
-        for n, due in enumerate(due_dates, start=1)
-    ]
-    steps.append(
-        (
-            plan.focal,
-            {
-                "type": "define_indicator",
-                "indicator_id": "I1",
-                "name": "Staff trained on the code of conduct",
-                "key_factor": "code_of_conduct",
-                "unit": "percent",
-                "baseline": 10,
-                "target": 90,
-            },
-        )
-    )
-    return steps
-
-
-def approval(plan: PlanDriver) -> list[Step]:
-    return [
-        (plan.focal, {"type": "submit_for_approval"}),
-        (plan.head, {"type": "approve_plan", "comment": "Agreed for the administration"}),
-        (MANAGER, {"type": "approve_plan", "comment": "Agreed for the WCO"}),
-    ]
-
-
 @dataclass
 class Caller:
     """Sends commands as a careful client: one command_id per command, kept across retries."""
 
-    plan: PlanDriver
+    plan: WorkflowPlan
     attempts: int = 8
     retries: int = 0
     answers: list[CommandResult] = field(default_factory=list)

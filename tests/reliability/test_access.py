@@ -22,11 +22,13 @@ from temporalio.testing import WorkflowEnvironment
 
 from api.users import revoke_user, rotate_token
 from domain import Role
-from tests.integration.api_harness import PlanFlow, Stack, running_stack, unique_country
 from tests.reliability.plans import VALID_FIELDS
+from tests.support.api_stack import API_YEAR, Stack, api_plan, running_stack
+from tests.support.ids import unique_country
+from tests.support.plans import Stage
 
-HOME = unique_country()
-AWAY = unique_country()
+HOME = unique_country(year=API_YEAR)
+AWAY = unique_country(year=API_YEAR)
 WRONG_VERSION = 999_999
 
 # The "who" column of DOMAIN.md's command table.
@@ -93,9 +95,9 @@ async def stack(dev_env: WorkflowEnvironment, pool: asyncpg.Pool) -> AsyncIterat
             await stack.add_user(user.name, user.role, user.country)
         await stack.add_user("away.focal", Role.FOCAL_POINT, AWAY)
         await stack.add_user("away.head", Role.HEAD_OF_ADMINISTRATION, AWAY)
-        home = PlanFlow(stack, HOME, "home.focal", "home.head", "manager")
-        away = PlanFlow(stack, AWAY, "away.focal", "away.head", "manager")
-        await asyncio.gather(home.to_implementation(), away.to_review())
+        home = api_plan(stack, HOME, focal="home.focal", head="home.head")
+        away = api_plan(stack, AWAY, focal="away.focal", head="away.head")
+        await asyncio.gather(home.advance(Stage.IMPLEMENTATION), away.advance(Stage.UNDER_REVIEW))
         await stack.settle()
         yield stack
 

@@ -16,8 +16,6 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from eventstore import PostgresEventStore, init_connection
-from tests.integration.api_harness import unique_country
-from tests.integration.lifecycle import PlanDriver
 from tests.reliability.harness import (
     admin_pool,
     assert_read_models_equal_rebuild,
@@ -26,9 +24,11 @@ from tests.reliability.harness import (
     database_name,
     projector_caught_up,
     terminate_all_backends,
-    wait_until,
 )
-from tests.reliability.plans import Caller, approval, diagnostic, drafting, opening
+from tests.reliability.plans import Caller
+from tests.support.ids import unique_plan_id
+from tests.support.plans import Lifecycle, Milestone, Stage, WorkflowPlan
+from tests.support.polling import eventually
 from workflows.plan import PlanWorkflow
 
 pytestmark = pytest.mark.slow
@@ -43,9 +43,22 @@ async def test_connections_dropped_during_appends_and_projection(
 ) -> None:
     client = dev_env.client
     address = client.service_client.config.target_host
-    start = date(2026, 1, 1)
+    # Dates written out: the measurements (2026-06-30) must not be in the dev server's future.
     callers = [
-        Caller(PlanDriver(client, task_queue, f"{unique_country()}-2026")) for _ in range(PLANS)
+        Caller(
+            WorkflowPlan(
+                client,
+                task_queue,
+                Lifecycle.for_plan(
+                    unique_plan_id(year=2026),
+                    milestones=(
+                        Milestone("M1", date(2027, 6, 30)),
+                        Milestone("M2", date(2027, 12, 31)),
+                    ),
+                ),
+            )
+        )
+        for _ in range(PLANS)
     ]
     rounds = ended = 0
     loop = asyncio.get_running_loop()
@@ -57,9 +70,7 @@ async def test_connections_dropped_during_appends_and_projection(
             projector = kids.projector(fresh_database_url)
 
             # Opening waits for the worker to start; the faults begin after that.
-            await asyncio.gather(
-                *(c.run(opening(c.plan, start, date(2028, 12, 31))) for c in callers)
-            )
+            await asyncio.gather(*(c.run(c.plan.next_steps(Stage.OPENED)) for c in callers))
             driving = asyncio.gather(*(_lifecycle(c) for c in callers))
             while not driving.done() and rounds < MAX_KILL_ROUNDS:
                 await asyncio.sleep(KILL_EVERY)
@@ -75,9 +86,11 @@ async def test_connections_dropped_during_appends_and_projection(
                     {"type": "record_measurement", "indicator_id": "I1", "value": 20,
                      "measured_on": "2026-06-30"},
                 )  # fmt: skip
-            caught_up_after = await wait_until(
+            waited_from = loop.time()
+            await eventually(
                 lambda: projector_caught_up(admin), within=120, what="the projector to catch up"
             )
+            caught_up_after = loop.time() - waited_from
             recovered_in = loop.time() - last_kill
             assert worker.alive() and projector.alive()
             projector.terminate()
@@ -128,9 +141,7 @@ async def test_connections_dropped_during_appends_and_projection(
 
 async def _lifecycle(caller: Caller) -> None:
     plan = caller.plan
-    await caller.run(diagnostic(plan))
-    await caller.run(drafting(plan, [date(2027, 6, 30), date(2027, 12, 31)]))
-    await caller.run(approval(plan))
+    await caller.run(plan.next_steps(Stage.IMPLEMENTATION))
     await caller.send(
         plan.focal,
         {"type": "report_milestone_progress", "milestone_id": "M1", "percent": 30,

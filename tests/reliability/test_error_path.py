@@ -22,7 +22,8 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from tests.reliability.failing_api import SECRET
-from tests.reliability.harness import Child, acip_env, children, free_port, wait_until
+from tests.reliability.harness import Child, acip_env, children, free_port
+from tests.support.polling import eventually
 
 pytestmark = pytest.mark.slow
 
@@ -68,7 +69,7 @@ async def _measure(
             except httpx.TransportError:
                 return False
 
-        await wait_until(healthy, within=60, what="the API process to answer")
+        await eventually(healthy, within=60, what="the API process to answer")
         quiet = [await _timed_health(http) for _ in range(QUIET_PROBES)]
         done = asyncio.Event()
 

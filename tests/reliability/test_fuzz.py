@@ -40,12 +40,12 @@ from eventstore import InvalidEventError, NewEvent, PostgresEventStore
 from eventstore._prepare import prepare_append
 from testkit.synthetic import plan_history
 from tests.reliability.plans import VALID_FIELDS
+from tests.support.hypothesis_profiles import examples
 from tests.unit import domain_builders as b
 
 T = TypeVar("T")
 FUZZ = settings(
-    max_examples=400,
-    derandomize=True,
+    max_examples=examples(400),
     database=None,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
@@ -234,7 +234,7 @@ async def test_any_json_object_is_stored_exactly_or_refused_up_front(pool: async
     stream = f"fuzz-{uuid.uuid4().hex}"
     tally = {"stored": 0, "refused": 0}
 
-    @settings(FUZZ, max_examples=250)
+    @settings(FUZZ, max_examples=examples(250))
     @given(st.dictionaries(HOSTILE_TEXT, JSON, max_size=5), st.dictionaries(HOSTILE_TEXT, JSON))
     def round_trip(data: dict[str, Any], metadata: dict[str, Any]) -> None:
         event = NewEvent(

@@ -16,15 +16,11 @@ from api.app import create_app
 from api.limits import DEFAULT_MAX_BODY_BYTES
 from api.ratelimit import DEFAULT_MAX_FAILURES, FailedLoginLimiter
 from domain import Role
-from tests.integration.api_harness import (
-    PlanFlow,
-    Stack,
-    plan_body,
-    running_stack,
-    unique_country,
-)
+from tests.support.api_stack import API_YEAR, Stack, api_plan, plan_body, running_stack
+from tests.support.ids import unique_country
+from tests.support.plans import Stage
 
-HOME = unique_country()
+HOME = unique_country(year=API_YEAR)
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +29,7 @@ async def stack(dev_env: WorkflowEnvironment, pool: asyncpg.Pool) -> AsyncIterat
         await stack.add_user("manager", Role.PROGRAMME_MANAGER)
         await stack.add_user("focal", Role.FOCAL_POINT, HOME)
         await stack.add_user("head", Role.HEAD_OF_ADMINISTRATION, HOME)
-        await PlanFlow(stack, HOME, "focal", "head", "manager").to_drafting()
+        await api_plan(stack, HOME, focal="focal", head="head").advance(Stage.DRAFTING)
         await stack.settle()
         yield stack
 
@@ -174,7 +170,7 @@ async def test_text_and_numbers_the_store_cannot_keep_are_refused_422(stack: Sta
     """Found by test_fuzz: a NUL character or a number beyond 2**53 passed command parsing,
     then the store refused the event: the caller got a retryable 503 forever, and a refused
     open_plan left its workflow waiting, burning the plan id once it gave up."""
-    country = unique_country()
+    country = unique_country(year=API_YEAR)
     async with stack.http("manager") as http:
         nul = await http.post("/plans", json={**plan_body(country), "title": "Plan\u0000"})
         opened = await http.post("/plans", json=plan_body(country))

@@ -14,7 +14,8 @@ from temporalio.testing import WorkflowEnvironment
 from api.ratelimit import DEFAULT_MAX_FAILURES, DEFAULT_WINDOW_SECONDS
 from api.users import add_user
 from domain import Role
-from tests.reliability.harness import children, free_port, port_open, wait_until
+from tests.reliability.harness import children, free_port, port_open
+from tests.support.polling import eventually
 
 
 async def test_two_api_processes_share_the_failed_login_limit(
@@ -37,7 +38,7 @@ async def test_two_api_processes_share_the_failed_login_limit(
                     ports.append(port)
             apis = [kids.api(fresh_database_url, address, port) for port in ports]
             for port, api in zip(ports, apis, strict=True):
-                await wait_until(partial(port_open, port), within=60, what=f"the API on {port}")
+                await eventually(partial(port_open, port), within=60, what=f"the API on {port}")
                 assert api.alive(), api.log()
             first, second = (
                 httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) for port in ports

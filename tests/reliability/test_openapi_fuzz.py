@@ -27,12 +27,15 @@ from fastapi import FastAPI
 from temporalio.testing import WorkflowEnvironment
 
 from domain import Role
-from tests.integration.api_harness import PlanFlow, Stack, running_stack, unique_country
+from tests.support.api_stack import API_YEAR, Stack, api_plan, running_stack
+from tests.support.ids import unique_country
+from tests.support.plans import Stage
+from tests.support.polling import eventually
 
 pytestmark = pytest.mark.slow
 
-HOME = unique_country()
-AWAY = unique_country()
+HOME = unique_country(year=API_YEAR)
+AWAY = unique_country(year=API_YEAR)
 USERS = {
     "manager": (Role.PROGRAMME_MANAGER, None),
     "auditor": (Role.AUDITOR, None),
@@ -64,9 +67,9 @@ async def stack(dev_env: WorkflowEnvironment, pool: asyncpg.Pool) -> AsyncIterat
             await stack.add_user(name, role, country)
         await stack.add_user("away.focal", Role.FOCAL_POINT, AWAY)
         await stack.add_user("away.head", Role.HEAD_OF_ADMINISTRATION, AWAY)
-        home = PlanFlow(stack, HOME, "home.focal", "home.head", "manager")
-        away = PlanFlow(stack, AWAY, "away.focal", "away.head", "manager")
-        await asyncio.gather(home.to_implementation(), away.to_review())
+        home = api_plan(stack, HOME, focal="home.focal", head="home.head")
+        away = api_plan(stack, AWAY, focal="away.focal", head="away.head")
+        await asyncio.gather(home.advance(Stage.IMPLEMENTATION), away.advance(Stage.UNDER_REVIEW))
         await stack.settle()
         yield stack
 
@@ -79,10 +82,11 @@ async def serving(app: FastAPI) -> AsyncIterator[str]:
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     try:
-        for _ in range(1000):
-            if server.started:
-                break
-            await asyncio.sleep(0.01)
+
+        async def started() -> bool:  # uvicorn has no "started" event to await
+            return bool(server.started)
+
+        await eventually(started, within=10, interval=0.01, what="uvicorn to start")
         port = server.servers[0].sockets[0].getsockname()[1]
         yield f"http://127.0.0.1:{port}"
     finally:

@@ -27,7 +27,6 @@ from api.users import add_user
 from domain import KeyFactor, Role
 from eventstore import PostgresEventStore, init_connection
 from testkit.postgres import database_url_for
-from tests.integration.api_harness import plan_body, unique_country
 from tests.reliability.harness import (
     admin_pool,
     assert_read_models_equal_rebuild,
@@ -37,8 +36,10 @@ from tests.reliability.harness import (
     port_open,
     projector_caught_up,
     restartable_postgres,
-    wait_until,
 )
+from tests.support.api_stack import API_YEAR, plan_body
+from tests.support.ids import unique_country
+from tests.support.polling import eventually
 from workers.db import migrate_all
 
 pytestmark = pytest.mark.slow
@@ -88,7 +89,7 @@ async def client_loop(base: str, token: str, burst: Burst) -> None:
     headers = {"Authorization": f"Bearer {token}"}
     async with httpx.AsyncClient(base_url=base, headers=headers, timeout=120) as http:
         while not burst.stop.is_set():
-            plan_id = f"{unique_country()}-2026"
+            plan_id = f"{unique_country(year=API_YEAR)}-{API_YEAR}"
             await send(http, burst, "/plans", plan_body(plan_id[:3]))
             for factor in KeyFactor:
                 if burst.stop.is_set():
@@ -132,12 +133,12 @@ async def test_a_postgres_restart_during_a_burst_of_commands(
             kids.worker(url, address, task_queue)
             projector = kids.projector(url)
             api = kids.api(url, address, port, ACIP_TASK_QUEUE=task_queue)
-            await wait_until(partial(port_open, port), within=60, what="the API")
+            await eventually(partial(port_open, port), within=60, what="the API")
             base = f"http://127.0.0.1:{port}"
             clients = [asyncio.create_task(client_loop(base, token, burst)) for _ in range(CLIENTS)]
             clients.append(asyncio.create_task(reader_loop(base, token, burst)))
 
-            await wait_until(
+            await eventually(
                 lambda: _acknowledged(burst, 12), within=120, what="the burst to get going"
             )
             before = len(burst.acknowledged)
@@ -153,9 +154,11 @@ async def test_a_postgres_restart_during_a_burst_of_commands(
             assert health.status_code == 200, health.text
 
             async with admin_pool(url) as admin:
-                caught_up_after = await wait_until(
+                waiting_since = time.monotonic()
+                await eventually(
                     lambda: projector_caught_up(admin), within=120, what="the projector"
                 )
+                caught_up_after = time.monotonic() - waiting_since
                 assert projector.alive(), projector.log()
                 projector.terminate()
                 # The restart reached the projector too (its lease and LISTEN connection

@@ -28,8 +28,8 @@ from tests.reliability.harness import (
     assert_streams_intact,
     children,
     projector_caught_up,
-    wait_until,
 )
+from tests.support.polling import eventually
 
 pytestmark = pytest.mark.slow
 
@@ -64,7 +64,7 @@ async def active_of(projectors: list[Child]) -> Child:
         found[:] = [p for p in projectors if p.alive() and "projector is applying" in p.log()]
         return len(found) == 1
 
-    await wait_until(one_applies, within=60, what="one projector to take the lease")
+    await eventually(one_applies, within=60, what="one projector to take the lease")
     return found[0]
 
 
@@ -77,7 +77,7 @@ async def test_projector_killed_mid_batch_with_a_standby(
     async with admin_pool(fresh_database_url) as admin:
         with children(tmp_path) as kids:
             projectors = [kids.projector(fresh_database_url) for _ in range(2)]
-            await wait_until(
+            await eventually(
                 lambda: projector_caught_up(admin), within=90, what="the first catch-up"
             )
             first = await active_of(projectors)
@@ -106,7 +106,7 @@ async def test_projector_killed_mid_batch_with_a_standby(
                     ]
                     return bool(waiting)
 
-                await wait_until(batch_waits, within=60, what="a batch to reach the lock")
+                await eventually(batch_waits, within=60, what="a batch to reach the lock")
                 assert "rm_plans" in waiting[0]
                 first.kill()
                 killed_at = loop.time()
@@ -117,7 +117,7 @@ async def test_projector_killed_mid_batch_with_a_standby(
             assert (await read_checkpoint(admin, "plans")).position == before
 
             standby = await active_of([p for p in projectors if p is not first])
-            await wait_until(
+            await eventually(
                 lambda: projector_caught_up(admin), within=90, what="the standby to catch up"
             )
             took_over_in = loop.time() - killed_at
@@ -133,7 +133,7 @@ async def test_projector_killed_mid_batch_with_a_standby(
                 live = [p for p in live if p is not victim]
                 live.append(kids.projector(fresh_database_url))
             events += await asyncio.wait_for(loading, timeout=120)
-            await wait_until(
+            await eventually(
                 lambda: projector_caught_up(admin), within=120, what="the last catch-up"
             )
             _stop_all(kids)

@@ -19,7 +19,7 @@ import asyncpg
 import pytest
 
 from projections.lease import lease, lock_key
-from tests.reliability.harness import wait_until
+from tests.support.polling import eventually
 
 
 def is_local_postgres(pid: int) -> bool:
@@ -69,7 +69,7 @@ async def test_a_projector_stopped_while_releasing_its_lease_returns_the_connect
     os.kill(backend[0], signal.SIGSTOP)
     try:
         fail.set()
-        await wait_until(
+        await eventually(
             lambda: asyncio.sleep(0, "unlock" in awaiting(held.gen)),
             within=30,
             what="the lease's unlock",

@@ -24,16 +24,16 @@ from api.users import add_user
 from domain import Role
 from eventstore import PostgresEventStore, init_connection
 from projections.projector import Projector
-from tests.integration.api_harness import unique_country
-from tests.integration.lifecycle import MANAGER, PlanDriver
 from tests.reliability.harness import (
     assert_read_models_equal_rebuild,
     assert_streams_intact,
     smtp_inbox,
     unfold,
-    wait_until,
 )
-from tests.reliability.plans import Caller, approval, diagnostic, drafting, opening
+from tests.reliability.plans import Caller
+from tests.support.ids import country_of, unique_plan_id
+from tests.support.plans import MANAGER, Lifecycle, Milestone, Stage, WorkflowPlan
+from tests.support.polling import eventually
 from workers.temporal import build_worker
 
 pytestmark = pytest.mark.slow
@@ -75,7 +75,11 @@ async def test_fifty_plans_through_a_year(
     env = time_skipping_env
     store = PostgresEventStore(pool)
     started = time.perf_counter()
-    countries = [unique_country() for _ in range(PLANS)]
+    now = await env.get_current_time()
+    midnight0 = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    day0 = midnight0.date()
+    plan_ids = [unique_plan_id(year=day0.year) for _ in range(PLANS)]
+    countries = [country_of(plan_id) for plan_id in plan_ids]
     for country in countries:
         lower = country.lower()
         await add_user(pool, f"{lower}.focal", Role.FOCAL_POINT, country, f"focal@{lower}.x")
@@ -84,12 +88,25 @@ async def test_fifty_plans_through_a_year(
         )
     await add_user(pool, "wco.pm", Role.PROGRAMME_MANAGER, None, "pm@wco.x")
 
-    now = await env.get_current_time()
-    midnight0 = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    day0 = midnight0.date()
+    due = tuple(
+        Milestone(f"M{n}", day0 + timedelta(days=d))
+        for n, d in enumerate((M1_DUE, M2_DUE, M3_DUE), start=1)
+    )
     plans = [
-        Caller(PlanDriver(env.client, task_queue, f"{c}-{day0.year}"), attempts=3)
-        for c in countries
+        Caller(
+            WorkflowPlan(
+                env.client,
+                task_queue,
+                Lifecycle.for_plan(
+                    plan_id,
+                    period_start=day0,
+                    period_end=day0 + timedelta(days=PERIOD_DAYS),
+                    milestones=due,
+                ),
+            ),
+            attempts=3,
+        )
+        for plan_id in plan_ids
     ]
     gate = asyncio.Semaphore(CONCURRENT_COMMANDS)
 
@@ -114,7 +131,7 @@ async def test_fifty_plans_through_a_year(
         async def reached() -> bool:
             return await time_events() >= expected
 
-        await wait_until(reached, within=120, what=f"{expected} time events")
+        await eventually(reached, within=120, what=f"{expected} time events")
 
     def send(actor_of: str, command: dict[str, object]) -> Callable[[int, Caller], Awaitable[None]]:
         async def action(_index: int, caller: Caller) -> None:
@@ -124,12 +141,7 @@ async def test_fifty_plans_through_a_year(
         return action
 
     async def to_implementation(_index: int, caller: Caller) -> None:
-        plan = caller.plan
-        due = [day0 + timedelta(days=d) for d in (M1_DUE, M2_DUE, M3_DUE)]
-        await caller.run(opening(plan, day0, day0 + timedelta(days=PERIOD_DAYS)))
-        await caller.run(diagnostic(plan))
-        await caller.run(drafting(plan, due))
-        await caller.run(approval(plan))
+        await caller.run(caller.plan.next_steps(Stage.IMPLEMENTATION))
 
     def measure(value: float, day: int) -> Callable[[int, Caller], Awaitable[None]]:
         measured_on = (day0 + timedelta(days=day)).isoformat()
@@ -203,7 +215,7 @@ async def test_fifty_plans_through_a_year(
                 )
                 return bool(sent >= expected_records and len(inbox.messages) >= sent)
 
-            await wait_until(all_notified, within=120, what="every e-mail")
+            await eventually(all_notified, within=120, what="every e-mail")
         messages = inbox.by_recipient_and_subject()
 
     # Invariants. Streams: contiguous and chained.

@@ -29,8 +29,6 @@ from api.users import add_user
 from domain import Role, next_deadline
 from domain.timers import due_soon_at
 from eventstore import PostgresEventStore, init_connection
-from tests.integration.api_harness import unique_country
-from tests.integration.lifecycle import PlanDriver
 from tests.reliability.harness import (
     DevServer,
     VersionHold,
@@ -38,9 +36,11 @@ from tests.reliability.harness import (
     assert_streams_intact,
     children,
     smtp_inbox,
-    wait_until,
 )
-from tests.reliability.plans import Caller, approval, diagnostic, drafting, opening
+from tests.reliability.plans import Caller
+from tests.support.ids import unique_plan_id
+from tests.support.plans import Lifecycle, Milestone, Stage, WorkflowPlan
+from tests.support.polling import eventually
 from workflows.plan import PlanWorkflow
 
 pytestmark = pytest.mark.slow
@@ -87,10 +87,26 @@ async def test_temporal_killed_and_restarted_mid_lifecycle(
             await server.start()
             client = await server.client()
             queue = "acip-restart"
-            p1, p2, p3, p4 = (
-                Caller(PlanDriver(client, queue, f"{unique_country()}-{year}"))
-                for year in (today.year, last_year.year, today.year, today.year)
-            )
+            year_start = date(today.year, 1, 1)
+            p1_due = today + timedelta(days=60)
+            p2_due = last_year + timedelta(days=30)
+
+            def new_caller(start: date, days: int, *milestones: Milestone) -> Caller:
+                lifecycle = Lifecycle.for_plan(
+                    unique_plan_id(year=start.year),
+                    period_start=start,
+                    period_end=start + timedelta(days=days),
+                    milestones=milestones,
+                )
+                return Caller(WorkflowPlan(client, queue, lifecycle))
+
+            p1 = new_caller(year_start, 1000, Milestone("M1", p1_due))
+            p2 = new_caller(last_year, 1400, Milestone("M1", p2_due))
+            p3 = new_caller(year_start, 700, Milestone("M1", today + timedelta(days=90)))
+            p4 = new_caller(year_start, 700)
+            # The stages' commands, sent piece by piece to stop each plan where the test needs.
+            p2_approval = p2.plan.lifecycle.steps(Stage.IMPLEMENTATION, after=Stage.DRAFTED)
+            p3_drafting = p3.plan.lifecycle.steps_of(Stage.DRAFTED)
             for caller in (p1, p2, p3, p4):
                 country = caller.plan.plan_id[:3]
                 lower = country.lower()
@@ -101,32 +117,22 @@ async def test_temporal_killed_and_restarted_mid_lifecycle(
             await add_user(pool, "wco.pm", Role.PROGRAMME_MANAGER, None, "pm@wco.x")
             worker = kids.worker(fresh_database_url, server.address, queue, smtp_url)
 
-            year_start = date(today.year, 1, 1)
-            p1_due = today + timedelta(days=60)
-            p2_due = last_year + timedelta(days=30)
-
             async def p1_to_implementation() -> None:
-                await p1.run(opening(p1.plan, year_start, year_start + timedelta(days=1000)))
-                await p1.run(diagnostic(p1.plan))
-                await p1.run(drafting(p1.plan, [p1_due]))
-                await p1.run(approval(p1.plan))
+                await p1.run(p1.plan.next_steps(Stage.IMPLEMENTATION))
 
             async def p2_to_review() -> None:
-                await p2.run(opening(p2.plan, last_year, last_year + timedelta(days=1400)))
-                await p2.run(diagnostic(p2.plan))
-                await p2.run(drafting(p2.plan, [p2_due]))
-                await p2.run(approval(p2.plan)[:2])  # submitted, approved by the head
+                await p2.run(p2.plan.next_steps(Stage.DRAFTED))
+                await p2.run(p2_approval[:2])  # submitted, approved by the head
 
             async def p3_to_drafting() -> None:
-                await p3.run(opening(p3.plan, year_start, year_start + timedelta(days=700)))
-                await p3.run(diagnostic(p3.plan))
-                await p3.run(drafting(p3.plan, [today + timedelta(days=90)])[:1])
+                await p3.run(p3.plan.next_steps(Stage.DRAFTING))
+                await p3.run(p3_drafting[:1])  # the milestone, not yet the indicator
 
             await asyncio.gather(
                 p1_to_implementation(),
                 p2_to_review(),
                 p3_to_drafting(),
-                p4.run(opening(p4.plan, year_start, year_start + timedelta(days=700))),
+                p4.run(p4.plan.next_steps(Stage.OPENED)),
             )
             handle1 = client.get_workflow_handle(f"plan-{p1.plan.plan_id}")
             state1 = await handle1.query(PlanWorkflow.state)
@@ -144,7 +150,7 @@ async def test_temporal_killed_and_restarted_mid_lifecycle(
             hold4 = await VersionHold.start(fresh_database_url, stream4, 2)
             async with admin_pool(fresh_database_url) as admin:
                 try:
-                    await p2.run(approval(p2.plan)[2:])
+                    await p2.run(p2_approval[2:])
                     assert p2.answers[-1].version == v2
                     in_flight = asyncio.ensure_future(
                         p4.send(
@@ -175,7 +181,7 @@ async def test_temporal_killed_and_restarted_mid_lifecycle(
                     )
                     return bool(count == 2)
 
-                await wait_until(both_committed, within=30, what="the held appends to commit")
+                await eventually(both_committed, within=30, what="the held appends to commit")
                 # An outage longer than the client's and the worker's own RPC retries.
                 await asyncio.sleep(DOWNTIME)
                 await server.start()
@@ -194,7 +200,7 @@ async def test_temporal_killed_and_restarted_mid_lifecycle(
                     )
                     return bool(sent >= expected_notifications)
 
-                await wait_until(p2_notified, within=120, what="P2's notifications")
+                await eventually(p2_notified, within=120, what="P2's notifications")
                 notified_after = loop.time() - restarted_at
 
             # The worker was never restarted: it reconnected and takes every plan's commands.
@@ -209,8 +215,8 @@ async def test_temporal_killed_and_restarted_mid_lifecycle(
                 p2.plan.focal,
                 {"type": "complete_milestone", "milestone_id": "M1", "evidence": "Published"},
             )
-            await p3.run(drafting(p3.plan, [])[-1:] + approval(p3.plan)[:1])
-            await p4.run(diagnostic(p4.plan)[:3])
+            await p3.run(p3_drafting[1:] + p3.plan.lifecycle.steps_of(Stage.UNDER_REVIEW))
+            await p4.run(p4.plan.lifecycle.steps_of(Stage.DRAFTING)[:3])
             assert worker.alive()
             state1 = await handle1.query(PlanWorkflow.state)
             assert state1 is not None and next_deadline(state1) == deadline1

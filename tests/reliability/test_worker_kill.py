@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import date
 from pathlib import Path
 
 import asyncpg
@@ -24,16 +23,16 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from eventstore import PostgresEventStore, init_connection
-from tests.integration.api_harness import unique_country
-from tests.integration.lifecycle import PlanDriver
 from tests.reliability.harness import (
     VersionHold,
     admin_pool,
     assert_streams_intact,
     children,
     terminate_backend,
-    wait_until,
 )
+from tests.support.ids import unique_plan_id
+from tests.support.plans import Lifecycle, Stage, WorkflowPlan
+from tests.support.polling import eventually
 from workers.temporal import build_worker
 from workflows.plan import PlanWorkflow
 
@@ -62,8 +61,8 @@ async def test_worker_killed_before_and_after_the_append_commit(
 ) -> None:
     client = dev_env.client
     address = client.service_client.config.target_host
-    a = PlanDriver(client, task_queue, f"{unique_country()}-2026")
-    b = PlanDriver(client, task_queue, f"{unique_country()}-2026")
+    a = WorkflowPlan(client, task_queue, Lifecycle.for_plan(unique_plan_id()))
+    b = WorkflowPlan(client, task_queue, Lifecycle.for_plan(unique_plan_id()))
     stream_a, stream_b = f"plan-{a.plan_id}", f"plan-{b.plan_id}"
     command_id = str(uuid.uuid4())
     loop = asyncio.get_running_loop()
@@ -72,8 +71,8 @@ async def test_worker_killed_before_and_after_the_append_commit(
         with children(tmp_path) as kids:
             worker = kids.worker(fresh_database_url, address, task_queue)
             await asyncio.gather(
-                a.open(date(2026, 1, 1), date(2028, 12, 31)),
-                b.open(date(2026, 1, 1), date(2028, 12, 31)),
+                a.advance(Stage.OPENED),
+                b.advance(Stage.OPENED),
             )
             hold_a = await VersionHold.start(fresh_database_url, stream_a, 2)
             hold_b = await VersionHold.start(fresh_database_url, stream_b, 2)
@@ -86,7 +85,7 @@ async def test_worker_killed_before_and_after_the_append_commit(
                 # B: commit inside PostgreSQL while the worker cannot read the reply.
                 worker.freeze()
                 await hold_b.release()
-                await wait_until(lambda: _row_at(admin, stream_b, 2), within=30, what="B's commit")
+                await eventually(lambda: _row_at(admin, stream_b, 2), within=30, what="B's commit")
                 worker.kill()
                 killed_at = loop.time()
 

@@ -1,4 +1,9 @@
-"""Shared builders for the domain unit tests: actors, instants and plans in every phase."""
+"""Shared builders for the domain unit tests: actors, instants and plans in every phase.
+
+The phase builders drive ``LIFECYCLE`` with the plan driver's pure-domain adapter
+(tests/support/plans.py), so a unit test's plan is made by the same commands as an
+integration test's; the single-command helpers below build variations on top of them.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +21,7 @@ from domain import (
     evolve,
     parse_command,
 )
+from tests.support.plans import Cast, DomainPlan, Indicator, Lifecycle, Milestone, Stage
 
 COUNTRY = "GHA"
 PERIOD_START = date(2026, 1, 1)
@@ -32,21 +38,27 @@ AUDITOR = Actor(name="Ada Auditor", role=Role.AUDITOR)
 OBSERVER = Actor(name="Olu Observer", role=Role.OBSERVER)
 
 
+LIFECYCLE = Lifecycle(
+    plan_id=f"{COUNTRY}-{PERIOD_START.year}",
+    cast=Cast(manager=PM, focal=FP, head=HOA),
+    period_start=PERIOD_START,
+    period_end=PERIOD_END,
+    administration="Ghana Revenue Authority",
+    title="A-CIP action plan 2026-2027",
+    milestones=(Milestone("M1", date(2026, 6, 30), "transparency", "Milestone M1"),),
+    indicators=(Indicator("I1", "transparency", 10.0, 50.0, "%", "Indicator I1"),),
+    finding_summary="{factor} seen",
+    close_summary="All done.",
+)
+
+
 def cmd(type_: str, **fields: Any) -> Command:
     """A command from JSON-like fields, parsed exactly as the API would."""
     return parse_command({"type": type_, **fields})
 
 
 def open_plan_cmd(**overrides: Any) -> Command:
-    fields: dict[str, Any] = {
-        "country": COUNTRY,
-        "administration": "Ghana Revenue Authority",
-        "title": "A-CIP action plan 2026-2027",
-        "period_start": PERIOD_START.isoformat(),
-        "period_end": PERIOD_END.isoformat(),
-    }
-    fields.update(overrides)
-    return cmd("open_plan", **fields)
+    return parse_command({**LIFECYCLE.open_command(), **overrides})
 
 
 def run(
@@ -62,23 +74,23 @@ def run(
     return new, events
 
 
+def driven(to: Stage, now: datetime = T0) -> PlanState:
+    """LIFECYCLE's plan driven through ``to``, every command at ``now``."""
+    return DomainPlan(LIFECYCLE, now=now).advance(to)
+
+
 def opened(**overrides: Any) -> PlanState:
     return run(None, open_plan_cmd(**overrides), PM)[0]
 
 
 def with_findings(state: PlanState, factors: list[KeyFactor] | None = None) -> PlanState:
     for kf in factors if factors is not None else list(KeyFactor):
-        state, _ = run(
-            state,
-            cmd("record_diagnostic_finding", key_factor=kf, maturity=3, summary=f"{kf} seen"),
-            FP,
-        )
+        state, _ = run(state, parse_command(LIFECYCLE.finding(kf)), FP)
     return state
 
 
 def drafting() -> PlanState:
-    state = with_findings(opened())
-    return run(state, cmd("complete_diagnostic"), FP)[0]
+    return driven(Stage.DRAFTING)
 
 
 def add_milestone(
@@ -117,29 +129,27 @@ def define_indicator(
 
 
 def ready_draft() -> PlanState:
-    return define_indicator(add_milestone(drafting()))
+    return driven(Stage.DRAFTED)
 
 
 def under_review() -> PlanState:
-    return run(ready_draft(), cmd("submit_for_approval"), FP)[0]
+    return driven(Stage.UNDER_REVIEW)
 
 
 def implementation(now: datetime = T0) -> PlanState:
-    state = run(under_review(), cmd("approve_plan"), HOA, now)[0]
-    return run(state, cmd("approve_plan", comment="ok"), PM, now)[0]
+    plan = DomainPlan(LIFECYCLE)
+    plan.advance(Stage.UNDER_REVIEW)
+    plan.now = now  # the approvals' instant: timers count from it
+    return plan.advance(Stage.IMPLEMENTATION)
 
 
 def evaluation() -> PlanState:
-    return run(implementation(), cmd("start_evaluation"), PM)[0]
+    # LIFECYCLE reports nothing, so REPORTED adds no command: straight to evaluation.
+    return driven(Stage.EVALUATION)
 
 
 def closed() -> PlanState:
-    state = run(
-        evaluation(),
-        cmd("rate_key_factor", key_factor="transparency", rating="achieved", note="done"),
-        PM,
-    )[0]
-    return run(state, cmd("close_plan", summary="All done."), PM)[0]
+    return driven(Stage.CLOSED)
 
 
 def cancelled() -> PlanState:

@@ -34,6 +34,7 @@ from domain import (
     parse_event,
 )
 from domain.events import Event
+from tests.support.hypothesis_profiles import examples
 from tests.unit.domain_builders import AUDITOR, FP, FP_OTHER, HOA, PM, PM2, T0
 
 ACTORS = [PM, PM2, FP, HOA, FP_OTHER, AUDITOR]
@@ -246,7 +247,7 @@ def _tick(state: PlanState, now: datetime) -> list[Event]:
 
 
 @settings(
-    max_examples=60,
+    max_examples=examples(60),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
@@ -301,7 +302,7 @@ def test_random_histories(data: st.DataObject) -> None:
     assert fold(history[cut:], fold(history[:cut])) == state
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=examples(40), deadline=None)
 @given(st.lists(st.integers(0, 24 * 60), min_size=1, max_size=12), st.integers(1, 400))
 def test_timer_ticks_never_burst(gaps_hours: list[int], due_in: int) -> None:
     """However irregular the wake-ups, each wake-up yields at most one event per kind and

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from eventstore import GENESIS_HASH, InvalidEventError, NewEvent, compute_hash, verify_events
 from eventstore._prepare import prepare_append
 from eventstore.hashing import canonical_datetime, canonical_json, envelope_prefix
+from tests.support.hypothesis_profiles import examples
 
 json_values = st.recursive(
     st.none()
@@ -47,7 +48,7 @@ def _has_big_float(value: Any) -> bool:
     return False
 
 
-@settings(max_examples=600, deadline=None)
+@settings(max_examples=examples(600), deadline=None)
 @given(json_values)
 def test_fast_canonical_json_equals_the_reference(value: Any) -> None:
     expected = _reference(value)
@@ -137,7 +138,7 @@ def _has_nul(value: Any) -> bool:
     return False
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(
     data=st.dictionaries(st.text(max_size=5), json_values, max_size=4),
     metadata=st.dictionaries(st.text(max_size=5), json_values, max_size=3),
