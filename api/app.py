@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from api import routes_audit, routes_feed, routes_plans, routes_reads
-from api.conditional import ConditionalGetMiddleware, NotModified, not_modified_response
+from api.conditional import ConditionalGetMiddleware, NotModifiedError, not_modified_response
 from api.context import ApiContext
 from api.errors import COMMON_RESPONSES, ApiError, install_error_handlers
 from api.limits import DEFAULT_MAX_BODY_BYTES, BodySizeLimitMiddleware
@@ -52,7 +52,7 @@ def create_app(context: ApiContext, *, max_body_bytes: int = DEFAULT_MAX_BODY_BY
     app.state.context = context
     install_error_handlers(app, render_page=_dashboard_refusal)
     _install_dashboard_handlers(app)
-    app.add_exception_handler(NotModified, _not_modified)
+    app.add_exception_handler(NotModifiedError, _not_modified)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=max_body_bytes)
     # A blocked client is refused before its body or token is looked at.
     app.add_middleware(FailedLoginLimitMiddleware, limiter=FailedLoginLimiter(context.pool))
@@ -112,7 +112,7 @@ def _dashboard_refusal(request: Request, error: ApiError) -> HTMLResponse:
 
 
 async def _not_modified(_request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, NotModified)
+    assert isinstance(exc, NotModifiedError)
     return not_modified_response(exc.etag)
 
 

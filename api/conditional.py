@@ -18,6 +18,7 @@ cache may serve one user's answer to another.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from urllib.parse import quote
 
 from fastapi import Request, Response
@@ -32,7 +33,7 @@ VARY = "Authorization, Cookie, Accept-Encoding"
 UNTAGGED_PREFIXES = ("/ui", "/static", "/docs")
 
 
-class NotModified(Exception):
+class NotModifiedError(Exception):
     """Raised by a route whose precomputed tag the client already holds."""
 
     def __init__(self, etag: str) -> None:
@@ -71,7 +72,7 @@ def matches(if_none_match: str | None, etag: str) -> bool:
 def check_plan_tag(request: Request, response: Response, etag: str) -> None:
     """Set the route's tag on its answer, or answer 304 now if the client holds it."""
     if matches(request.headers.get("if-none-match"), etag):
-        raise NotModified(etag)
+        raise NotModifiedError(etag)
     response.headers["ETag"] = etag
     response.headers["Cache-Control"] = CACHE_CONTROL
     response.headers["Vary"] = VARY
@@ -133,9 +134,7 @@ class ConditionalGetMiddleware:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 etag = _header(headers, b"etag")
-                is_json = (_header(headers, b"content-type") or "").startswith(
-                    "application/json"
-                )
+                is_json = (_header(headers, b"content-type") or "").startswith("application/json")
                 if message["status"] == 200 and etag is not None and matches(if_none_match, etag):
                     mode = "drop"
                     await _send_not_modified(send, etag)
@@ -179,8 +178,8 @@ async def _send_not_modified(send: Send, etag: str) -> None:
     await send({"type": "http.response.body", "body": b""})
 
 
-def _header(headers: list[tuple[bytes, bytes]] | object, name: bytes) -> str | None:
-    for key, value in headers:  # type: ignore[attr-defined]
+def _header(headers: Iterable[tuple[bytes, bytes]], name: bytes) -> str | None:
+    for key, value in headers:
         if key.lower() == name:
             return bytes(value).decode("latin-1")
     return None

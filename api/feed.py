@@ -33,8 +33,7 @@ SCAN_LIMIT = 10_000
 class LogReader(Protocol):
     """The part of the event store the feed reads: the log in commit-safe order."""
 
-    async def read_all(self, after_position: int = 0, limit: int = 1000) -> list[RecordedEvent]:
-        ...
+    async def read_all(self, after_position: int = 0, limit: int = 1000) -> list[RecordedEvent]: ...
 
 
 def visible(actor: Actor, stream_id: str) -> bool:

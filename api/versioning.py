@@ -4,10 +4,10 @@ Within a major version every change is additive: new operations, new optional re
 fields, new response fields, new enum values in answers. A client must therefore ignore
 response fields it does not know. Removing or renaming anything, or making a request
 stricter, needs a new major version; before that the old operation is announced deprecated
-for at least six months: ``deprecated: true`` in the OpenAPI document and, on every successful answer
-of it, a ``Deprecation`` header (RFC 9745: ``@<unix seconds>`` of the day it was deprecated),
-a ``Sunset`` header (RFC 8594) when the removal date is set, and a ``Link`` to what replaces
-it with ``rel="deprecation"``.
+for at least six months: ``deprecated: true`` in the OpenAPI document and, on every
+successful answer of it, a ``Deprecation`` header (RFC 9745: ``@<unix seconds>`` of the
+day it was deprecated), a ``Sunset`` header (RFC 8594) once the removal date is set, and a
+``Link`` to what replaces it with ``rel="deprecation"``.
 """
 
 from __future__ import annotations
