@@ -9,6 +9,7 @@ import structlog
 from fastapi import FastAPI, Request, Response
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.routing import APIRoute
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
@@ -48,6 +49,9 @@ def create_app(context: ApiContext, *, max_body_bytes: int = DEFAULT_MAX_BODY_BY
         docs_url=None,
         redoc_url=None,
         responses=COMMON_RESPONSES,
+        # Operation ids are the route functions' names (get_plan, events_feed): what a
+        # generated client calls its functions, so they are part of the contract too.
+        generate_unique_id_function=_operation_id,
     )
     app.state.context = context
     install_error_handlers(app, render_page=_dashboard_refusal)
@@ -109,6 +113,10 @@ def create_app(context: ApiContext, *, max_body_bytes: int = DEFAULT_MAX_BODY_BY
 def _dashboard_refusal(request: Request, error: ApiError) -> HTMLResponse:
     # The page does not look up the session: a malformed address is refused before it.
     return pages.error_page(request, None, error)
+
+
+def _operation_id(route: APIRoute) -> str:
+    return route.name
 
 
 async def _not_modified(_request: Request, exc: Exception) -> Response:
