@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends
 from fastapi.responses import JSONResponse
+from pydantic import ConfigDict
 
 from api.attempts import record_refused_attempt
 from api.bounds import IdempotencyKey, PlanId
@@ -67,6 +68,16 @@ REFUSALS: Responses = {
 }
 
 
+class OpenPlanRequest(OpenPlan):
+    """open_plan's fields. The path names the command, so `type` may be left out here (in
+    the union of POST /plans/{plan_id}/commands it is required)."""
+
+    model_config = ConfigDict(json_schema_extra=None)
+
+    def as_command(self) -> OpenPlan:
+        return OpenPlan.model_validate(self.model_dump())
+
+
 def with_idempotency_key(command: Command, key: str | None) -> Command:
     """Map an Idempotency-Key header to command_id (a UUID as is, anything else hashed)."""
     if not key or command.command_id is not None:
@@ -86,12 +97,13 @@ def with_idempotency_key(command: Command, key: str | None) -> Command:
     response_model=PlanOpened,
 )
 async def open_plan(
-    command: Annotated[OpenPlan, Body(openapi_examples=OPEN_PLAN_EXAMPLE)],
+    request: Annotated[OpenPlanRequest, Body(openapi_examples=OPEN_PLAN_EXAMPLE)],
     actor: Actor = Depends(get_actor),
     context: ApiContext = Depends(get_context),
     idempotency_key: IdempotencyKey = None,
 ) -> dict[str, Any]:
     """The plan id is `<country>-<year of period_start>`; a programme manager opens it."""
+    command = request.as_command()
     opening = with_idempotency_key(command, idempotency_key)
     result = await context.send(command.plan_id, opening, actor)
     return {"plan_id": result.plan_id, "version": result.version}

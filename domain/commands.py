@@ -27,7 +27,7 @@ from pydantic import (
 from domain.calendar import EARLIEST_DATE, LATEST_DATE
 from domain.keyfactors import KeyFactor
 from domain.roles import APPROVERS, EDITORS, MANAGER, Role
-from domain.state import TERMINAL_PHASES, Phase, RatingValue, ReminderPolicy
+from domain.state import TERMINAL_PHASES, IntegralNumber, Phase, RatingValue, ReminderPolicy
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 COUNTRY_PATTERN = r"^[A-Z]{3}$"
@@ -118,13 +118,21 @@ Unit = Annotated[
 Number = Annotated[
     float, Strict(), Field(allow_inf_nan=False, gt=-EXACT_NUMBER_LIMIT, lt=EXACT_NUMBER_LIMIT)
 ]
-Maturity = Annotated[int, Strict(), Field(ge=1, le=5)]
-Percent = Annotated[int, Strict(), Field(ge=0, le=100)]
-Version = Annotated[int, Strict(), Field(ge=0)]
+Maturity = Annotated[int, Strict(), Field(ge=1, le=5), IntegralNumber]
+Percent = Annotated[int, Strict(), Field(ge=0, le=100), IntegralNumber]
+Version = Annotated[int, Strict(), Field(ge=0), IntegralNumber]
+
+
+def _type_is_required(schema: dict[str, Any]) -> None:
+    # "type" has a default (POST /plans may leave it out), but among all commands it is what
+    # chooses one, and a body without it is refused: the schema says so as the parser does.
+    required = schema.setdefault("required", [])
+    if "type" not in required:
+        required.insert(0, "type")
 
 
 class _Command(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", json_schema_extra=_type_is_required)
 
     # The "who" and "phase" columns of DOMAIN.md, the verb phrase of refusal messages
     # ("may not <label>") and the body shown in OpenAPI's "Try it out".

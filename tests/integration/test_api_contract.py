@@ -5,6 +5,7 @@ and the event feed's scope and resumption. Runs on a real stack (api_harness).""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from datetime import date
 from typing import Any
@@ -12,6 +13,7 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
+import uvicorn
 from fastapi import APIRouter
 from temporalio.testing import WorkflowEnvironment
 
@@ -245,3 +247,50 @@ async def test_the_event_feed_needs_a_token_and_bounds_its_parameters(stack: Sta
             answer = await http.get("/events", params=params)
             assert answer.status_code == 422, (params, answer.text)
             assert answer.json()["error"] == "invalid_request"
+
+
+@contextlib.asynccontextmanager
+async def serving(app: Any) -> AsyncIterator[int]:
+    """The app on a loopback port, so bytes are counted as a client receives them."""
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=0, log_config=None, lifespan="off")
+    )
+    task = asyncio.create_task(server.serve())
+    try:
+        for _ in range(3000):  # uvicorn has no started event to wait on
+            if server.started:
+                break
+            await asyncio.sleep(0.01)
+        yield server.servers[0].sockets[0].getsockname()[1]
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, 30)
+
+
+async def wire_bytes(port: int, path: str, headers: dict[str, str]) -> tuple[int, bytes]:
+    """Every byte of one HTTP/1.1 exchange's answer, status line and headers included."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    lines = [f"GET {path} HTTP/1.1", "Host: acip.test", "Connection: close"]
+    lines += [f"{name}: {value}" for name, value in headers.items()]
+    writer.write(("\r\n".join(lines) + "\r\n\r\n").encode())
+    await writer.drain()
+    answer = await reader.read()
+    writer.close()
+    await writer.wait_closed()
+    return len(answer), answer.split(b"\r\n", 1)[0]
+
+
+async def test_what_reading_the_plan_costs_on_the_wire(stack: Stack) -> None:
+    """The figures of docs/api.md: a plan summary, gzip accepted, and its conditional read."""
+    auth = {"Authorization": f"Bearer {stack.tokens['manager']}", "Accept-Encoding": "gzip"}
+    path = f"/plans/{HOME}-2026"
+    async with serving(stack.app) as port:
+        full, status = await wire_bytes(port, path, auth)
+        assert status == b"HTTP/1.1 200 OK"
+        async with stack.http("manager") as http:
+            etag = (await http.get(path)).headers["etag"]
+        conditional, status = await wire_bytes(port, path, {**auth, "If-None-Match": etag})
+        assert status == b"HTTP/1.1 304 Not Modified"
+        audit, _ = await wire_bytes(port, f"{path}/audit", auth)
+    assert conditional < 400 and conditional < full
+    print(f"\non the wire: plan {full} bytes, its 304 {conditional} bytes, audit page {audit}")
