@@ -43,7 +43,6 @@ class RatingValue(StrEnum):
 MilestoneStatus = Literal["pending", "in_progress", "completed"]
 
 
-
 def _integral_number(value: object) -> object:
     # JSON has one kind of number: 7.0 is the integer 7 (JSON Schema's "integer" agrees, so
     # a client's serialiser may write it so), while "7" and true are not numbers at all.
