@@ -18,22 +18,14 @@ not, so no event is read twice and none is skipped.
 
 from __future__ import annotations
 
-from typing import Protocol
-
 from api.scope import country_of
 from domain import Actor, Role, can_read
-from eventstore import RecordedEvent
+from eventstore import EventStore, RecordedEvent
 
 PLAN_PREFIX = "plan-"
 ATTEMPTS_PREFIX = "attempts-"
 ATTEMPT_READERS = frozenset({Role.AUDITOR, Role.PROGRAMME_MANAGER})
 SCAN_LIMIT = 10_000
-
-
-class LogReader(Protocol):
-    """The part of the event store the feed reads: the log in commit-safe order."""
-
-    async def read_all(self, after_position: int = 0, limit: int = 1000) -> list[RecordedEvent]: ...
 
 
 def visible(actor: Actor, stream_id: str) -> bool:
@@ -48,7 +40,7 @@ def visible(actor: Actor, stream_id: str) -> bool:
 
 
 async def feed_page(
-    store: LogReader, actor: Actor, after: int, limit: int
+    store: EventStore, actor: Actor, after: int, limit: int
 ) -> tuple[list[RecordedEvent], int]:
     """Up to ``limit`` events after position ``after`` that ``actor`` may see, and the
     position to resume from (``after`` itself when nothing new was committed)."""

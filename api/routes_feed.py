@@ -10,7 +10,6 @@ from api.context import ApiContext, get_actor, get_context
 from api.feed import feed_page
 from api.schemas import FeedPage, StoredEvent
 from domain import Actor
-from eventstore import PostgresEventStore
 
 router = APIRouter(tags=["feed"])
 
@@ -48,7 +47,7 @@ async def events_feed(
     and programme managers); no event is ever inserted below a position already served,
     so `after=<next>` never misses one. An empty page means nothing new: ask again later
     with the same `after`."""
-    found, resume = await feed_page(PostgresEventStore(context.pool), actor, after, limit)
+    found, resume = await feed_page(context.store, actor, after, limit)
     query = f"after={resume}&limit={limit}"
     links = [f'<{request.url.path}?after=0&limit={limit}>; rel="first"']
     links.append(f'<{request.url.path}?{query}>; rel="next"')

@@ -20,10 +20,12 @@ from temporalio.testing import WorkflowEnvironment
 from api.app import create_app
 from api.versioning import API_VERSION, Deprecation, deprecated
 from domain import BenchmarkStatus, KeyFactor, Phase, Role
-from tests.integration.api_harness import PlanFlow, Stack, running_stack, unique_country
+from tests.support.api_stack import API_YEAR, Stack, api_plan, running_stack
+from tests.support.ids import unique_country
+from tests.support.plans import Stage
 
-HOME = unique_country()  # in implementation
-AWAY = unique_country()  # under review
+HOME = unique_country(year=API_YEAR)  # in implementation
+AWAY = unique_country(year=API_YEAR)  # under review
 
 
 @pytest.fixture(scope="module")
@@ -35,9 +37,9 @@ async def stack(dev_env: WorkflowEnvironment, pool: asyncpg.Pool) -> AsyncIterat
         for country in (HOME, AWAY):
             await stack.add_user(f"{country}.focal", Role.FOCAL_POINT, country)
             await stack.add_user(f"{country}.head", Role.HEAD_OF_ADMINISTRATION, country)
-        home = PlanFlow(stack, HOME, f"{HOME}.focal", f"{HOME}.head", "manager")
-        away = PlanFlow(stack, AWAY, f"{AWAY}.focal", f"{AWAY}.head", "manager")
-        await asyncio.gather(home.to_implementation(), away.to_review())
+        home = api_plan(stack, HOME, focal=f"{HOME}.focal", head=f"{HOME}.head")
+        away = api_plan(stack, AWAY, focal=f"{AWAY}.focal", head=f"{AWAY}.head")
+        await asyncio.gather(home.advance(Stage.IMPLEMENTATION), away.advance(Stage.UNDER_REVIEW))
         # A refused attempt on the record: the focal point may not reschedule.
         refused = await home.send(
             home.focal, type="reschedule_milestone", milestone_id="M1",
@@ -131,7 +133,7 @@ async def test_plan_reads_are_tagged_and_a_held_tag_is_answered_304_until_the_pl
             sizes[path or "/"] = (len(first.content), len(again.content))
         summary = await http.get(f"/plans/{plan}")
         tag = summary.headers["etag"]
-        flow = PlanFlow(stack, HOME, f"{HOME}.focal", f"{HOME}.head", "manager")
+        flow = api_plan(stack, HOME, focal=f"{HOME}.focal", head=f"{HOME}.head")
         await flow.ok(flow.focal, type="report_milestone_progress", milestone_id="M1",
                       percent=40, note="Under way")  # fmt: skip
         await stack.settle()

@@ -18,9 +18,11 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from domain import Role
-from tests.integration.api_harness import PlanFlow, Stack, running_stack, unique_country
+from tests.support.api_stack import API_YEAR, Stack, api_plan, running_stack
+from tests.support.ids import unique_country
+from tests.support.plans import Stage
 
-COUNTRY = unique_country()
+COUNTRY = unique_country(year=API_YEAR)
 PLAN = f"{COUNTRY}-2026"
 BUDGET_DOC = Path(__file__).resolve().parents[2] / "docs" / "dashboard.md"
 # | `/ui/plans/{plan_id}` | 12 000 | 60 000 |
@@ -35,8 +37,8 @@ async def stack(dev_env: WorkflowEnvironment, pool: asyncpg.Pool) -> AsyncIterat
         await stack.add_user("manager", Role.PROGRAMME_MANAGER)
         await stack.add_user("focal", Role.FOCAL_POINT, COUNTRY)
         await stack.add_user("head", Role.HEAD_OF_ADMINISTRATION, COUNTRY)
-        flow = PlanFlow(stack, COUNTRY, "focal", "head", "manager")
-        await flow.to_implementation()
+        flow = api_plan(stack, COUNTRY, focal="focal", head="head")
+        await flow.advance(Stage.IMPLEMENTATION)
         for day, value in (("2026-03-31", 20), ("2026-06-30", 35), ("2026-09-30", 50)):
             await flow.ok(
                 "focal", type="record_measurement", indicator_id="I1", value=value,

@@ -27,9 +27,10 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from domain import KeyFactor, Role
-from tests.integration.api_harness import Stack, running_stack, unique_country
+from tests.support.api_stack import API_YEAR, Stack, running_stack
+from tests.support.ids import unique_country
 
-COUNTRY = unique_country()
+COUNTRY = unique_country(year=API_YEAR)
 PLAN = f"{COUNTRY}-2026"
 PACKAGE = "acip_generated_client"
 GENERATOR = Path(sys.executable).parent / "openapi-python-client"
