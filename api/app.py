@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import structlog
 from fastapi import FastAPI, Request, Response
@@ -113,6 +113,15 @@ def create_app(context: ApiContext, *, max_body_bytes: int = DEFAULT_MAX_BODY_BY
 def _dashboard_refusal(request: Request, error: ApiError) -> HTMLResponse:
     # The page does not look up the session: a malformed address is refused before it.
     return pages.error_page(request, None, error)
+
+
+def openapi_document() -> dict[str, Any]:
+    """The OpenAPI document without PostgreSQL or Temporal (to publish it, or to check it in
+    a test): routes and models are declared statically, and this app serves no request, so
+    its context is never read."""
+    never_used = cast(Any, None)
+    offline = ApiContext(pool=never_used, store=never_used, temporal=never_used, task_queue="")
+    return create_app(offline).openapi()
 
 
 def _operation_id(route: APIRoute) -> str:

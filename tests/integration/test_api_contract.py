@@ -17,7 +17,7 @@ import uvicorn
 from fastapi import APIRouter
 from temporalio.testing import WorkflowEnvironment
 
-from api.app import create_app
+from api.app import create_app, openapi_document
 from api.versioning import API_VERSION, Deprecation, deprecated
 from domain import BenchmarkStatus, KeyFactor, Phase, Role
 from tests.support.api_stack import API_YEAR, Stack, api_plan, running_stack
@@ -67,7 +67,7 @@ def is_typed(document: dict[str, Any], schema: dict[str, Any]) -> bool:
 
 
 def test_every_operation_declares_a_typed_success_and_its_error_bodies() -> None:
-    document = create_app_document()
+    document = openapi_document()
     bare: list[str] = []
     untyped_errors: list[str] = []
     for path, operations in document["paths"].items():
@@ -88,7 +88,7 @@ def test_every_operation_declares_a_typed_success_and_its_error_bodies() -> None
 
 
 def test_phases_statuses_roles_and_key_factors_are_enums_in_the_schema() -> None:
-    schemas = create_app_document()["components"]["schemas"]
+    schemas = openapi_document()["components"]["schemas"]
     assert set(schemas["Phase"]["enum"]) == {p.value for p in Phase}
     assert set(schemas["BenchmarkStatus"]["enum"]) == {s.value for s in BenchmarkStatus}
     assert set(schemas["Role"]["enum"]) == {r.value for r in Role}
@@ -98,7 +98,7 @@ def test_phases_statuses_roles_and_key_factors_are_enums_in_the_schema() -> None
 
 
 def test_request_schema_states_what_validation_checks() -> None:
-    schemas = create_app_document()["components"]["schemas"]
+    schemas = openapi_document()["components"]["schemas"]
     opening = schemas["OpenPlan"]["properties"]
     assert opening["country"]["pattern"] == "^[A-Z]{3}$"
     assert opening["period_start"]["format"] == "date"
@@ -109,11 +109,6 @@ def test_request_schema_states_what_validation_checks() -> None:
     assert "pattern" in opening["title"] and opening["title"]["maxLength"] == 200
     finding = schemas["RecordDiagnosticFinding"]["properties"]["maturity"]
     assert (finding["minimum"], finding["maximum"]) == (1, 5)
-
-
-def create_app_document() -> dict[str, Any]:
-    # The document does not depend on the context: routes are declared statically.
-    return create_app(None).openapi()  # type: ignore[arg-type]
 
 
 async def test_plan_reads_are_tagged_and_a_held_tag_is_answered_304_until_the_plan_moves(
