@@ -23,6 +23,7 @@ from domain import BenchmarkStatus, KeyFactor, Phase, Role
 from tests.support.api_stack import API_YEAR, Stack, api_plan, running_stack
 from tests.support.ids import unique_country
 from tests.support.plans import Stage
+from tests.support.polling import eventually
 
 HOME = unique_country(year=API_YEAR)  # in implementation
 AWAY = unique_country(year=API_YEAR)  # under review
@@ -46,8 +47,22 @@ async def stack(dev_env: WorkflowEnvironment, pool: asyncpg.Pool) -> AsyncIterat
             new_due_date="2026-06-30", reason="Later",
         )  # fmt: skip
         assert refused.status_code == 403, refused.text
-        await stack.settle()
+        await timers_caught_up(stack, f"{HOME}-{API_YEAR}")
         yield stack
+
+
+async def timers_caught_up(stack: Stack, plan_id: str) -> None:
+    """M1 was due 2026-03-31: once the plan is approved its workflow raises the overdue
+    milestone, reminder and escalation at once. Wait for them, so the plan holds still."""
+
+    async def escalated() -> bool:
+        await stack.settle()
+        async with stack.http("manager") as http:
+            milestones = (await http.get(f"/plans/{plan_id}/milestones")).json()
+        return bool(milestones["milestones"][0]["escalated"])
+
+    await eventually(escalated, what="M1 escalated", within=30)
+    await stack.settle()
 
 
 def resolve(document: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
