@@ -7,11 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from api.context import ApiContext, get_actor, get_context
+from api.declared import NOT_MODIFIED
 from api.feed import feed_page
 from api.schemas import FeedPage, StoredEvent
 from domain import Actor
 
-router = APIRouter(tags=["feed"])
+router = APIRouter(tags=["feed"], responses=NOT_MODIFIED)
 
 MAX_FEED_PAGE = 1000
 # Global positions are 64-bit (a transaction id times 1024, plus the index in its batch).
