@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import structlog
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, Response
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 
-from api import routes_audit, routes_plans, routes_reads
+from api import routes_audit, routes_feed, routes_plans, routes_reads
+from api.conditional import ConditionalGetMiddleware, NotModifiedError, not_modified_response
 from api.context import ApiContext
 from api.errors import COMMON_RESPONSES, ApiError, install_error_handlers
 from api.limits import DEFAULT_MAX_BODY_BYTES, BodySizeLimitMiddleware
 from api.ratelimit import FailedLoginLimiter, FailedLoginLimitMiddleware
 from api.request_context import RequestContextMiddleware
+from api.schemas import Health
+from api.versioning import API_VERSION
 from api.web import actions, pages
 from api.web.render import render
 from api.web.session import CsrfError, LoginRequiredError, login_url
@@ -24,6 +29,7 @@ from api.web.session import CsrfError, LoginRequiredError, login_url
 log = structlog.get_logger(__name__)
 
 STATIC = Path(__file__).resolve().parent / "static"
+GZIP_MINIMUM_BYTES = 1024
 
 DESCRIPTION = """Action plans of the WCO A-CIP Programme: commands, read models, audit.
 
@@ -38,24 +44,33 @@ def create_app(context: ApiContext, *, max_body_bytes: int = DEFAULT_MAX_BODY_BY
     # /docs is served from vendored Swagger UI files: no CDN, so it works offline too.
     app = FastAPI(
         title="acip",
-        version="0.1.0",
+        version=API_VERSION,
         description=DESCRIPTION,
         docs_url=None,
         redoc_url=None,
         responses=COMMON_RESPONSES,
+        # Operation ids are the route functions' names (get_plan, events_feed): what a
+        # generated client calls its functions, so they are part of the contract too.
+        generate_unique_id_function=_operation_id,
     )
     app.state.context = context
     install_error_handlers(app, render_page=_dashboard_refusal)
     _install_dashboard_handlers(app)
+    app.add_exception_handler(NotModifiedError, _not_modified)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=max_body_bytes)
     # A blocked client is refused before its body or token is looked at.
     app.add_middleware(FailedLoginLimitMiddleware, limiter=FailedLoginLimiter(context.pool))
+    # Tags are computed over the uncompressed JSON, so gzip goes outside them. Bodies under
+    # a kilobyte are sent as they are: the gzip header and the CPU would not pay.
+    app.add_middleware(ConditionalGetMiddleware)
+    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_BYTES, compresslevel=6)
     # Outermost: every answer, the refusals of the middleware above included, carries the
     # request id, and no exception escapes to the server's own (slow) error logging.
     app.add_middleware(RequestContextMiddleware)
     app.include_router(routes_plans.router)
     app.include_router(routes_reads.router)
     app.include_router(routes_audit.router)
+    app.include_router(routes_feed.router)
     app.include_router(pages.router)
     app.include_router(actions.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
@@ -70,7 +85,13 @@ def create_app(context: ApiContext, *, max_body_bytes: int = DEFAULT_MAX_BODY_BY
             swagger_favicon_url="data:,",
         )
 
-    @app.get("/healthz", summary="PostgreSQL and Temporal answer", tags=["operations"])
+    @app.get(
+        "/healthz",
+        summary="PostgreSQL and Temporal answer",
+        tags=["operations"],
+        response_model=Health,
+        responses={503: {"model": Health, "description": "A part is failing; each says why"}},
+    )
     async def healthz(request: Request) -> JSONResponse:
         parts: dict[str, Any] = {}
         try:
@@ -92,6 +113,24 @@ def create_app(context: ApiContext, *, max_body_bytes: int = DEFAULT_MAX_BODY_BY
 def _dashboard_refusal(request: Request, error: ApiError) -> HTMLResponse:
     # The page does not look up the session: a malformed address is refused before it.
     return pages.error_page(request, None, error)
+
+
+def openapi_document() -> dict[str, Any]:
+    """The OpenAPI document without PostgreSQL or Temporal (to publish it, or to check it in
+    a test): routes and models are declared statically, and this app serves no request, so
+    its context is never read."""
+    never_used = cast(Any, None)
+    offline = ApiContext(pool=never_used, store=never_used, temporal=never_used, task_queue="")
+    return create_app(offline).openapi()
+
+
+def _operation_id(route: APIRoute) -> str:
+    return route.name
+
+
+async def _not_modified(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, NotModifiedError)
+    return not_modified_response(exc.etag)
 
 
 def _install_dashboard_handlers(app: FastAPI) -> None:

@@ -11,22 +11,33 @@ from fastapi import APIRouter, Depends
 from api.attempts import refused_attempts, sentence, summary
 from api.bounds import PlanId
 from api.context import ApiContext, get_actor, get_context
-from api.errors import ApiError, ErrorBody
+from api.declared import NOT_MODIFIED, NOT_PERMITTED, NOT_VISIBLE, UNAUTHORIZED
+from api.errors import ApiError
+from api.schemas import Checkpoints, RefusedAttempts, SigningKeys
 from api.scope import require_visible
 from domain import Actor, Role
 from eventstore.checkpoints import all_checkpoints, published_keys, verify_store
 from eventstore.witness_client import WitnessRecordError, fetch_record
 
-router = APIRouter(tags=["audit"])
+router = APIRouter(tags=["audit"], responses=NOT_MODIFIED)
 
 
-@router.get("/audit/keys", summary="The operator's checkpoint signing keys, old ones included")
+@router.get(
+    "/audit/keys",
+    summary="The operator's checkpoint signing keys, old ones included",
+    response_model=SigningKeys,
+)
 async def keys(context: ApiContext = Depends(get_context)) -> dict[str, Any]:
     # Public by design: whoever checks an export needs them, and they reveal nothing.
     return {"keys": [asdict(k) for k in await published_keys(context.pool)]}
 
 
-@router.get("/audit/checkpoints", summary="Signed checkpoints of the Merkle log, oldest first")
+@router.get(
+    "/audit/checkpoints",
+    summary="Signed checkpoints of the Merkle log, oldest first",
+    response_model=Checkpoints,
+    responses=UNAUTHORIZED,
+)
 async def checkpoints(
     _actor: Actor = Depends(get_actor), context: ApiContext = Depends(get_context)
 ) -> dict[str, Any]:
@@ -53,10 +64,8 @@ async def witnessed_verification(context: ApiContext) -> dict[str, Any]:
 @router.get(
     "/plans/{plan_id}/attempts",
     summary="Commands refused for a rule, role or scope, oldest first",
-    responses={
-        403: {"model": ErrorBody, "description": "Auditors and programme managers only"},
-        404: {"model": ErrorBody, "description": "No such plan, or not one the caller may see"},
-    },
+    response_model=RefusedAttempts,
+    responses={**UNAUTHORIZED, **NOT_PERMITTED, **NOT_VISIBLE},
 )
 async def attempts(
     plan_id: PlanId, actor: Actor = Depends(get_actor), context: ApiContext = Depends(get_context)

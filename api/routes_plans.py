@@ -11,12 +11,15 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends
 from fastapi.responses import JSONResponse
+from pydantic import ConfigDict
 
 from api.attempts import record_refused_attempt
 from api.bounds import IdempotencyKey, PlanId
 from api.context import ApiContext, get_actor, get_context
-from api.errors import ApiError, ErrorBody
+from api.declared import NOT_VISIBLE, UNAUTHORIZED, Responses, refusal
+from api.errors import ApiError
 from api.examples import COMMAND_EXAMPLES, OPEN_PLAN_EXAMPLE
+from api.schemas import PlanOpened
 from api.scope import require_visible
 from contracts.temporal import CommandResult
 from domain import Actor, Command, OpenPlan
@@ -25,15 +28,54 @@ router = APIRouter(tags=["commands"])
 
 IDEMPOTENCY_NAMESPACE = uuid.UUID("6f1c1d2e-3a8b-4c55-9a0e-5b1f6d3c2a10")
 
-REFUSALS: dict[int | str, dict[str, Any]] = {
-    400: {"model": ErrorBody, "description": "The body is not JSON (`error`: invalid_json)"},
-    401: {"description": "No token, or an unknown or revoked one"},
-    403: {"description": "The role may not send this command (`rule`: not_permitted)"},
-    404: {"description": "No such plan, or not one the caller may see"},
-    409: {"description": "A domain rule refused the command (`rule`), or a version conflict"},
-    413: {"description": "The body is larger than 64 KiB"},
-    422: {"description": "Malformed command; `details` names each field"},
+REFUSALS: Responses = {
+    400: refusal(
+        "The body is not JSON (`error`: invalid_json)",
+        {"error": "invalid_json", "message": "The request body is not valid JSON."},
+    ),
+    **UNAUTHORIZED,
+    403: refusal(
+        "The role may not send this command (`rule`: not_permitted)",
+        {
+            "error": "forbidden",
+            "rule": "not_permitted",
+            "message": "A focal point may not approve the plan.",
+        },
+    ),
+    **NOT_VISIBLE,
+    409: refusal(
+        "A domain rule refused the command (`rule` names it, `details` holds its facts), "
+        "or `expected_version` is not the plan's version",
+        {
+            "error": "rule_violated",
+            "rule": "four_eyes",
+            "message": "wco.manager submitted this plan and may not also approve it.",
+            "details": {"submitted_by": "wco.manager"},
+        },
+    ),
+    413: refusal(
+        "The body is larger than 64 KiB",
+        {"error": "payload_too_large", "message": "The body is larger than 65536 bytes."},
+    ),
+    422: refusal(
+        "Malformed command; `details` names each field",
+        {
+            "error": "invalid_request",
+            "message": "due_date: Field required",
+            "details": [{"field": "due_date", "message": "Field required"}],
+        },
+    ),
 }
+
+
+class OpenPlanRequest(OpenPlan):
+    """open_plan's fields. The path names the command, so `type` may be left out here (in
+    the union of POST /plans/{plan_id}/commands it is required)."""
+
+    model_config = ConfigDict(json_schema_extra=None)
+
+    def as_command(self) -> OpenPlan:
+        return OpenPlan.model_validate(self.model_dump())
 
 
 def with_idempotency_key(command: Command, key: str | None) -> Command:
@@ -52,14 +94,16 @@ def with_idempotency_key(command: Command, key: str | None) -> Command:
     status_code=201,
     summary="Open a plan (the open_plan command)",
     responses=REFUSALS,
+    response_model=PlanOpened,
 )
 async def open_plan(
-    command: Annotated[OpenPlan, Body(openapi_examples=OPEN_PLAN_EXAMPLE)],
+    request: Annotated[OpenPlanRequest, Body(openapi_examples=OPEN_PLAN_EXAMPLE)],
     actor: Actor = Depends(get_actor),
     context: ApiContext = Depends(get_context),
     idempotency_key: IdempotencyKey = None,
 ) -> dict[str, Any]:
     """The plan id is `<country>-<year of period_start>`; a programme manager opens it."""
+    command = request.as_command()
     opening = with_idempotency_key(command, idempotency_key)
     result = await context.send(command.plan_id, opening, actor)
     return {"plan_id": result.plan_id, "version": result.version}
@@ -70,7 +114,10 @@ async def open_plan(
     summary="Send any command to a plan",
     response_model=CommandResult,
     response_model_exclude={"replayed"},
-    responses={**REFUSALS, 201: {"description": "open_plan created the plan"}},
+    responses={
+        **REFUSALS,
+        201: {"model": CommandResult, "description": "open_plan created the plan"},
+    },
 )
 async def send_command(
     plan_id: PlanId,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request, Response
 
 from api import reads
 from api.bounds import (
@@ -23,24 +23,30 @@ from api.bounds import (
     PlanIdFilter,
     parse_instant,
 )
+from api.conditional import check_plan_tag, page_links, plan_tag
 from api.context import ApiContext, get_actor, get_context
+from api.declared import NOT_MODIFIED, NOT_PERMITTED, NOT_VISIBLE, UNAUTHORIZED
 from api.errors import ApiError
 from api.routes_audit import witnessed_verification
+from api.schemas import (
+    AuditPage,
+    NotificationList,
+    OverdueList,
+    PlanBenchmarks,
+    PlanEvents,
+    PlanIndicators,
+    PlanList,
+    PlanMilestones,
+    ReplayedPlan,
+    Verification,
+)
 from api.scope import not_found, require_visible, visible_countries
 from domain import Actor, Phase, PlanState, Role, key_factor_status
 from domain.benchmarks import worst_status
+from projections.views import PlanSummary
 
-router = APIRouter(
-    tags=["reads"],
-    responses={401: {"description": "No token, or an unknown or revoked one"}},
-)
-
-NOT_VISIBLE: dict[int | str, dict[str, Any]] = {
-    404: {"description": "No such plan, or not one the caller may see"}
-}
-NOT_PERMITTED: dict[int | str, dict[str, Any]] = {
-    403: {"description": "The role may not read this (`rule`: not_permitted)"}
-}
+# Every read is tagged (api.conditional): a client that sends If-None-Match may get a 304.
+router = APIRouter(tags=["reads"], responses={**UNAUTHORIZED, **NOT_MODIFIED})
 AUDIT_ROLES = frozenset({Role.PROGRAMME_MANAGER, Role.AUDITOR})
 
 
@@ -49,8 +55,14 @@ def _page(items: list[Any], limit: int, offset: int) -> dict[str, Any]:
     return {"limit": limit, "offset": offset, "next_offset": next_offset}
 
 
-@router.get("/plans", summary="Plans the caller may see (filter by country and phase)")
+@router.get(
+    "/plans",
+    summary="Plans the caller may see (filter by country and phase)",
+    response_model=PlanList,
+)
 async def list_plans(
+    request: Request,
+    response: Response,
     country: CountryFilter = None,
     phase: Phase | None = None,
     limit: Limit = 50,
@@ -66,7 +78,9 @@ async def list_plans(
             context.pool, countries, phase.value if phase else None, limit, offset
         )
     )
-    return {"plans": plans, **_page(plans, limit, offset)}
+    page = _page(plans, limit, offset)
+    response.headers["Link"] = page_links(request, **page)
+    return {"plans": plans, **page}
 
 
 def replayed_summary(state: PlanState) -> dict[str, Any]:
@@ -96,8 +110,11 @@ def replayed_summary(state: PlanState) -> dict[str, Any]:
     "/plans/{plan_id}",
     summary="One plan's summary, or its state as of a time or version",
     responses=NOT_VISIBLE,
+    response_model=ReplayedPlan | PlanSummary,
 )
 async def get_plan(
+    request: Request,
+    response: Response,
     plan_id: PlanId,
     as_of: AsOf = None,
     as_of_version: AsOfVersion = None,
@@ -109,6 +126,7 @@ async def get_plan(
         summary = await reads.plan_summary(context.pool, plan_id)
         if summary is None:
             raise not_found(plan_id)
+        check_plan_tag(request, response, plan_tag(plan_id, summary["last_position"], "summary"))
         return summary
     instant = parse_instant(as_of) if as_of else None
     replayed = await reads.replay(
@@ -129,17 +147,34 @@ async def get_plan(
     }
 
 
-async def _visible_plan(actor: Actor, plan_id: str, context: ApiContext) -> None:
+async def _visible_plan(
+    actor: Actor, plan_id: str, context: ApiContext, conditional: tuple[Request, Response, str]
+) -> None:
+    """404 unless the plan exists and the actor may see it; then the read's tag, or a 304
+    before the read model is read at all if the client holds that tag already."""
     require_visible(actor, plan_id)
-    if await reads.plan_summary(context.pool, plan_id) is None:
+    summary = await reads.plan_summary(context.pool, plan_id)
+    if summary is None:
         raise not_found(plan_id)
+    request, response, representation = conditional
+    tag = plan_tag(plan_id, summary["last_position"], representation)
+    check_plan_tag(request, response, tag)
 
 
-@router.get("/plans/{plan_id}/milestones", summary="Milestones of a plan", responses=NOT_VISIBLE)
+@router.get(
+    "/plans/{plan_id}/milestones",
+    summary="Milestones of a plan",
+    responses=NOT_VISIBLE,
+    response_model=PlanMilestones,
+)
 async def plan_milestones(
-    plan_id: PlanId, actor: Actor = Depends(get_actor), context: ApiContext = Depends(get_context)
+    request: Request,
+    response: Response,
+    plan_id: PlanId,
+    actor: Actor = Depends(get_actor),
+    context: ApiContext = Depends(get_context),
 ) -> dict[str, Any]:
-    await _visible_plan(actor, plan_id, context)
+    await _visible_plan(actor, plan_id, context, (request, response, "milestones"))
     return {"plan_id": plan_id, "milestones": await reads.milestones(context.pool, plan_id)}
 
 
@@ -147,44 +182,67 @@ async def plan_milestones(
     "/plans/{plan_id}/indicators",
     summary="Indicators with their measurements",
     responses=NOT_VISIBLE,
+    response_model=PlanIndicators,
 )
 async def plan_indicators(
-    plan_id: PlanId, actor: Actor = Depends(get_actor), context: ApiContext = Depends(get_context)
+    request: Request,
+    response: Response,
+    plan_id: PlanId,
+    actor: Actor = Depends(get_actor),
+    context: ApiContext = Depends(get_context),
 ) -> dict[str, Any]:
-    await _visible_plan(actor, plan_id, context)
+    await _visible_plan(actor, plan_id, context, (request, response, "indicators"))
     return {"plan_id": plan_id, "indicators": await reads.indicators(context.pool, plan_id)}
 
 
 @router.get(
-    "/plans/{plan_id}/benchmarks", summary="Benchmark status per key factor", responses=NOT_VISIBLE
+    "/plans/{plan_id}/benchmarks",
+    summary="Benchmark status per key factor",
+    responses=NOT_VISIBLE,
+    response_model=PlanBenchmarks,
 )
 async def plan_benchmarks(
-    plan_id: PlanId, actor: Actor = Depends(get_actor), context: ApiContext = Depends(get_context)
+    request: Request,
+    response: Response,
+    plan_id: PlanId,
+    actor: Actor = Depends(get_actor),
+    context: ApiContext = Depends(get_context),
 ) -> dict[str, Any]:
-    await _visible_plan(actor, plan_id, context)
+    await _visible_plan(actor, plan_id, context, (request, response, "benchmarks"))
     return {"plan_id": plan_id, "key_factors": await reads.benchmarks(context.pool, plan_id)}
 
 
 @router.get(
-    "/plans/{plan_id}/audit", summary="The plan's audit trail, oldest first", responses=NOT_VISIBLE
+    "/plans/{plan_id}/audit",
+    summary="The plan's audit trail, oldest first",
+    responses=NOT_VISIBLE,
+    response_model=AuditPage,
 )
 async def plan_audit(
+    request: Request,
+    response: Response,
     plan_id: PlanId,
     limit: Limit = 100,
     offset: Offset = 0,
     actor: Actor = Depends(get_actor),
     context: ApiContext = Depends(get_context),
 ) -> dict[str, Any]:
-    await _visible_plan(actor, plan_id, context)
+    page_kind = f"audit.{limit}.{offset}"
+    await _visible_plan(actor, plan_id, context, (request, response, page_kind))
     trail = await reads.audit_trail(context.store, plan_id, limit, offset)
     more = offset + limit < trail["total"]
-    return {**trail, "next_offset": offset + limit if more else None}
+    next_offset = offset + limit if more else None
+    response.headers["Link"] = page_links(
+        request, limit=limit, offset=offset, next_offset=next_offset, total=trail["total"]
+    )
+    return {**trail, "next_offset": next_offset}
 
 
 @router.get(
     "/plans/{plan_id}/events",
     summary="The plan's events exactly as stored, with hashes",
     responses=NOT_VISIBLE,
+    response_model=PlanEvents,
 )
 async def plan_events(
     plan_id: PlanId,
@@ -200,8 +258,14 @@ async def plan_events(
     return {"plan_id": plan_id, "events": events}
 
 
-@router.get("/milestones/overdue", summary="Overdue milestones across the plans the caller sees")
+@router.get(
+    "/milestones/overdue",
+    summary="Overdue milestones across the plans the caller sees",
+    response_model=OverdueList,
+)
 async def overdue(
+    request: Request,
+    response: Response,
     limit: Limit = 100,
     offset: Offset = 0,
     actor: Actor = Depends(get_actor),
@@ -210,15 +274,20 @@ async def overdue(
     found = await reads.overdue_milestones(
         context.pool, visible_countries(actor), limit=limit, offset=offset
     )
-    return {"milestones": found, "limit": limit, "offset": offset}
+    page = _page(found, limit, offset)
+    response.headers["Link"] = page_links(request, **page)
+    return {"milestones": found, **page}
 
 
 @router.get(
     "/notifications",
     summary="What was sent to whom, when, for which event",
     responses={**NOT_VISIBLE, **NOT_PERMITTED},
+    response_model=NotificationList,
 )
 async def list_notifications(
+    request: Request,
+    response: Response,
     plan_id: PlanIdFilter = None,
     status: Literal["recorded", "sent", "failed"] | None = None,
     limit: Limit = 100,
@@ -236,13 +305,16 @@ async def list_notifications(
     found = await reads.notifications(
         context.pool, visible_countries(actor), plan_id, limit, offset, status=status
     )
-    return {"notifications": found, **_page(found, limit, offset)}
+    page = _page(found, limit, offset)
+    response.headers["Link"] = page_links(request, **page)
+    return {"notifications": found, **page}
 
 
 @router.get(
     "/audit/verify",
     summary="Recompute the hash chain of one plan or of the whole store",
     responses={**NOT_VISIBLE, **NOT_PERMITTED},
+    response_model=Verification,
 )
 async def verify(
     plan_id: PlanIdFilter = None,

@@ -24,9 +24,10 @@ from pydantic import (
     TypeAdapter,
 )
 
+from domain.calendar import EARLIEST_DATE, LATEST_DATE
 from domain.keyfactors import KeyFactor
 from domain.roles import APPROVERS, EDITORS, MANAGER, Role
-from domain.state import TERMINAL_PHASES, Phase, RatingValue, ReminderPolicy
+from domain.state import TERMINAL_PHASES, IntegralNumber, Phase, RatingValue, ReminderPolicy
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 COUNTRY_PATTERN = r"^[A-Z]{3}$"
@@ -52,31 +53,86 @@ def _four_digit_year(value: date) -> date:
     return value
 
 
-PeriodStart = Annotated[date, AfterValidator(_four_digit_year)]
+# What the schema says beyond the types, so that a body the OpenAPI document calls valid is
+# refused only by a business rule (issue 18). The patterns restate checks made in code (the
+# NUL character, text that is only whitespace, the calendar of domain.calendar) and do not
+# replace them: the messages of those checks name the rule.
+CALENDAR_DATE_PATTERN = (
+    r"^(1[0-9]{3}|[2-8][0-9]{3}|9[0-8][0-9]{2}|99[0-8][0-9]|9990)-[0-9]{2}-[0-9]{2}$"
+)
+CALENDAR_DATE_DESCRIPTION = (
+    f"ISO 8601 calendar date between {EARLIEST_DATE} and {LATEST_DATE}: the dates whose "
+    "deadlines a plan can compute (outside them: 409 date_out_of_range)"
+)
+TEXT_PATTERN = r"^[^\x00]*[^\s\x00][^\x00]*$"  # not only whitespace, no NUL
+NO_NUL_PATTERN = r"^[^\x00]*$"
+
+PlanDate = Annotated[
+    date,
+    Field(
+        description=CALENDAR_DATE_DESCRIPTION,
+        json_schema_extra={"pattern": CALENDAR_DATE_PATTERN},
+    ),
+]
+PeriodStart = Annotated[PlanDate, AfterValidator(_four_digit_year)]
 ItemId = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
 # Only the shape here: whether the code is assigned is a rule of decide() (unknown_country),
 # so commands and actors recorded in workflow histories before that rule still parse.
-Country = Annotated[str, StringConstraints(pattern=COUNTRY_PATTERN)]
+Country = Annotated[
+    str,
+    StringConstraints(pattern=COUNTRY_PATTERN),
+    Field(
+        description="An assigned ISO 3166-1 alpha-3 code, e.g. GHA (a made-up one: 409 "
+        "unknown_country)"
+    ),
+]
+
+
+TextPattern = Field(json_schema_extra={"pattern": TEXT_PATTERN})
 Title = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), NoNul
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    NoNul,
+    TextPattern,
 ]
 Text = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000), NoNul
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=4000),
+    NoNul,
+    TextPattern,
 ]
-OptionalText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000), NoNul]
-Unit = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50), NoNul]
+OptionalText = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, max_length=4000),
+    NoNul,
+    Field(json_schema_extra={"pattern": NO_NUL_PATTERN}),
+]
+Unit = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=50),
+    NoNul,
+    TextPattern,
+]
 # Strict per field, not model-wide: a number is a JSON number (an integer is fine for a
 # float), never "3" or true; dates and enums still parse from their JSON strings.
 Number = Annotated[
     float, Strict(), Field(allow_inf_nan=False, gt=-EXACT_NUMBER_LIMIT, lt=EXACT_NUMBER_LIMIT)
 ]
-Maturity = Annotated[int, Strict(), Field(ge=1, le=5)]
-Percent = Annotated[int, Strict(), Field(ge=0, le=100)]
-Version = Annotated[int, Strict(), Field(ge=0)]
+Maturity = Annotated[int, Strict(), Field(ge=1, le=5), IntegralNumber]
+Percent = Annotated[int, Strict(), Field(ge=0, le=100), IntegralNumber]
+Version = Annotated[int, Strict(), Field(ge=0), IntegralNumber]
+
+
+def _type_is_required(schema: dict[str, Any]) -> None:
+    # "type" has a default (POST /plans may leave it out), but among all commands it is what
+    # chooses one, and a body without it is refused: the schema says so as the parser does.
+    required = schema.setdefault("required", [])
+    if "type" not in required:
+        required.insert(0, "type")
 
 
 class _Command(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", json_schema_extra=_type_is_required)
 
     # The "who" and "phase" columns of DOMAIN.md, the verb phrase of refusal messages
     # ("may not <label>") and the body shown in OpenAPI's "Try it out".
@@ -101,11 +157,11 @@ class OpenPlan(_Command):
         "period_start": "2027-01-01",
         "period_end": "2029-12-31",
     }
-    country: Annotated[Country, Field(description="ISO 3166-1 alpha-3, e.g. GHA")]
+    country: Country
     administration: Title
     title: Title
     period_start: PeriodStart
-    period_end: date
+    period_end: PlanDate
     reminder_policy: ReminderPolicy = ReminderPolicy()
 
     @property
@@ -151,7 +207,7 @@ class AddMilestone(_Command):
     milestone_id: Annotated[ItemId, Field(description="e.g. M5")]
     title: Title
     key_factor: KeyFactor
-    due_date: date
+    due_date: PlanDate
     description: OptionalText = ""
 
 
@@ -261,7 +317,7 @@ class RescheduleMilestone(_Command):
         "reason": "Union consultation took longer",
     }
     milestone_id: ItemId
-    new_due_date: date
+    new_due_date: PlanDate
     reason: Text
 
 
@@ -278,7 +334,7 @@ class RecordMeasurement(_Command):
     }
     indicator_id: ItemId
     value: Number
-    measured_on: date
+    measured_on: PlanDate
     source: OptionalText = ""
 
 

@@ -9,7 +9,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, Strict
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, Strict
 
 from domain.keyfactors import KeyFactor
 from domain.roles import Role
@@ -42,10 +42,23 @@ class RatingValue(StrEnum):
 
 MilestoneStatus = Literal["pending", "in_progress", "completed"]
 
+
+def _integral_number(value: object) -> object:
+    # JSON has one kind of number: 7.0 is the integer 7 (JSON Schema's "integer" agrees, so
+    # a client's serialiser may write it so), while "7" and true are not numbers at all.
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+# Last in an Annotated[int, Strict(), Field(...)], so that it runs first (7.0 becomes 7,
+# then Strict() refuses the rest) and the bounds stay plain minimum/maximum in the schema.
+IntegralNumber = BeforeValidator(_integral_number)
+
 # A JSON integer (never "7" or true), at most a year: every offset a timer adds to a date of
 # the plan stays inside the calendar (domain.calendar).
 MAX_POLICY_DAYS = 365
-Days = Annotated[int, Strict(), Field(ge=1, le=MAX_POLICY_DAYS)]
+Days = Annotated[int, Strict(), Field(ge=1, le=MAX_POLICY_DAYS), IntegralNumber]
 
 
 class ReminderPolicy(BaseModel):

@@ -375,7 +375,10 @@ async def test_openapi_describes_every_command(stack: Stack) -> None:
     add = spec["components"]["schemas"]["AddMilestone"]
     assert {"milestone_id", "title", "key_factor", "due_date"} <= set(add["required"])
     opening = spec["paths"]["/plans"]["post"]["requestBody"]["content"]["application/json"]
-    assert opening["schema"]["$ref"].endswith("/OpenPlan")
+    # POST /plans names the command in its path: there `type` may be left out (issue 18).
+    assert opening["schema"]["$ref"].endswith("/OpenPlanRequest")
+    assert "type" not in spec["components"]["schemas"]["OpenPlanRequest"]["required"]
+    assert add["required"][0] == "type"
     assert {"401", "403", "404", "409", "413", "422"} <= set(
         spec["paths"]["/plans/{plan_id}/commands"]["post"]["responses"]
     )

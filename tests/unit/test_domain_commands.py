@@ -57,7 +57,10 @@ OPEN = {
         # Numbers are JSON numbers, never text or booleans (issue 11).
         ({**FINDING, "maturity": "3"}, False, "maturity"),
         ({**FINDING, "maturity": True}, False, "maturity"),
-        ({**FINDING, "maturity": 3.0}, False, "maturity"),
+        # ... but 3.0 is the JSON integer 3, as JSON Schema's "integer" says (issue 18);
+        # 3.5 is not an integer at all.
+        ({**FINDING, "maturity": 3.0}, True, "maturity"),
+        ({**FINDING, "maturity": 3.5}, False, "maturity"),
         ({**PROGRESS, "percent": "50"}, False, "percent"),
         ({**PROGRESS, "percent": False}, False, "percent"),
         (
