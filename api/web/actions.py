@@ -18,10 +18,11 @@ from api import reads
 from api.bounds import PlanId
 from api.context import COOKIE_NAME, ApiContext
 from api.errors import ApiError, validation_details
+from api.language import request_language
 from api.scope import require_visible
 from api.users import actor_for_token
 from api.web.forms import command_fields
-from api.web.pages import error_page, plan_page_context
+from api.web.pages import error_page, error_view, plan_page_context
 from api.web.render import render
 from api.web.session import (
     SESSION_SECONDS,
@@ -32,6 +33,9 @@ from api.web.session import (
 )
 from contracts.temporal import CommandResult
 from domain import OpenPlan, parse_command
+from locales.catalogs import N_, gettext_in
+
+REFUSED = N_("Refused")
 
 router = APIRouter(include_in_schema=False)
 
@@ -48,7 +52,7 @@ async def login_page(
     return render(request, "login.html", session=None, next=safe_next(next))
 
 
-def _same_origin(request: Request) -> bool:
+def same_origin(request: Request) -> bool:
     """Login has no session to derive a form token from; a browser's Origin header tells
     whether the form was posted from our own page (no header: not a browser, allowed)."""
     origin = request.headers.get("origin")
@@ -57,7 +61,7 @@ def _same_origin(request: Request) -> bool:
 
 @router.post("/ui/login")
 async def login(request: Request) -> Response:
-    if not _same_origin(request):
+    if not same_origin(request):
         raise CsrfError
     form = await request.form()
     token = str(form.get("token", "")).strip()
@@ -70,7 +74,12 @@ async def login(request: Request) -> Response:
             status=401,
             session=None,
             next=target,
-            error={"title": "Not logged in", "message": "That token is unknown or revoked."},
+            error={
+                "title": gettext_in(request_language(request), "Not logged in"),
+                "message": gettext_in(
+                    request_language(request), "That token is unknown or revoked."
+                ),
+            },
         )
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(
@@ -145,14 +154,9 @@ async def send_command(request: Request, plan_id: PlanId) -> Response:
 async def _refused(request: Request, plan_id: str, error: ApiError) -> HTMLResponse:
     """The plan page again, with the refusal at the top in words."""
     session = request.state.session
-    titles = {403: "Not allowed", 404: "Not found", 409: "Refused", 422: "Check the form"}
     try:
         context = await plan_page_context(request, session, plan_id)
     except ApiError as missing:
         return error_page(request, session, missing)
-    context["error"] = {
-        "title": titles.get(error.status, "Refused"),
-        "message": error.message,
-        "rule": error.rule,
-    }
+    context["error"] = error_view(request, error, default_title=REFUSED)
     return render(request, "plan.html", status=error.status, **context)
