@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from locales import formatting
-from locales.catalogs import N_, gettext_in
+from locales.catalogs import N_, SOURCE_LANGUAGE, gettext_in
 from locales.terms import command_label, key_factor_name, role_name, term
 
 # (rule, template): the places of a template are details' keys. A rule may have several
@@ -99,7 +99,8 @@ def refusal_message(
 ) -> str:
     """The refusal in ``language``; ``english`` (the domain's sentence) when no template
     of ``rule`` fits its details."""
-    if not rule:
+    if not rule or language == SOURCE_LANGUAGE:
+        # English readers get the domain's own sentence, the one the rule was written with.
         return english
     present = set(details or {})
     # A template without places says one fixed thing: it stands for the English sentence
