@@ -14,9 +14,9 @@ from temporalio.testing import WorkflowEnvironment
 from activities.notifications import SmtpSettings
 from api.users import add_user, set_language
 from domain import Role
-from tests.integration.api_harness import unique_country
-from tests.integration.lifecycle import PlanDriver
 from tests.integration.test_reminders import Inbox, smtp_inbox  # noqa: F401 (the fixture)
+from tests.support.ids import unique_plan_id
+from tests.support.plans import Lifecycle, Milestone, Stage, WorkflowPlan
 from workers.temporal import build_worker
 
 
@@ -45,24 +45,24 @@ async def test_a_french_speaking_focal_point_is_reminded_in_french(
 ) -> None:
     inbox, smtp = smtp_inbox
     env = time_skipping_env
-    country = unique_country()
+    day0 = (await env.get_current_time()).date()
+    due = day0 + timedelta(days=30)
+    plan_id = unique_plan_id(year=day0.year)
+    lifecycle = Lifecycle.for_plan(
+        plan_id,
+        period_end=day0.replace(year=day0.year + 2),
+        milestones=(Milestone("M1", due),),
+    )
+    country = lifecycle.country
     # Bamako's focal point reads French; a second focal point has chosen nothing, so the
     # deployment's default (Spanish here) applies to them.
-    await add_user(pool, f"{country.lower()}.focal", Role.FOCAL_POINT, country, "awa@ml.example",
+    await add_user(pool, lifecycle.cast.focal.name, Role.FOCAL_POINT, country, "awa@ml.example",
                    "fr")  # fmt: skip
     await add_user(pool, f"{country.lower()}.deputy", Role.FOCAL_POINT, country, "d@ml.example")
     await set_language(pool, f"{country.lower()}.deputy", None)
 
-    now = await env.get_current_time()
-    day0 = now.date()
-    plan_id = f"{country}-{day0.year}"
     async with build_worker(env.client, task_queue, pool, smtp=smtp, default_language="es"):
-        plan = PlanDriver(env.client, task_queue, plan_id)
-        await plan.open(day0.replace(month=1, day=1), day0.replace(year=day0.year + 2))
-        await plan.diagnose()
-        due = day0 + timedelta(days=30)
-        await plan.draft(due)
-        await plan.approve()
+        await WorkflowPlan(env.client, task_queue, lifecycle).advance(Stage.IMPLEMENTATION)
         start = await env.get_current_time()
         midnight0 = start.replace(hour=0, minute=0, second=0, microsecond=0)
         await env.sleep(midnight0 + timedelta(days=23, hours=1) - await env.get_current_time())
@@ -88,4 +88,8 @@ async def test_a_french_speaking_focal_point_is_reminded_in_french(
         plan_id,
     )
     # The record keeps what each person was sent, in their language.
-    assert [r["subject"].split("] ")[1][:6] for r in recorded] == ["El hit", "Le jal"]
+    by_recipient = {r["recipient"]: r["subject"].split("] ")[1][:6] for r in recorded}
+    assert by_recipient == {
+        lifecycle.cast.focal.name: "Le jal",
+        f"{country.lower()}.deputy": "El hit",
+    }

@@ -20,7 +20,7 @@ def test_every_complete_language_translates_the_key_factors() -> None:
 
 def test_a_message_no_catalog_has_reads_in_english() -> None:
     assert gettext_in("fr", "A sentence nobody translated.") == "A sentence nobody translated."
-    assert gettext_in("ar", "Rule:") == "Rule:"  # Arabic: partly translated, falls back
+    assert gettext_in("ar", "Evidence:") == "Evidence:"  # Arabic: partial, falls back
     assert gettext_in("xx", "Plans") == "Plans"  # not a language we have
 
 
