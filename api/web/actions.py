@@ -34,6 +34,7 @@ from api.web.session import (
 from contracts.temporal import CommandResult
 from domain import OpenPlan, parse_command
 from locales.catalogs import N_, gettext_in
+from locales.terms import field_label
 
 REFUSED = N_("Refused")
 
@@ -102,9 +103,11 @@ async def logout(request: Request) -> Response:
     return response
 
 
-def _invalid(error: ValidationError) -> ApiError:
+def _invalid(error: ValidationError, language: str) -> ApiError:
+    """The form's mistakes, each field by its label in the reader's language (pydantic's
+    explanation after it is English)."""
     details = validation_details([dict(e) for e in error.errors()])
-    text = "; ".join(f"{d['field'].replace('_', ' ')}: {d['message']}" for d in details[:5])
+    text = "; ".join(f"{field_label(d['field'], language)}: {d['message']}" for d in details[:5])
     return ApiError(422, "invalid_request", text)
 
 
@@ -129,7 +132,7 @@ async def open_plan(request: Request) -> Response:
         assert isinstance(command, OpenPlan)
         result = await _send(request, command.plan_id, fields)
     except ValidationError as error:
-        return error_page(request, session, _invalid(error))
+        return error_page(request, session, _invalid(error, request_language(request)))
     except ApiError as error:
         return error_page(request, session, error)
     return RedirectResponse(f"/ui/plans/{result.plan_id}?done=open_plan", status_code=303)
@@ -144,7 +147,11 @@ async def send_command(request: Request, plan_id: PlanId) -> Response:
         require_visible(session.actor, plan_id)
         await _send(request, plan_id, fields)
     except (ValidationError, ApiError) as failure:
-        error = _invalid(failure) if isinstance(failure, ValidationError) else failure
+        error = (
+            _invalid(failure, request_language(request))
+            if isinstance(failure, ValidationError)
+            else failure
+        )
         return await _refused(request, plan_id, error)
     anchor = "#h-milestones" if "milestone_id" in fields else ""
     done = fields.get("type", "")
