@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 
-.PHONY: up test lint typecheck unit integration e2e explore record-histories bench clean install
+.PHONY: up test lint typecheck messages check-messages unit integration e2e explore record-histories bench clean install
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,7 +29,18 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy .
 
-test: lint typecheck
+# The catalogs (docs/languages.md): extract every message from the code into
+# locales/messages.pot, merge it into each language's .po, compile the .mo files (checked in,
+# so a fresh clone needs no build step). Run it after changing any text people read.
+messages: $(STAMP)
+	$(BIN)/python -m locales.maintain update
+
+# Fails on an untranslated message in en/fr/es/pt, a message the code no longer uses, a
+# fuzzy entry, mismatched {places}, or a stale .mo (tests/unit/test_catalogs.py runs it too).
+check-messages: $(STAMP)
+	$(BIN)/python -m locales.maintain check
+
+test: lint typecheck check-messages
 	$(BIN)/pytest -q -p no:cacheprovider
 
 unit: $(STAMP)

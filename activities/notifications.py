@@ -24,8 +24,10 @@ import structlog
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.emails import compose, notification_kind
 from contracts.temporal import DELIVER_NOTIFICATION, NotificationInput, NotificationResult
 from domain import Role
+from locales.catalogs import normalize
 
 log = structlog.get_logger(__name__)
 
@@ -63,6 +65,8 @@ class Recipient:
     name: str
     role: str
     email: str | None
+    # None: not chosen; the deployment's default language applies.
+    language: str | None = None
 
 
 class RecipientDirectory(Protocol):
@@ -81,48 +85,23 @@ ESCALATION_ROLES = (Role.HEAD_OF_ADMINISTRATION, Role.PROGRAMME_MANAGER)
 MAX_ERROR_LENGTH = 500
 
 
-def compose(input: NotificationInput) -> tuple[str, str, str]:
-    """Return (kind, subject, body) for a reminder or an escalation."""
-    data = input.event.data
-    milestone = input.milestone_title or str(data.get("milestone_id"))
-    due = data.get("due_date")
-    if input.event.type == "milestone_escalated":
-        kind = "escalation"
-        subject = f"[A-CIP {input.plan_id}] Escalation: milestone '{milestone}' is overdue"
-        body = (
-            f"The milestone '{milestone}' of the action plan '{input.plan_title}' "
-            f"({input.plan_id}) has been overdue since {data.get('overdue_since')} "
-            "and is escalated to the head of administration and the programme managers."
-        )
-    else:
-        kind = str(data.get("kind", "reminder"))
-        if kind == "due_soon":
-            subject = f"[A-CIP {input.plan_id}] Milestone '{milestone}' is due on {due}"
-            body = (
-                f"Reminder: the milestone '{milestone}' of the action plan "
-                f"'{input.plan_title}' ({input.plan_id}) is due on {due}."
-            )
-        else:
-            subject = f"[A-CIP {input.plan_id}] Milestone '{milestone}' is overdue"
-            body = (
-                f"The milestone '{milestone}' of the action plan '{input.plan_title}' "
-                f"({input.plan_id}) was due on {due} and is not completed. Please report "
-                "progress or ask the programme manager to reschedule it."
-            )
-    return kind, subject, body
-
-
 class NotificationActivities:
     def __init__(
-        self, pool: asyncpg.Pool, directory: RecipientDirectory, smtp: SmtpSettings | None
+        self,
+        pool: asyncpg.Pool,
+        directory: RecipientDirectory,
+        smtp: SmtpSettings | None,
+        *,
+        default_language: str = "en",
     ) -> None:
         self._pool = pool
         self._directory = directory
         self._smtp = smtp
+        self._default_language = normalize(default_language) or "en"
 
     @activity.defn(name=DELIVER_NOTIFICATION)
     async def deliver_notification(self, input: NotificationInput) -> NotificationResult:
-        kind, subject, body = compose(input)
+        kind = notification_kind(input)
         roles = ESCALATION_ROLES if input.event.type == "milestone_escalated" else REMINDER_ROLES
         recipients = await self._directory.recipients_for(input.country, roles)
         bound = log.bind(plan_id=input.plan_id, event_id=str(input.event.event_id), kind=kind)
@@ -131,6 +110,9 @@ class NotificationActivities:
         emails_sent = 0
         failures: list[str] = []
         for recipient in recipients:
+            # Each person reads it in their own language; the record keeps what was sent.
+            language = normalize(recipient.language) or self._default_language
+            _, subject, body = compose(input, language)
             row = await self._pool.fetchrow(
                 """
                 INSERT INTO notifications (event_id, plan_id, country, kind, milestone_id,

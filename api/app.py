@@ -17,14 +17,16 @@ from api import routes_audit, routes_feed, routes_plans, routes_reads
 from api.conditional import ConditionalGetMiddleware, NotModifiedError, not_modified_response
 from api.context import ApiContext
 from api.errors import COMMON_RESPONSES, ApiError, install_error_handlers
+from api.language import request_language
 from api.limits import DEFAULT_MAX_BODY_BYTES, BodySizeLimitMiddleware
 from api.ratelimit import FailedLoginLimiter, FailedLoginLimitMiddleware
 from api.request_context import RequestContextMiddleware
 from api.schemas import Health
 from api.versioning import API_VERSION
-from api.web import actions, pages
+from api.web import actions, pages, preferences
 from api.web.render import render
 from api.web.session import CsrfError, LoginRequiredError, login_url
+from locales.catalogs import gettext_in
 
 log = structlog.get_logger(__name__)
 
@@ -73,6 +75,7 @@ def create_app(context: ApiContext, *, max_body_bytes: int = DEFAULT_MAX_BODY_BY
     app.include_router(routes_feed.router)
     app.include_router(pages.router)
     app.include_router(actions.router)
+    app.include_router(preferences.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/docs", include_in_schema=False)
@@ -140,13 +143,17 @@ def _install_dashboard_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(CsrfError)
     async def _csrf(request: Request, _exc: CsrfError) -> HTMLResponse:
-        error = ApiError(
-            403, "forbidden", "The form was stale or not ours; reload the page and try again."
-        )
+        language = request_language(request)
         return render(
             request,
             "error.html",
             status=403,
             session=None,
-            error={"title": "Not allowed", "message": error.message, "rule": None},
+            error={
+                "title": gettext_in(language, "Not allowed"),
+                "message": gettext_in(
+                    language, "The form was stale or not ours; reload the page and try again."
+                ),
+                "rule": None,
+            },
         )

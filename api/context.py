@@ -36,6 +36,8 @@ class ApiContext:
     # The witness of the Merkle log (GET /audit/verify); empty: none configured.
     witness_url: str = ""
     witness_public_key: str = ""
+    # The language of a reader who has not chosen one (ACIP_DEFAULT_LANGUAGE).
+    default_language: str = "en"
 
     async def send(self, plan_id: str, command: Command, actor: Actor) -> CommandResult:
         try:

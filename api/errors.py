@@ -16,8 +16,10 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.language import request_language
 from contracts.idempotency import IDEMPOTENCY_KEY_REUSED
 from domain import COMMAND_TYPES
+from locales.refusals import refusal_message
 
 log = structlog.get_logger(__name__)
 
@@ -182,8 +184,17 @@ def install_error_handlers(
     by api.request_context, which answers them without re-raising."""
 
     @app.exception_handler(ApiError)
-    async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
-        return JSONResponse(exc.body(), status_code=exc.status, headers=exc.headers)
+    async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
+        # The rule stays its code; the sentence follows the caller's language.
+        body = exc.body()
+        if exc.rule:
+            language = request_language(request)
+            body["message"] = refusal_message(
+                exc.rule, exc.extra.get("details"), exc.message, language
+            )
+            headers = {**(exc.headers or {}), "Content-Language": language}
+            return JSONResponse(body, status_code=exc.status, headers=headers)
+        return JSONResponse(body, status_code=exc.status, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:

@@ -21,7 +21,7 @@ class UserRecipientDirectory:
         everywhere = [str(role) for role in roles if role not in COUNTRY_SCOPED_ROLES]
         rows = await self._pool.fetch(
             """
-            SELECT name, role, email FROM users
+            SELECT name, role, email, language FROM users
              WHERE revoked_at IS NULL
                AND ((role = ANY($1::text[]) AND country = $2) OR role = ANY($3::text[]))
              ORDER BY name
@@ -30,4 +30,4 @@ class UserRecipientDirectory:
             country,
             everywhere,
         )
-        return [Recipient(row["name"], row["role"], row["email"]) for row in rows]
+        return [Recipient(row["name"], row["role"], row["email"], row["language"]) for row in rows]

@@ -9,6 +9,7 @@ import asyncpg
 from pydantic import BaseModel
 
 from domain import Actor, Role
+from locales.catalogs import LANGUAGES, normalize
 
 TOKEN_BYTES = 32
 # Roles whose scope is every country (DOMAIN.md): a country given for them would be
@@ -21,6 +22,8 @@ class UserRecord(BaseModel):
     role: Role
     country: str | None
     email: str | None
+    # None: the deployment's default language (ACIP_DEFAULT_LANGUAGE).
+    language: str | None = None
     revoked: bool
 
 
@@ -36,10 +39,27 @@ class UserError(ValueError):
     """A user could not be created or changed; the message says why."""
 
 
+def checked_language(language: str | None) -> str | None:
+    """A language we have catalogs for (``fr``, ``pt-BR`` -> ``pt``), or None for "the
+    deployment's default"; anything else is refused with the list of languages."""
+    if language is None or language.strip() == "":
+        return None
+    code = normalize(language)
+    if code is None:
+        raise UserError(f"language must be one of {', '.join(LANGUAGES)}, not {language!r}")
+    return code
+
+
 async def add_user(
-    pool: asyncpg.Pool, name: str, role: Role, country: str | None, email: str | None
+    pool: asyncpg.Pool,
+    name: str,
+    role: Role,
+    country: str | None,
+    email: str | None,
+    language: str | None = None,
 ) -> str:
     """Create a user and return its token (shown once, never stored in clear)."""
+    language = checked_language(language)
     if role == Role.SYSTEM:
         raise UserError("the system role cannot be given to a user")
     if role in (Role.FOCAL_POINT, Role.HEAD_OF_ADMINISTRATION) and not country:
@@ -49,12 +69,14 @@ async def add_user(
     token = new_token()
     try:
         await pool.execute(
-            "INSERT INTO users (name, role, country, email, token_hash) VALUES ($1,$2,$3,$4,$5)",
+            "INSERT INTO users (name, role, country, email, token_hash, language) "
+            "VALUES ($1, $2, $3, $4, $5, $6)",
             name,
             role.value,
             country,
             email,
             hash_token(token),
+            language,
         )
     except asyncpg.UniqueViolationError:
         raise UserError(f"a user named {name!r} already exists") from None
@@ -107,6 +129,15 @@ async def _refuse_missing_or_revoked(pool: asyncpg.Pool, name: str) -> None:
     raise UserError(f"no user named {name!r}")
 
 
+async def set_language(pool: asyncpg.Pool, name: str, language: str | None) -> str | None:
+    """Set (or, with None, clear back to the deployment default) a person's language."""
+    code = checked_language(language)
+    status = await pool.execute("UPDATE users SET language = $2 WHERE name = $1", name, code)
+    if status.endswith(" 0"):
+        raise UserError(f"no user named {name!r}")
+    return code
+
+
 async def revoke_user(pool: asyncpg.Pool, name: str) -> None:
     status = await pool.execute(
         "UPDATE users SET revoked_at = now() WHERE name = $1 AND revoked_at IS NULL", name
@@ -117,18 +148,26 @@ async def revoke_user(pool: asyncpg.Pool, name: str) -> None:
 
 async def list_users(pool: asyncpg.Pool) -> list[UserRecord]:
     rows = await pool.fetch(
-        "SELECT name, role, country, email, revoked_at IS NOT NULL AS revoked "
+        "SELECT name, role, country, email, language, revoked_at IS NOT NULL AS revoked "
         "FROM users ORDER BY name"
     )
     return [UserRecord(**dict(row)) for row in rows]
 
 
-async def actor_for_token(pool: asyncpg.Pool, token: str) -> Actor | None:
+async def account_for_token(pool: asyncpg.Pool, token: str) -> tuple[Actor, str | None] | None:
+    """The actor a token stands for, and the language the person chose (None: not chosen)."""
     # The lookup is by hash: an attacker who does not know a token learns nothing from timing.
     row = await pool.fetchrow(
-        "SELECT name, role, country FROM users WHERE token_hash = $1 AND revoked_at IS NULL",
+        "SELECT name, role, country, language FROM users "
+        "WHERE token_hash = $1 AND revoked_at IS NULL",
         hash_token(token),
     )
     if row is None:
         return None
-    return Actor(name=row["name"], role=Role(row["role"]), country=row["country"])
+    actor = Actor(name=row["name"], role=Role(row["role"]), country=row["country"])
+    return actor, row["language"]
+
+
+async def actor_for_token(pool: asyncpg.Pool, token: str) -> Actor | None:
+    account = await account_for_token(pool, token)
+    return account[0] if account else None

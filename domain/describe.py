@@ -1,8 +1,16 @@
-"""One human sentence per event, for the audit trail."""
+"""One human sentence per event, for the audit trail.
+
+``sentence`` returns the sentence as a message (a template with ``{named}`` places) and
+its values, so the presentation edge (locales.describe) can translate the template and
+format the values for the reader; ``describe`` fills it in English. The values keep their
+types (key factor, role, date, number) until then; free text people wrote (titles,
+reasons) is passed through as written.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any, NamedTuple
 
 from domain.events import (
     DiagnosticCompleted,
@@ -30,14 +38,16 @@ from domain.events import (
     PlanSubmitted,
     ReminderSent,
 )
+from domain.keyfactors import KeyFactor
+from domain.roles import Role
+from domain.state import RatingValue
 
 
-def _num(x: float) -> str:
-    return f"{x:g}"
+class Sentence(NamedTuple):
+    """A message id (English, the gettext convention) and the values of its places."""
 
-
-def _day(t: datetime) -> str:
-    return t.date().isoformat()
+    template: str
+    values: dict[str, Any]
 
 
 def _quote(reason: str) -> str:
@@ -45,98 +55,178 @@ def _quote(reason: str) -> str:
     return reason if reason.endswith((".", "!", "?")) else f"{reason}."
 
 
+def english(value: Any) -> str:
+    """A value as the English sentence shows it."""
+    if isinstance(value, KeyFactor | Role):
+        return value.label
+    if isinstance(value, RatingValue):
+        return value.value.replace("_", " ")
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
 def describe(event: Event, actor_name: str | None = None) -> str:
     """E.g. "Ama Mensah approved the plan as head of administration.". ``actor_name``
     (from the envelope metadata) overrides the name carried in the event."""
+    template, values = sentence(event, actor_name)
+    return template.format(**{name: english(value) for name, value in values.items()})
 
-    def who(name: str) -> str:
-        return actor_name or name
+
+def sentence(event: Event, actor_name: str | None = None) -> Sentence:
+    """The description of ``event`` as a message and its values (see the module's doc)."""
+    who = actor_name or getattr(event, "actor", "")
 
     match event:
         case PlanOpened():
-            return (
-                f"{who(event.actor)} opened plan {event.plan_id} for {event.administration} "
-                f"({event.period_start} to {event.period_end})."
+            return Sentence(
+                "{actor} opened plan {plan_id} for {administration} ({start} to {end}).",
+                {
+                    "actor": who,
+                    "plan_id": event.plan_id,
+                    "administration": event.administration,
+                    "start": event.period_start,
+                    "end": event.period_end,
+                },
             )
         case DiagnosticFindingRecorded():
-            return (
-                f"{who(event.actor)} recorded a diagnostic finding for "
-                f"{event.key_factor.label} with maturity {event.maturity} of 5."
+            return Sentence(
+                "{actor} recorded a diagnostic finding for {key_factor} with maturity "
+                "{maturity} of 5.",
+                {"actor": who, "key_factor": event.key_factor, "maturity": event.maturity},
             )
         case DiagnosticCompleted():
-            return f"{who(event.actor)} completed the diagnostic; the plan is now being drafted."
+            return Sentence(
+                "{actor} completed the diagnostic; the plan is now being drafted.",
+                {"actor": who},
+            )
         case MilestoneAdded():
-            return (
-                f'{who(event.actor)} added milestone {event.milestone_id} "{event.title}" '
-                f"due on {event.due_date}."
+            return Sentence(
+                '{actor} added milestone {milestone_id} "{title}" due on {due_date}.',
+                {
+                    "actor": who,
+                    "milestone_id": event.milestone_id,
+                    "title": event.title,
+                    "due_date": event.due_date,
+                },
             )
         case MilestoneRemoved():
-            return f"{who(event.actor)} removed milestone {event.milestone_id}."
+            return Sentence(
+                "{actor} removed milestone {milestone_id}.",
+                {"actor": who, "milestone_id": event.milestone_id},
+            )
         case IndicatorDefined():
-            return (
-                f'{who(event.actor)} defined indicator {event.indicator_id} "{event.name}" '
-                f"from {_num(event.baseline)} to {_num(event.target)} {event.unit}."
+            return Sentence(
+                '{actor} defined indicator {indicator_id} "{name}" from {baseline} to '
+                "{target} {unit}.",
+                {
+                    "actor": who,
+                    "indicator_id": event.indicator_id,
+                    "name": event.name,
+                    "baseline": float(event.baseline),
+                    "target": float(event.target),
+                    "unit": event.unit,
+                },
             )
         case IndicatorRemoved():
-            return f"{who(event.actor)} removed indicator {event.indicator_id}."
+            return Sentence(
+                "{actor} removed indicator {indicator_id}.",
+                {"actor": who, "indicator_id": event.indicator_id},
+            )
         case PlanSubmitted():
-            return f"{who(event.actor)} submitted the plan for approval."
+            return Sentence("{actor} submitted the plan for approval.", {"actor": who})
         case PlanApprovalGranted():
-            return f"{who(event.actor)} approved the plan as {event.role.label}."
+            return Sentence(
+                "{actor} approved the plan as {role}.", {"actor": who, "role": event.role}
+            )
         case PlanApproved():
-            return "The plan was approved by both roles and entered implementation."
+            return Sentence("The plan was approved by both roles and entered implementation.", {})
         case PlanChangesRequested():
-            return f"{who(event.actor)} requested changes to the plan: {_quote(event.reason)}"
+            return Sentence(
+                "{actor} requested changes to the plan: {reason}",
+                {"actor": who, "reason": _quote(event.reason)},
+            )
         case MilestoneProgressReported():
-            return (
-                f"{who(event.actor)} reported milestone {event.milestone_id} {event.percent}% done."
+            return Sentence(
+                "{actor} reported milestone {milestone_id} {percent}% done.",
+                {"actor": who, "milestone_id": event.milestone_id, "percent": event.percent},
             )
         case MilestoneCompleted():
-            return f"{who(event.actor)} completed milestone {event.milestone_id}."
+            return Sentence(
+                "{actor} completed milestone {milestone_id}.",
+                {"actor": who, "milestone_id": event.milestone_id},
+            )
         case MilestoneRescheduled():
-            return (
-                f"{who(event.actor)} rescheduled milestone {event.milestone_id} from "
-                f"{event.previous_due_date} to {event.new_due_date}."
+            return Sentence(
+                "{actor} rescheduled milestone {milestone_id} from {previous} to {new}.",
+                {
+                    "actor": who,
+                    "milestone_id": event.milestone_id,
+                    "previous": event.previous_due_date,
+                    "new": event.new_due_date,
+                },
             )
         case IndicatorMeasured():
-            return (
-                f"{who(event.actor)} recorded {_num(event.value)} for indicator "
-                f"{event.indicator_id}, measured on {event.measured_on}."
+            return Sentence(
+                "{actor} recorded {value} for indicator {indicator_id}, measured on {measured_on}.",
+                {
+                    "actor": who,
+                    "value": float(event.value),
+                    "indicator_id": event.indicator_id,
+                    "measured_on": event.measured_on,
+                },
             )
         case IndicatorTargetRevised():
-            return (
-                f"{who(event.actor)} revised the target of indicator {event.indicator_id} from "
-                f"{_num(event.previous_target)} to {_num(event.new_target)}."
+            return Sentence(
+                "{actor} revised the target of indicator {indicator_id} from {previous} to {new}.",
+                {
+                    "actor": who,
+                    "indicator_id": event.indicator_id,
+                    "previous": float(event.previous_target),
+                    "new": float(event.new_target),
+                },
             )
         case EvaluationStarted():
             if event.actor == "system" and actor_name in (None, "system"):
-                return "The plan period ended and the evaluation started."
-            return f"{who(event.actor)} started the evaluation."
+                return Sentence("The plan period ended and the evaluation started.", {})
+            return Sentence("{actor} started the evaluation.", {"actor": who})
         case KeyFactorRated():
-            return (
-                f"{who(event.actor)} rated {event.key_factor.label} as "
-                f"{event.rating.value.replace('_', ' ')}."
+            return Sentence(
+                "{actor} rated {key_factor} as {rating}.",
+                {"actor": who, "key_factor": event.key_factor, "rating": event.rating},
             )
         case PlanClosed():
-            return f"{who(event.actor)} closed the plan."
+            return Sentence("{actor} closed the plan.", {"actor": who})
         case PlanCancelled():
-            return f"{who(event.actor)} cancelled the plan: {_quote(event.reason)}"
+            return Sentence(
+                "{actor} cancelled the plan: {reason}",
+                {"actor": who, "reason": _quote(event.reason)},
+            )
         case ReminderSent():
+            values = {"milestone_id": event.milestone_id, "due_date": event.due_date}
             if event.kind == "due_soon":
-                return (
-                    f"A reminder was sent that milestone {event.milestone_id} is due on "
-                    f"{event.due_date}."
+                return Sentence(
+                    "A reminder was sent that milestone {milestone_id} is due on {due_date}.",
+                    values,
                 )
-            return (
-                f"A reminder was sent that milestone {event.milestone_id}, due on "
-                f"{event.due_date}, is overdue."
+            return Sentence(
+                "A reminder was sent that milestone {milestone_id}, due on {due_date}, is overdue.",
+                values,
             )
         case MilestoneOverdue():
-            return f"Milestone {event.milestone_id}, due on {event.due_date}, became overdue."
+            return Sentence(
+                "Milestone {milestone_id}, due on {due_date}, became overdue.",
+                {"milestone_id": event.milestone_id, "due_date": event.due_date},
+            )
         case MilestoneEscalated():
-            return (
-                f"Milestone {event.milestone_id}, overdue since {_day(event.overdue_since)}, "
-                f"was escalated to the head of administration and programme managers."
+            return Sentence(
+                "Milestone {milestone_id}, overdue since {overdue_since}, was escalated to "
+                "the head of administration and programme managers.",
+                {"milestone_id": event.milestone_id, "overdue_since": event.overdue_since},
             )
         case _:
-            return f"{event.type.replace('_', ' ').capitalize()}."
+            return Sentence(
+                "{event_type}.", {"event_type": event.type.replace("_", " ").capitalize()}
+            )

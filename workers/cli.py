@@ -117,6 +117,12 @@ def users_add(
     ),
     country: str | None = typer.Option(None, "--country", help="ISO 3166-1 alpha-3, e.g. GHA"),
     email: str | None = typer.Option(None, "--email"),
+    language: str | None = typer.Option(
+        None,
+        "--language",
+        help="en, fr, es, pt or ar: the dashboard's and e-mails' language "
+        "(default: ACIP_DEFAULT_LANGUAGE)",
+    ),
 ) -> None:
     """Create a user and print its token (shown once)."""
     from api.users import add_user
@@ -134,7 +140,9 @@ def users_add(
     settings = _settings()
     url = _need(settings.database_url, "ACIP_DATABASE_URL")
     token = _run(
-        lambda: _with_pool(url, lambda pool: add_user(pool, name, parsed_role, code, email))
+        lambda: _with_pool(
+            url, lambda pool: add_user(pool, name, parsed_role, code, email, language)
+        )
     )
     typer.echo(token)
 
@@ -148,7 +156,27 @@ def users_list() -> None:
     url = _need(settings.database_url, "ACIP_DATABASE_URL")
     for user in _run(lambda: _with_pool(url, list_users)):
         status = "revoked" if user.revoked else "active"
-        typer.echo(f"{user.name:24} {user.role.value:24} {user.country or '-':4} {status}")
+        language = user.language or f"({settings.default_language})"
+        typer.echo(
+            f"{user.name:24} {user.role.value:24} {user.country or '-':4} {language:5} {status}"
+        )
+
+
+@users_app.command("language")
+def users_language(
+    name: str,
+    language: str = typer.Argument(
+        ..., help="en, fr, es, pt or ar; 'default' for the deployment's default"
+    ),
+) -> None:
+    """Set the language a person reads the dashboard and their e-mails in."""
+    from api.users import set_language
+
+    settings = _settings()
+    url = _need(settings.database_url, "ACIP_DATABASE_URL")
+    wanted = None if language == "default" else language
+    chosen = _run(lambda: _with_pool(url, lambda pool: set_language(pool, name, wanted)))
+    typer.echo(f"{name} reads {chosen or settings.default_language}")
 
 
 @users_app.command("revoke")

@@ -39,7 +39,14 @@ async def run_worker(settings: Settings) -> None:
     pool = await create_pool(settings.database_url)
     client = await connect_client(settings.temporal_address, settings.temporal_namespace)
     smtp = SmtpSettings.from_url(settings.smtp_url, settings.smtp_sender)
-    worker = build_worker(client, settings.task_queue, pool, store=TimedEventStore(pool), smtp=smtp)
+    worker = build_worker(
+        client,
+        settings.task_queue,
+        pool,
+        smtp=smtp,
+        store=TimedEventStore(pool),
+        default_language=settings.default_language,
+    )
     stop = asyncio.Event()
     _stop_on_signals(stop)
     log.info("worker started", task_queue=settings.task_queue, smtp=bool(smtp))
@@ -88,6 +95,7 @@ async def run_api(settings: Settings) -> None:
             on_command=record_command,
             witness_url=settings.witness_url,
             witness_public_key=settings.witness_public_key,
+            default_language=settings.default_language,
         )
     )
     instrument_app(app)

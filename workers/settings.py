@@ -6,8 +6,10 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from locales.catalogs import LANGUAGES, normalize
 
 
 class Settings(BaseSettings):
@@ -50,6 +52,17 @@ class Settings(BaseSettings):
     witness_home: Path | None = None
     # The witness's public key (hex) as pinned by the auditor; empty: ask the witness.
     witness_public_key: str = ""
+    # The language of the dashboard and e-mails for people who have not chosen one
+    # (docs/languages.md): en, fr, es, pt or ar.
+    default_language: str = "en"
+
+    @field_validator("default_language")
+    @classmethod
+    def _known_language(cls, value: str) -> str:
+        code = normalize(value)
+        if code is None:
+            raise ValueError(f"ACIP_DEFAULT_LANGUAGE must be one of {', '.join(LANGUAGES)}")
+        return code
 
     @property
     def resolved_home(self) -> Path:

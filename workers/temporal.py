@@ -56,11 +56,14 @@ def build_worker(
     *,
     smtp: SmtpSettings | None = None,
     store: EventStore | None = None,
+    default_language: str = "en",
 ) -> Worker:
     # Tests pass only the pool; the worker process passes its timed store.
     appends = AppendActivities(store or PostgresEventStore(pool))
     # Recipients come from the api's user directory through the activities' port.
-    notifications = NotificationActivities(pool, UserRecipientDirectory(pool), smtp)
+    notifications = NotificationActivities(
+        pool, UserRecipientDirectory(pool), smtp, default_language=default_language
+    )
     return Worker(
         client,
         task_queue=task_queue,

@@ -7,7 +7,15 @@
   if (!node || typeof Chart === "undefined") { return; }
   var data = JSON.parse(node.textContent);
   var start = Date.parse(data.period_start), end = Date.parse(data.period_end);
-  var day = function (ms) { return new Date(ms).toISOString().slice(0, 10); };
+  // Labels come translated with the data; dates are written the reader's way. In a
+  // right-to-left page the legend and tooltips read right to left and the value axis moves
+  // to the right, while time still runs left to right as on any calendar chart.
+  var lang = document.documentElement.lang || "en";
+  var rtl = document.documentElement.dir === "rtl";
+  var words = data.labels || {};
+  var dateFormat = new Intl.DateTimeFormat(lang, { year: "numeric", month: "short", day: "numeric", timeZone: "UTC" });
+  var day = function (ms) { return dateFormat.format(new Date(ms)); };
+  var say = function (key, fallback) { return words[key] || fallback; };
   // Ticks on 1 January and 1 July: dates a reader recognises, not arbitrary ones.
   var halfYears = function (axis) {
     var ticks = [], first = new Date(start), year = first.getUTCFullYear();
@@ -24,15 +32,15 @@
     var canvas = document.getElementById("chart-" + ind.indicator_id);
     if (!canvas) { return; }
     var datasets = [
-      { label: "Measured", data: ind.measurements.map(function (m) { return { x: Date.parse(m.measured_on), y: m.value }; }),
+      { label: say("measured", "Measured"), data: ind.measurements.map(function (m) { return { x: Date.parse(m.measured_on), y: m.value }; }),
         borderColor: "#0b3d6e", backgroundColor: "#0b3d6e", pointRadius: 4, borderWidth: 2.5, tension: 0 },
-      { label: "Expected", data: [{ x: start, y: ind.baseline }, { x: end, y: ind.target }],
+      { label: say("expected", "Expected"), data: [{ x: start, y: ind.baseline }, { x: end, y: ind.target }],
         borderColor: "#7a8394", borderDash: [6, 4], pointRadius: 0, borderWidth: 1.5 },
-      { label: "Baseline", data: flat(ind.baseline), borderColor: "#8c1d18", pointRadius: 0, borderWidth: 1.5 },
-      { label: "Target", data: flat(ind.target), borderColor: "#17592b", pointRadius: 0, borderWidth: 1.5 }
+      { label: say("baseline", "Baseline"), data: flat(ind.baseline), borderColor: "#8c1d18", pointRadius: 0, borderWidth: 1.5 },
+      { label: say("target", "Target"), data: flat(ind.target), borderColor: "#17592b", pointRadius: 0, borderWidth: 1.5 }
     ];
     if (ind.target_revised) {
-      datasets.push({ label: "Original target", data: flat(ind.original_target), borderColor: "#17592b",
+      datasets.push({ label: say("original_target", "Original target"), data: flat(ind.original_target), borderColor: "#17592b",
         borderDash: [2, 3], pointRadius: 0, borderWidth: 1.5 });
     }
     new Chart(canvas, {
@@ -44,11 +52,12 @@
         scales: {
           x: { type: "linear", min: start, max: end, afterBuildTicks: halfYears,
                ticks: { callback: function (v) { return day(v); } } },
-          y: { grace: "8%", title: { display: true, text: ind.unit } }
+          y: { grace: "8%", position: rtl ? "right" : "left", title: { display: true, text: ind.unit },
+               ticks: { callback: function (v) { return new Intl.NumberFormat(lang).format(v); } } }
         },
         plugins: {
-          legend: { position: "bottom", labels: { boxWidth: 18 } },
-          tooltip: { callbacks: { title: function (items) { return items.length ? day(items[0].parsed.x) : ""; } } }
+          legend: { position: "bottom", rtl: rtl, textDirection: rtl ? "rtl" : "ltr", labels: { boxWidth: 18 } },
+          tooltip: { rtl: rtl, textDirection: rtl ? "rtl" : "ltr", callbacks: { title: function (items) { return items.length ? day(items[0].parsed.x) : ""; } } }
         }
       }
     });

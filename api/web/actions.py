@@ -18,10 +18,11 @@ from api import reads
 from api.bounds import PlanId
 from api.context import COOKIE_NAME, ApiContext
 from api.errors import ApiError, validation_details
+from api.language import request_language
 from api.scope import require_visible
 from api.users import actor_for_token
 from api.web.forms import command_fields
-from api.web.pages import error_page, plan_page_context
+from api.web.pages import error_page, error_view, plan_page_context
 from api.web.render import render
 from api.web.session import (
     SESSION_SECONDS,
@@ -32,6 +33,10 @@ from api.web.session import (
 )
 from contracts.temporal import CommandResult
 from domain import OpenPlan, parse_command
+from locales.catalogs import N_, gettext_in
+from locales.terms import field_label
+
+REFUSED = N_("Refused")
 
 router = APIRouter(include_in_schema=False)
 
@@ -48,7 +53,7 @@ async def login_page(
     return render(request, "login.html", session=None, next=safe_next(next))
 
 
-def _same_origin(request: Request) -> bool:
+def same_origin(request: Request) -> bool:
     """Login has no session to derive a form token from; a browser's Origin header tells
     whether the form was posted from our own page (no header: not a browser, allowed)."""
     origin = request.headers.get("origin")
@@ -57,7 +62,7 @@ def _same_origin(request: Request) -> bool:
 
 @router.post("/ui/login")
 async def login(request: Request) -> Response:
-    if not _same_origin(request):
+    if not same_origin(request):
         raise CsrfError
     form = await request.form()
     token = str(form.get("token", "")).strip()
@@ -70,7 +75,12 @@ async def login(request: Request) -> Response:
             status=401,
             session=None,
             next=target,
-            error={"title": "Not logged in", "message": "That token is unknown or revoked."},
+            error={
+                "title": gettext_in(request_language(request), "Not logged in"),
+                "message": gettext_in(
+                    request_language(request), "That token is unknown or revoked."
+                ),
+            },
         )
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(
@@ -93,9 +103,11 @@ async def logout(request: Request) -> Response:
     return response
 
 
-def _invalid(error: ValidationError) -> ApiError:
+def _invalid(error: ValidationError, language: str) -> ApiError:
+    """The form's mistakes, each field by its label in the reader's language (pydantic's
+    explanation after it is English)."""
     details = validation_details([dict(e) for e in error.errors()])
-    text = "; ".join(f"{d['field'].replace('_', ' ')}: {d['message']}" for d in details[:5])
+    text = "; ".join(f"{field_label(d['field'], language)}: {d['message']}" for d in details[:5])
     return ApiError(422, "invalid_request", text)
 
 
@@ -120,7 +132,7 @@ async def open_plan(request: Request) -> Response:
         assert isinstance(command, OpenPlan)
         result = await _send(request, command.plan_id, fields)
     except ValidationError as error:
-        return error_page(request, session, _invalid(error))
+        return error_page(request, session, _invalid(error, request_language(request)))
     except ApiError as error:
         return error_page(request, session, error)
     return RedirectResponse(f"/ui/plans/{result.plan_id}?done=open_plan", status_code=303)
@@ -135,7 +147,11 @@ async def send_command(request: Request, plan_id: PlanId) -> Response:
         require_visible(session.actor, plan_id)
         await _send(request, plan_id, fields)
     except (ValidationError, ApiError) as failure:
-        error = _invalid(failure) if isinstance(failure, ValidationError) else failure
+        error = (
+            _invalid(failure, request_language(request))
+            if isinstance(failure, ValidationError)
+            else failure
+        )
         return await _refused(request, plan_id, error)
     anchor = "#h-milestones" if "milestone_id" in fields else ""
     done = fields.get("type", "")
@@ -145,14 +161,9 @@ async def send_command(request: Request, plan_id: PlanId) -> Response:
 async def _refused(request: Request, plan_id: str, error: ApiError) -> HTMLResponse:
     """The plan page again, with the refusal at the top in words."""
     session = request.state.session
-    titles = {403: "Not allowed", 404: "Not found", 409: "Refused", 422: "Check the form"}
     try:
         context = await plan_page_context(request, session, plan_id)
     except ApiError as missing:
         return error_page(request, session, missing)
-    context["error"] = {
-        "title": titles.get(error.status, "Refused"),
-        "message": error.message,
-        "rule": error.rule,
-    }
+    context["error"] = error_view(request, error, default_title=REFUSED)
     return render(request, "plan.html", status=error.status, **context)

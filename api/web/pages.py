@@ -14,6 +14,7 @@ from api.bounds import MAX_SQL_INTEGER, Offset, PlanId, parse_instant
 from api.context import ApiContext
 from api.dispatch import process_status
 from api.errors import ApiError
+from api.language import request_language
 from api.scope import not_found, require_visible, visible_countries
 from api.web.forms import (
     ALL_FORMS,
@@ -26,6 +27,10 @@ from api.web.forms import (
 from api.web.render import render
 from api.web.session import Session, current_session
 from domain import KeyFactor, Phase, Role
+from locales.catalogs import N_, gettext_in
+from locales.formatting import day as format_day
+from locales.refusals import refusal_message
+from locales.terms import term
 
 router = APIRouter(include_in_schema=False)
 
@@ -40,10 +45,50 @@ LIFECYCLE = [p.value for p in Phase if p is not Phase.CANCELLED]
 PAGE_SIZE = 50
 UNDELIVERED_SHOWN = 20
 DONE_MESSAGES = {
-    "open_plan": "The plan is open.",
-    "approve_plan": "Your approval is recorded.",
-    "submit_for_approval": "The plan is submitted for approval.",
+    "open_plan": N_("The plan is open."),
+    "approve_plan": N_("Your approval is recorded."),
+    "submit_for_approval": N_("The plan is submitted for approval."),
 }
+# Any other command: "Done: <its title>."
+DONE = N_("Done: %(action)s.")
+ERROR_TITLES = {
+    403: N_("Not allowed"),
+    404: N_("Not found"),
+    409: N_("Refused"),
+    422: N_("Check the form"),
+}
+SOMETHING_WRONG = N_("Something went wrong")
+CHART_LABELS = {
+    "measured": N_("Measured"),
+    "expected": N_("Expected"),
+    "baseline": N_("Baseline"),
+    "target": N_("Target"),
+    "original_target": N_("Original target"),
+}
+
+
+def done_notice(request: Request, done: str) -> str | None:
+    """The line that confirms a command, in the reader's language."""
+    language = request_language(request)
+    if done in DONE_MESSAGES:
+        return gettext_in(language, DONE_MESSAGES[done])
+    if done not in ALL_FORMS:
+        return None
+    return gettext_in(language, DONE) % {"action": term(done, language).lower()}
+
+
+def error_view(
+    request: Request, error: ApiError, default_title: str = SOMETHING_WRONG
+) -> dict[str, Any]:
+    """A refusal as the page shows it: title and sentence in the reader's language (the rule
+    stays its code), the sentence rebuilt from the rule and its details."""
+    language = request_language(request)
+    details = error.extra.get("details")
+    return {
+        "title": gettext_in(language, ERROR_TITLES.get(error.status, default_title)),
+        "message": refusal_message(error.rule, details, error.message, language),
+        "rule": error.rule,
+    }
 
 
 def _context(request: Request) -> ApiContext:
@@ -94,7 +139,7 @@ async def plans_page(
         phases=[p.value for p in Phase],
         page=page,
         open_form=open_form,
-        notice=DONE_MESSAGES.get(request.query_params.get("done", "")),
+        notice=done_notice(request, request.query_params.get("done", "")),
     )
 
 
@@ -147,6 +192,10 @@ async def plan_page_context(request: Request, session: Session, plan_id: str) ->
         "indicator_forms": offered(INDICATOR_FORMS, actor, country, phase),
         "action": f"/ui/plans/{plan_id}/commands",
         "chart_data": {
+            "labels": {
+                key: gettext_in(request_language(request), message)
+                for key, message in CHART_LABELS.items()
+            },
             "period_start": plan["period_start"],
             "period_end": plan["period_end"],
             "indicators": indicators,
@@ -161,24 +210,17 @@ async def plan_page(request: Request, plan_id: PlanId) -> HTMLResponse:
         context = await plan_page_context(request, session, plan_id)
     except ApiError as error:
         return error_page(request, session, error)
-    done = request.query_params.get("done", "")
-    if done in ALL_FORMS:
-        context["notice"] = DONE_MESSAGES.get(done, f"Done: {done.replace('_', ' ')}.")
+    context["notice"] = done_notice(request, request.query_params.get("done", ""))
     return render(request, "plan.html", **context)
 
 
 def error_page(request: Request, session: Session | None, error: ApiError) -> HTMLResponse:
-    titles = {403: "Not allowed", 404: "Not found", 409: "Refused", 422: "Check the form"}
     return render(
         request,
         "error.html",
         status=error.status,
         session=session,
-        error={
-            "title": titles.get(error.status, "Something went wrong"),
-            "message": error.message,
-            "rule": error.rule,
-        },
+        error=error_view(request, error),
     )
 
 
@@ -226,7 +268,9 @@ async def history_page(
             raise ValueError(version)
         instant = parse_instant(as_of) if as_of.strip() else None
     except ValueError:
-        message = f"The version must be a whole number from 1 to {MAX_SQL_INTEGER}."
+        message = gettext_in(
+            request_language(request), "The version must be a whole number from 1 to %(max)s."
+        ) % {"max": MAX_SQL_INTEGER}
         return error_page(request, session, ApiError(422, "invalid_request", message))
     except ApiError as error:
         return error_page(request, session, error)
@@ -236,10 +280,15 @@ async def history_page(
     elif await reads.plan_summary(pool, plan_id) is None:
         return error_page(request, session, not_found(plan_id))
     label = None
+    language = request_language(request)
     if version is not None:
-        label = f"version {version}"
+        label = gettext_in(language, "version %(version)s") % {"version": version}
     elif instant is not None:
-        label = f"{as_of} (end of day, UTC)" if len(as_of) == 10 else as_of
+        label = as_of
+        if len(as_of) == 10:
+            label = gettext_in(language, "%(date)s (end of day, UTC)") % {
+                "date": format_day(as_of, language)
+            }
     trail = await reads.audit_trail(store, plan_id, limit=5000, offset=0)
     upto = replayed.version if replayed else (0 if label else None)
     entries = [e for e in trail["entries"] if upto is None or e["version"] <= upto]

@@ -13,7 +13,7 @@ from urllib.parse import quote
 from fastapi import Request
 
 from api.context import COOKIE_NAME, ApiContext, csrf_matches, csrf_token_for
-from api.users import actor_for_token
+from api.users import account_for_token
 from domain import Actor
 
 SESSION_SECONDS = 12 * 3600
@@ -23,6 +23,8 @@ SESSION_SECONDS = 12 * 3600
 class Session:
     actor: Actor
     csrf_token: str
+    # The language on the person's account; None: not chosen (api.language decides).
+    language: str | None = None
 
 
 class LoginRequiredError(Exception):
@@ -52,9 +54,11 @@ async def current_session(request: Request) -> Session:
     token = request.cookies.get(COOKIE_NAME)
     if token:
         context: ApiContext = request.app.state.context
-        actor = await actor_for_token(context.pool, token)
-        if actor is not None:
-            return Session(actor=actor, csrf_token=csrf_token_for(token))
+        account = await account_for_token(context.pool, token)
+        if account is not None:
+            actor, language = account
+            request.state.account_language = language  # api.language's first choice
+            return Session(actor=actor, csrf_token=csrf_token_for(token), language=language)
     path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     raise LoginRequiredError(path)
 

@@ -117,7 +117,7 @@ async def test_approve_as_the_right_role_and_be_refused_as_the_submitter(
 
     manager = await log_in(browser, site, "wco.manager")
     await manager.goto(f"{site.url}/ui/plans/{plan.plan_id}")
-    await manager.get_by_role("button", name="Approve plan").click()
+    await manager.get_by_role("button", name="Approve the plan").click()
     alert = manager.get_by_role("alert")
     message = await alert.inner_text()
     assert "Refused" in message and "four_eyes" in message
@@ -128,7 +128,7 @@ async def test_approve_as_the_right_role_and_be_refused_as_the_submitter(
     approver = await log_in(browser, site, head)
     await approver.goto(f"{site.url}/ui/plans/{plan.plan_id}")
     await approver.get_by_label("Comment").first.fill("Agreed for the administration")
-    await approver.get_by_role("button", name="Approve plan").click()
+    await approver.get_by_role("button", name="Approve the plan").click()
     await approver.wait_for_url(f"{site.url}/ui/plans/{plan.plan_id}?done=approve_plan")
     assert "Your approval is recorded." in await approver.get_by_role("status").first.inner_text()
     timeline = await approver.locator("ol.timeline").inner_text()
@@ -152,7 +152,7 @@ async def test_auditor_replays_history_and_sees_the_chain_verified(
     await page.get_by_label("or version").fill("12")
     await page.get_by_role("button", name="Replay").click()
     lead = await page.locator("p.lead").inner_text()
-    assert "version 12" in lead and "drafting" in lead
+    assert "version 12" in lead and "Drafting" in lead
     await shot(page, "dashboard-history")
     await page.goto(f"{site.url}/docs")
     await page.locator(

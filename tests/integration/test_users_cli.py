@@ -48,7 +48,26 @@ async def test_a_country_for_an_all_country_role_and_made_up_codes_are_refused(
     listed = acip(fresh_database_url, tmp_path, "users", "list")
     assert listed.returncode == 0, listed.stderr
     # Only the accepted user was stored, with its code in capitals.
-    assert listed.stdout.split() == ["gha.observer", "observer", "GHA", "active"]
+    # (en): no language chosen, so the deployment's default, shown in brackets.
+    assert listed.stdout.split() == ["gha.observer", "observer", "GHA", "(en)", "active"]
+
+
+async def test_a_persons_language_is_set_at_creation_and_changed_later(
+    fresh_database_url: str, tmp_path: Path
+) -> None:
+    added = acip(fresh_database_url, tmp_path, "users", "add", "mli.focal", "--role",
+                 "focal_point", "--country", "MLI", "--language", "fr")  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    assert_refused(
+        acip(fresh_database_url, tmp_path, "users", "language", "mli.focal", "de"),
+        "language must be one of en, fr, es, pt, ar",
+    )
+    changed = acip(fresh_database_url, tmp_path, "users", "language", "mli.focal", "pt")
+    assert changed.returncode == 0 and changed.stdout.strip() == "mli.focal reads pt"
+    listed = acip(fresh_database_url, tmp_path, "users", "list")
+    assert listed.stdout.split() == ["mli.focal", "focal_point", "MLI", "pt", "active"]
+    cleared = acip(fresh_database_url, tmp_path, "users", "language", "mli.focal", "default")
+    assert cleared.stdout.strip() == "mli.focal reads en"
 
 
 async def test_token_refuses_a_revoked_user_and_reactivate_is_explicit(

@@ -38,17 +38,21 @@ MAY_IMPORT: dict[str, frozenset[str]] = {
     # activities/ share instead of importing each other.
     "contracts": frozenset({"domain"}),
     "eventstore": frozenset({"domain"}),
+    # The catalogs and the vocabulary's words: read by every layer that writes for people
+    # (e-mails, reports, the dashboard and API), reading only the domain's codes.
+    "locales": frozenset({"domain"}),
     "workflows": frozenset({"domain", "contracts"}),
-    "activities": frozenset({"domain", "eventstore", "contracts"}),
+    "activities": frozenset({"domain", "eventstore", "contracts", "locales"}),
     # activities: the notifications read model is to come through activities' interface.
     "projections": frozenset({"domain", "eventstore", "activities"}),
-    "reports": frozenset({"domain", "projections"}),
+    "reports": frozenset({"domain", "projections", "locales"}),
     "api": frozenset(
         {"domain", "contracts", "eventstore", "workflows", "activities", "projections", "reports"}
+        | {"locales"}
     ),
     "workers": frozenset(
         {"domain", "contracts", "eventstore", "workflows", "activities", "projections"}
-        | {"reports", "api", "witness"}
+        | {"reports", "api", "witness", "locales"}
     ),
     "witness": frozenset(),
 }

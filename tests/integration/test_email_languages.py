@@ -1,0 +1,95 @@
+"""E-mails arrive in each recipient's language: a reminder through the real workflow and
+notification activity, on Temporal's time-skipping server, to an aiosmtpd inbox."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from email.header import decode_header, make_header
+from email.message import Message
+
+import asyncpg
+from temporalio.testing import WorkflowEnvironment
+
+from activities.notifications import SmtpSettings
+from api.users import add_user, set_language
+from domain import Role
+from tests.integration.test_reminders import Inbox, smtp_inbox  # noqa: F401 (the fixture)
+from tests.support.ids import unique_plan_id
+from tests.support.plans import Lifecycle, Milestone, Stage, WorkflowPlan
+from workers.temporal import build_worker
+
+
+def _subject(message: Message) -> str:
+    return str(make_header(decode_header(str(message["Subject"]))))
+
+
+def _body(message: Message) -> str:
+    payload = message.get_payload(decode=True)
+    assert isinstance(payload, bytes)
+    return payload.decode(message.get_content_charset() or "utf-8")
+
+
+async def _wait_for(inbox: Inbox, count: int) -> None:
+    for _ in range(200):
+        if len(inbox.messages) >= count:
+            return
+        await asyncio.sleep(0.05)
+
+
+async def test_a_french_speaking_focal_point_is_reminded_in_french(
+    time_skipping_env: WorkflowEnvironment,
+    task_queue: str,
+    pool: asyncpg.Pool,
+    smtp_inbox: tuple[Inbox, SmtpSettings],  # noqa: F811
+) -> None:
+    inbox, smtp = smtp_inbox
+    env = time_skipping_env
+    day0 = (await env.get_current_time()).date()
+    due = day0 + timedelta(days=30)
+    plan_id = unique_plan_id(year=day0.year)
+    lifecycle = Lifecycle.for_plan(
+        plan_id,
+        period_end=day0.replace(year=day0.year + 2),
+        milestones=(Milestone("M1", due),),
+    )
+    country = lifecycle.country
+    # Bamako's focal point reads French; a second focal point has chosen nothing, so the
+    # deployment's default (Spanish here) applies to them.
+    await add_user(pool, lifecycle.cast.focal.name, Role.FOCAL_POINT, country, "awa@ml.example",
+                   "fr")  # fmt: skip
+    await add_user(pool, f"{country.lower()}.deputy", Role.FOCAL_POINT, country, "d@ml.example")
+    await set_language(pool, f"{country.lower()}.deputy", None)
+
+    async with build_worker(env.client, task_queue, pool, smtp=smtp, default_language="es"):
+        await WorkflowPlan(env.client, task_queue, lifecycle).advance(Stage.IMPLEMENTATION)
+        start = await env.get_current_time()
+        midnight0 = start.replace(hour=0, minute=0, second=0, microsecond=0)
+        await env.sleep(midnight0 + timedelta(days=23, hours=1) - await env.get_current_time())
+        await _wait_for(inbox, 2)
+
+    by_address = {str(m["To"]): m for m in inbox.messages}
+    french = by_address["awa@ml.example"]
+    assert _subject(french).startswith(f"[A-CPI {plan_id}] Le jalon « ")
+    assert "arrive à échéance le" in _subject(french)
+    body = _body(french)
+    assert body.startswith("Rappel : le jalon « ")
+    months = ["janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.",
+              "nov.", "déc."]  # fmt: skip
+    assert f"{due.day} {months[due.month - 1]} {due.year}" in body  # the date, the French way
+    assert "Programme Anti-Corruption et Promotion de l'Intégrité de l'OMD" in body
+
+    spanish = by_address["d@ml.example"]
+    assert _subject(spanish).startswith(f"[A-CIP {plan_id}] El hito «")
+    assert "vence el" in _subject(spanish)
+
+    recorded = await pool.fetch(
+        "SELECT recipient, subject FROM notifications WHERE plan_id = $1 ORDER BY recipient",
+        plan_id,
+    )
+    # The record keeps what each person was sent, in their language.
+    by_recipient = {r["recipient"]: r["subject"].split("] ")[1][:6] for r in recorded}
+    assert by_recipient == {
+        lifecycle.cast.focal.name: "Le jal",
+        f"{country.lower()}.deputy": "El hit",
+    }
