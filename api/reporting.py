@@ -1,0 +1,187 @@
+"""Gathering a report's inputs from the record, issuing it, and checking it again later.
+
+Used by the API (issue, list) and by ``acip report verify``. Each plan is pinned by its
+version and head hash as of the report's instant, and folded again from its own stored
+events with the domain code the workflow uses (as projections.history does), never taken
+from the read models, so a verification years later recomputes exactly the same numbers.
+
+A report is recorded as one ``report_issued`` event in its own stream ``report-<id>``:
+one stream per report keeps issues from contending on one stream's version, and the event
+carries the whole manifest, so the record alone says what was sent.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+
+from domain import Actor, fold, key_factor_status, parse_event
+from eventstore import NO_STREAM, NewEvent, PostgresEventStore
+from eventstore.checkpoints import latest as latest_checkpoint
+from reports import PlanPin, PlanSnapshot, ReportRequest
+from reports.bundle import (
+    NARRATIVE_HTML,
+    NARRATIVE_PDF,
+    BundleCheck,
+    build_bundle,
+    build_manifest,
+    manifest_bytes,
+    render_files,
+    sha256_hex,
+)
+from reports.narrative import PdfUnavailableError, render_pdf
+
+STREAM_PREFIX = "report-"
+EVENT_TYPE = "report_issued"
+_NAMESPACE = uuid.UUID("6f1d3c1e-8a51-4c36-9f0e-1f4a2b7c9d10")
+
+# The last event of every plan stream recorded up to an instant: one pass, any plan count.
+_PLAN_HEADS = """
+SELECT DISTINCT ON (stream_id) substr(stream_id, 6) AS plan_id, version, hash, global_position
+FROM events
+WHERE stream_id LIKE 'plan-%' AND recorded_at <= $1 AND ($2::text IS NULL OR stream_id = $2)
+ORDER BY stream_id, version DESC
+"""
+_ISSUED = (
+    "SELECT data, recorded_at FROM events WHERE type = $1 AND stream_id LIKE 'report-%'"
+    " ORDER BY global_position DESC LIMIT $2"
+)
+
+
+class PinMismatchError(Exception):
+    """A pinned plan version is missing or its hash is not the one pinned."""
+
+
+@dataclass(frozen=True)
+class Pins:
+    plans: list[PlanPin]
+    last_position: int  # the highest global position among the pinned heads
+
+
+async def pin_plans(pool: asyncpg.Pool, as_of: datetime, plan_id: str | None) -> Pins:
+    rows = await pool.fetch(_PLAN_HEADS, as_of, None if plan_id is None else f"plan-{plan_id}")
+    plans = [PlanPin(plan_id=r["plan_id"], version=r["version"], head_hash=r["hash"]) for r in rows]
+    return Pins(plans=plans, last_position=max((r["global_position"] for r in rows), default=0))
+
+
+async def snapshots_of(pool: asyncpg.Pool, pins: Sequence[PlanPin]) -> list[PlanSnapshot]:
+    """Each pinned plan folded from its stored events up to the pinned version."""
+    store = PostgresEventStore(pool)
+    snapshots: list[PlanSnapshot] = []
+    for pin in sorted(pins, key=lambda p: p.plan_id):
+        events = await store.read_stream(f"plan-{pin.plan_id}", to_version=pin.version)
+        if not events or events[-1].version != pin.version:
+            raise PinMismatchError(f"plan {pin.plan_id} has no version {pin.version}")
+        if events[-1].hash != pin.head_hash:
+            raise PinMismatchError(
+                f"plan {pin.plan_id} version {pin.version} has hash {events[-1].hash}, "
+                f"not the {pin.head_hash} the report pinned"
+            )
+        state = fold(parse_event(e.type, e.data, e.schema_version) for e in events)
+        assert state is not None  # events is not empty
+        benchmarks = list(key_factor_status(state).values())
+        snapshots.append(PlanSnapshot(pin=pin, state=state, benchmarks=benchmarks))
+    return snapshots
+
+
+@dataclass(frozen=True)
+class IssuedReport:
+    report_id: str
+    manifest: dict[str, Any]
+    manifest_sha256: str
+    bundle: bytes
+    pdf_note: str | None
+
+
+def report_id_for(command_id: uuid.UUID | None) -> str:
+    """A retried issue (same command_id) names the same report, so it is recorded once."""
+    value = uuid.uuid5(_NAMESPACE, str(command_id)) if command_id else uuid.uuid4()
+    return value.hex[:16]
+
+
+async def issue_report(
+    pool: asyncpg.Pool, request: ReportRequest, pins: Pins, actor: Actor
+) -> IssuedReport:
+    """Render, pin to the latest checkpoint, record ``report_issued``; the .zip to send."""
+    snapshots = await snapshots_of(pool, pins.plans)
+    files = render_files(request, snapshots)
+    pdf_note = None
+    try:
+        files[NARRATIVE_PDF] = await render_pdf(files[NARRATIVE_HTML])
+    except PdfUnavailableError as missing:
+        pdf_note = str(missing)
+    checkpoint = await latest_checkpoint(pool)
+    pinned_checkpoint = None
+    if checkpoint is not None:
+        pinned_checkpoint = {
+            **checkpoint.as_json(),
+            # True when every pinned event is inside the signed tree; else the chain heads
+            # are the pin and the next checkpoint will cover them.
+            "covers_report": checkpoint.last_position >= pins.last_position,
+        }
+    manifest = build_manifest(request, pins.plans, files, pinned_checkpoint)
+    if pdf_note:
+        manifest["pdf_missing"] = pdf_note
+    digest = sha256_hex(manifest_bytes(manifest))
+    event = NewEvent(
+        event_id=uuid.uuid5(_NAMESPACE, request.report_id),
+        type=EVENT_TYPE,
+        data={"report_id": request.report_id, "manifest_sha256": digest, "manifest": manifest},
+        metadata={"actor": actor.name, "role": actor.role.value},
+        occurred_at=datetime.now(UTC),
+    )
+    await PostgresEventStore(pool).append(STREAM_PREFIX + request.report_id, NO_STREAM, [event])
+    return IssuedReport(
+        report_id=request.report_id,
+        manifest=manifest,
+        manifest_sha256=digest,
+        bundle=build_bundle(manifest, files),
+        pdf_note=pdf_note,
+    )
+
+
+async def issued_record(pool: asyncpg.Pool, report_id: str) -> dict[str, Any] | None:
+    """The ``report_issued`` data of one report (manifest, digest, recorded_at), or None."""
+    events = await PostgresEventStore(pool).read_stream(STREAM_PREFIX + report_id, to_version=1)
+    return None if not events else {**events[0].data, "recorded_at": events[0].recorded_at}
+
+
+async def issued_reports(pool: asyncpg.Pool, limit: int = 200) -> list[dict[str, Any]]:
+    rows = await pool.fetch(_ISSUED, EVENT_TYPE, limit)
+    return [{**row["data"], "recorded_at": row["recorded_at"]} for row in rows]
+
+
+async def recompute(pool: asyncpg.Pool, manifest: dict[str, Any]) -> dict[str, bytes]:
+    """The reproducible files again, from the plans the manifest pins."""
+    pins = [PlanPin.model_validate(p) for p in manifest["plans"]]
+    request = ReportRequest(
+        report_id=manifest["report_id"],
+        scope=manifest["scope"],
+        period=manifest["period"],
+        as_of=datetime.fromisoformat(manifest["as_of"]),
+    )
+    return render_files(request, await snapshots_of(pool, pins))
+
+
+async def recheck_issued(pool: asyncpg.Pool, record: dict[str, Any]) -> BundleCheck:
+    """An issued report against the record today, without its .zip: the reproducible files
+    recomputed from the pins must have the digests the manifest gives."""
+    check = BundleCheck()
+    manifest = record["manifest"]
+    if sha256_hex(manifest_bytes(manifest)) != record["manifest_sha256"]:
+        check.differs("manifest.json", "the recorded manifest does not match its digest")
+    try:
+        recomputed = await recompute(pool, manifest)
+    except PinMismatchError as mismatch:
+        check.problems.append(str(mismatch))
+        return check
+    listed = {entry["name"]: entry["sha256"] for entry in manifest["files"]}
+    for name, content in sorted(recomputed.items()):
+        if listed.get(name) != sha256_hex(content):
+            check.differs(name, f"{name} differs from what the record gives as of the instant")
+    return check
