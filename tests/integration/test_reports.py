@@ -1,0 +1,173 @@
+"""Issuing a donor report through the API and verifying it later with `acip report verify`:
+numbers against the API's benchmarks as of the instant, new events, tampering, bad input."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import zipfile
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import openpyxl
+import pytest
+from temporalio.testing import WorkflowEnvironment
+from typer.testing import CliRunner, Result
+
+from domain import Role
+from reports import read_bundle
+from reports.bundle import ANNEX, MANIFEST, NARRATIVE_HTML
+from tests.integration.api_harness import PlanFlow, Stack, running_stack, unique_country
+from workers.cli import app
+
+COUNTRY = unique_country()
+PERIOD = {"period_start": "2026-01-01", "period_end": "2026-12-31"}
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+async def stack(dev_env: WorkflowEnvironment, pool: asyncpg.Pool) -> AsyncIterator[Stack]:
+    async with running_stack(dev_env.client, pool) as stack:
+        await stack.add_user("manager", Role.PROGRAMME_MANAGER)
+        await stack.add_user("auditor", Role.AUDITOR)
+        await stack.add_user("observer", Role.OBSERVER)
+        await stack.add_user(f"{COUNTRY}.focal", Role.FOCAL_POINT, COUNTRY)
+        await stack.add_user(f"{COUNTRY}.head", Role.HEAD_OF_ADMINISTRATION, COUNTRY)
+        flow = PlanFlow(stack, COUNTRY, f"{COUNTRY}.focal", f"{COUNTRY}.head", "manager")
+        await flow.to_implementation()
+        await flow.ok(
+            flow.focal, type="record_measurement", indicator_id="I1", value=30,
+            measured_on="2026-06-30", source="HR records",
+        )  # fmt: skip
+        await stack.settle()
+        yield stack
+
+
+async def issue(stack: Stack, **body: Any) -> tuple[int, bytes, dict[str, str]]:
+    async with stack.http("manager") as http:
+        response = await http.post("/reports", json=body)
+    return response.status_code, response.content, dict(response.headers)
+
+
+def verify_cli(database_url: str, path: Path) -> Result:
+    env = {"ACIP_DATABASE_URL": database_url, "ACIP_LOG_LEVEL": "warning"}
+    return runner.invoke(app, ["report", "verify", str(path)], env=env)
+
+
+async def test_report_numbers_are_the_apis_and_verify_later(
+    stack: Stack, database_url: str, tmp_path: Path
+) -> None:
+    plan_id = f"{COUNTRY}-2026"
+    status, bundle, headers = await issue(stack, scope="plan", plan_id=plan_id, **PERIOD)
+    assert status == 200, bundle
+    assert headers["content-type"] == "application/zip"
+    opened = read_bundle(bundle)
+    manifest = opened.manifest
+    assert headers["x-manifest-sha256"] == opened.manifest_sha256
+    assert [p["plan_id"] for p in manifest["plans"]] == [plan_id]
+    assert {f["name"] for f in manifest["files"]} >= {ANNEX, NARRATIVE_HTML}
+
+    # The annex against the API's replay of the plan as of the report's instant.
+    async with stack.http("auditor") as http:
+        replay = (await http.get(f"/plans/{plan_id}", params={"as_of": manifest["as_of"]})).json()
+    indicators = {i["indicator_id"]: i for kf in replay["benchmarks"] for i in kf["indicators"]}
+    sheet = openpyxl.load_workbook(io.BytesIO(opened.files[ANNEX]))[plan_id]
+    header = [c.value for c in sheet[3]]
+    row = {h: c.value for h, c in zip(header, sheet[4], strict=True)}
+    expected = indicators[row["Indicator"]]
+    assert row["Baseline"] == expected["baseline"] == 10
+    assert row["Target"] == expected["target"] == 90
+    assert row["Actual at period end"] == expected["latest_value"] == 30
+    assert row["Progress"] == pytest.approx(expected["progress"])
+    assert row["Expected"] == pytest.approx(expected["expected"])
+    assert row["Status"] == expected["status"]
+    assert row["Comment"].startswith("HR records")
+
+    saved = tmp_path / "report.zip"
+    saved.write_bytes(bundle)
+    intact = await asyncio.to_thread(verify_cli, database_url, saved)
+    assert intact.exit_code == 0, intact.output
+    assert "intact" in intact.stdout
+
+    # New events after the instant change nothing the report pinned.
+    flow = PlanFlow(stack, COUNTRY, f"{COUNTRY}.focal", f"{COUNTRY}.head", "manager")
+    await flow.ok(
+        flow.focal, type="record_measurement", indicator_id="I1", value=80,
+        measured_on="2026-07-31",
+    )  # fmt: skip
+    again = await asyncio.to_thread(verify_cli, database_url, saved)
+    assert again.exit_code == 0, again.output
+
+    # The dashboard's list recomputes it too.
+    async with stack.http("auditor") as http:
+        listed = (await http.get("/reports")).json()["reports"]
+    mine = next(r for r in listed if r["report_id"] == manifest["report_id"])
+    assert mine["verification"]["ok"] is True, mine
+
+    # A file changed after issue is named.
+    tampered = tmp_path / "tampered.zip"
+    with zipfile.ZipFile(tampered, "w") as archive:
+        for name, content in opened.files.items():
+            if name == NARRATIVE_HTML:
+                content = content.replace(b"on track", b"achieved").replace(b"at risk", b"ok")
+                content += b"<!-- edited -->"
+            archive.writestr(name, content)
+        archive.writestr(MANIFEST, bundle_member(bundle, MANIFEST))
+    differs = await asyncio.to_thread(verify_cli, database_url, tampered)
+    assert differs.exit_code == 1, differs.output
+    assert NARRATIVE_HTML in differs.stderr
+
+
+def bundle_member(bundle: bytes, name: str) -> bytes:
+    with zipfile.ZipFile(io.BytesIO(bundle)) as archive:
+        return archive.read(name)
+
+
+async def test_programme_report_covers_every_plan(stack: Stack) -> None:
+    status, bundle, _ = await issue(stack, scope="programme", **PERIOD)
+    assert status == 200, bundle
+    opened = read_bundle(bundle)
+    workbook = openpyxl.load_workbook(io.BytesIO(opened.files[ANNEX]))
+    assert workbook.sheetnames[0] == "Summary"
+    assert f"{COUNTRY}-2026" in workbook.sheetnames
+
+
+async def test_unreadable_and_unknown_reports(database_url: str, tmp_path: Path) -> None:
+    junk = tmp_path / "junk.zip"
+    junk.write_bytes(b"not a zip")
+    unreadable = await asyncio.to_thread(verify_cli, database_url, junk)
+    assert unreadable.exit_code == 2 and "Traceback" not in unreadable.output
+    stranger = tmp_path / "stranger.zip"
+    with zipfile.ZipFile(stranger, "w") as archive:
+        archive.writestr(MANIFEST, b'{"format": "acip-report/1", "report_id": "0123456789abcdef"}')
+    unknown = await asyncio.to_thread(verify_cli, database_url, stranger)
+    assert unknown.exit_code == 3, unknown.output
+
+
+@pytest.mark.parametrize(
+    ("user", "body", "status"),
+    [
+        ("observer", {"scope": "programme", **PERIOD}, 403),
+        ("manager", {"scope": "plan", **PERIOD}, 422),
+        ("manager", {"scope": "programme", "period_start": "2026-12-31",
+                     "period_end": "2026-01-01"}, 422),  # fmt: skip
+        ("manager", {"scope": "plan", "plan_id": "ZZZ-1999", **PERIOD}, 404),
+        ("manager", {"scope": "programme", "period_start": "2999-01-01",
+                     "period_end": "2999-12-31"}, 422),  # fmt: skip
+    ],
+)
+async def test_bad_issues_are_refused_and_record_nothing(
+    stack: Stack, user: str, body: dict[str, Any], status: int
+) -> None:
+    async with stack.http(user) as http:
+        before = len((await http.get("/reports", params={"verify": "false"})).json().get(
+            "reports", []
+        )) if user == "manager" else None  # fmt: skip
+        response = await http.post("/reports", json=body)
+        assert response.status_code == status, response.text
+        assert "error" in response.json()
+        if before is not None:
+            after = (await http.get("/reports", params={"verify": "false"})).json()["reports"]
+            assert len(after) == before
