@@ -53,6 +53,10 @@ _ISSUED = (
 )
 
 
+class NothingToReportError(Exception):
+    """The scope holds no plan as of the instant."""
+
+
 class PinMismatchError(Exception):
     """A pinned plan version is missing or its hash is not the one pinned."""
 
@@ -107,8 +111,14 @@ def report_id_for(command_id: uuid.UUID | None) -> str:
 async def issue_report(
     pool: asyncpg.Pool, request: ReportRequest, pins: Pins, actor: Actor
 ) -> IssuedReport:
-    """Render, pin to the latest checkpoint, record ``report_issued``; the .zip to send."""
-    snapshots = await snapshots_of(pool, pins.plans)
+    """Render, pin to the latest checkpoint, record ``report_issued``; the .zip to send.
+    A donor scope keeps the plans that donor funded at the instant (the fold says)."""
+    snapshots = [
+        s for s in await snapshots_of(pool, pins.plans) if request.scope.includes(s.state.donors)
+    ]
+    if not snapshots:
+        raise NothingToReportError(f"no plan of {request.scope.label} was on the record")
+    pins = Pins(plans=[s.pin for s in snapshots], last_position=pins.last_position)
     files = render_files(request, snapshots)
     pdf_note = None
     try:

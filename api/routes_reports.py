@@ -14,10 +14,18 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from api.bounds import PLAN_ID_PATTERN
 from api.context import ApiContext, get_actor, get_context
 from api.errors import ApiError, ErrorBody
-from api.reporting import issue_report, issued_record, issued_reports, pin_plans, recheck_issued
+from api.reporting import (
+    NothingToReportError,
+    issue_report,
+    issued_record,
+    issued_reports,
+    pin_plans,
+    recheck_issued,
+)
 from api.reporting import report_id_for as new_report_id
 from api.scope import require_visible
 from domain import Actor, Role
+from domain.commands import DONOR_PATTERN
 from eventstore import ConcurrencyError, DuplicateEventError
 from reports import ReportPeriod, ReportRequest, ReportScope
 from reports.model import ScopeKind
@@ -35,8 +43,9 @@ class IssueReportBody(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    scope: Literal["plan", "programme"]
+    scope: Literal["plan", "donor", "programme"]
     plan_id: str | None = Field(default=None, pattern=PLAN_ID_PATTERN, max_length=8)
+    donor: str | None = Field(default=None, pattern=DONOR_PATTERN, max_length=32)
     period_start: date = Field(ge=date(1970, 1, 1), le=date(9998, 12, 31))
     period_end: date = Field(ge=date(1970, 1, 1), le=date(9998, 12, 31))
     command_id: UUID | None = None
@@ -44,7 +53,9 @@ class IssueReportBody(BaseModel):
     @model_validator(mode="after")
     def _consistent(self) -> Self:
         if (self.scope == "plan") != (self.plan_id is not None):
-            raise ValueError("scope 'plan' needs plan_id; scope 'programme' takes none")
+            raise ValueError("scope 'plan' needs plan_id; other scopes take none")
+        if (self.scope == "donor") != (self.donor is not None):
+            raise ValueError("scope 'donor' needs donor; other scopes take none")
         if self.period_end < self.period_start:
             raise ValueError("period_end must be on or after period_start")
         if self.period_end - self.period_start > MAX_PERIOD:
@@ -121,15 +132,16 @@ async def issue(
             404, "not_found", f"No plan was on the record by {as_of.isoformat()}.",
             rule="plan_not_found",
         )  # fmt: skip
-    kind = ScopeKind.PLAN if body.scope == "plan" else ScopeKind.PROGRAMME
     request = ReportRequest(
         report_id=new_report_id(body.command_id),
-        scope=ReportScope(kind=kind, plan_id=body.plan_id),
+        scope=ReportScope(kind=ScopeKind(body.scope), plan_id=body.plan_id, donor=body.donor),
         period=period,
         as_of=as_of,
     )
     try:
         issued = await issue_report(context.pool, request, pins, actor)
+    except NothingToReportError as nothing:
+        raise ApiError(404, "not_found", f"{nothing}.", rule="plan_not_found") from nothing
     except (DuplicateEventError, ConcurrencyError) as repeat:
         raise ApiError(
             409, "already_issued", f"Report {request.report_id} was already issued.",

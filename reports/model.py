@@ -13,26 +13,38 @@ from domain import KeyFactorBenchmark, PlanState
 
 class ScopeKind(StrEnum):
     PLAN = "plan"
+    DONOR = "donor"
     PROGRAMME = "programme"
 
 
 class ReportScope(BaseModel):
-    """One plan, or every plan of the programme (a donor's set once plans carry donors)."""
+    """One plan, the plans a donor funds (as of the report's instant), or every plan."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     kind: ScopeKind
     plan_id: str | None = None
+    donor: str | None = None
 
     @model_validator(mode="after")
-    def _plan_id_iff_plan(self) -> Self:
+    def _named_as_the_kind_needs(self) -> Self:
         if (self.kind is ScopeKind.PLAN) != (self.plan_id is not None):
-            raise ValueError("a plan scope names exactly one plan_id; a programme scope none")
+            raise ValueError("a plan scope names exactly one plan_id, other scopes none")
+        if (self.kind is ScopeKind.DONOR) != (self.donor is not None):
+            raise ValueError("a donor scope names exactly one donor, other scopes none")
         return self
 
     @property
     def label(self) -> str:
-        return f"plan {self.plan_id}" if self.plan_id else "the whole programme"
+        if self.plan_id:
+            return f"plan {self.plan_id}"
+        if self.donor:
+            return f"the plans funded by {self.donor}"
+        return "the whole programme"
+
+    def includes(self, donors: list[str]) -> bool:
+        """Whether a plan with these donors (at the report's instant) is in the scope."""
+        return self.donor is None or self.donor in donors
 
 
 class ReportPeriod(BaseModel):

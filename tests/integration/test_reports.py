@@ -44,6 +44,7 @@ async def stack(dev_env: WorkflowEnvironment, pool: asyncpg.Pool) -> AsyncIterat
             flow.focal, type="record_measurement", indicator_id="I1", value=30,
             measured_on="2026-06-30", source="HR records",
         )  # fmt: skip
+        await flow.ok("manager", type="set_plan_donors", donors=["norad"], reason="Norad grant")
         await stack.settle()
         yield stack
 
@@ -141,6 +142,17 @@ async def test_programme_report_covers_every_plan(stack: Stack) -> None:
     assert f"{COUNTRY}-2026" in workbook.sheetnames
 
 
+async def test_donor_report_holds_the_plans_that_donor_funds(stack: Stack) -> None:
+    status, bundle, _ = await issue(stack, scope="donor", donor="norad", **PERIOD)
+    assert status == 200, bundle
+    opened = read_bundle(bundle)
+    assert f"{COUNTRY}-2026" in [p["plan_id"] for p in opened.manifest["plans"]]
+    sheet = openpyxl.load_workbook(io.BytesIO(opened.files[ANNEX]))["Summary"]
+    assert "funded by norad" in str(sheet["A1"].value)
+    status, body, _ = await issue(stack, scope="donor", donor="nobody_funds", **PERIOD)
+    assert status == 404, body
+
+
 async def test_unreadable_and_unknown_reports(database_url: str, tmp_path: Path) -> None:
     junk = tmp_path / "junk.zip"
     junk.write_bytes(b"not a zip")
@@ -158,6 +170,7 @@ async def test_unreadable_and_unknown_reports(database_url: str, tmp_path: Path)
     [
         ("observer", {"scope": "programme", **PERIOD}, 403),
         ("manager", {"scope": "plan", **PERIOD}, 422),
+        ("manager", {"scope": "donor", "donor": "Not A Code", **PERIOD}, 422),
         ("manager", {"scope": "programme", **BACKWARDS}, 422),
         ("manager", {"scope": "plan", "plan_id": "ZZZ-1999", **PERIOD}, 404),
         ("manager", {"scope": "programme", **NOT_STARTED}, 422),

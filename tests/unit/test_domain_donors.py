@@ -28,8 +28,8 @@ def test_a_manager_changes_the_donors_with_a_reason() -> None:
     assert state.donors == ["canada"]
     (changed,) = events
     assert changed.type == "plan_donors_changed"
-    assert changed.previous == []  # type: ignore[union-attr]
-    assert changed.reason == "Norad grant ended"  # type: ignore[union-attr]
+    assert changed.previous == []
+    assert changed.reason == "Norad grant ended"
 
 
 def test_unchanged_donors_and_other_roles_are_refused() -> None:
