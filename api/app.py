@@ -24,6 +24,7 @@ from api.request_context import RequestContextMiddleware
 from api.schemas import Health
 from api.versioning import API_VERSION
 from api.web import actions, pages, preferences
+from api.web import reports as web_reports
 from api.web.render import render
 from api.web.session import CsrfError, LoginRequiredError, login_url
 from locales.catalogs import gettext_in
@@ -75,6 +76,7 @@ def create_app(context: ApiContext, *, max_body_bytes: int = DEFAULT_MAX_BODY_BY
     app.include_router(routes_feed.router)
     app.include_router(routes_reports.router)
     app.include_router(pages.router)
+    app.include_router(web_reports.router)
     app.include_router(actions.router)
     app.include_router(preferences.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

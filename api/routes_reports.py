@@ -15,6 +15,7 @@ from api.bounds import PLAN_ID_PATTERN
 from api.context import ApiContext, get_actor, get_context
 from api.errors import ApiError, ErrorBody
 from api.reporting import (
+    IssuedReport,
     NothingToReportError,
     issue_report,
     issued_record,
@@ -114,6 +115,11 @@ async def issue(
     actor: Actor = Depends(get_actor),
     context: ApiContext = Depends(get_context),
 ) -> Response:
+    return zip_response(await issue_for(context, actor, body))
+
+
+async def issue_for(context: ApiContext, actor: Actor, body: IssueReportBody) -> IssuedReport:
+    """Issue the report ``body`` asks for (the API and the dashboard both come here)."""
     if actor.role is not Role.PROGRAMME_MANAGER:
         raise ApiError(
             403, "forbidden", "Only programme managers issue reports.", rule="not_permitted"
@@ -139,7 +145,7 @@ async def issue(
         as_of=as_of,
     )
     try:
-        issued = await issue_report(context.pool, request, pins, actor)
+        return await issue_report(context.pool, request, pins, actor)
     except NothingToReportError as nothing:
         raise ApiError(404, "not_found", f"{nothing}.", rule="plan_not_found") from nothing
     except (DuplicateEventError, ConcurrencyError) as repeat:
@@ -147,6 +153,9 @@ async def issue(
             409, "already_issued", f"Report {request.report_id} was already issued.",
             rule="report_already_issued",
         ) from repeat  # fmt: skip
+
+
+def zip_response(issued: IssuedReport) -> Response:
     headers = {
         "Content-Disposition": f'attachment; filename="acip-report-{issued.report_id}.zip"',
         "X-Report-Id": issued.report_id,
