@@ -5,9 +5,10 @@ version and head hash as of the report's instant, and folded again from its own 
 events with the domain code the workflow uses (as projections.history does), never taken
 from the read models, so a verification years later recomputes exactly the same numbers.
 
-A report is recorded as one ``report_issued`` event in its own stream ``report-<id>``:
-one stream per report keeps issues from contending on one stream's version, and the event
-carries the whole manifest, so the record alone says what was sent.
+Every report is one ``report_issued`` event in the stream ``reports-all``: the hash chain
+orders the issues, listing them is one read, and each event carries the whole manifest, so
+the record alone says what was sent. Appends use no expected version (issues never
+conflict); the event id derives from the report id, so one report is recorded once.
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ from typing import Any
 import asyncpg
 
 from domain import Actor, fold, key_factor_status, parse_event
-from eventstore import NO_STREAM, NewEvent, PostgresEventStore
+from eventstore import ANY, EventStore, NewEvent
 from eventstore.checkpoints import latest as latest_checkpoint
+from projections.queries import list_plans
 from reports import PlanPin, PlanSnapshot, ReportRequest
 from reports.bundle import (
     NARRATIVE_HTML,
@@ -36,21 +38,11 @@ from reports.bundle import (
 )
 from reports.narrative import PdfUnavailableError, render_pdf
 
-STREAM_PREFIX = "report-"
+REPORTS_STREAM = "reports-all"
 EVENT_TYPE = "report_issued"
 _NAMESPACE = uuid.UUID("6f1d3c1e-8a51-4c36-9f0e-1f4a2b7c9d10")
-
-# The last event of every plan stream recorded up to an instant: one pass, any plan count.
-_PLAN_HEADS = """
-SELECT DISTINCT ON (stream_id) substr(stream_id, 6) AS plan_id, version, hash, global_position
-FROM events
-WHERE stream_id LIKE 'plan-%' AND recorded_at <= $1 AND ($2::text IS NULL OR stream_id = $2)
-ORDER BY stream_id, version DESC
-"""
-_ISSUED = (
-    "SELECT data, recorded_at FROM events WHERE type = $1 AND stream_id LIKE 'report-%'"
-    " ORDER BY global_position DESC LIMIT $2"
-)
+# Every plan, whatever its phase: the read model's list is only where the ids come from.
+_ALL_PLANS = 1_000_000
 
 
 class NothingToReportError(Exception):
@@ -67,15 +59,28 @@ class Pins:
     last_position: int  # the highest global position among the pinned heads
 
 
-async def pin_plans(pool: asyncpg.Pool, as_of: datetime, plan_id: str | None) -> Pins:
-    rows = await pool.fetch(_PLAN_HEADS, as_of, None if plan_id is None else f"plan-{plan_id}")
-    plans = [PlanPin(plan_id=r["plan_id"], version=r["version"], head_hash=r["hash"]) for r in rows]
-    return Pins(plans=plans, last_position=max((r["global_position"] for r in rows), default=0))
+async def pin_plans(
+    pool: asyncpg.Pool, store: EventStore, as_of: datetime, plan_id: str | None
+) -> Pins:
+    """Each plan's last event recorded up to ``as_of``: its version and hash. Plan ids come
+    from the plans read model (a plan the projector has not seen yet is not in it)."""
+    if plan_id is None:
+        plan_ids = [p.plan_id for p in await list_plans(pool, limit=_ALL_PLANS)]
+    else:
+        plan_ids = [plan_id]
+    pins: list[PlanPin] = []
+    last_position = 0
+    for each in sorted(plan_ids):
+        events = await store.read_stream(f"plan-{each}", recorded_up_to=as_of)
+        if events:
+            head = events[-1]
+            pins.append(PlanPin(plan_id=each, version=head.version, head_hash=head.hash))
+            last_position = max(last_position, head.global_position)
+    return Pins(plans=pins, last_position=last_position)
 
 
-async def snapshots_of(pool: asyncpg.Pool, pins: Sequence[PlanPin]) -> list[PlanSnapshot]:
+async def snapshots_of(store: EventStore, pins: Sequence[PlanPin]) -> list[PlanSnapshot]:
     """Each pinned plan folded from its stored events up to the pinned version."""
-    store = PostgresEventStore(pool)
     snapshots: list[PlanSnapshot] = []
     for pin in sorted(pins, key=lambda p: p.plan_id):
         events = await store.read_stream(f"plan-{pin.plan_id}", to_version=pin.version)
@@ -109,12 +114,12 @@ def report_id_for(command_id: uuid.UUID | None) -> str:
 
 
 async def issue_report(
-    pool: asyncpg.Pool, request: ReportRequest, pins: Pins, actor: Actor
+    pool: asyncpg.Pool, store: EventStore, request: ReportRequest, pins: Pins, actor: Actor
 ) -> IssuedReport:
     """Render, pin to the latest checkpoint, record ``report_issued``; the .zip to send.
     A donor scope keeps the plans that donor funded at the instant (the fold says)."""
     snapshots = [
-        s for s in await snapshots_of(pool, pins.plans) if request.scope.includes(s.state.donors)
+        s for s in await snapshots_of(store, pins.plans) if request.scope.includes(s.state.donors)
     ]
     if not snapshots:
         raise NothingToReportError(f"no plan of {request.scope.label} was on the record")
@@ -145,7 +150,7 @@ async def issue_report(
         metadata={"actor": actor.name, "role": actor.role.value},
         occurred_at=datetime.now(UTC),
     )
-    await PostgresEventStore(pool).append(STREAM_PREFIX + request.report_id, NO_STREAM, [event])
+    await store.append(REPORTS_STREAM, ANY, [event])
     return IssuedReport(
         report_id=request.report_id,
         manifest=manifest,
@@ -155,18 +160,19 @@ async def issue_report(
     )
 
 
-async def issued_record(pool: asyncpg.Pool, report_id: str) -> dict[str, Any] | None:
-    """The ``report_issued`` data of one report (manifest, digest, recorded_at), or None."""
-    events = await PostgresEventStore(pool).read_stream(STREAM_PREFIX + report_id, to_version=1)
-    return None if not events else {**events[0].data, "recorded_at": events[0].recorded_at}
+async def issued_reports(store: EventStore) -> list[dict[str, Any]]:
+    """Every ``report_issued`` data (manifest, digest) with its recorded_at, newest first."""
+    events = await store.read_stream(REPORTS_STREAM)
+    return [
+        {**e.data, "recorded_at": e.recorded_at} for e in reversed(events) if e.type == EVENT_TYPE
+    ]
 
 
-async def issued_reports(pool: asyncpg.Pool, limit: int = 200) -> list[dict[str, Any]]:
-    rows = await pool.fetch(_ISSUED, EVENT_TYPE, limit)
-    return [{**row["data"], "recorded_at": row["recorded_at"]} for row in rows]
+async def issued_record(store: EventStore, report_id: str) -> dict[str, Any] | None:
+    return next((r for r in await issued_reports(store) if r["report_id"] == report_id), None)
 
 
-async def recompute(pool: asyncpg.Pool, manifest: dict[str, Any]) -> dict[str, bytes]:
+async def recompute(store: EventStore, manifest: dict[str, Any]) -> dict[str, bytes]:
     """The reproducible files again, from the plans the manifest pins."""
     pins = [PlanPin.model_validate(p) for p in manifest["plans"]]
     request = ReportRequest(
@@ -175,10 +181,10 @@ async def recompute(pool: asyncpg.Pool, manifest: dict[str, Any]) -> dict[str, b
         period=manifest["period"],
         as_of=datetime.fromisoformat(manifest["as_of"]),
     )
-    return render_files(request, await snapshots_of(pool, pins))
+    return render_files(request, await snapshots_of(store, pins))
 
 
-async def recheck_issued(pool: asyncpg.Pool, record: dict[str, Any]) -> BundleCheck:
+async def recheck_issued(store: EventStore, record: dict[str, Any]) -> BundleCheck:
     """An issued report against the record today, without its .zip: the reproducible files
     recomputed from the pins must have the digests the manifest gives."""
     check = BundleCheck()
@@ -186,7 +192,7 @@ async def recheck_issued(pool: asyncpg.Pool, record: dict[str, Any]) -> BundleCh
     if sha256_hex(manifest_bytes(manifest)) != record["manifest_sha256"]:
         check.differs("manifest.json", "the recorded manifest does not match its digest")
     try:
-        recomputed = await recompute(pool, manifest)
+        recomputed = await recompute(store, manifest)
     except PinMismatchError as mismatch:
         check.problems.append(str(mismatch))
         return check

@@ -132,7 +132,7 @@ async def issue_for(context: ApiContext, actor: Actor, body: IssueReportBody) ->
         raise ApiError(422, "invalid_period", "The period has not started yet.", rule="period")
     # A period that has not ended yet is reported as of now.
     as_of = min(period.closing_instant(), now)
-    pins = await pin_plans(context.pool, as_of, body.plan_id)
+    pins = await pin_plans(context.pool, context.store, as_of, body.plan_id)
     if not pins.plans:
         raise ApiError(
             404, "not_found", f"No plan was on the record by {as_of.isoformat()}.",
@@ -145,7 +145,7 @@ async def issue_for(context: ApiContext, actor: Actor, body: IssueReportBody) ->
         as_of=as_of,
     )
     try:
-        return await issue_report(context.pool, request, pins, actor)
+        return await issue_report(context.pool, context.store, request, pins, actor)
     except NothingToReportError as nothing:
         raise ApiError(404, "not_found", f"{nothing}.", rule="plan_not_found") from nothing
     except (DuplicateEventError, ConcurrencyError) as repeat:
@@ -192,8 +192,8 @@ async def list_reports(
 ) -> IssuedReportList:
     _require_reader(actor)
     views = []
-    for record in await issued_reports(context.pool):
-        check = await recheck_issued(context.pool, record) if verify else None
+    for record in await issued_reports(context.store):
+        check = await recheck_issued(context.store, record) if verify else None
         verification = None if check is None else ReportCheck(ok=check.ok, **vars(check))
         views.append(IssuedReportView(**_view(record), verification=verification))
     return IssuedReportList(reports=views)
@@ -213,10 +213,10 @@ async def get_report(
     context: ApiContext = Depends(get_context),
 ) -> IssuedReportDetail:
     _require_reader(actor)
-    record = await issued_record(context.pool, report_id)
+    record = await issued_record(context.store, report_id)
     if record is None:
         raise ApiError(404, "not_found", f"There is no report {report_id}.", rule="not_found")
-    check = await recheck_issued(context.pool, record)
+    check = await recheck_issued(context.store, record)
     return IssuedReportDetail(
         **_view(record),
         manifest=record["manifest"],

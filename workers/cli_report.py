@@ -46,17 +46,21 @@ def verify(
     report_id = str(bundle.manifest.get("report_id", ""))
 
     async def action(pool: asyncpg.Pool) -> Verdict:
-        record = await issued_record(pool, report_id) if report_id.isalnum() else None
+        from eventstore import PostgresEventStore
+
+        store = PostgresEventStore(pool)
+        record = await issued_record(store, report_id) if report_id.isalnum() else None
         if record is None:
             return Verdict(found=False, problems=[], differing_files=[])
         try:
-            recomputed = await recompute(pool, bundle.manifest)
+            recomputed = await recompute(store, bundle.manifest)
         except (PinMismatchError, KeyError, ValueError) as mismatch:
             return Verdict(True, [f"cannot recompute the report: {mismatch}"], [])
         check = check_bundle(bundle, recomputed, record["manifest_sha256"])
         return Verdict(True, check.problems, check.differing_files)
 
-    verdict = with_pool(action)
+    # A store that cannot be read is "unreadable" (2), never "differs" (1).
+    verdict = with_pool(action, failure_status=EXIT_UNREADABLE)
     if not verdict.found:
         fail(f"report {report_id or '(unnamed)'} was never issued on this record", EXIT_NOT_FOUND)
     if verdict.problems:

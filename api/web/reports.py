@@ -31,10 +31,10 @@ async def reports_page(request: Request) -> HTMLResponse:
     if session.actor.role not in READ_ROLES:
         error = ApiError(403, "forbidden", "Only programme managers and auditors read reports.")
         return error_page(request, session, error)
-    pool = _context(request).pool
+    store = _context(request).store
     rows = []
-    for record in await issued_reports(pool):
-        rows.append({"record": record, "check": await recheck_issued(pool, record)})
+    for record in await issued_reports(store):
+        rows.append({"record": record, "check": await recheck_issued(store, record)})
     year = datetime.now(UTC).year
     return render(
         request,

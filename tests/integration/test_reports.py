@@ -20,10 +20,12 @@ from domain import Role
 from reports import read_bundle
 from reports.bundle import ANNEX, MANIFEST, NARRATIVE_HTML, NARRATIVE_PDF
 from reports.narrative import chromium_path
-from tests.integration.api_harness import PlanFlow, Stack, running_stack, unique_country
+from tests.support.api_stack import API_YEAR, ApiPlan, Stack, api_plan, running_stack
+from tests.support.ids import unique_country
+from tests.support.plans import Stage
 from workers.cli import app
 
-COUNTRY = unique_country()
+COUNTRY = unique_country(year=API_YEAR)
 PERIOD = {"period_start": "2026-01-01", "period_end": "2026-12-31"}
 BACKWARDS = {"period_start": "2026-12-31", "period_end": "2026-01-01"}
 NOT_STARTED = {"period_start": "2999-01-01", "period_end": "2999-12-31"}
@@ -38,8 +40,8 @@ async def stack(dev_env: WorkflowEnvironment, pool: asyncpg.Pool) -> AsyncIterat
         await stack.add_user("observer", Role.OBSERVER)
         await stack.add_user(f"{COUNTRY}.focal", Role.FOCAL_POINT, COUNTRY)
         await stack.add_user(f"{COUNTRY}.head", Role.HEAD_OF_ADMINISTRATION, COUNTRY)
-        flow = PlanFlow(stack, COUNTRY, f"{COUNTRY}.focal", f"{COUNTRY}.head", "manager")
-        await flow.to_implementation()
+        flow = plan_of(stack)
+        await flow.advance(Stage.IMPLEMENTATION)
         await flow.ok(
             flow.focal, type="record_measurement", indicator_id="I1", value=30,
             measured_on="2026-06-30", source="HR records",
@@ -47,6 +49,10 @@ async def stack(dev_env: WorkflowEnvironment, pool: asyncpg.Pool) -> AsyncIterat
         await flow.ok("manager", type="set_plan_donors", donors=["norad"], reason="Norad grant")
         await stack.settle()
         yield stack
+
+
+def plan_of(stack: Stack) -> ApiPlan:
+    return api_plan(stack, COUNTRY, focal=f"{COUNTRY}.focal", head=f"{COUNTRY}.head")
 
 
 async def issue(stack: Stack, **body: Any) -> tuple[int, bytes, dict[str, str]]:
@@ -100,7 +106,7 @@ async def test_report_numbers_are_the_apis_and_verify_later(
     assert "intact" in intact.stdout
 
     # New events after the instant change nothing the report pinned.
-    flow = PlanFlow(stack, COUNTRY, f"{COUNTRY}.focal", f"{COUNTRY}.head", "manager")
+    flow = plan_of(stack)
     await flow.ok(
         flow.focal, type="record_measurement", indicator_id="I1", value=80,
         measured_on="2026-07-31",
