@@ -13,7 +13,14 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 
-from api import routes_audit, routes_feed, routes_plans, routes_reads, routes_reports
+from api import (
+    routes_audit,
+    routes_exports,
+    routes_feed,
+    routes_plans,
+    routes_reads,
+    routes_reports,
+)
 from api.conditional import ConditionalGetMiddleware, NotModifiedError, not_modified_response
 from api.context import ApiContext
 from api.errors import COMMON_RESPONSES, ApiError, install_error_handlers
@@ -75,6 +82,7 @@ def create_app(context: ApiContext, *, max_body_bytes: int = DEFAULT_MAX_BODY_BY
     app.include_router(routes_audit.router)
     app.include_router(routes_feed.router)
     app.include_router(routes_reports.router)
+    app.include_router(routes_exports.router)
     app.include_router(pages.router)
     app.include_router(web_reports.router)
     app.include_router(actions.router)

@@ -196,3 +196,50 @@ async def test_bad_issues_are_refused_and_record_nothing(
 async def count_reports(stack: Stack) -> int:
     async with stack.http("manager") as http:
         return len((await http.get("/reports", params={"verify": "false"})).json()["reports"])
+
+
+async def test_list_exports_match_the_apis_data(stack: Stack) -> None:
+    import csv
+
+    plan_id = f"{COUNTRY}-2026"
+    async with stack.http("manager") as http:
+        plans = (await http.get("/plans", params={"limit": 500})).json()["plans"]
+        exported = await http.get("/exports/plans", params={"format": "csv"})
+        assert exported.status_code == 200, exported.text
+        assert exported.headers["content-type"].startswith("text/csv")
+        rows = list(csv.DictReader(io.StringIO(exported.content.decode("utf-8-sig"))))
+        assert [r["plan_id"] for r in rows] == [p["plan_id"] for p in plans]
+        mine = next(r for r in rows if r["plan_id"] == plan_id)
+        expected = next(p for p in plans if p["plan_id"] == plan_id)
+        assert int(mine["version"]) == expected["version"]
+        assert mine["phase"] == expected["phase"]
+
+        trail = (await http.get(f"/plans/{plan_id}/audit", params={"limit": 500})).json()
+        workbook = await http.get(f"/plans/{plan_id}/audit/export", params={"format": "xlsx"})
+        assert workbook.status_code == 200, workbook.text
+    sheet = openpyxl.load_workbook(io.BytesIO(workbook.content)).active
+    assert sheet is not None
+    header = [c.value for c in sheet[1]]
+    assert sheet.max_row - 1 == trail["total"] == len(trail["entries"])
+    versions = [
+        row[header.index("version")] for row in sheet.iter_rows(min_row=2, values_only=True)
+    ]
+    assert versions == [e["version"] for e in trail["entries"]]  # numbers, not text
+    assert sheet.freeze_panes == "A2"
+
+
+@pytest.mark.parametrize(
+    ("user", "path", "params", "status"),
+    [
+        ("observer", "/exports/notifications", {"format": "csv"}, 403),
+        ("manager", "/exports/plans", {"format": "pdf"}, 422),
+        ("manager", "/plans/ZZZ-1999/audit/export", {"format": "csv"}, 404),
+    ],
+)
+async def test_export_refusals_are_the_apis(
+    stack: Stack, user: str, path: str, params: dict[str, str], status: int
+) -> None:
+    async with stack.http(user) as http:
+        response = await http.get(path, params=params)
+    assert response.status_code == status, response.text
+    assert "error" in response.json()
