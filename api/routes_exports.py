@@ -1,8 +1,9 @@
 """CSV and XLSX downloads of the dashboard's lists: plans, overdue milestones, measurements
 due (once the results framework lands), notifications and a plan's audit trail.
 
-Each export calls the JSON route it mirrors, page after page, so the rows, their scoping and
-their refusals are exactly the API's; only the encoding differs (reports.tables).
+Each export calls the JSON route it mirrors, page after page (its paging headers land in a
+response thrown away), so the rows, their scoping and their refusals are exactly the API's;
+only the encoding differs (reports.tables).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from api import routes_reads
@@ -30,7 +31,12 @@ MEDIA_TYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 FILE_RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: {"content": {t: {} for t in MEDIA_TYPES.values()}, "description": "The file"},
+    200: {
+        "content": {
+            t: {"schema": {"type": "string", "format": "binary"}} for t in MEDIA_TYPES.values()
+        },
+        "description": "The file",
+    },
     403: {"model": ErrorBody, "description": "The role may not read this list"},
     404: {"model": ErrorBody, "description": "No such plan, or not one the caller may see"},
 }
@@ -64,6 +70,7 @@ def file_response(name: str, rows: list[dict[str, Any]], fmt: ExportFormat) -> R
     responses=FILE_RESPONSES,
 )
 async def export_plans(
+    request: Request,
     format: ExportFormat = FormatQuery,
     country: CountryFilter = None,
     phase: Phase | None = None,
@@ -71,7 +78,10 @@ async def export_plans(
     context: ApiContext = Depends(get_context),
 ) -> Response:
     async def page(offset: int) -> dict[str, Any]:
-        return await routes_reads.list_plans(country, phase, MAX_PAGE, offset, actor, context)
+        return await routes_reads.list_plans(
+            request, Response(), country=country, phase=phase, limit=MAX_PAGE, offset=offset,
+            actor=actor, context=context,
+        )  # fmt: skip
 
     return file_response("plans", await every_row(page, "plans"), format)
 
@@ -83,12 +93,15 @@ async def export_plans(
     responses=FILE_RESPONSES,
 )
 async def export_overdue(
+    request: Request,
     format: ExportFormat = FormatQuery,
     actor: Actor = Depends(get_actor),
     context: ApiContext = Depends(get_context),
 ) -> Response:
     async def page(offset: int) -> dict[str, Any]:
-        return await routes_reads.overdue(MAX_PAGE, offset, actor, context)
+        return await routes_reads.overdue(
+            request, Response(), limit=MAX_PAGE, offset=offset, actor=actor, context=context
+        )
 
     return file_response("overdue-milestones", await every_row(page, "milestones"), format)
 
@@ -100,6 +113,7 @@ async def export_overdue(
     responses=FILE_RESPONSES,
 )
 async def export_notifications(
+    request: Request,
     format: ExportFormat = FormatQuery,
     plan_id: PlanIdFilter = None,
     status: Literal["recorded", "sent", "failed"] | None = None,
@@ -108,8 +122,9 @@ async def export_notifications(
 ) -> Response:
     async def page(offset: int) -> dict[str, Any]:
         return await routes_reads.list_notifications(
-            plan_id, status, MAX_PAGE, offset, actor, context
-        )
+            request, Response(), plan_id=plan_id, status=status, limit=MAX_PAGE, offset=offset,
+            actor=actor, context=context,
+        )  # fmt: skip
 
     return file_response("notifications", await every_row(page, "notifications"), format)
 
@@ -121,12 +136,16 @@ async def export_notifications(
     responses=FILE_RESPONSES,
 )
 async def export_audit(
+    request: Request,
     plan_id: PlanId,
     format: ExportFormat = FormatQuery,
     actor: Actor = Depends(get_actor),
     context: ApiContext = Depends(get_context),
 ) -> Response:
     async def page(offset: int) -> dict[str, Any]:
-        return await routes_reads.plan_audit(plan_id, MAX_PAGE, offset, actor, context)
+        return await routes_reads.plan_audit(
+            request, Response(), plan_id=plan_id, limit=MAX_PAGE, offset=offset, actor=actor,
+            context=context,
+        )  # fmt: skip
 
     return file_response(f"audit-{plan_id}", await every_row(page, "entries"), format)

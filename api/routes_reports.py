@@ -103,7 +103,10 @@ def _require_reader(actor: Actor) -> None:
     summary="Issue a donor report: the .zip (annex, narrative, manifest), recorded on the record",
     response_class=Response,
     responses={
-        200: {"content": {"application/zip": {}}, "description": "The report's .zip"},
+        200: {
+            "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}},
+            "description": "The report's .zip",
+        },
         403: {"model": ErrorBody, "description": "Programme managers only"},
         404: {"model": ErrorBody, "description": "No such plan, or none as of the period"},
         409: {"model": ErrorBody, "description": "This command_id already issued a report"},
