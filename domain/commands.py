@@ -103,7 +103,12 @@ def _distinct(donors: list[str]) -> list[str]:
 # The donors funding a plan, by code (e.g. norad, canada): a list without repeats.
 Donors = Annotated[
     list[DonorCode],
-    Field(max_length=MAX_DONORS, description="Donor codes, e.g. norad, canada"),
+    # uniqueItems: the schema states the no-repeat check, so a schema-valid body is valid.
+    Field(
+        max_length=MAX_DONORS,
+        description="Donor codes, e.g. norad, canada",
+        json_schema_extra={"uniqueItems": True},
+    ),
     AfterValidator(_distinct),
 ]
 Title = Annotated[
