@@ -34,6 +34,7 @@ from domain.events import (
     PlanCancelled,
     PlanChangesRequested,
     PlanClosed,
+    PlanDonorsChanged,
     PlanOpened,
     PlanSubmitted,
     ReminderSent,
@@ -203,6 +204,16 @@ def sentence(event: Event, actor_name: str | None = None) -> Sentence:
             return Sentence(
                 "{actor} cancelled the plan: {reason}",
                 {"actor": who, "reason": _quote(event.reason)},
+            )
+        case PlanDonorsChanged():
+            if not event.donors:
+                return Sentence(
+                    "{actor} removed every donor of the plan: {reason}",
+                    {"actor": who, "reason": _quote(event.reason)},
+                )
+            return Sentence(
+                "{actor} set the plan's donors to {donors}: {reason}",
+                {"actor": who, "donors": ", ".join(event.donors), "reason": _quote(event.reason)},
             )
         case ReminderSent():
             values = {"milestone_id": event.milestone_id, "due_date": event.due_date}

@@ -27,6 +27,7 @@ from domain.events import (
     PlanCancelled,
     PlanChangesRequested,
     PlanClosed,
+    PlanDonorsChanged,
     PlanOpened,
     PlanSubmitted,
     ReminderSent,
@@ -56,6 +57,7 @@ def evolve(state: PlanState | None, event: Event) -> PlanState:
             period_start=event.period_start,
             period_end=event.period_end,
             reminder_policy=event.reminder_policy,
+            donors=event.donors,
             opened_by=event.actor,
             opened_at=event.at,
             last_changed_at=event.at,
@@ -243,6 +245,8 @@ def _apply(state: PlanState, event: Event) -> dict[str, object]:
             return {"ratings": {**state.ratings, event.key_factor: rating}}
         case PlanClosed():
             return {"phase": Phase.CLOSED, "closed_at": event.at, "closing_summary": event.summary}
+        case PlanDonorsChanged():
+            return {"donors": event.donors}
         case PlanCancelled():
             return {
                 "phase": Phase.CANCELLED,

@@ -74,7 +74,9 @@ def _command_fields(data: st.DataObject, state: PlanState | None, now: datetime)
             "revise_indicator_target",
             "start_evaluation",
         ],
-        Phase.EVALUATION: ["record_measurement"] + ["rate_key_factor"] * 4 + ["close_plan"] * 2,
+        Phase.EVALUATION: ["record_measurement", "set_plan_donors"]
+        + ["rate_key_factor"] * 4
+        + ["close_plan"] * 2,
         Phase.CLOSED: ["close_plan"],
         Phase.CANCELLED: ["complete_diagnostic"],
     }
@@ -162,6 +164,11 @@ def _command_fields(data: st.DataObject, state: PlanState | None, now: datetime)
         fields["reason"] = data.draw(TEXT)
     elif type_ == "close_plan":
         fields["summary"] = data.draw(TEXT)
+    elif type_ == "set_plan_donors":
+        fields |= {
+            "donors": data.draw(st.sampled_from([[], ["norad"], ["norad", "canada"]])),
+            "reason": data.draw(TEXT),
+        }
     elif type_ == "approve_plan":
         fields["comment"] = data.draw(st.sampled_from(["", "Agreed."]))
     if state is not None and _one_in(data, 10):
