@@ -16,6 +16,7 @@ before widening the range here.
 
 from __future__ import annotations
 
+import json
 import sys
 import uuid
 from datetime import UTC, datetime, timedelta, timezone
@@ -164,3 +165,114 @@ def test_recorded_equals_model_construct(
     assert fast.model_copy(update=changed) == plain.model_copy(update=changed)
     with pytest.raises(ValueError):  # frozen, like a validated one
         fast.version = 0  # type: ignore[misc]  # the point: it is read-only
+
+
+# PostgreSQL writes jsonb as text with ", " and ": " and its own key order (length first):
+# any layout and order of the same value must give the same canonical text.
+wide_leaves = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**60), max_value=2**60)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=8)
+)
+wide_objects = st.dictionaries(
+    st.text(max_size=6),
+    st.recursive(
+        wide_leaves,
+        lambda children: (
+            st.lists(children, max_size=3)
+            | st.dictionaries(st.text(max_size=4), children, max_size=3)
+        ),
+        max_leaves=8,
+    ),
+    max_size=5,
+)
+
+
+def _as_postgres_writes(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+
+
+def _canonical_or_error(value: Any) -> str:
+    try:
+        return hashing.canonical_json(value)
+    except ValueError as error:
+        return f"error {type(error).__name__}"
+
+
+@settings(max_examples=500, deadline=None)
+@given(value=wide_objects)
+def test_canonical_stored_json_equals_canonical_json_of_the_parsed_text(value: Any) -> None:
+    text = _as_postgres_writes(value)
+    try:
+        fast = hashing.canonical_stored_json(text)
+    except ValueError as error:
+        fast = f"error {type(error).__name__}"
+    assert fast == _canonical_or_error(json.loads(text))
+
+
+@pytest.mark.parametrize(
+    "text",
+    ['{"a": 5.0}', '{"a": 0.0000001}', '{"a": 1e400}', '{"b": 12345678901234567890}',
+     '{"a": -0.0}', '{"\ue000": 1, "\U0001f600": 2}', '{"a": 100000000000000000000.5}'],
+)  # fmt: skip
+def test_canonical_stored_json_falls_back_exactly(text: str) -> None:
+    try:
+        fast = hashing.canonical_stored_json(text)
+    except ValueError as error:
+        fast = f"error {type(error).__name__}"
+    assert fast == _canonical_or_error(json.loads(text))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    data=wide_objects,
+    metadata=json_objects,
+    occurred_at=instants,
+    schema_version=st.integers(min_value=1, max_value=50),
+    version_=st.integers(min_value=1, max_value=2**31 - 1),
+    stream_id=st.from_regex(r"[a-z]+-[A-Za-z0-9_.:-]{1,20}", fullmatch=True) | st.text(),
+    type_=st.from_regex(r"[a-z][a-z_]{0,20}", fullmatch=True) | st.text(max_size=5),
+)
+def test_stored_event_hash_equals_compute_hash(
+    data: dict[str, Any],
+    metadata: dict[str, Any],
+    occurred_at: datetime,
+    schema_version: int,
+    version_: int,
+    stream_id: str,
+    type_: str,
+) -> None:
+    event_id = uuid.uuid4()
+    fields = {
+        "event_id": event_id, "stream_id": stream_id, "type": type_,
+        "schema_version": schema_version, "data": data, "metadata": metadata,
+        "occurred_at": occurred_at, "version": version_,
+    }  # fmt: skip
+    try:
+        plain = hashing.compute_hash("0" * 64, fields)
+    except ValueError:
+        plain = "not canonical"
+    try:
+        fast = hashing.stored_event_hash(
+            "0" * 64, event_id=str(event_id), stream_id=stream_id, type=type_,
+            schema_version=schema_version, data_json=_as_postgres_writes(data),
+            metadata_json=_as_postgres_writes(metadata), occurred_at=occurred_at,
+            version=version_,
+        )  # fmt: skip
+    except ValueError:
+        fast = "not canonical"
+    assert fast == plain
+
+
+def test_ordinary_stored_payloads_take_the_fast_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_fallback(value: Any) -> str:
+        raise AssertionError(f"fell back for {value!r}")
+
+    monkeypatch.setattr(hashing, "canonical_json", no_fallback)
+    monkeypatch.setattr(hashing, "_reference", no_fallback)
+    text = '{"title": "Rotate officers, é€", "weight": 0.25, "progress": 40, "nested": {"b": null}}'
+    assert hashing.canonical_stored_json(text) == (
+        '{"nested":{"b":null},"progress":40,"title":"Rotate officers, é€","weight":0.25}'
+    )
