@@ -275,7 +275,7 @@ async def verify_store(
 async def read_in_batches(
     conn: asyncpg.Connection | asyncpg.pool.PoolConnectionProxy,
     query: str,
-    consume: Callable[[list[asyncpg.Record]], None],
+    consume: Callable[[list[Any]], None],
     batch: int = _VERIFY_BATCH,
 ) -> None:
     """Feed ``consume`` the query's rows batch by batch (inside a transaction), asking the

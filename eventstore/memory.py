@@ -26,7 +26,7 @@ from eventstore.models import (
     RecordedEvent,
     VerifyReport,
 )
-from eventstore.protocol import EventRow
+from eventstore.protocol import EventRow, LeafRow
 from eventstore.upcasting import UpcasterRegistry
 
 
@@ -188,6 +188,24 @@ class InMemoryEventStore:
             )
             for event in self._log[start:end]
         ]
+
+    async def read_leaves(
+        self, after_position: int, up_to_position: int, limit: int
+    ) -> Sequence[LeafRow]:
+        if limit < 1:
+            raise ValueError("limit must be at least 1")
+        start = max(after_position, 0)
+        end = min(up_to_position, start + limit)
+        return [(e.stream_id, e.version, e.global_position, e.hash) for e in self._log[start:end]]
+
+    async def count_by_data(self, stream_prefix: str, data_key: str) -> dict[tuple[str, Any], int]:
+        counts: dict[tuple[str, Any], int] = {}
+        for event in self._log:
+            if event.stream_id.startswith(stream_prefix):
+                value = event.data.get(data_key)
+                text = value if value is None or isinstance(value, str) else json.dumps(value)
+                counts[event.stream_id, text] = counts.get((event.stream_id, text), 0) + 1
+        return counts
 
     async def subscribe(
         self,

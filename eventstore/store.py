@@ -27,7 +27,7 @@ from eventstore.models import (
     VerifyReport,
 )
 from eventstore.notifier import NOTIFY_CHANNEL, Notifier
-from eventstore.protocol import EventRow
+from eventstore.protocol import EventRow, LeafRow
 from eventstore.upcasting import UpcasterRegistry
 
 # Attempts for "any" appends racing other writers, and for a stale cached link.
@@ -322,6 +322,20 @@ class PostgresEventStore:
                 sql.READ_ROWS, after_position, up_to_position, limit
             )
         return rows
+
+    async def read_leaves(
+        self, after_position: int, up_to_position: int, limit: int
+    ) -> Sequence[LeafRow]:
+        if limit < 1:
+            raise ValueError("limit must be at least 1")
+        async with self._pool.acquire() as conn:
+            rows = await conn.fetch(sql.READ_LEAVES, after_position, up_to_position, limit)
+        return [(row[0], row[1], row[2], row[3]) for row in rows]
+
+    async def count_by_data(self, stream_prefix: str, data_key: str) -> dict[tuple[str, Any], int]:
+        async with self._pool.acquire() as conn:
+            rows = await conn.fetch(sql.COUNT_BY_DATA, stream_prefix, data_key)
+        return {(row["stream_id"], row["value"]): int(row["n"]) for row in rows}
 
     async def subscribe(
         self,

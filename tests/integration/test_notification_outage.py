@@ -83,7 +83,9 @@ async def test_a_week_without_smtp_delays_emails_but_never_the_timers(
     )
     inbox = Inbox()
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    async with build_worker(env.client, task_queue, pool, smtp=smtp):
+    async with build_worker(
+        env.client, task_queue, pool, store=PostgresEventStore(pool), smtp=smtp
+    ):
         plan = WorkflowPlan(env.client, task_queue, lifecycle)
         approved = await plan.advance(Stage.IMPLEMENTATION)
         assert approved is not None

@@ -98,7 +98,7 @@ async def test_a_failing_timer_path_never_stops_commands(
         data_converter=pydantic_data_converter,
         runtime=runtime,
     )
-    async with build_worker(client, task_queue, pool):
+    async with build_worker(client, task_queue, pool, store=PostgresEventStore(pool)):
         lifecycle = Lifecycle.for_plan(
             plan_id,
             period_end=date(today.year + 1, 12, 31),

@@ -78,7 +78,7 @@ async def running_stack(client: Client, pool: asyncpg.Pool) -> AsyncIterator[Sta
     projector = Projector(pool, store, poll_interval=0.05)
     context = ApiContext(pool=pool, store=store, temporal=client, task_queue=task_queue)
     stack = Stack(create_app(context), pool, client, task_queue)
-    async with build_worker(client, task_queue, pool):
+    async with build_worker(client, task_queue, pool, store=PostgresEventStore(pool)):
         task = asyncio.create_task(projector.run())
         try:
             yield stack
