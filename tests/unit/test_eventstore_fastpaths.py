@@ -5,6 +5,8 @@ Each leans on a library behaving exactly as it did when the path was measured an
 - ``eventstore.hashing.canonical_json`` trusts the C ``json`` encoder of CPython (sorted
   keys, no whitespace, shortest float repr) to produce RFC 8785 text for ordinary
   payloads, and falls back to the ``rfc8785`` package otherwise;
+- ``eventstore.hashing.canonical_stored_json`` (verification) trusts orjson to write the
+  sorted, compact text of a value whose numbers it has checked exactly as RFC 8785 does;
 - ``eventstore._records.recorded`` fills pydantic's instance slots itself instead of
   calling ``RecordedEvent.model_construct``.
 
@@ -35,6 +37,7 @@ from eventstore._records import recorded
 CHECKED_PYTHON = {(3, 11)}
 CHECKED_RFC8785 = {(0, 1)}
 CHECKED_PYDANTIC = {(2, 14)}
+CHECKED_ORJSON = {(3, 13)}
 
 
 def _minor(package: str) -> tuple[int, int]:
@@ -47,6 +50,9 @@ def test_json_fast_path_runs_on_the_python_it_was_checked_on() -> None:
         "canonical_json's fast path trusts this CPython's json encoder: re-check it"
     )
     assert _minor("rfc8785") in CHECKED_RFC8785, "the reference implementation changed"
+    assert _minor("orjson") in CHECKED_ORJSON, (
+        "canonical_stored_json trusts orjson to write sorted compact JSON as RFC 8785 does"
+    )
 
 
 def test_recorded_runs_on_the_pydantic_it_was_checked_on() -> None:
