@@ -19,7 +19,7 @@ from fastapi import FastAPI
 from temporalio.client import Client
 
 from api.app import create_app
-from api.context import ApiContext
+from api.context import COOKIE_NAME, ApiContext
 from api.users import add_user
 from domain import Actor, Role
 from eventstore import PostgresEventStore
@@ -28,6 +28,16 @@ from projections.projector import Projector
 from tests.support.plans import Cast, DrivenPlan, Lifecycle, Milestone, Stage
 from tests.support.polling import eventually
 from workers.temporal import build_worker
+
+
+async def get_as_browser(app: FastAPI, token: str, path: str) -> httpx.Response:
+    """GET ``path`` of the app with the session cookie the dashboard's login sets."""
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app),
+        base_url="http://acip.test",
+        cookies={COOKIE_NAME: token},
+    ) as browser:
+        return await browser.get(path)
 
 
 @dataclass
