@@ -12,12 +12,13 @@ from typing import Any
 import asyncpg
 
 from eventstore import _sql as sql
+from eventstore._idempotency import earlier_result
 from eventstore._prepare import PreparedAppend, check_stream_id, prepare_append
 from eventstore._records import raw as _raw
 from eventstore._records import record as _record
 from eventstore._records import recorded as _recorded
-from eventstore.errors import ConcurrencyError, DuplicateEventError, EventStoreError
-from eventstore.hashing import ChainVerifier, hash_with_prefix
+from eventstore.errors import ConcurrencyError, EventStoreError
+from eventstore.hashing import ChainVerifier
 from eventstore.models import (
     GENESIS_HASH,
     AppendResult,
@@ -118,7 +119,7 @@ class PostgresEventStore:
                         )
                 except asyncpg.UniqueViolationError:
                     # Someone appended first, or this is a retry of a committed append.
-                    existing = await self._existing(conn, prepared)
+                    existing = await earlier_result(conn, prepared)
                     if existing is not None:
                         return existing
                     self._links.pop(stream_id, None)
@@ -179,56 +180,11 @@ class PostgresEventStore:
         prepared: PreparedAppend,
         expected_version: ExpectedVersion,
     ) -> AppendResult:
-        existing = await self._existing(conn, prepared)
+        existing = await earlier_result(conn, prepared)
         if existing is not None:
             return existing
         actual = await conn.fetchval(sql.STREAM_VERSION, prepared.stream_id)
         raise ConcurrencyError(prepared.stream_id, expected_version, actual)
-
-    async def _existing(
-        self, conn: asyncpg.Connection | asyncpg.pool.PoolConnectionProxy, prepared: PreparedAppend
-    ) -> AppendResult | None:
-        """The first result of an identical earlier append, or None if none of the ids
-        is stored. Raises DuplicateEventError when some ids are stored with other content,
-        in another stream, or only part of the batch is stored."""
-        ids = [event.event_id for event in prepared.events]
-        rows = await conn.fetch(sql.BY_IDS, ids)
-        if not rows:
-            return None
-        by_id = {row["event_id"]: row for row in rows}
-        for event, prefix in zip(prepared.events, prepared.prefixes, strict=True):
-            row = by_id.get(event.event_id)
-            if row is None:
-                stored = next(iter(by_id))
-                raise DuplicateEventError(
-                    stored, "part of this batch is stored already and part is not"
-                )
-            if row["stream_id"] != prepared.stream_id:
-                raise DuplicateEventError(
-                    event.event_id, f"it is stored in stream {row['stream_id']!r}"
-                )
-            # Same content <=> same hash over the stored link and version.
-            if hash_with_prefix(row["prev_hash"], prefix, row["version"]) != row["hash"]:
-                raise DuplicateEventError(
-                    event.event_id, "type, data, metadata, occurred_at or schema differ"
-                )
-        recorded = sorted(
-            (_record(row, None) for row in rows), key=lambda recorded: recorded.version
-        )
-        # Give the caller its own payloads back, as the first append did.
-        originals = {event.event_id: event for event in prepared.events}
-        recorded = [
-            event.model_copy(
-                update={
-                    "data": originals[event.event_id].data,
-                    "metadata": originals[event.event_id].metadata,
-                }
-            )
-            for event in recorded
-        ]
-        return AppendResult(
-            stream_id=prepared.stream_id, version=recorded[-1].version, events=recorded
-        )
 
     # -- reading ---------------------------------------------------------------------
 
