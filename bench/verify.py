@@ -30,6 +30,7 @@ import asyncpg
 
 from bench._common import emit, environment, fresh_database, postgres_server, sample_data
 from bench._common import sample_metadata as metadata
+from eventstore._sql import POSITIONS_PER_TRANSACTION
 from eventstore.checkpoints import make_checkpoint
 from eventstore.hashing import compute_hash
 from eventstore.keys import load_or_create
@@ -39,6 +40,7 @@ from workers.db import create_pool
 
 EVENTS = int(os.environ.get("ACIP_BENCH_EVENTS", "1000000"))
 PER_STREAM = 100
+_NEXT_XID = "SELECT pg_current_xact_id()::text::bigint"
 _COPY_COLUMNS = [
     "event_id", "stream_id", "version", "global_position", "type", "schema_version", "data",
     "metadata", "occurred_at", "prev_hash", "hash",
@@ -73,6 +75,11 @@ async def fill(url: str) -> None:
         for start in range(0, EVENTS, 50_000):
             rows = _rows(start, min(50_000, EVENTS - start), when)
             await conn.copy_records_to_table("events", records=rows, columns=_COPY_COLUMNS)
+        # Positions 1..N stand for transactions long ended only once the server's
+        # transaction ids are past N / 1024 (global_position = xid * 1024 + index, and
+        # commit-safe reads stop below the oldest running xid * 1024): use some up.
+        while await conn.fetchval(_NEXT_XID) * POSITIONS_PER_TRANSACTION <= EVENTS + 1:
+            pass
     finally:
         await conn.close()
 
