@@ -271,22 +271,28 @@ class PostgresEventStore:
         self, after_position: int, up_to_position: int, limit: int
     ) -> Sequence[EventRow]:
         # The driver's records are EventRows as they come: no object per event.
-        if limit < 1:
-            raise ValueError("limit must be at least 1")
-        async with self._pool.acquire() as conn:
-            rows: Sequence[EventRow] = await conn.fetch(
-                sql.READ_ROWS, after_position, up_to_position, limit
-            )
+        rows: Sequence[EventRow] = await self._page(
+            sql.READ_ROWS, after_position, up_to_position, limit
+        )
         return rows
 
     async def read_leaves(
         self, after_position: int, up_to_position: int, limit: int
     ) -> Sequence[LeafRow]:
+        rows = await self._page(sql.READ_LEAVES, after_position, up_to_position, limit)
+        return [(row[0], row[1], row[2], row[3]) for row in rows]
+
+    async def _page(
+        self, query: str, after_position: int, up_to_position: int, limit: int
+    ) -> list[asyncpg.Record]:
+        """read_rows' and read_leaves' range query."""
         if limit < 1:
             raise ValueError("limit must be at least 1")
         async with self._pool.acquire() as conn:
-            rows = await conn.fetch(sql.READ_LEAVES, after_position, up_to_position, limit)
-        return [(row[0], row[1], row[2], row[3]) for row in rows]
+            rows: list[asyncpg.Record] = await conn.fetch(
+                query, after_position, up_to_position, limit
+            )
+        return rows
 
     async def count_by_data(self, stream_prefix: str, data_key: str) -> dict[tuple[str, Any], int]:
         async with self._pool.acquire() as conn:
