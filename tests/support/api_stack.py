@@ -60,6 +60,15 @@ class Stack:
         self.tokens[name] = await add_user(self.pool, name, role, country, f"{name}@example.org")
         return self.tokens[name]
 
+    async def add_country_team(self, country: str, other_country: str) -> None:
+        """The users most API tests act as: a manager, the country's focal point and head,
+        a focal point of another country, an auditor."""
+        await self.add_user("manager", Role.PROGRAMME_MANAGER)
+        await self.add_user("focal", Role.FOCAL_POINT, country)
+        await self.add_user("head", Role.HEAD_OF_ADMINISTRATION, country)
+        await self.add_user("other.focal", Role.FOCAL_POINT, other_country)
+        await self.add_user("auditor", Role.AUDITOR)
+
     async def user(self, who: Actor | str) -> str:
         """The user name of ``who``; an actor not yet known is added with its role."""
         if isinstance(who, str):
