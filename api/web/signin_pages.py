@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from api import credentials, security_log
 from api.context import COOKIE_NAME, ApiContext, client_address
 from api.invitations import inspect_link, send_password_reset
+from api.language import request_language
 from api.people import find_by_login, find_person, requires_second_factor
 from api.sessions import end_all_sessions, end_session, start_session
 from api.signin import SignInRefusedError, accept_link, enrol_second_factor, sign_in
@@ -30,6 +31,7 @@ from api.web.session import (
     is_secure,
     safe_next,
 )
+from locales.catalogs import gettext_in
 
 router = APIRouter(include_in_schema=False)
 RESET_ANSWER = (
@@ -104,7 +106,8 @@ async def login(request: Request) -> Response:
         use = await authenticate_token(context.pool, data["token"].strip(), address)
         if use is None:
             await security_log.note(context.pool, "sign_in_failed", address=address, why="token")
-            return _refused(request, target, "That token is unknown, expired or revoked.", 401)
+            message = gettext_in(request_language(request), "That token is unknown or revoked.")
+            return _refused(request, target, message, 401)
         session_id = await start_session(
             context.pool,
             use.actor.name,
@@ -148,7 +151,7 @@ def _refused(
         target,
         status=status,
         login=login,
-        error={"title": "Not signed in", "message": message},
+        error={"title": gettext_in(request_language(request), "Not logged in"), "message": message},
     )
 
 

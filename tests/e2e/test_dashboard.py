@@ -67,7 +67,7 @@ async def log_in(browser: Browser, site: Served, user: str) -> Page:
     assert "/ui/login" in page.url
     await page.get_by_text("Sign in with an access token").click()
     await page.get_by_label("Access token").fill(site.tokens[user])
-    await page.get_by_role("button", name="Sign in with the token").click()
+    await page.get_by_role("button", name="Log in").click()
     await page.wait_for_url(f"{site.url}/ui/plans")
     return page
 
@@ -136,7 +136,7 @@ async def test_approve_as_the_right_role_and_be_refused_as_the_submitter(
     assert f"{head} approved the plan" in timeline
     await shot(approver, "dashboard-approved")
 
-    await approver.get_by_role("button", name="Sign out").click()
+    await approver.get_by_role("button", name="Log out").click()
     await approver.wait_for_url(f"{site.url}/ui/login")
     await approver.goto(f"{site.url}/ui/plans")
     assert "/ui/login" in approver.url
