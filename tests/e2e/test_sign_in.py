@@ -155,12 +155,12 @@ async def test_invited_head_enrols_signs_in_and_approves_with_a_fresh_code(
         "UPDATE sessions SET second_factor_at = now() - interval '10 minutes' WHERE name = $1",
         head,
     )
-    await newcomer.get_by_role("button", name="Approve plan").click()
+    await newcomer.get_by_role("button", name="Approve the plan").click()
     assert "fresh code" in await newcomer.get_by_role("alert").inner_text()
     await shot(newcomer, "accounts-approval-needs-a-code")
     await asyncio.sleep(30 - time.time() % 30 + 0.1)
     await newcomer.get_by_label("Authenticator code").first.fill(totp.now())
-    await newcomer.get_by_role("button", name="Approve plan").click()
+    await newcomer.get_by_role("button", name="Approve the plan").click()
     await newcomer.wait_for_url(f"{site.url}/ui/plans/{plan.plan_id}?done=approve_plan")
     await shot(newcomer, "accounts-approved-with-totp")
     events = await PostgresEventStore(site.stack.pool).read_stream(f"plan-{plan.plan_id}")

@@ -135,7 +135,7 @@ def test_demo_people_sign_in_with_their_printed_password(stack: tuple[str, Path]
         page = browser.get("/ui/plans/KEN-2026")
     # The demo waives the second factor, and says so on every page.
     assert page.status_code == 200 and "Demo mode: the second factor is waived" in page.text
-    assert "Approve plan" in page.text
+    assert "Approve the plan" in page.text
 
 
 def test_cli_in_a_second_terminal_finds_the_running_stack(stack: tuple[str, Path]) -> None:
