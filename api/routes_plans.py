@@ -46,7 +46,7 @@ async def approval_confirmation(
         "in the dashboard, approve on the plan's page with your authenticator code.",
         rule="approve_scope_required",
     )
-    await record_refused_attempt(context.pool, plan_id, command, principal.actor, error)
+    await record_refused_attempt(context.store, plan_id, command, principal.actor, error)
     raise error
 
 
