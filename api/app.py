@@ -17,6 +17,7 @@ from api import (
     routes_audit,
     routes_exports,
     routes_feed,
+    routes_people,
     routes_plans,
     routes_reads,
     routes_reports,
@@ -30,10 +31,10 @@ from api.ratelimit import FailedLoginLimiter, FailedLoginLimitMiddleware
 from api.request_context import RequestContextMiddleware
 from api.schemas import Health
 from api.versioning import API_VERSION
-from api.web import actions, pages, preferences
+from api.web import account_pages, actions, pages, preferences, signin_pages
 from api.web import reports as web_reports
 from api.web.render import render
-from api.web.session import CsrfError, LoginRequiredError, login_url
+from api.web.session import CsrfError, EnrolmentRequiredError, LoginRequiredError, login_url
 from locales.catalogs import gettext_in
 
 log = structlog.get_logger(__name__)
@@ -43,7 +44,8 @@ GZIP_MINIMUM_BYTES = 1024
 
 DESCRIPTION = """Action plans of the WCO A-CIP Programme: commands, read models, audit.
 
-Authenticate with `Authorization: Bearer <token>` (a token from `acip users add`). Errors are
+Authenticate with `Authorization: Bearer <token>`: a personal access token (scopes read,
+commands, approve; see docs/security.md). Errors are
 `{"error", "message", "rule"?, "details"?}`; an unexpected one is a 500 `{"error": "internal",
 "message", "request_id"}`. Every answer carries `X-Request-ID` (the client's, when it is 1-128
 of `A-Z a-z 0-9 . _ : -`, else a new one); it is the `correlation_id` of the events the request
@@ -83,6 +85,9 @@ def create_app(context: ApiContext, *, max_body_bytes: int = DEFAULT_MAX_BODY_BY
     app.include_router(routes_feed.router)
     app.include_router(routes_reports.router)
     app.include_router(routes_exports.router)
+    app.include_router(routes_people.router)
+    app.include_router(signin_pages.router)
+    app.include_router(account_pages.router)
     app.include_router(pages.router)
     app.include_router(web_reports.router)
     app.include_router(actions.router)
@@ -151,6 +156,10 @@ def _install_dashboard_handlers(app: FastAPI) -> None:
     @app.exception_handler(LoginRequiredError)
     async def _login(_request: Request, exc: LoginRequiredError) -> RedirectResponse:
         return RedirectResponse(login_url(exc.next_path), status_code=303)
+
+    @app.exception_handler(EnrolmentRequiredError)
+    async def _enrol(_request: Request, _exc: EnrolmentRequiredError) -> RedirectResponse:
+        return RedirectResponse("/ui/account/second-factor", status_code=303)
 
     @app.exception_handler(CsrfError)
     async def _csrf(request: Request, _exc: CsrfError) -> HTMLResponse:

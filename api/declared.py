@@ -22,7 +22,7 @@ def refusal(description: str, example: dict[str, Any]) -> dict[str, Any]:
 UNAUTHORIZED: Responses = {
     401: refusal(
         "No token, or an unknown or revoked one (`WWW-Authenticate: Bearer`)",
-        {"error": "unauthorized", "message": "The token is unknown or revoked."},
+        {"error": "unauthorized", "message": "The token is unknown, expired or revoked."},
     )
 }
 NOT_VISIBLE: Responses = {

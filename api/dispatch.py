@@ -77,12 +77,14 @@ async def dispatch(
     actor: Actor,
     *,
     observe: CommandObserver | None = None,
+    confirmed_by: str | None = None,
 ) -> CommandResult:
     """Send one command to its plan's workflow; tell ``observe`` how it ended."""
     try:
         try:
             result = await asyncio.wait_for(
-                _send(client, task_queue, plan_id, command, actor), COMMAND_DEADLINE_SECONDS
+                _send(client, task_queue, plan_id, command, actor, confirmed_by),
+                COMMAND_DEADLINE_SECONDS,
             )
         except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
             # The SDK turns the cancelled wait into its own error; both mean "no answer".
@@ -150,7 +152,12 @@ async def _missing_or_finished(client: Client, workflow_id: str, plan_id: str) -
 
 
 async def _send(
-    client: Client, task_queue: str, plan_id: str, command: Command, actor: Actor
+    client: Client,
+    task_queue: str,
+    plan_id: str,
+    command: Command,
+    actor: Actor,
+    confirmed_by: str | None,
 ) -> CommandResult:
     trace_id, span_id = _current_trace()
     request = CommandRequest(
@@ -161,6 +168,7 @@ async def _send(
         correlation_id=current_request_id(),
         trace_id=trace_id,
         span_id=span_id,
+        confirmed_by=confirmed_by,
     )
     workflow_id = workflow_id_for(plan_id)
     # Temporal answers a repeated Update id from its own record, without asking the workflow,

@@ -22,7 +22,7 @@ class UserRecipientDirectory:
         rows = await self._pool.fetch(
             """
             SELECT name, role, email, language FROM users
-             WHERE revoked_at IS NULL
+             WHERE revoked_at IS NULL AND status = 'active'
                AND ((role = ANY($1::text[]) AND country = $2) OR role = ANY($3::text[]))
              ORDER BY name
             """,

@@ -15,16 +15,40 @@ from pydantic import ConfigDict
 
 from api.attempts import record_refused_attempt
 from api.bounds import IdempotencyKey, PlanId
-from api.context import ApiContext, get_actor, get_context
+from api.context import ApiContext, Principal, get_actor, get_context, get_principal
 from api.declared import NOT_VISIBLE, UNAUTHORIZED, Responses, refusal
 from api.errors import ApiError
 from api.examples import COMMAND_EXAMPLES, OPEN_PLAN_EXAMPLE
 from api.schemas import PlanOpened
 from api.scope import require_visible
 from contracts.temporal import CommandResult
-from domain import Actor, Command, OpenPlan
+from domain import COMMAND_ROLES, Actor, Command, OpenPlan
 
 router = APIRouter(tags=["commands"])
+
+APPROVALS = frozenset({"approve_plan"})
+
+
+async def approval_confirmation(
+    context: ApiContext, principal: Principal, plan_id: str, command: Command
+) -> str | None:
+    """How an approval sent through the API is bound to its person: a token that carries
+    the approve scope (a dashboard session approves through its own form, with a fresh
+    second factor). Other commands need nothing more than the commands scope."""
+    if command.type not in APPROVALS or principal.actor.role not in COMMAND_ROLES[command.type]:
+        return None  # not an approval, or not an approver: the domain's refusal says why
+    if principal.via == "token" and "approve" in principal.scopes:
+        return "token_scope"
+    error = ApiError(
+        403,
+        "forbidden",
+        "Approving through the API needs a personal access token with the approve scope; "
+        "in the dashboard, approve on the plan's page with your authenticator code.",
+        rule="approve_scope_required",
+    )
+    await record_refused_attempt(context.store, plan_id, command, principal.actor, error)
+    raise error
+
 
 IDEMPOTENCY_NAMESPACE = uuid.UUID("6f1c1d2e-3a8b-4c55-9a0e-5b1f6d3c2a10")
 
@@ -122,12 +146,15 @@ async def open_plan(
 async def send_command(
     plan_id: PlanId,
     command: Annotated[Command, Body(openapi_examples=COMMAND_EXAMPLES)],
-    actor: Actor = Depends(get_actor),
+    principal: Principal = Depends(get_principal),
     context: ApiContext = Depends(get_context),
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     """Every command of the action plan, chosen by `type`; see DOMAIN.md for who may send
-    which command in which phase. The actor is the token's user, never the body."""
+    which command in which phase. The actor is the token's user, never the body; an
+    approval needs a token with the approve scope."""
+    actor = principal.actor
+    confirmed_by = await approval_confirmation(context, principal, plan_id, command)
     try:
         require_visible(actor, plan_id)
     except ApiError as error:  # answered as "no such plan", recorded as what it is
@@ -146,5 +173,5 @@ async def send_command(
                 details=[{"field": "period_start", "message": "does not match the plan id"}],
             )
         status = 201
-    result = await context.send(plan_id, command, actor)
+    result = await context.send(plan_id, command, actor, confirmed_by=confirmed_by)
     return JSONResponse(result.model_dump(mode="json", exclude={"replayed"}), status_code=status)

@@ -1,20 +1,40 @@
-"""Users and their bearer tokens. Only a SHA-256 hash of a token is ever stored."""
+"""The operator's side of people (`acip users ...`, the demo, the test harness): bootstrap a
+person with a personal access token, issue another, deactivate, reactivate, list.
+
+Everything goes through the person's stream (api/people.py) as the ``system`` actor, so the
+record shows that the operator, not a programme manager, did it. Only a hash of a token is
+ever stored.
+"""
 
 from __future__ import annotations
-
-import hashlib
-import secrets
 
 import asyncpg
 from pydantic import BaseModel
 
+from api.errors import ApiError
+from api.invitations import Mailer, create_link, link_url
+from api.people import (
+    check_role_and_country,
+    find_person,
+    list_people,
+    record,
+)
+from api.sessions import end_all_sessions, resume_session
+from api.tokens import (
+    MAX_DAYS,
+    MIGRATED_TOKEN,
+    allowed_scopes,
+    authenticate_token,
+    issue_token,
+    list_tokens,
+    revoke_all,
+    revoke_token,
+)
 from domain import Actor, Role
 from locales.catalogs import LANGUAGES, normalize
 
-TOKEN_BYTES = 32
-# Roles whose scope is every country (DOMAIN.md): a country given for them would be
-# stored and shown but never honoured, so it is refused.
-ALL_COUNTRY_ROLES = frozenset({Role.PROGRAMME_MANAGER, Role.AUDITOR})
+SYSTEM = Actor(name="system", role=Role.SYSTEM, country=None)
+BOOTSTRAP_TOKEN = "issued by the operator"
 
 
 class UserRecord(BaseModel):
@@ -24,19 +44,17 @@ class UserRecord(BaseModel):
     email: str | None
     # None: the deployment's default language (ACIP_DEFAULT_LANGUAGE).
     language: str | None = None
+    status: str
+    second_factor: str | None
     revoked: bool
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def new_token() -> str:
-    return "acip_" + secrets.token_urlsafe(TOKEN_BYTES)
 
 
 class UserError(ValueError):
     """A user could not be created or changed; the message says why."""
+
+
+def _user_error(error: ApiError) -> UserError:
+    return UserError(error.message)
 
 
 def checked_language(language: str | None) -> str | None:
@@ -50,6 +68,17 @@ def checked_language(language: str | None) -> str | None:
     return code
 
 
+async def set_language(pool: asyncpg.Pool, name: str, language: str | None) -> str | None:
+    """Set (or, with None, clear back to the deployment default) a person's language: a
+    preference, not a grant, so it is kept on the row and not as an event (a rebuild of the
+    read model keeps it)."""
+    code = checked_language(language)
+    status = await pool.execute("UPDATE users SET language = $2 WHERE name = $1", name, code)
+    if status.endswith(" 0"):
+        raise UserError(f"no user named {name!r}")
+    return code
+
+
 async def add_user(
     pool: asyncpg.Pool,
     name: str,
@@ -58,116 +87,124 @@ async def add_user(
     email: str | None,
     language: str | None = None,
 ) -> str:
-    """Create a user and return its token (shown once, never stored in clear)."""
+    """Create an active person and return a personal access token with every scope their
+    role allows, valid a year (shown once). The person sets a password and second factor
+    through a link (`acip users add` prints one) before using the dashboard."""
     language = checked_language(language)
-    if role == Role.SYSTEM:
-        raise UserError("the system role cannot be given to a user")
-    if role in (Role.FOCAL_POINT, Role.HEAD_OF_ADMINISTRATION) and not country:
-        raise UserError(f"a {role.value} needs --country (ISO 3166-1 alpha-3, e.g. GHA)")
-    if role in ALL_COUNTRY_ROLES and country:
-        raise UserError(f"a {role.value} acts on all countries: give no --country")
-    token = new_token()
     try:
-        await pool.execute(
-            "INSERT INTO users (name, role, country, email, token_hash, language) "
-            "VALUES ($1, $2, $3, $4, $5, $6)",
-            name,
-            role.value,
-            country,
-            email,
-            hash_token(token),
-            language,
-        )
-    except asyncpg.UniqueViolationError:
-        raise UserError(f"a user named {name!r} already exists") from None
-    except asyncpg.CheckViolationError:
-        raise UserError(
-            "name must be letters, digits, '_', '.', '@' or '-' (at most 64); "
-            "country must be three capital letters"
-        ) from None
-    return token
+        check_role_and_country(role, country)
+    except ApiError as error:
+        raise _user_error(error) from None
+    from api.people import NAME_PATTERN
+
+    if not NAME_PATTERN.match(name):
+        raise UserError("name must be letters, digits, '_', '.', '@' or '-' (at most 64)")
+    if await find_person(pool, name) is not None:
+        raise UserError(f"a user named {name!r} already exists")
+    data = {"role": role.value, "country": country, "email": email}
+    await record(
+        pool,
+        name,
+        0,
+        [("user_invited", data), ("user_activated", {"method": "operator"})],
+        SYSTEM,
+        reason="added by the operator",
+    )
+    if language is not None:
+        await set_language(pool, name, language)
+    return await rotate_token(pool, name)
 
 
 async def rotate_token(pool: asyncpg.Pool, name: str) -> str:
-    """A new token for an active user; a revoked user stays revoked (see reactivate_user)."""
-    token = new_token()
-    status = await pool.execute(
-        "UPDATE users SET token_hash = $2 WHERE name = $1 AND revoked_at IS NULL",
-        name,
-        hash_token(token),
-    )
-    if status.endswith(" 0"):
-        await _refuse_missing_or_revoked(pool, name)
-    return token
-
-
-async def reactivate_user(pool: asyncpg.Pool, name: str) -> str:
-    """Give a revoked user access again, with a new token (the revoked one stays dead)."""
-    token = new_token()
-    status = await pool.execute(
-        "UPDATE users SET token_hash = $2, revoked_at = NULL "
-        "WHERE name = $1 AND revoked_at IS NOT NULL",
-        name,
-        hash_token(token),
-    )
-    if status.endswith(" 0"):
-        if await _exists(pool, name):
-            raise UserError(f"{name!r} is active; `acip users token {name}` issues a new token")
+    """A new operator token for an active person, with every scope the role allows; the
+    operator's earlier tokens stop working (the person's own tokens are theirs to keep)."""
+    person = await find_person(pool, name)
+    if person is None:
         raise UserError(f"no user named {name!r}")
-    return token
-
-
-async def _exists(pool: asyncpg.Pool, name: str) -> bool:
-    return bool(await pool.fetchval("SELECT EXISTS (SELECT 1 FROM users WHERE name = $1)", name))
-
-
-async def _refuse_missing_or_revoked(pool: asyncpg.Pool, name: str) -> None:
-    if await _exists(pool, name):
+    if person.status != "active":
         raise UserError(
             f"{name!r} is revoked; `acip users reactivate {name}` gives them access again"
         )
-    raise UserError(f"no user named {name!r}")
-
-
-async def set_language(pool: asyncpg.Pool, name: str, language: str | None) -> str | None:
-    """Set (or, with None, clear back to the deployment default) a person's language."""
-    code = checked_language(language)
-    status = await pool.execute("UPDATE users SET language = $2 WHERE name = $1", name, code)
-    if status.endswith(" 0"):
-        raise UserError(f"no user named {name!r}")
-    return code
+    for old in await list_tokens(pool, name):
+        if old.revoked_at is None and old.label in (BOOTSTRAP_TOKEN, MIGRATED_TOKEN):
+            await revoke_token(pool, person, old.token_id, SYSTEM)
+            person = await find_person(pool, name) or person
+    try:
+        token, _ = await issue_token(
+            pool, person, BOOTSTRAP_TOKEN, allowed_scopes(person.role), MAX_DAYS, SYSTEM
+        )
+    except ApiError as error:
+        raise _user_error(error) from None
+    return token
 
 
 async def revoke_user(pool: asyncpg.Pool, name: str) -> None:
-    status = await pool.execute(
-        "UPDATE users SET revoked_at = now() WHERE name = $1 AND revoked_at IS NULL", name
-    )
-    if status.endswith(" 0"):
+    """Deactivate: effective at once, sessions and tokens included."""
+    person = await find_person(pool, name)
+    if person is None or person.status == "deactivated":
         raise UserError(f"no active user named {name!r}")
+    await record(
+        pool,
+        name,
+        person.version,
+        [("user_deactivated", {})],
+        SYSTEM,
+        reason="deactivated by the operator",
+    )
+    async with pool.acquire() as conn, conn.transaction():
+        await end_all_sessions(conn, name)
+        await revoke_all(conn, name)
+
+
+async def reactivate_user(pool: asyncpg.Pool, name: str) -> str:
+    """Give a deactivated person access again, with a new token (the old ones stay dead)."""
+    person = await find_person(pool, name)
+    if person is None:
+        raise UserError(f"no user named {name!r}")
+    if person.status != "deactivated":
+        raise UserError(f"{name!r} is active; `acip users token {name}` issues a new token")
+    await record(
+        pool,
+        name,
+        person.version,
+        [("user_reactivated", {})],
+        SYSTEM,
+        reason="reactivated by the operator",
+    )
+    return await rotate_token(pool, name)
 
 
 async def list_users(pool: asyncpg.Pool) -> list[UserRecord]:
-    rows = await pool.fetch(
-        "SELECT name, role, country, email, language, revoked_at IS NOT NULL AS revoked "
-        "FROM users ORDER BY name"
-    )
-    return [UserRecord(**dict(row)) for row in rows]
+    return [
+        UserRecord(
+            name=p.name,
+            role=p.role,
+            country=p.country,
+            email=p.email,
+            language=p.language,
+            status=p.status,
+            second_factor=p.second_factor,
+            revoked=p.status != "active",
+        )
+        for p in await list_people(pool)
+    ]
 
 
-async def account_for_token(pool: asyncpg.Pool, token: str) -> tuple[Actor, str | None] | None:
-    """The actor a token stands for, and the language the person chose (None: not chosen)."""
-    # The lookup is by hash: an attacker who does not know a token learns nothing from timing.
-    row = await pool.fetchrow(
-        "SELECT name, role, country, language FROM users "
-        "WHERE token_hash = $1 AND revoked_at IS NULL",
-        hash_token(token),
-    )
-    if row is None:
-        return None
-    actor = Actor(name=row["name"], role=Role(row["role"]), country=row["country"])
-    return actor, row["language"]
+async def setup_link(pool: asyncpg.Pool, name: str, public_url: str) -> str:
+    """A one-time link (72 hours) where an operator-made person sets a password and enrols
+    a second factor, for the dashboard."""
+    value = await create_link(pool, name, "password_reset")
+    return link_url(Mailer(public_url=public_url, smtp=None), value)
+
+
+async def account_for_session(
+    pool: asyncpg.Pool, session_id: str
+) -> tuple[Actor, str | None] | None:
+    """The person a live dashboard session stands for, and the language they chose."""
+    live = await resume_session(pool, session_id)
+    return None if live is None else (live.actor, live.language)
 
 
 async def actor_for_token(pool: asyncpg.Pool, token: str) -> Actor | None:
-    account = await account_for_token(pool, token)
-    return account[0] if account else None
+    use = await authenticate_token(pool, token, "")
+    return None if use is None else use.actor

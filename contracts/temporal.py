@@ -38,6 +38,9 @@ class CommandRequest(BaseModel):
     # event (the projector) join the request's trace.
     trace_id: str | None = None
     span_id: str | None = None
+    # How the person proved themselves for this command (an approval: "totp" in the
+    # dashboard, "token_scope" through the API); kept in the events' metadata.
+    confirmed_by: str | None = None
 
 
 class EventOut(BaseModel):

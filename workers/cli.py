@@ -6,12 +6,15 @@ import asyncio
 import os
 import sys
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import typer
 
 from workers.logs import configure_logging
 from workers.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    import asyncpg
 
 app = typer.Typer(
     name="acip",
@@ -22,6 +25,8 @@ app = typer.Typer(
 )
 users_app = typer.Typer(help="People who may use the API, and their tokens.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
+security_app = typer.Typer(help="The security record (auditors).", no_args_is_help=True)
+app.add_typer(security_app, name="security")
 
 T = TypeVar("T")
 
@@ -98,13 +103,18 @@ def api() -> None:
 @app.command()
 def migrate() -> None:
     """Apply pending database migrations (safe to run from two processes at once)."""
+    from api.people import migrate_legacy_users
     from workers.db import migrate_all
 
     settings = _settings()
-    applied = _run(lambda: migrate_all(_need(settings.database_url, "ACIP_DATABASE_URL")))
+    url = _need(settings.database_url, "ACIP_DATABASE_URL")
+    applied = _run(lambda: migrate_all(url))
     typer.echo(
         f"applied {len(applied)} migration(s)" + (f": {', '.join(applied)}" if applied else "")
     )
+    migrated = _run(lambda: _with_pool(url, migrate_legacy_users))
+    if migrated:
+        typer.echo(f"users migrated into streams: {', '.join(migrated)}")
 
 
 @users_app.command("add")
@@ -124,8 +134,10 @@ def users_add(
         "(default: ACIP_DEFAULT_LANGUAGE)",
     ),
 ) -> None:
-    """Create a user and print its token (shown once)."""
-    from api.users import add_user
+    """Create a person (the first programme manager, say) and print a personal access token
+    with every scope of the role (shown once); a link to set a password and second factor
+    for the dashboard goes to stderr."""
+    from api.users import add_user, setup_link
     from domain import Role
     from domain.countries import is_country_code
 
@@ -139,26 +151,29 @@ def users_add(
         raise CliError(f"--country {country!r} is not an ISO 3166-1 alpha-3 code, e.g. GHA")
     settings = _settings()
     url = _need(settings.database_url, "ACIP_DATABASE_URL")
-    token = _run(
-        lambda: _with_pool(
-            url, lambda pool: add_user(pool, name, parsed_role, code, email, language)
-        )
-    )
+
+    async def add(pool: asyncpg.Pool) -> tuple[str, str]:
+        token = await add_user(pool, name, parsed_role, code, email, language)
+        return token, await setup_link(pool, name, settings.link_base_url)
+
+    token, link = _run(lambda: _with_pool(url, add))
     typer.echo(token)
+    typer.echo(f"Dashboard: set a password and second factor within 72 hours at {link}", err=True)
 
 
 @users_app.command("list")
 def users_list() -> None:
-    """List users (never their tokens)."""
+    """List people: role, country, state, second factor (never a token or secret)."""
     from api.users import list_users
 
     settings = _settings()
     url = _need(settings.database_url, "ACIP_DATABASE_URL")
     for user in _run(lambda: _with_pool(url, list_users)):
-        status = "revoked" if user.revoked else "active"
         language = user.language or f"({settings.default_language})"
+        factor = f" {user.second_factor}" if user.second_factor else ""
+        country = user.country or "-"
         typer.echo(
-            f"{user.name:24} {user.role.value:24} {user.country or '-':4} {language:5} {status}"
+            f"{user.name:24} {user.role.value:24} {country:4} {language:5} {user.status}{factor}"
         )
 
 
@@ -181,7 +196,7 @@ def users_language(
 
 @users_app.command("revoke")
 def users_revoke(name: str) -> None:
-    """Revoke a user's token at once."""
+    """Deactivate a person at once: their sessions and tokens stop working."""
     from api.users import revoke_user
 
     settings = _settings()
@@ -192,7 +207,7 @@ def users_revoke(name: str) -> None:
 
 @users_app.command("token")
 def users_token(name: str) -> None:
-    """Issue a new token for an active user (the old one stops working)."""
+    """Issue a new operator token for a person (the operator's old one stops working)."""
     from api.users import rotate_token
 
     settings = _settings()
@@ -208,6 +223,29 @@ def users_reactivate(name: str) -> None:
     settings = _settings()
     url = _need(settings.database_url, "ACIP_DATABASE_URL")
     typer.echo(_run(lambda: _with_pool(url, lambda pool: reactivate_user(pool, name))))
+
+
+@security_app.command("events")
+def security_events(
+    day: str = typer.Option("", "--day", help="UTC day, e.g. 2026-12-01; default today"),
+) -> None:
+    """The security record of one day: sign-ins, failures, second factors reset, tokens
+    used from a new address (one line each, oldest first)."""
+    from datetime import UTC, date, datetime
+
+    from api.security_log import events_of_day
+
+    try:
+        wanted = date.fromisoformat(day) if day else datetime.now(UTC).date()
+    except ValueError:
+        raise CliError(f"--day {day!r} is not a date like 2026-12-01") from None
+    url = _need(_settings().database_url, "ACIP_DATABASE_URL")
+    events = _run(lambda: _with_pool(url, lambda pool: events_of_day(pool, wanted)))
+    for event in events:
+        account = event.get("account") or event.get("login") or "-"
+        typer.echo(f"{event['occurred_at']}  {event['type']:28} {account:24} {event['address']}")
+    if not events:
+        typer.echo(f"nothing recorded on {wanted.isoformat()}", err=True)
 
 
 async def _with_pool(url: str, action: Callable[..., Awaitable[T]]) -> T:

@@ -1,12 +1,19 @@
-"""Demo users (one per role) for `acip up --demo`, written with their tokens to a JSON file."""
+"""Demo users (one per role) for `acip up --demo`, written to ``$ACIP_HOME/demo-users.json``
+with a personal access token (every scope the role allows), their e-mail and a password.
+
+The demo stack waives the second factor (ACIP_DEMO, set by `acip up --demo` only; every
+page carries a banner saying so), so no TOTP secret is enrolled or written.
+"""
 
 from __future__ import annotations
 
 import json
+import secrets
 from pathlib import Path
 
 import asyncpg
 
+from api.credentials import set_password
 from api.users import UserError, add_user, list_users, reactivate_user, rotate_token
 from domain import Role
 
@@ -24,22 +31,27 @@ DEMO_USERS: tuple[tuple[str, Role, str | None, str], ...] = (
     ("tza.head", Role.HEAD_OF_ADMINISTRATION, "TZA", "commissioner@tra.example"),
 )
 
+Entry = dict[str, str | None]
 
-async def ensure_demo_users(pool: asyncpg.Pool, path: Path) -> list[dict[str, str | None]]:
-    """Create the demo users, or give existing ones fresh tokens if the file was lost."""
+
+async def ensure_demo_users(pool: asyncpg.Pool, path: Path) -> list[Entry]:
+    """Create the demo users, or give existing ones fresh tokens and passwords if the file
+    was lost or is of an older shape (no password)."""
     saved = _read(path)
     existing = {user.name: user for user in await list_users(pool)}
     if saved is not None:
         wanted = {name for name, *_ in DEMO_USERS}
         if wanted <= {entry["name"] for entry in saved} and all(
-            entry["name"] in existing and not existing[str(entry["name"])].revoked
+            entry.get("password")
+            and entry["name"] in existing
+            and not existing[str(entry["name"])].revoked
             for entry in saved
         ):
             return list(saved)
-    entries: list[dict[str, str | None]] = []
+    entries: list[Entry] = []
     for name, role, country, email in DEMO_USERS:
         if name in existing:
-            # `--demo` promises a working token per role, so a revoked demo user comes back.
+            # `--demo` promises a working account per role, so a deactivated one comes back.
             renew = reactivate_user if existing[name].revoked else rotate_token
             token = await renew(pool, name)
         else:
@@ -47,19 +59,31 @@ async def ensure_demo_users(pool: asyncpg.Pool, path: Path) -> list[dict[str, st
                 token = await add_user(pool, name, role, country, email)
             except UserError:
                 token = await rotate_token(pool, name)
-        entries.append({"name": name, "role": role.value, "country": country, "token": token})
+        # Random, so a demo left reachable is not open to a published password.
+        password = secrets.token_urlsafe(12)
+        await set_password(pool, name, password)
+        entries.append(
+            {
+                "name": name,
+                "role": role.value,
+                "country": country,
+                "token": token,
+                "email": email,
+                "password": password,
+            }
+        )
     _write(path, entries)
     return entries
 
 
-def _read(path: Path) -> list[dict[str, str | None]] | None:
+def _read(path: Path) -> list[Entry] | None:
     if not path.exists():
         return None
-    saved: list[dict[str, str | None]] = json.loads(path.read_text())
+    saved: list[Entry] = json.loads(path.read_text())
     return saved
 
 
-def _write(path: Path, entries: list[dict[str, str | None]]) -> None:
+def _write(path: Path, entries: list[Entry]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(entries, indent=2) + "\n")
     path.chmod(0o600)

@@ -10,7 +10,8 @@ import uvicorn
 
 from activities.notifications import SmtpSettings
 from api.app import create_app
-from api.context import ApiContext
+from api.context import AccountSettings, ApiContext
+from api.people import migrate_legacy_users
 from eventstore import PostgresEventStore
 from workers.db import create_pool
 from workers.metrics import (
@@ -81,10 +82,25 @@ async def run_projector(settings: Settings) -> None:
     shutdown_telemetry()
 
 
+def account_settings(settings: Settings) -> AccountSettings:
+    return AccountSettings(
+        public_url=settings.link_base_url,
+        smtp=SmtpSettings.from_url(settings.smtp_url, settings.smtp_sender),
+        second_factor_for_everyone=settings.second_factor_for_everyone,
+        demo_waives_second_factor=settings.demo,
+        token_sign_in=settings.dashboard_token_sign_in,
+    )
+
+
 async def run_api(settings: Settings) -> None:
     configure_telemetry(settings, "api")
     start_metrics(settings, "api")
     pool = await create_pool(settings.database_url)
+    # People made before accounts were streams get theirs (idempotent, so every API
+    # process may run it at start-up).
+    migrated = await migrate_legacy_users(pool)
+    if migrated:
+        log.info("users migrated into streams", users=migrated)
     client = await connect_client(settings.temporal_address, settings.temporal_namespace)
     app = create_app(
         ApiContext(
@@ -96,6 +112,7 @@ async def run_api(settings: Settings) -> None:
             witness_url=settings.witness_url,
             witness_public_key=settings.witness_public_key,
             default_language=settings.default_language,
+            accounts=account_settings(settings),
         )
     )
     instrument_app(app)

@@ -35,6 +35,12 @@ class Settings(BaseSettings):
     otlp_endpoint: str = ""
     metrics_port: int = 0
     public_url: str = ""
+    # Sign-in (docs/security.md): a second factor for every role, not only programme
+    # managers, heads of administration and auditors; the dashboard's access-token form.
+    second_factor_for_everyone: bool = False
+    dashboard_token_sign_in: bool = True
+    # Set by `acip up --demo` only: the second factor is waived and every page says so.
+    demo: bool = False
     # `acip up` gives up on a child that crashed this many times within this many seconds.
     up_max_crashes: int = Field(default=5, ge=1)
     up_crash_window: float = Field(default=60.0, gt=0)
@@ -63,6 +69,11 @@ class Settings(BaseSettings):
         if code is None:
             raise ValueError(f"ACIP_DEFAULT_LANGUAGE must be one of {', '.join(LANGUAGES)}")
         return code
+
+    @property
+    def link_base_url(self) -> str:
+        """Where links in account e-mails point."""
+        return self.public_url or f"http://{self.api_host}:{self.api_port}"
 
     @property
     def resolved_home(self) -> Path:

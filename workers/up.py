@@ -138,6 +138,8 @@ def run_stack(settings: Settings, demo: bool) -> int:
             ACIP_HOME=str(home),
             ACIP_WITNESS_URL=witness_url,
         )
+        if demo:
+            env["ACIP_DEMO"] = "true"  # the API waives the second factor and says so
         policy = RestartPolicy(max_crashes=settings.up_max_crashes, window=settings.up_crash_window)
         supervisor = Supervisor(CHILDREN, env, _say, policy)
         supervisor.start()

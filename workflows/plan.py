@@ -355,6 +355,9 @@ class PlanWorkflow:
             "trace_id": request.trace_id if request else None,
             "span_id": request.span_id if request else None,
         }
+        if request is not None and request.confirmed_by:
+            # Only when given: events of older commands keep exactly the metadata they had.
+            metadata["confirmed_by"] = request.confirmed_by
         pending = [
             PendingEvent(
                 event_id=workflow.uuid4(),

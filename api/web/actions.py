@@ -1,4 +1,4 @@
-"""Dashboard form posts: log in, log out, open a plan, send a command.
+"""Dashboard form posts: open a plan, send a command (sign-in is api/web/signin_pages.py).
 
 A command form goes through api.dispatch like any API call: the workflow's domain decide()
 refuses what the user's role, country or the plan's phase does not allow, and the refusal
@@ -7,33 +7,27 @@ is shown on the page in words. Success redirects (303) so a reload never resends
 
 from __future__ import annotations
 
-from typing import Annotated, Any
-from urllib.parse import urlsplit
+from typing import Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from api import reads
 from api.bounds import PlanId
-from api.context import COOKIE_NAME, ApiContext
+from api.context import ApiContext
+from api.credentials import check_second_factor
 from api.errors import ApiError, validation_details
 from api.language import request_language
 from api.scope import require_visible
-from api.users import actor_for_token
+from api.sessions import confirm_second_factor
 from api.web.forms import command_fields
 from api.web.pages import error_page, error_view, plan_page_context
 from api.web.render import render
-from api.web.session import (
-    SESSION_SECONDS,
-    CsrfError,
-    form_session,
-    is_secure,
-    safe_next,
-)
+from api.web.session import Session, form_session
 from contracts.temporal import CommandResult
-from domain import OpenPlan, parse_command
-from locales.catalogs import N_, gettext_in
+from domain import COMMAND_ROLES, OpenPlan, parse_command
+from locales.catalogs import N_
 from locales.terms import field_label
 
 REFUSED = N_("Refused")
@@ -46,63 +40,6 @@ def _context(request: Request) -> ApiContext:
     return context
 
 
-@router.get("/ui/login", response_class=HTMLResponse)
-async def login_page(
-    request: Request, next: Annotated[str, Query(max_length=2000)] = ""
-) -> HTMLResponse:
-    return render(request, "login.html", session=None, next=safe_next(next))
-
-
-def same_origin(request: Request) -> bool:
-    """Login has no session to derive a form token from; a browser's Origin header tells
-    whether the form was posted from our own page (no header: not a browser, allowed)."""
-    origin = request.headers.get("origin")
-    return origin is None or urlsplit(origin).netloc == request.url.netloc
-
-
-@router.post("/ui/login")
-async def login(request: Request) -> Response:
-    if not same_origin(request):
-        raise CsrfError
-    form = await request.form()
-    token = str(form.get("token", "")).strip()
-    target = safe_next(str(form.get("next", "")))
-    actor = await actor_for_token(_context(request).pool, token) if token else None
-    if actor is None:
-        return render(
-            request,
-            "login.html",
-            status=401,
-            session=None,
-            next=target,
-            error={
-                "title": gettext_in(request_language(request), "Not logged in"),
-                "message": gettext_in(
-                    request_language(request), "That token is unknown or revoked."
-                ),
-            },
-        )
-    response = RedirectResponse(target, status_code=303)
-    response.set_cookie(
-        COOKIE_NAME,
-        token,
-        max_age=SESSION_SECONDS,
-        httponly=True,
-        samesite="strict",
-        secure=is_secure(request),
-        path="/",
-    )
-    return response
-
-
-@router.post("/ui/logout")
-async def logout(request: Request) -> Response:
-    await form_session(request)
-    response = RedirectResponse("/ui/login", status_code=303)
-    response.delete_cookie(COOKIE_NAME, path="/", httponly=True, samesite="strict")
-    return response
-
-
 def _invalid(error: ValidationError, language: str) -> ApiError:
     """The form's mistakes, each field by its label in the reader's language (pydantic's
     explanation after it is English)."""
@@ -111,14 +48,52 @@ def _invalid(error: ValidationError, language: str) -> ApiError:
     return ApiError(422, "invalid_request", text)
 
 
-async def _send(request: Request, plan_id: str, fields: dict[str, Any]) -> CommandResult:
+async def _send(
+    request: Request, plan_id: str, fields: dict[str, Any], code: str = ""
+) -> CommandResult:
     session = request.state.session
     command = parse_command(fields)
     context = _context(request)
-    result = await context.send(plan_id, command, session.actor)
+    confirmed_by = None
+    if command.type == "approve_plan" and session.actor.role in COMMAND_ROLES[command.type]:
+        # Only for someone who may approve at all; for others the domain's refusal says why.
+        confirmed_by = await confirm_approval(context, session, code)
+    result = await context.send(plan_id, command, session.actor, confirmed_by=confirmed_by)
     if result.events:
         await reads.wait_for_projection(context.pool, result.events[-1].global_position)
     return result
+
+
+async def confirm_approval(context: ApiContext, session: Session, code: str) -> str:
+    """An approval in the dashboard is bound to the person, not to an open tab: it needs
+    the second factor proven within the last 5 minutes (the code typed in the approval
+    form does). Where no second factor is asked for (the demo's waiver, a session begun
+    with an access token that carries the approve scope), that is what the event says."""
+    live = session.live
+    assert live is not None
+    if live.second_factor_is_fresh():
+        return "totp"
+    if live.enrolled:
+        if code and await check_second_factor(context.pool, session.actor.name, code):
+            await confirm_second_factor(context.pool, live.id_hash)
+            return "totp"
+        raise ApiError(
+            403,
+            "forbidden",
+            "Approving needs a fresh code from your authenticator (the code was missing, "
+            "wrong or already used).",
+            rule="fresh_second_factor_required",
+        )
+    if live.token_scopes is not None and "approve" in live.token_scopes:
+        return "token_scope"
+    if context.accounts.demo_waives_second_factor:
+        return "demo_waiver"
+    raise ApiError(
+        403,
+        "forbidden",
+        "Approving needs a second factor: enrol one on your account page first.",
+        rule="second_factor_not_enrolled",
+    )
 
 
 @router.post("/ui/plans")
@@ -142,10 +117,11 @@ async def open_plan(request: Request) -> Response:
 async def send_command(request: Request, plan_id: PlanId) -> Response:
     session, data = await form_session(request)
     request.state.session = session
+    code = data.pop("code", "")
     fields = command_fields(data)
     try:
         require_visible(session.actor, plan_id)
-        await _send(request, plan_id, fields)
+        await _send(request, plan_id, fields, code)
     except (ValidationError, ApiError) as failure:
         error = (
             _invalid(failure, request_language(request))

@@ -12,9 +12,9 @@ from fastapi.responses import RedirectResponse, Response
 
 from api.context import COOKIE_NAME, ApiContext, csrf_matches
 from api.language import LANGUAGE_COOKIE
-from api.users import account_for_token, set_language
-from api.web.actions import same_origin
+from api.users import account_for_session, set_language
 from api.web.session import CsrfError, is_secure, safe_next
+from api.web.signin_pages import same_origin
 from locales.catalogs import normalize
 
 router = APIRouter(include_in_schema=False)
@@ -35,7 +35,7 @@ async def choose_language(request: Request) -> Response:
     token = request.cookies.get(COOKIE_NAME)
     if token:
         context: ApiContext = request.app.state.context
-        account = await account_for_token(context.pool, token)
+        account = await account_for_session(context.pool, token)
         if account is not None:
             # Changing an account needs the form token, as every signed-in POST does.
             if not csrf_matches(token, str(form.get("csrf_token", ""))):

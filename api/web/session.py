@@ -1,8 +1,10 @@
-"""Dashboard sessions: the token from the login form, kept in an HttpOnly cookie.
+"""Dashboard sessions: a random id in an HttpOnly cookie, the session itself in PostgreSQL
+(api/sessions.py: idle 30 minutes, at most 12 hours, ended at once by sign-out or
+deactivation, for every API process).
 
 The cookie is SameSite=Strict (another site's page cannot make the browser send it) and
 Secure when the request came over https. Forms also carry a token derived from the session
-(api.context.csrf_token_for), checked on every POST.
+id (api.context.csrf_token_for), checked on every POST.
 """
 
 from __future__ import annotations
@@ -13,10 +15,13 @@ from urllib.parse import quote
 from fastapi import Request
 
 from api.context import COOKIE_NAME, ApiContext, csrf_matches, csrf_token_for
-from api.users import account_for_token
+from api.people import requires_second_factor
+from api.sessions import ABSOLUTE_LIFETIME, LiveSession, resume_session
 from domain import Actor
 
-SESSION_SECONDS = 12 * 3600
+SESSION_SECONDS = int(ABSOLUTE_LIFETIME.total_seconds())
+# Reachable by a person who must enrol a second factor before anything else.
+ENROLMENT_PATHS = ("/ui/account/second-factor", "/ui/logout")
 
 
 @dataclass(frozen=True)
@@ -25,6 +30,9 @@ class Session:
     csrf_token: str
     # The language on the person's account; None: not chosen (api.language decides).
     language: str | None = None
+    live: LiveSession | None = None
+    # Shown on every page of a demo stack: nobody is asked for a second factor there.
+    demo_waiver: bool = False
 
 
 class LoginRequiredError(Exception):
@@ -33,6 +41,10 @@ class LoginRequiredError(Exception):
     def __init__(self, next_path: str) -> None:
         super().__init__(next_path)
         self.next_path = next_path
+
+
+class EnrolmentRequiredError(Exception):
+    """The person's role needs a second factor they have not enrolled yet."""
 
 
 class CsrfError(Exception):
@@ -50,15 +62,30 @@ def safe_next(next_path: str | None) -> str:
     return "/ui/plans"
 
 
+def must_enrol(context: ApiContext, live: LiveSession) -> bool:
+    settings = context.accounts
+    if settings.demo_waives_second_factor or live.token_scopes is not None:
+        return False
+    required = requires_second_factor(live.actor.role, settings.second_factor_for_everyone)
+    return required and not live.enrolled
+
+
 async def current_session(request: Request) -> Session:
     token = request.cookies.get(COOKIE_NAME)
+    context: ApiContext = request.app.state.context
     if token:
-        context: ApiContext = request.app.state.context
-        account = await account_for_token(context.pool, token)
-        if account is not None:
-            actor, language = account
-            request.state.account_language = language  # api.language's first choice
-            return Session(actor=actor, csrf_token=csrf_token_for(token), language=language)
+        live = await resume_session(context.pool, token)
+        if live is not None:
+            if must_enrol(context, live) and request.url.path not in ENROLMENT_PATHS:
+                raise EnrolmentRequiredError
+            request.state.account_language = live.language  # api.language's first choice
+            return Session(
+                actor=live.actor,
+                csrf_token=csrf_token_for(token),
+                language=live.language,
+                live=live,
+                demo_waiver=context.accounts.demo_waives_second_factor,
+            )
     path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     raise LoginRequiredError(path)
 

@@ -65,6 +65,7 @@ async def log_in(browser: Browser, site: Served, user: str) -> Page:
     page = await context.new_page()
     await page.goto(f"{site.url}/ui/plans")
     assert "/ui/login" in page.url
+    await page.get_by_text("Sign in with an access token").click()
     await page.get_by_label("Access token").fill(site.tokens[user])
     await page.get_by_role("button", name="Log in").click()
     await page.wait_for_url(f"{site.url}/ui/plans")

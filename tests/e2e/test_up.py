@@ -120,6 +120,24 @@ def test_open_plan_through_http_shows_in_read_model(stack: tuple[str, Path]) -> 
         assert again.json()["rule"] == "plan_exists"
 
 
+def test_demo_people_sign_in_with_their_printed_password(stack: tuple[str, Path]) -> None:
+    base, home = stack
+    users = json.loads((home / "demo-users.json").read_text())
+    assert all({"name", "role", "country", "token", "email", "password"} <= set(u) for u in users)
+    head = next(user for user in users if user["name"] == "ken.head")
+    with httpx.Client(base_url=base, timeout=30) as browser:
+        wrong = browser.post("/ui/login", data={"login": head["email"], "password": "not it"})
+        assert wrong.status_code == 401
+        signed_in = browser.post(
+            "/ui/login", data={"login": head["email"], "password": head["password"]}
+        )
+        assert signed_in.status_code == 303, signed_in.text
+        page = browser.get("/ui/plans/KEN-2026")
+    # The demo waives the second factor, and says so on every page.
+    assert page.status_code == 200 and "Demo mode: the second factor is waived" in page.text
+    assert "Approve the plan" in page.text
+
+
 def test_cli_in_a_second_terminal_finds_the_running_stack(stack: tuple[str, Path]) -> None:
     _base, home = stack
     env = {key: value for key, value in os.environ.items() if not key.startswith("ACIP_")}
