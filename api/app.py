@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 
-from api import routes_audit, routes_feed, routes_plans, routes_reads
+from api import routes_audit, routes_feed, routes_plans, routes_reads, routes_results
 from api.conditional import ConditionalGetMiddleware, NotModifiedError, not_modified_response
 from api.context import ApiContext
 from api.errors import COMMON_RESPONSES, ApiError, install_error_handlers
@@ -71,6 +71,7 @@ def create_app(context: ApiContext, *, max_body_bytes: int = DEFAULT_MAX_BODY_BY
     app.add_middleware(RequestContextMiddleware)
     app.include_router(routes_plans.router)
     app.include_router(routes_reads.router)
+    app.include_router(routes_results.router)
     app.include_router(routes_audit.router)
     app.include_router(routes_feed.router)
     app.include_router(pages.router)

@@ -113,6 +113,6 @@ def test_full_lifecycle() -> None:
     # Replay from the stored form gives the same state.
     stored = [(e.type, event_data(e)) for e in log]
     assert fold(parse_event(t, data) for t, data in stored) == state
-    assert all(EVENT_SCHEMA_VERSIONS[t] in (1, 2) for t, _ in stored)
+    assert all(EVENT_SCHEMA_VERSIONS[t] in (1, 2, 3) for t, _ in stored)
     assert {t for t, _ in stored} <= set(EVENT_TYPES)
     assert all(describe(e).endswith(".") for e in log)
