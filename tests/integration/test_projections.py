@@ -125,7 +125,7 @@ class CrashingProjection(PlanProjection):
     async def write(self, conn: Conn, schema: str, rows: PlanRows) -> None:
         self.writes += 1
         if self.writes == self.crash_on_write:
-            half = PlanRows(rows.summary, [], [], [])
+            half = PlanRows(rows.summary, [], [], [], [])
             await super().write(conn, schema, half)
             raise RuntimeError("power cut")
         await super().write(conn, schema, rows)
