@@ -8,27 +8,24 @@ exactly as one that does not exist; lists hold only what the caller may see.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Annotated
+from typing import Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 
+from api.bounds import Limit, Offset, PlanId, PlanIdFilter
 from api.context import ApiContext, get_actor, get_context
+from api.errors import ErrorBody
 from api.scope import not_found, require_visible, visible_countries
 from domain import Actor
 from projections.results import Diagnostic, MeasurementDueItem, ResultsFramework
 from projections.results_queries import get_diagnostic, get_results_framework, measurements_due
 
-router = APIRouter(
-    tags=["results framework"],
-    responses={
-        401: {"description": "No token, or an unknown or revoked one"},
-        404: {"description": "No such plan, or not one the caller may see"},
-    },
-)
+router = APIRouter(tags=["results framework"])
 
-Limit = Annotated[int, Query(ge=1, le=500, description="Page size")]
-Offset = Annotated[int, Query(ge=0, description="Items to skip")]
+NOT_VISIBLE: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorBody, "description": "No such plan, or not one the caller may see"}
+}
 
 
 class MeasurementsDuePage(BaseModel):
@@ -47,9 +44,10 @@ def today_utc() -> date:
     "/plans/{plan_id}/results",
     summary="The results framework: outcomes, milestones, indicators, targets per period",
     response_model=ResultsFramework,
+    responses=NOT_VISIBLE,
 )
 async def plan_results(
-    plan_id: str, actor: Actor = Depends(get_actor), context: ApiContext = Depends(get_context)
+    plan_id: PlanId, actor: Actor = Depends(get_actor), context: ApiContext = Depends(get_context)
 ) -> ResultsFramework:
     require_visible(actor, plan_id)
     found = await get_results_framework(context.pool, plan_id, today_utc())
@@ -62,9 +60,10 @@ async def plan_results(
     "/plans/{plan_id}/diagnostic",
     summary="Maturity per key factor at the diagnostic and at the final assessment",
     response_model=Diagnostic,
+    responses=NOT_VISIBLE,
 )
 async def plan_diagnostic(
-    plan_id: str, actor: Actor = Depends(get_actor), context: ApiContext = Depends(get_context)
+    plan_id: PlanId, actor: Actor = Depends(get_actor), context: ApiContext = Depends(get_context)
 ) -> Diagnostic:
     require_visible(actor, plan_id)
     found = await get_diagnostic(context.pool, plan_id)
@@ -77,9 +76,10 @@ async def plan_diagnostic(
     "/measurements/due",
     summary="Indicators whose latest reporting period ended without a measurement",
     response_model=MeasurementsDuePage,
+    responses=NOT_VISIBLE,
 )
 async def due(
-    plan_id: str | None = None,
+    plan_id: PlanIdFilter = None,
     limit: Limit = 100,
     offset: Offset = 0,
     actor: Actor = Depends(get_actor),
