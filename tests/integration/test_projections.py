@@ -34,7 +34,7 @@ from projections.rows import PlanRows
 from testkit.synthetic import append_histories, plan_history
 from tests.support.polling import eventually
 
-TABLES = ("summary", "milestones", "indicators", "benchmarks")
+TABLES = ("summary", "milestones", "indicators", "benchmarks", "reporting_periods")
 Snapshot = dict[str, list[tuple[Any, ...]]]
 
 
