@@ -198,14 +198,12 @@ def test_end_of_period_starts_evaluation_and_stops_reminders() -> None:
     state = implementation()
     end = datetime(2028, 1, 1, tzinfo=UTC)
     events = due_events(state, end + timedelta(days=3))
-    # The milestone (due 2026-06-30) is caught up first, then indicator I1's unmeasured
-    # 2026 period (2027's grace days have not passed yet), then the evaluation starts.
+    # The milestone (due 2026-06-30) is caught up first, then the evaluation starts. (I1 is
+    # biennial: its one reporting period ends with the plan, so it asks for nothing here.)
     assert [e.type for e in events] == [
         "milestone_overdue",
         "reminder_sent",
         "milestone_escalated",
-        "measurement_due",
-        "reminder_sent",
         "evaluation_started",
     ]
     last = events[-1]
