@@ -49,6 +49,13 @@ async def _settle(store: PostgresEventStore, stream: str, count: int) -> None:
     )
 
 
+async def _finish(plan: WorkflowPlan) -> None:
+    """End the plan's workflow while its worker runs: the time-skipping server is shared by
+    the session, and a timer of a plan left running, firing later with no worker to take
+    its task, would hold time still for the tests after this one."""
+    await plan.send(plan.manager, type="cancel_plan", reason="End of the test")
+
+
 def _quarter_end(start: date, n: int) -> date:
     return add_months(start, 3 * n) - timedelta(days=1)
 
@@ -113,6 +120,7 @@ async def test_quarterly_indicator_missed_then_measured(
             if e.type == "reminder_sent" and e.data.get("kind") == "measurement_due"
         ]
         assert [r["due_date"] for r in reminders] == [str(q1_end), str(q3_end)]
+        await _finish(plan)
 
     # Notified to the country's focal point through the outbox (recorded: no SMTP here).
     rows = await eventually(
@@ -147,6 +155,7 @@ async def test_catch_up_raises_one_per_indicator_for_the_latest_missed_quarter(
         await _settle(store, stream, 1)
         await env.sleep(timedelta(days=5))
         due = await _due(store, stream)
+        await _finish(plan)
     # Quarters 1-4 ended more than the grace days ago (quarter 5 ends 1-2 months from now,
     # minus the days already into this month): one call, for quarter 4, counting 4.
     assert [(d["indicator_id"], d["period_ends"], d["missed_periods"]) for d in due] == [
