@@ -289,7 +289,7 @@ def sentence(event: Event, actor_name: str | None = None) -> Sentence:
                 {"milestone_id": event.milestone_id, "overdue_since": event.overdue_since},
             )
         case MeasurementDue():
-            values = {
+            values: dict[str, Any] = {
                 "indicator_id": event.indicator_id,
                 "starts": event.period_starts,
                 "ends": event.period_ends,
