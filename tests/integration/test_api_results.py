@@ -181,17 +181,17 @@ async def test_plan_page_shows_the_tree_the_diagnostic_and_the_row_actions(stack
 
 
 async def test_the_submitter_is_not_offered_approve(stack: Stack) -> None:
-    plan = ApiPlan(stack, lifecycle(AWAY, results=False))
-    other = Lifecycle.for_plan(f"{AWAY}-{API_YEAR + 1}", cast=plan.lifecycle.cast)
+    cast = lifecycle(AWAY, results=False).cast
+    other = Lifecycle.for_plan(f"{AWAY}-{API_YEAR + 1}", cast=cast)
     submitted = ApiPlan(stack, other)
     await submitted.advance(Stage.DRAFTED)
     await submitted.ok("manager", type="submit_for_approval")
-    async with browser(stack, "manager") as manager:
-        page = (await manager.get(f"/ui/plans/{AWAY}-{API_YEAR + 1}")).text
-    assert 'id="act-approve_plan"' not in page
-    assert 'id="act-request_changes"' in page
     await eventually(
         lambda: get(stack, "manager", f"/plans/{AWAY}-{API_YEAR + 1}"),
         until=lambda answer: answer[1]["phase"] == "under_review",
         what="the submitted plan's summary",
     )
+    async with browser(stack, "manager") as manager:
+        page = (await manager.get(f"/ui/plans/{AWAY}-{API_YEAR + 1}")).text
+    assert 'id="act-approve_plan"' not in page
+    assert 'id="act-request_changes"' in page
