@@ -289,7 +289,7 @@ def sentence(event: Event, actor_name: str | None = None) -> Sentence:
                 {"milestone_id": event.milestone_id, "overdue_since": event.overdue_since},
             )
         case MeasurementDue():
-            values: dict[str, Any] = {
+            due: dict[str, Any] = {
                 "indicator_id": event.indicator_id,
                 "starts": event.period_starts,
                 "ends": event.period_ends,
@@ -299,12 +299,12 @@ def sentence(event: Event, actor_name: str | None = None) -> Sentence:
                 return Sentence(
                     "Indicator {indicator_id} has no measurement for the reporting period "
                     "{starts} to {ends} ({missed} periods missed in all).",
-                    values,
+                    due,
                 )
             return Sentence(
                 "Indicator {indicator_id} has no measurement for the reporting period "
                 "{starts} to {ends}.",
-                values,
+                due,
             )
         case _:
             return Sentence(
