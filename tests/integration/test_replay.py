@@ -56,13 +56,16 @@ def appended_events(path: Path) -> list[tuple[str, dict[str, Any], int]]:
 
 
 def test_events_of_recorded_histories_fold_through_todays_domain() -> None:
-    """The events those runs wrote, before the results framework, read through today's
-    upcasters and evolve(): flat plans, annual indicators without a path, no outcome."""
+    """The events those runs wrote read through today's upcasters and evolve(); those
+    written before the results framework (generations v1 and v2) read as flat plans with
+    annual indicators without a path."""
     for path in saved_histories():
         events = appended_events(path)
         assert events, path.name
         state = fold(parse_event(t, data, version) for t, data, version in events)
         assert state is not None and state.version == len(events), path.name
+        if path.stem.endswith("_v3"):
+            continue
         assert state.outcomes == {}, path.name
         for indicator in state.indicators.values():
             assert indicator.reporting_frequency == "annual"
