@@ -34,7 +34,12 @@ from locales.formatting import day as format_day
 from locales.refusals import refusal_message
 from locales.terms import term
 from projections.results import IndicatorResult, ResultsFramework
-from projections.results_queries import get_diagnostic, get_results_framework, measurements_due
+from projections.results_queries import (
+    get_diagnostic,
+    get_results_framework,
+    measurements_due,
+    plan_state,
+)
 
 router = APIRouter(include_in_schema=False)
 
@@ -178,6 +183,7 @@ async def plan_page_context(request: Request, session: Session, plan_id: str) ->
     today = today_utc()
     results = await get_results_framework(pool, plan_id, today)
     diagnostic = await get_diagnostic(pool, plan_id)
+    state = await plan_state(pool, plan_id)
     findings, form_values = None, {}
     if phase == Phase.DIAGNOSTIC:
         # The diagnostic is not in the read models; its few events replay in a moment.
@@ -215,6 +221,13 @@ async def plan_page_context(request: Request, session: Session, plan_id: str) ->
             if forms and rows
         ],
         "results": reads.jsonable(results) if results else None,
+        # Free text people wrote, shown where the thing is (the timeline has all of it).
+        "written": {
+            "changes_requested": state.changes_requested_reason if state else None,
+            "closing_summary": state.closing_summary if state else None,
+            "cancel_reason": state.cancel_reason if state else None,
+            "rating_notes": {k.value: r.note for k, r in state.ratings.items()} if state else {},
+        },
         "diagnostic": reads.jsonable(diagnostic) if diagnostic else None,
         "measurements_due": reads.jsonable(
             await measurements_due(pool, today=today, plan_id=plan_id, limit=500)
