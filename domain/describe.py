@@ -213,22 +213,23 @@ def sentence(event: Event, actor_name: str | None = None) -> Sentence:
                 },
             )
         case IndicatorTargetRevised():
-            template = (
-                "{actor} revised the target of indicator {indicator_id} from {previous} to "
-                "{new}: {reason}"
-                if event.new_period_targets is None
-                else "{actor} revised the target of indicator {indicator_id} from {previous} "
-                "to {new}, with new period targets: {reason}"
-            )
+            revised = {
+                "actor": who,
+                "indicator_id": event.indicator_id,
+                "previous": float(event.previous_target),
+                "new": float(event.new_target),
+                "reason": _quote(event.reason),
+            }
+            if event.new_period_targets is not None:
+                return Sentence(
+                    "{actor} revised the target of indicator {indicator_id} from {previous} to "
+                    "{new}, with new period targets: {reason}",
+                    revised,
+                )
             return Sentence(
-                template,
-                {
-                    "actor": who,
-                    "indicator_id": event.indicator_id,
-                    "previous": float(event.previous_target),
-                    "new": float(event.new_target),
-                    "reason": _quote(event.reason),
-                },
+                "{actor} revised the target of indicator {indicator_id} from {previous} to "
+                "{new}: {reason}",
+                revised,
             )
         case EvaluationStarted():
             if event.actor == "system" and actor_name in (None, "system"):
