@@ -60,7 +60,8 @@ async def load_plans(store: PostgresEventStore, plans: int, *, seed: int = 1) ->
 async def snapshot(pool: asyncpg.Pool) -> Snapshot:
     return {
         table: [
-            tuple(row) for row in await pool.fetch(f"SELECT * FROM rm_plans.{table} ORDER BY 1, 2")
+            tuple(row)
+            for row in await pool.fetch(f"SELECT * FROM rm_plans.{table} ORDER BY 1, 2, 3")
         ]
         for table in TABLES
     }
