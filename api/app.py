@@ -13,7 +13,15 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 
-from api import routes_audit, routes_feed, routes_plans, routes_reads, routes_results
+from api import (
+    routes_audit,
+    routes_exports,
+    routes_feed,
+    routes_plans,
+    routes_reads,
+    routes_reports,
+    routes_results,
+)
 from api.conditional import ConditionalGetMiddleware, NotModifiedError, not_modified_response
 from api.context import ApiContext
 from api.errors import COMMON_RESPONSES, ApiError, install_error_handlers
@@ -24,6 +32,7 @@ from api.request_context import RequestContextMiddleware
 from api.schemas import Health
 from api.versioning import API_VERSION
 from api.web import actions, pages, preferences
+from api.web import reports as web_reports
 from api.web.render import render
 from api.web.session import CsrfError, LoginRequiredError, login_url
 from locales.catalogs import gettext_in
@@ -74,7 +83,10 @@ def create_app(context: ApiContext, *, max_body_bytes: int = DEFAULT_MAX_BODY_BY
     app.include_router(routes_results.router)
     app.include_router(routes_audit.router)
     app.include_router(routes_feed.router)
+    app.include_router(routes_reports.router)
+    app.include_router(routes_exports.router)
     app.include_router(pages.router)
+    app.include_router(web_reports.router)
     app.include_router(actions.router)
     app.include_router(preferences.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

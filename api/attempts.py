@@ -23,7 +23,7 @@ import structlog
 
 from api.errors import ApiError
 from domain import Actor, Command
-from eventstore import ANY, DuplicateEventError, InvalidEventError, NewEvent, PostgresEventStore
+from eventstore import ANY, DuplicateEventError, EventStore, InvalidEventError, NewEvent
 
 log = structlog.get_logger(__name__)
 
@@ -41,7 +41,7 @@ def is_refused_attempt(error: ApiError) -> bool:
 
 
 async def record_refused_attempt(
-    pool: asyncpg.Pool,
+    store: EventStore,
     plan_id: str,
     command: Command,
     actor: Actor,
@@ -74,7 +74,6 @@ async def record_refused_attempt(
         metadata={"actor": actor.name, "role": actor.role.value, "command_id": data["command_id"]},
         occurred_at=datetime.now(UTC),
     )
-    store = PostgresEventStore(pool)
     try:
         try:
             await store.append(STREAM_PREFIX + plan_id, ANY, [event])
@@ -86,9 +85,9 @@ async def record_refused_attempt(
         log.error("refused attempt NOT recorded", plan_id=plan_id, rule=rule, error=str(failure))
 
 
-async def refused_attempts(pool: asyncpg.Pool, plan_id: str) -> list[dict[str, Any]]:
+async def refused_attempts(store: EventStore, plan_id: str) -> list[dict[str, Any]]:
     """The plan's refused attempts, oldest first, with the hash of each."""
-    rows = await PostgresEventStore(pool).read_stream_raw(STREAM_PREFIX + plan_id)
+    rows = await store.read_stream_raw(STREAM_PREFIX + plan_id)
     return [
         {
             **row["data"],
@@ -116,16 +115,12 @@ def sentence(counts: dict[str, Any]) -> str:
     return ", ".join([head] + [f"{n} {rule.replace('_', '-')}" for rule, n in ranked[:3]])
 
 
-async def sentences_by_plan(pool: asyncpg.Pool) -> dict[str, str]:
+async def sentences_by_plan(store: EventStore) -> dict[str, str]:
     """Per plan with refused attempts, its dashboard sentence."""
-    rows = await pool.fetch(
-        "SELECT substr(stream_id, length($1) + 1) AS plan_id, data->>'rule' AS rule,"
-        " count(*) AS n FROM events WHERE stream_id LIKE $1 || '%' GROUP BY 1, 2",
-        STREAM_PREFIX,
-    )
     counts: dict[str, dict[str, Any]] = {}
-    for row in rows:
-        plan = counts.setdefault(row["plan_id"], {"total": 0, "by_rule": {}})
-        plan["total"] += row["n"]
-        plan["by_rule"][row["rule"]] = row["n"]
+    tally = await store.count_by_data(STREAM_PREFIX, "rule")
+    for (stream_id, rule), n in sorted(tally.items(), key=lambda item: str(item[0])):
+        plan = counts.setdefault(stream_id[len(STREAM_PREFIX) :], {"total": 0, "by_rule": {}})
+        plan["total"] += n
+        plan["by_rule"][rule] = n
     return {plan_id: sentence(c) for plan_id, c in counts.items()}

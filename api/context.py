@@ -45,7 +45,7 @@ class ApiContext:
                 self.temporal, self.task_queue, plan_id, command, actor, observe=self.on_command
             )
         except ApiError as error:
-            await record_refused_attempt(self.pool, plan_id, command, actor, error)
+            await record_refused_attempt(self.store, plan_id, command, actor, error)
             raise
         if not result.replayed:
             return result

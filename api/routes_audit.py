@@ -76,6 +76,6 @@ async def attempts(
             rule="not_permitted",
         )  # fmt: skip
     require_visible(actor, plan_id)
-    found = await refused_attempts(context.pool, plan_id)
+    found = await refused_attempts(context.store, plan_id)
     counts = summary(found)
     return {"attempts": found, **counts, "sentence": sentence(counts)}

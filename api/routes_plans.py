@@ -132,7 +132,7 @@ async def send_command(
         require_visible(actor, plan_id)
     except ApiError as error:  # answered as "no such plan", recorded as what it is
         await record_refused_attempt(
-            context.pool, plan_id, command, actor, error, rule="out_of_scope"
+            context.store, plan_id, command, actor, error, rule="out_of_scope"
         )
         raise
     command = with_idempotency_key(command, idempotency_key)

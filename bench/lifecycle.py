@@ -29,6 +29,7 @@ from bench._common import emit, environment, fresh_database, postgres_server
 from bench.bare_workflow import BareWorkflow, noop
 from domain import Actor, KeyFactor, Role, parse_command
 from domain.countries import country_codes
+from eventstore import PostgresEventStore
 from workers.db import create_pool
 from workers.embedded import temporal_dev_server
 from workers.temporal import build_worker, connect_client, workflow_runner
@@ -230,7 +231,7 @@ async def measure(
     updates_per_plan = len(plan_commands("GHA"))
     ours: list[float] = []
     bare: list[float] = []
-    worker = build_worker(client, queue, pool)
+    worker = build_worker(client, queue, pool, store=PostgresEventStore(pool))
     bare_worker = Worker(
         client,
         task_queue=queue + "-bare",

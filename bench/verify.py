@@ -5,7 +5,8 @@
 Fills a fresh database with valid, hash-chained events (COPY; 100 events per stream),
 signs one checkpoint over all of them and has an in-process witness cosign it. Then, each
 in its own child process so that its peak RSS is its own:
-  bare    read the same rows (same query, same cursor) and do nothing with them;
+  bare    read the same rows (same query, same batches fetched ahead) and do nothing
+          with them;
   verify  eventstore.checkpoints.verify_store: every hash chain, the RFC 9162 tree, the
           witnessed checkpoint (what `acip audit verify` runs).
 """
@@ -29,6 +30,7 @@ import asyncpg
 
 from bench._common import emit, environment, fresh_database, postgres_server, sample_data
 from bench._common import sample_metadata as metadata
+from eventstore._sql import POSITIONS_PER_TRANSACTION
 from eventstore.checkpoints import make_checkpoint
 from eventstore.hashing import compute_hash
 from eventstore.keys import load_or_create
@@ -38,10 +40,7 @@ from workers.db import create_pool
 
 EVENTS = int(os.environ.get("ACIP_BENCH_EVENTS", "1000000"))
 PER_STREAM = 100
-_ROWS = (
-    "SELECT event_id, stream_id, version, global_position, type, schema_version, data,"
-    " metadata, occurred_at, prev_hash, hash FROM events ORDER BY global_position"
-)
+_NEXT_XID = "SELECT pg_current_xact_id()::text::bigint"
 _COPY_COLUMNS = [
     "event_id", "stream_id", "version", "global_position", "type", "schema_version", "data",
     "metadata", "occurred_at", "prev_hash", "hash",
@@ -76,6 +75,11 @@ async def fill(url: str) -> None:
         for start in range(0, EVENTS, 50_000):
             rows = _rows(start, min(50_000, EVENTS - start), when)
             await conn.copy_records_to_table("events", records=rows, columns=_COPY_COLUMNS)
+        # Positions 1..N stand for transactions long ended only once the server's
+        # transaction ids are past N / 1024 (global_position = xid * 1024 + index, and
+        # commit-safe reads stop below the oldest running xid * 1024): use some up.
+        while await conn.fetchval(_NEXT_XID) * POSITIONS_PER_TRANSACTION <= EVENTS + 1:
+            pass
     finally:
         await conn.close()
 
@@ -105,17 +109,20 @@ async def witness_everything(url: str, home: Path) -> tuple[dict[str, Any], byte
 
 
 async def _child(phase: str, url: str, saved: dict[str, Any]) -> dict[str, Any]:
-    from eventstore.checkpoints import verify_store
+    from eventstore.checkpoints import STORED_ROWS, read_in_batches, verify_store
 
     pool = await create_pool(url, max_size=2)
     try:
         started = time.perf_counter()
         if phase == "bare":
-            count = 0
+            counted = [0]
+
+            def count_rows(rows: list[Any]) -> None:
+                counted[0] += len(rows)
+
             async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read"):
-                async for _ in conn.cursor(_ROWS, prefetch=5000):
-                    count += 1
-            ok = True
+                await read_in_batches(conn, STORED_ROWS, count_rows)
+            count, ok = counted[0], True
         else:
             result = await verify_store(pool, saved["record"], bytes.fromhex(saved["key"]))
             count, ok = result.events, result.ok

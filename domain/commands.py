@@ -96,6 +96,28 @@ Country = Annotated[
 
 
 TextPattern = Field(json_schema_extra={"pattern": TEXT_PATTERN})
+DONOR_PATTERN = r"^[a-z][a-z0-9_]{1,31}$"
+MAX_DONORS = 20
+DonorCode = Annotated[str, StringConstraints(pattern=DONOR_PATTERN)]
+
+
+def _distinct(donors: list[str]) -> list[str]:
+    if len(set(donors)) != len(donors):
+        raise ValueError("a donor is named twice")
+    return donors
+
+
+# The donors funding a plan, by code (e.g. norad, canada): a list without repeats.
+Donors = Annotated[
+    list[DonorCode],
+    # uniqueItems: the schema states the no-repeat check, so a schema-valid body is valid.
+    Field(
+        max_length=MAX_DONORS,
+        description="Donor codes, e.g. norad, canada",
+        json_schema_extra={"uniqueItems": True},
+    ),
+    AfterValidator(_distinct),
+]
 Title = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
@@ -183,6 +205,7 @@ class OpenPlan(_Command):
     period_start: PeriodStart
     period_end: PlanDate
     reminder_policy: ReminderPolicy = ReminderPolicy()
+    donors: Donors = []
 
     @property
     def plan_id(self) -> str:
@@ -465,6 +488,16 @@ class CancelPlan(_Command):
     reason: Text
 
 
+class SetPlanDonors(_Command):
+    type: Literal["set_plan_donors"] = "set_plan_donors"
+    roles = MANAGER
+    phases = frozenset(Phase) - TERMINAL_PHASES
+    label = "change the plan's donors"
+    example = {"donors": ["norad", "canada"], "reason": "Canada co-funds from 2027"}
+    donors: Donors
+    reason: Text
+
+
 Command = Annotated[
     OpenPlan
     | RecordDiagnosticFinding
@@ -487,7 +520,8 @@ Command = Annotated[
     | RateKeyFactor
     | RecordFinalAssessment
     | ClosePlan
-    | CancelPlan,
+    | CancelPlan
+    | SetPlanDonors,
     Field(discriminator="type"),
 ]
 

@@ -40,6 +40,7 @@ from domain.commands import (
     RequestChanges,
     RescheduleMilestone,
     ReviseIndicatorTarget,
+    SetPlanDonors,
     StartEvaluation,
     SubmitForApproval,
 )
@@ -63,6 +64,7 @@ from domain.events import (
     PlanCancelled,
     PlanChangesRequested,
     PlanClosed,
+    PlanDonorsChanged,
     PlanOpened,
     PlanSubmitted,
 )
@@ -167,6 +169,7 @@ def _open_plan(c: OpenPlan, actor: Actor, now: datetime, bounded: bool) -> list[
             period_start=c.period_start,
             period_end=c.period_end,
             reminder_policy=c.reminder_policy,
+            donors=c.donors,
             actor=actor.name,
             at=now,
         )
@@ -301,6 +304,18 @@ def _rules(state: PlanState, c: Command, actor: Actor, now: datetime) -> list[Ev
             return [PlanClosed(summary=c.summary, actor=by, at=now)]
         case CancelPlan():
             return [PlanCancelled(reason=c.reason, actor=by, at=now)]
+        case SetPlanDonors():
+            if c.donors == state.donors:
+                raise DomainError(
+                    r.DONORS_UNCHANGED,
+                    f"Plan {state.plan_id} already has exactly these donors.",
+                    {"donors": c.donors},
+                )
+            return [
+                PlanDonorsChanged(
+                    donors=c.donors, previous=state.donors, reason=c.reason, actor=by, at=now
+                )
+            ]
         case _:
             raise ValueError(f"no rule for command {c.type}")
 

@@ -38,6 +38,7 @@ from domain.events import (
     PlanCancelled,
     PlanChangesRequested,
     PlanClosed,
+    PlanDonorsChanged,
     PlanOpened,
     PlanSubmitted,
     ReminderSent,
@@ -260,6 +261,16 @@ def sentence(event: Event, actor_name: str | None = None) -> Sentence:
             return Sentence(
                 "{actor} cancelled the plan: {reason}",
                 {"actor": who, "reason": _quote(event.reason)},
+            )
+        case PlanDonorsChanged():
+            if not event.donors:
+                return Sentence(
+                    "{actor} removed every donor of the plan: {reason}",
+                    {"actor": who, "reason": _quote(event.reason)},
+                )
+            return Sentence(
+                "{actor} set the plan's donors to {donors}: {reason}",
+                {"actor": who, "donors": ", ".join(event.donors), "reason": _quote(event.reason)},
             )
         case ReminderSent() if event.kind == "measurement_due":
             return Sentence(

@@ -29,7 +29,8 @@ class _Event(BaseModel):
 
 class PlanOpened(_Event):
     type: Literal["plan_opened"] = "plan_opened"
-    schema_version = 2  # v1 named the actor and instant differently
+    # v1 named the actor and instant differently; v2 had no donors
+    schema_version = 3
     plan_id: str
     country: str
     administration: str
@@ -37,6 +38,7 @@ class PlanOpened(_Event):
     period_start: date
     period_end: date
     reminder_policy: ReminderPolicy = ReminderPolicy()
+    donors: list[str] = Field(default_factory=list)
     actor: str
     at: AwareDatetime
 
@@ -256,6 +258,15 @@ class PlanCancelled(_Event):
     at: AwareDatetime
 
 
+class PlanDonorsChanged(_Event):
+    type: Literal["plan_donors_changed"] = "plan_donors_changed"
+    donors: list[str]
+    previous: list[str]
+    reason: str
+    actor: str
+    at: AwareDatetime
+
+
 class ReminderSent(_Event):
     """A reminder about a milestone (due_soon, overdue) or an indicator (measurement_due:
     ``due_date`` is then the end of the reporting period left unmeasured)."""
@@ -330,7 +341,8 @@ Event = Annotated[
     | ReminderSent
     | MilestoneOverdue
     | MilestoneEscalated
-    | MeasurementDue,
+    | MeasurementDue
+    | PlanDonorsChanged,
     Field(discriminator="type"),
 ]
 

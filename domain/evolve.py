@@ -31,6 +31,7 @@ from domain.events import (
     PlanCancelled,
     PlanChangesRequested,
     PlanClosed,
+    PlanDonorsChanged,
     PlanOpened,
     PlanSubmitted,
     ReminderSent,
@@ -61,6 +62,7 @@ def evolve(state: PlanState | None, event: Event) -> PlanState:
             period_start=event.period_start,
             period_end=event.period_end,
             reminder_policy=event.reminder_policy,
+            donors=event.donors,
             opened_by=event.actor,
             opened_at=event.at,
             last_changed_at=event.at,
@@ -281,6 +283,8 @@ def _apply(state: PlanState, event: Event) -> dict[str, object]:
             return {"final_assessments": {**state.final_assessments, event.key_factor: assessment}}
         case PlanClosed():
             return {"phase": Phase.CLOSED, "closed_at": event.at, "closing_summary": event.summary}
+        case PlanDonorsChanged():
+            return {"donors": event.donors}
         case PlanCancelled():
             return {
                 "phase": Phase.CANCELLED,

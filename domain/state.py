@@ -197,6 +197,8 @@ class PlanState(_Frozen):
     period_start: date
     period_end: date
     reminder_policy: ReminderPolicy = ReminderPolicy()
+    # Donor codes (e.g. norad, canada) funding the plan, in the order the manager gave them.
+    donors: list[str] = Field(default_factory=list)
     phase: Phase = Phase.DIAGNOSTIC
     version: int = 0
     opened_by: str

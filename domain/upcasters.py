@@ -53,6 +53,8 @@ def _reminder_v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
 
 UPCASTERS: Mapping[tuple[str, int], Upcaster] = {
     ("plan_opened", 1): _renaming(opened_by="actor", opened_at="at"),
+    # Plans opened before donors were recorded have none on the record.
+    ("plan_opened", 2): lambda data: {**data, "donors": data.get("donors", [])},
     ("diagnostic_finding_recorded", 1): _renaming(recorded_by="actor"),
     ("plan_submitted", 1): _renaming(submitted_by="actor"),
     ("plan_approval_granted", 1): _renaming(approver="actor"),

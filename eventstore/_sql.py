@@ -115,3 +115,15 @@ COUNT_RANGE = (
     "SELECT count(*) FROM events WHERE global_position > $1"
     " AND global_position <= coalesce($2::bigint, 9223372036854775807)"
 )
+# The Merkle leaves of a range of final positions (EventStore.read_leaves).
+READ_LEAVES = (
+    "SELECT stream_id, version, global_position, hash FROM events"
+    " WHERE global_position > $1 AND global_position <= $2"
+    " ORDER BY global_position LIMIT $3"
+)
+# Events per stream and data value over a family of streams (EventStore.count_by_data);
+# left() rather than LIKE, whose wildcards a prefix would need escaped.
+COUNT_BY_DATA = (
+    "SELECT stream_id, data->>$2 AS value, count(*) AS n FROM events"
+    " WHERE left(stream_id, length($1)) = $1 GROUP BY 1, 2"
+)

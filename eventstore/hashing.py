@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
@@ -27,6 +28,7 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
+import orjson
 import rfc8785
 
 from eventstore.models import GENESIS_HASH, BreakReason, ChainBreak, VerifyReport
@@ -39,6 +41,7 @@ __all__ = [
     "compute_hash",
     "envelope_prefix",
     "hash_with_prefix",
+    "stored_event_hash",
     "verify_events",
 ]
 
@@ -134,6 +137,100 @@ def _has_big_float(value: Any) -> bool:
     if isinstance(value, list | tuple):
         return any(_has_big_float(item) for item in value)
     return False
+
+
+def _checked_float(token: str) -> float:
+    # The encoder writes a float as its repr: refuse, as _plain_float does on the encoded
+    # text, every float whose repr is not already ECMAScript's notation (or not finite).
+    number = float(token)
+    text = repr(number)
+    if "e" in text or text.endswith(".0") or not math.isfinite(number):
+        raise _NotCanonicalError(token)
+    return number
+
+
+_stored_loads = json.JSONDecoder(parse_float=_checked_float, parse_int=_small_int).decode
+
+
+def canonical_stored_json(text: str) -> str:
+    """RFC 8785 text of the JSON value written as ``text`` (e.g. PostgreSQL's ``jsonb::text``).
+
+    The same result as ``canonical_json(json.loads(text))``, faster. A value parsed from
+    JSON text has only string keys, lists and exact round trips, so the fast path's
+    round-trip check reduces to checks on its numbers, which the parse makes itself (every
+    float's repr, every integer's length). orjson then writes the sorted, compact text
+    (about 8 times faster than the json module here), with the UTF-16 order check on the
+    output as in ``canonical_json``; tests/unit/test_eventstore_fastpaths.py holds it to
+    rfc8785. Anything else takes ``canonical_json`` on the parsed value.
+    """
+    try:
+        value = _stored_loads(text)
+        canonical = orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
+    except (_NotCanonicalError, orjson.JSONEncodeError):
+        return canonical_json(json.loads(text))
+    if canonical.isascii() or _UTF16_ORDER_RISK.search(canonical) is None:
+        return canonical
+    return _reference(value)
+
+
+# Text that RFC 8785 writes between quotes unchanged (no escape, no ordering question).
+_PLAIN_TEXT = re.compile(r"[A-Za-z0-9_.:-]*")
+
+
+def stored_event_hash(
+    prev_hash: str,
+    *,
+    event_id: str,
+    stream_id: str,
+    type: str,
+    schema_version: int,
+    data_json: str,
+    metadata_json: str,
+    occurred_at: datetime,
+    version: int,
+) -> str:
+    """``compute_hash`` of a stored row read with data and metadata as JSON text and the
+    event id as PostgreSQL's ``uuid::text`` (lowercase, hyphenated: already canonical).
+
+    The envelope's members are known and sorted, so its canonical text is theirs joined;
+    a stream id or type that would need escaping takes the general path.
+    """
+    if _PLAIN_TEXT.fullmatch(stream_id) is None or _PLAIN_TEXT.fullmatch(type) is None:
+        return compute_hash(
+            prev_hash,
+            {
+                "event_id": event_id,
+                "stream_id": stream_id,
+                "type": type,
+                "schema_version": schema_version,
+                "data": json.loads(data_json),
+                "metadata": json.loads(metadata_json),
+                "occurred_at": occurred_at,
+                "version": version,
+            },
+        )
+    body = "".join(
+        (
+            '{"data":',
+            canonical_stored_json(data_json),
+            ',"event_id":"',
+            event_id,
+            '","metadata":',
+            canonical_stored_json(metadata_json),
+            ',"occurred_at":"',
+            canonical_datetime(occurred_at),
+            '","schema_version":',
+            str(schema_version),
+            ',"stream_id":"',
+            stream_id,
+            '","type":"',
+            type,
+            '","version":',
+            str(version),
+            "}",
+        )
+    )
+    return hashlib.sha256((prev_hash + body).encode()).hexdigest()
 
 
 def envelope_prefix(

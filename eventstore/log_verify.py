@@ -16,12 +16,12 @@ frontier (about 64 hashes) and one (version, hash) per stream.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from eventstore.hashing import compute_hash
+from eventstore.hashing import compute_hash, stored_event_hash
 from eventstore.merkle import Frontier, event_leaf_hash, verify_consistency
 from eventstore.models import GENESIS_HASH
 from eventstore.tree_head import (
@@ -156,6 +156,9 @@ class LogVerifier:
             row["stream_id"], row["version"], row["global_position"], row["hash"]
         )  # fmt: skip
         self._check_chain(row, stream_id, version, stored)
+        self._add_leaf(stream_id, version, position, stored)
+
+    def _add_leaf(self, stream_id: str, version: int, position: int, stored: str) -> None:
         index = self.frontier.size
         if index == self._watch[0]:
             self._watch = (index, (stream_id, version, position))
@@ -163,16 +166,62 @@ class LogVerifier:
         if self.divergence is None and self._targets:
             self._compare()
 
+    def feed_stored(self, rows: Iterable[Sequence[Any]]) -> None:
+        """Rows of ``STORED_ROWS`` (tuples: event id and payloads as text), in global order:
+        the same checks as ``feed``, on the fast path that skips building a mapping."""
+        for row in rows:
+            (
+                event_id, stream_id, version, position, type_, schema_version,
+                data_json, metadata_json, occurred_at, prev_hash, stored,
+            ) = row  # fmt: skip
+            if self._link_holds(stream_id, version, position, prev_hash, stored):
+                try:
+                    recomputed = stored_event_hash(
+                        prev_hash, event_id=event_id, stream_id=stream_id, type=type_,
+                        schema_version=schema_version, data_json=data_json,
+                        metadata_json=metadata_json, occurred_at=occurred_at, version=version,
+                    )  # fmt: skip
+                except (ValueError, TypeError) as error:
+                    recomputed = f"not canonical: {error}"
+                if recomputed != stored:
+                    self._hash_mismatch(stream_id, version, position)
+            self._add_leaf(stream_id, version, position, stored)
+
     def _check_chain(self, row: Row, stream_id: str, version: int, stored: str) -> None:
+        position = row["global_position"]
+        if self._link_holds(stream_id, version, position, row["prev_hash"], stored):
+            try:
+                recomputed = compute_hash(row["prev_hash"], row)
+            except (ValueError, TypeError) as error:
+                recomputed = f"not canonical: {error}"
+            if recomputed != stored:
+                self._hash_mismatch(stream_id, version, position)
+
+    def _link_holds(
+        self, stream_id: str, version: int, position: int, prev_hash: str, stored: str
+    ) -> bool:
+        """Version and link checks (each break named); True when the hash is to be
+        recomputed. The stream's head moves to the stored row either way."""
         last_version, last_hash = self._heads.get(stream_id, (0, GENESIS_HASH))
-        where = f"{stream_id} version {version} (position {row['global_position']})"
-        if version != last_version + 1:
-            self.chain_breaks.append(f"{where}: version gap, expected {last_version + 1}")
-        elif row["prev_hash"] != last_hash:
-            self.chain_breaks.append(f"{where}: broken link to version {last_version}")
-        elif compute_hash(row["prev_hash"], row) != stored:
-            self.chain_breaks.append(f"{where}: hash mismatch, content changed")
         self._heads[stream_id] = (version, stored)
+        if version != last_version + 1:
+            self.chain_breaks.append(
+                f"{stream_id} version {version} (position {position}): version gap,"
+                f" expected {last_version + 1}"
+            )
+            return False
+        if prev_hash != last_hash:
+            self.chain_breaks.append(
+                f"{stream_id} version {version} (position {position}): broken link to"
+                f" version {last_version}"
+            )
+            return False
+        return True
+
+    def _hash_mismatch(self, stream_id: str, version: int, position: int) -> None:
+        self.chain_breaks.append(
+            f"{stream_id} version {version} (position {position}): hash mismatch, content changed"
+        )
 
     def _compare(self) -> None:
         target = self._targets[-1]

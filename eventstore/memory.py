@@ -26,7 +26,7 @@ from eventstore.models import (
     RecordedEvent,
     VerifyReport,
 )
-from eventstore.protocol import EventRow
+from eventstore.protocol import EventRow, LeafRow
 from eventstore.upcasting import UpcasterRegistry
 
 
@@ -167,13 +167,16 @@ class InMemoryEventStore:
         end = len(self._log) if up_to_position is None else min(up_to_position, len(self._log))
         return max(end - max(after_position, 0), 0)
 
-    async def read_rows(
-        self, after_position: int, up_to_position: int, limit: int
-    ) -> Sequence[EventRow]:
+    def _page(self, after_position: int, up_to_position: int, limit: int) -> list[RecordedEvent]:
+        """read_rows' and read_leaves' range (positions here are 1, 2, 3 ...)."""
         if limit < 1:
             raise ValueError("limit must be at least 1")
         start = max(after_position, 0)
-        end = min(up_to_position, start + limit)
+        return self._log[start : min(up_to_position, start + limit)]
+
+    async def read_rows(
+        self, after_position: int, up_to_position: int, limit: int
+    ) -> Sequence[EventRow]:
         return [
             (
                 event.global_position,
@@ -186,8 +189,23 @@ class InMemoryEventStore:
                 event.recorded_at,
                 event.event_id,
             )
-            for event in self._log[start:end]
+            for event in self._page(after_position, up_to_position, limit)
         ]
+
+    async def read_leaves(
+        self, after_position: int, up_to_position: int, limit: int
+    ) -> Sequence[LeafRow]:
+        page = self._page(after_position, up_to_position, limit)
+        return [(e.stream_id, e.version, e.global_position, e.hash) for e in page]
+
+    async def count_by_data(self, stream_prefix: str, data_key: str) -> dict[tuple[str, Any], int]:
+        counts: dict[tuple[str, Any], int] = {}
+        for event in self._log:
+            if event.stream_id.startswith(stream_prefix):
+                value = event.data.get(data_key)
+                text = value if value is None or isinstance(value, str) else json.dumps(value)
+                counts[event.stream_id, text] = counts.get((event.stream_id, text), 0) + 1
+        return counts
 
     async def subscribe(
         self,

@@ -34,6 +34,10 @@ class EventRow(Protocol):
     def __getitem__(self, index: int, /) -> Any: ...
 
 
+# A Merkle leaf's fields (eventstore/merkle.py): stream_id, version, global_position, hash.
+LeafRow = tuple[str, int, int, str]
+
+
 class EventStore(Protocol):
     """Append-only, hash-chained event log, read in commit-safe global order."""
 
@@ -84,6 +88,21 @@ class EventStore(Protocol):
         up_to_position``, in global order, as stored (not upcast). Only for positions at or
         below a ``head_position()`` already returned: those are final, so no event can
         appear there later."""
+        ...
+
+    async def read_leaves(
+        self, after_position: int, up_to_position: int, limit: int
+    ) -> Sequence[LeafRow]:
+        """What the Merkle log's leaves are made of, for at most ``limit`` events with
+        ``after_position < global_position <= up_to_position`` in global order (inclusion
+        proofs of an export). The same rule as ``read_rows``: only up to a position already
+        returned by ``head_position()`` or covered by a checkpoint."""
+        ...
+
+    async def count_by_data(self, stream_prefix: str, data_key: str) -> dict[tuple[str, Any], int]:
+        """Events per (stream id, ``data[data_key]``) over the streams whose id starts with
+        ``stream_prefix``; the value as text (JSON text when not a string), None if absent.
+        For per-stream tallies such as refused attempts by rule."""
         ...
 
     def subscribe(

@@ -12,12 +12,13 @@ from typing import Any
 import asyncpg
 
 from eventstore import _sql as sql
+from eventstore._idempotency import earlier_result
 from eventstore._prepare import PreparedAppend, check_stream_id, prepare_append
 from eventstore._records import raw as _raw
 from eventstore._records import record as _record
 from eventstore._records import recorded as _recorded
-from eventstore.errors import ConcurrencyError, DuplicateEventError, EventStoreError
-from eventstore.hashing import ChainVerifier, hash_with_prefix
+from eventstore.errors import ConcurrencyError, EventStoreError
+from eventstore.hashing import ChainVerifier
 from eventstore.models import (
     GENESIS_HASH,
     AppendResult,
@@ -27,7 +28,7 @@ from eventstore.models import (
     VerifyReport,
 )
 from eventstore.notifier import NOTIFY_CHANNEL, Notifier
-from eventstore.protocol import EventRow
+from eventstore.protocol import EventRow, LeafRow
 from eventstore.upcasting import UpcasterRegistry
 
 # Attempts for "any" appends racing other writers, and for a stale cached link.
@@ -118,7 +119,7 @@ class PostgresEventStore:
                         )
                 except asyncpg.UniqueViolationError:
                     # Someone appended first, or this is a retry of a committed append.
-                    existing = await self._existing(conn, prepared)
+                    existing = await earlier_result(conn, prepared)
                     if existing is not None:
                         return existing
                     self._links.pop(stream_id, None)
@@ -179,56 +180,11 @@ class PostgresEventStore:
         prepared: PreparedAppend,
         expected_version: ExpectedVersion,
     ) -> AppendResult:
-        existing = await self._existing(conn, prepared)
+        existing = await earlier_result(conn, prepared)
         if existing is not None:
             return existing
         actual = await conn.fetchval(sql.STREAM_VERSION, prepared.stream_id)
         raise ConcurrencyError(prepared.stream_id, expected_version, actual)
-
-    async def _existing(
-        self, conn: asyncpg.Connection | asyncpg.pool.PoolConnectionProxy, prepared: PreparedAppend
-    ) -> AppendResult | None:
-        """The first result of an identical earlier append, or None if none of the ids
-        is stored. Raises DuplicateEventError when some ids are stored with other content,
-        in another stream, or only part of the batch is stored."""
-        ids = [event.event_id for event in prepared.events]
-        rows = await conn.fetch(sql.BY_IDS, ids)
-        if not rows:
-            return None
-        by_id = {row["event_id"]: row for row in rows}
-        for event, prefix in zip(prepared.events, prepared.prefixes, strict=True):
-            row = by_id.get(event.event_id)
-            if row is None:
-                stored = next(iter(by_id))
-                raise DuplicateEventError(
-                    stored, "part of this batch is stored already and part is not"
-                )
-            if row["stream_id"] != prepared.stream_id:
-                raise DuplicateEventError(
-                    event.event_id, f"it is stored in stream {row['stream_id']!r}"
-                )
-            # Same content <=> same hash over the stored link and version.
-            if hash_with_prefix(row["prev_hash"], prefix, row["version"]) != row["hash"]:
-                raise DuplicateEventError(
-                    event.event_id, "type, data, metadata, occurred_at or schema differ"
-                )
-        recorded = sorted(
-            (_record(row, None) for row in rows), key=lambda recorded: recorded.version
-        )
-        # Give the caller its own payloads back, as the first append did.
-        originals = {event.event_id: event for event in prepared.events}
-        recorded = [
-            event.model_copy(
-                update={
-                    "data": originals[event.event_id].data,
-                    "metadata": originals[event.event_id].metadata,
-                }
-            )
-            for event in recorded
-        ]
-        return AppendResult(
-            stream_id=prepared.stream_id, version=recorded[-1].version, events=recorded
-        )
 
     # -- reading ---------------------------------------------------------------------
 
@@ -315,13 +271,33 @@ class PostgresEventStore:
         self, after_position: int, up_to_position: int, limit: int
     ) -> Sequence[EventRow]:
         # The driver's records are EventRows as they come: no object per event.
+        rows: Sequence[EventRow] = await self._page(
+            sql.READ_ROWS, after_position, up_to_position, limit
+        )
+        return rows
+
+    async def read_leaves(
+        self, after_position: int, up_to_position: int, limit: int
+    ) -> Sequence[LeafRow]:
+        rows = await self._page(sql.READ_LEAVES, after_position, up_to_position, limit)
+        return [(row[0], row[1], row[2], row[3]) for row in rows]
+
+    async def _page(
+        self, query: str, after_position: int, up_to_position: int, limit: int
+    ) -> list[asyncpg.Record]:
+        """read_rows' and read_leaves' range query."""
         if limit < 1:
             raise ValueError("limit must be at least 1")
         async with self._pool.acquire() as conn:
-            rows: Sequence[EventRow] = await conn.fetch(
-                sql.READ_ROWS, after_position, up_to_position, limit
+            rows: list[asyncpg.Record] = await conn.fetch(
+                query, after_position, up_to_position, limit
             )
         return rows
+
+    async def count_by_data(self, stream_prefix: str, data_key: str) -> dict[tuple[str, Any], int]:
+        async with self._pool.acquire() as conn:
+            rows = await conn.fetch(sql.COUNT_BY_DATA, stream_prefix, data_key)
+        return {(row["stream_id"], row["value"]): int(row["n"]) for row in rows}
 
     async def subscribe(
         self,

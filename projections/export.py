@@ -96,7 +96,7 @@ async def export_plan(
     if not rows:
         raise ExportError(f"there is no plan {plan_id} in the event store")
     try:
-        extra = await proof_files(pool, rows, witness_public_key)
+        extra = await proof_files(pool, store, rows, witness_public_key)
     except NoCheckpointError:
         # Still useful (the chain), but it says nothing of what came after or was cut:
         # format 1, and the CLI says so.

@@ -20,7 +20,8 @@ from typing import Any
 
 import asyncpg
 
-from eventstore.checkpoints import Checkpoint, all_checkpoints, leaf_of, published_keys
+from eventstore import EventStore
+from eventstore.checkpoints import Checkpoint, all_checkpoints, published_keys
 from eventstore.merkle import MerkleTree, event_leaf_hash, verify_inclusion
 from eventstore.tree_head import (
     TreeHead,
@@ -35,10 +36,7 @@ CHECKPOINT_FILE = "checkpoint.json"
 PROOFS_FILE = "proofs.jsonl"
 KEYS_FILE = "keys.json"
 
-_LEAVES_UP_TO = (
-    "SELECT stream_id, version, global_position, hash FROM events"
-    " WHERE global_position <= $1 ORDER BY global_position"
-)
+_LEAF_PAGE = 5000
 
 
 class NoCheckpointError(Exception):
@@ -57,18 +55,22 @@ def covering(checkpoints: list[Checkpoint], last_position: int) -> Checkpoint:
 
 
 async def proof_files(
-    pool: asyncpg.Pool, rows: list[dict[str, Any]], witness_public_key: str
+    pool: asyncpg.Pool, store: EventStore, rows: list[dict[str, Any]], witness_public_key: str
 ) -> dict[str, str]:
-    """The three files' contents for the plan's rows (as read_stream_raw returns them)."""
+    """The three files' contents for the plan's rows (as read_stream_raw returns them).
+    ``pool`` reaches the checkpoints and keys, ``store`` the leaves up to the checkpoint."""
     checkpoint = covering(await all_checkpoints(pool), rows[-1]["global_position"])
     wanted = {row["global_position"] for row in rows}
     index_of: dict[int, int] = {}
     tree = MerkleTree()
-    async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read"):
-        async for leaf_row in conn.cursor(_LEAVES_UP_TO, checkpoint.last_position, prefetch=5000):
-            if leaf_row["global_position"] in wanted:
-                index_of[leaf_row["global_position"]] = tree.size
-            tree.append(leaf_of(leaf_row))
+    # Positions up to a checkpoint's are final (it was made from commit-safe reads), so the
+    # pages need no common snapshot.
+    position = 0
+    while page := await store.read_leaves(position, checkpoint.last_position, _LEAF_PAGE):
+        for stream_id, version, position, event_hash in page:
+            if position in wanted:
+                index_of[position] = tree.size
+            tree.append(event_leaf_hash(stream_id, version, position, event_hash))
     proofs = []
     for row in rows:
         index = index_of.get(row["global_position"])

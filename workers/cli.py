@@ -225,6 +225,7 @@ def _register_optional_apps() -> None:
     for module_name, attribute, name in (
         ("workers.cli_projections", "projections_app", "projections"),
         ("workers.cli_audit", "audit_app", "audit"),
+        ("workers.cli_report", "report_app", "report"),
     ):
         try:
             module = __import__(module_name, fromlist=[attribute])

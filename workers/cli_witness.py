@@ -139,7 +139,9 @@ def attempts(
     from workers.cli_projections import console
 
     async def action(pool: asyncpg.Pool) -> list[dict[str, Any]]:
-        return await refused_attempts(pool, plan_id)
+        from eventstore import PostgresEventStore
+
+        return await refused_attempts(PostgresEventStore(pool), plan_id)
 
     found = with_pool(action)
     if as_json:

@@ -14,7 +14,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from activities.append import AppendActivities
 from activities.notifications import NotificationActivities, SmtpSettings
 from api.recipients import UserRecipientDirectory
-from eventstore import EventStore, PostgresEventStore
+from eventstore import EventStore
 from workflows.plan import PlanWorkflow
 from workflows.tracing import CommandTracingInterceptor
 
@@ -54,12 +54,12 @@ def build_worker(
     task_queue: str,
     pool: asyncpg.Pool,
     *,
+    store: EventStore,
     smtp: SmtpSettings | None = None,
-    store: EventStore | None = None,
     default_language: str = "en",
 ) -> Worker:
-    # Tests pass only the pool; the worker process passes its timed store.
-    appends = AppendActivities(store or PostgresEventStore(pool))
+    # The store comes from the wiring (the worker process passes its timed one).
+    appends = AppendActivities(store)
     # Recipients come from the api's user directory through the activities' port.
     notifications = NotificationActivities(
         pool, UserRecipientDirectory(pool), smtp, default_language=default_language

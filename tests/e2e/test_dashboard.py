@@ -282,4 +282,28 @@ async def test_build_a_plan_with_outcomes_and_period_targets_through_the_dashboa
     diagnostic = await page.locator("#diagnostic-table").inner_text()
     assert "Finding 1" in diagnostic
     await shot(page, "dashboard-results-framework")
+
+
+async def test_manager_downloads_a_report_and_the_auditor_sees_it_verify(
+    browser: Browser, site: Served, tmp_path: Path
+) -> None:
+    from reports import read_bundle
+
+    page = await log_in(browser, site, "wco.manager")
+    await page.goto(f"{site.url}/ui/plans/GHA-2026")
+    async with page.expect_download() as waiting:
+        await page.get_by_role("button", name="Download report").click()
+    download = await waiting.value
+    saved = tmp_path / download.suggested_filename
+    await download.save_as(str(saved))
+    bundle = read_bundle(saved.read_bytes())
+    assert [p["plan_id"] for p in bundle.manifest["plans"]] == ["GHA-2026"]
+    assert bundle.files["narrative.pdf"].startswith(b"%PDF-")
+    await page.context.close()
+
+    page = await log_in(browser, site, "wco.auditor")
+    await page.get_by_role("link", name="Reports").click()
+    row = page.get_by_role("row").filter(has_text=bundle.manifest["report_id"])
+    assert "verifies" in await row.inner_text()
+    await shot(page, "dashboard-reports")
     await page.context.close()

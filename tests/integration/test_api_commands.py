@@ -32,11 +32,7 @@ OTHER = unique_country(year=API_YEAR)
 @pytest.fixture(scope="module")
 async def stack(dev_env: WorkflowEnvironment, pool: asyncpg.Pool) -> AsyncIterator[Stack]:
     async with running_stack(dev_env.client, pool) as stack:
-        await stack.add_user("manager", Role.PROGRAMME_MANAGER)
-        await stack.add_user("focal", Role.FOCAL_POINT, COUNTRY)
-        await stack.add_user("head", Role.HEAD_OF_ADMINISTRATION, COUNTRY)
-        await stack.add_user("other.focal", Role.FOCAL_POINT, OTHER)
-        await stack.add_user("auditor", Role.AUDITOR)
+        await stack.add_country_team(COUNTRY, OTHER)
         await stack.add_user("gone", Role.PROGRAMME_MANAGER)
         yield stack
 

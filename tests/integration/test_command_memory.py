@@ -36,7 +36,7 @@ async def test_a_thousand_keyed_commands_carry_less_than_64_kib(
     plan = WorkflowPlan(dev_env.client, task_queue, Lifecycle.for_plan(plan_id))
     keys = [str(uuid.uuid4()) for _ in range(KEYED_COMMANDS)]
     factors = list(KeyFactor)
-    async with build_worker(dev_env.client, task_queue, pool):
+    async with build_worker(dev_env.client, task_queue, pool, store=PostgresEventStore(pool)):
         handle = await dev_env.client.start_workflow(
             PlanWorkflow.run,
             PlanWorkflowInput(plan_id=plan_id, commands_per_run=PER_RUN),
@@ -135,7 +135,7 @@ async def test_input_from_a_run_on_older_code_still_deduplicates(
         },
         "commands_per_run": 500,
     }
-    async with build_worker(dev_env.client, task_queue, pool):
+    async with build_worker(dev_env.client, task_queue, pool, store=PostgresEventStore(pool)):
         await dev_env.client.start_workflow(
             PlanWorkflow.run,
             PlanWorkflowInput.model_validate(old_shape),

@@ -21,7 +21,7 @@ async def test_state_survives_continue_as_new(
     plan_id = unique_plan_id()
     workflow_id = f"plan-{plan_id}"
     plan = WorkflowPlan(dev_env.client, task_queue, Lifecycle.for_plan(plan_id))
-    async with build_worker(dev_env.client, task_queue, pool):
+    async with build_worker(dev_env.client, task_queue, pool, store=PostgresEventStore(pool)):
         handle = await dev_env.client.start_workflow(
             PlanWorkflow.run,
             PlanWorkflowInput(plan_id=plan_id, commands_per_run=3),

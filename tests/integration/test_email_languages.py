@@ -14,6 +14,7 @@ from temporalio.testing import WorkflowEnvironment
 from activities.notifications import SmtpSettings
 from api.users import add_user, set_language
 from domain import Role
+from eventstore import PostgresEventStore
 from tests.integration.test_reminders import Inbox, smtp_inbox  # noqa: F401 (the fixture)
 from tests.support.ids import unique_plan_id
 from tests.support.plans import Lifecycle, Milestone, Stage, WorkflowPlan
@@ -61,7 +62,14 @@ async def test_a_french_speaking_focal_point_is_reminded_in_french(
     await add_user(pool, f"{country.lower()}.deputy", Role.FOCAL_POINT, country, "d@ml.example")
     await set_language(pool, f"{country.lower()}.deputy", None)
 
-    async with build_worker(env.client, task_queue, pool, smtp=smtp, default_language="es"):
+    async with build_worker(
+        env.client,
+        task_queue,
+        pool,
+        store=PostgresEventStore(pool),
+        smtp=smtp,
+        default_language="es",
+    ):
         await WorkflowPlan(env.client, task_queue, lifecycle).advance(Stage.IMPLEMENTATION)
         start = await env.get_current_time()
         midnight0 = start.replace(hour=0, minute=0, second=0, microsecond=0)

@@ -69,7 +69,8 @@ def _v1(type_: str, data: dict[str, Any]) -> NewEvent:
 async def test_old_shape_events_verify_as_stored_and_load_upcast(
     pool: asyncpg.Pool, tmp_path: Path
 ) -> None:
-    assert all(EVENT_SCHEMA_VERSIONS[type_] == 2 for type_, _ in V1_EVENTS)
+    # Every one of them has moved on since v1 (plan_opened twice: the rename, then donors).
+    assert all(EVENT_SCHEMA_VERSIONS[type_] >= 2 for type_, _ in V1_EVENTS)
     raw_store = PostgresEventStore(pool)
     await raw_store.append(f"plan-{PLAN_ID}", NO_STREAM, [_v1(t, d) for t, d in V1_EVENTS])
 
@@ -89,11 +90,13 @@ async def test_old_shape_events_verify_as_stored_and_load_upcast(
     assert state.findings["automation"].recorded_by == "kofi.focal"  # type: ignore[index]
     assert state.phase == "cancelled"
 
-    # A store with the domain's upcasters hands out v2 rows, and the same state.
+    # A store with the domain's upcasters hands out current rows (plan_opened v3: donors
+    # came after the actor's rename), and the same state.
     upcasting = PostgresEventStore(pool, upcasters=UpcasterRegistry.of(UPCASTERS))
     current = await upcasting.read_stream(f"plan-{PLAN_ID}")
-    assert [e.schema_version for e in current] == [2, 2, 2]
+    assert [e.schema_version for e in current] == [3, 2, 2]
     assert current[0].data["actor"] == "pat.manager" and "opened_by" not in current[0].data
+    assert current[0].data["donors"] == []
     assert fold(parse_event(e.type, e.data) for e in current) == state
     assert describe(parse_event(current[2].type, current[2].data)) == (
         "pat.manager cancelled the plan: Superseded."

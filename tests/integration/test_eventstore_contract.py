@@ -348,6 +348,38 @@ async def test_count_events_and_read_rows_cover_a_range(store: EventStore) -> No
         await store.read_rows(head, new_head, 0)
 
 
+async def test_read_leaves_are_the_merkle_fields_of_a_range(store: EventStore) -> None:
+    head = await store.head_position()
+    a, b = stream(), stream()
+    await store.append(a, NO_STREAM, [event(n=1), event(n=2)])
+    await store.append(b, NO_STREAM, [event(n=3)])
+    new_head = await store.head_position()
+    everything = await store.read_all(head)
+    leaves = await store.read_leaves(head, new_head, 10)
+    assert list(leaves) == [(e.stream_id, e.version, e.global_position, e.hash) for e in everything]
+    page = await store.read_leaves(head, new_head, 2)
+    rest = await store.read_leaves(page[-1][2], new_head, 10)
+    assert [*page, *rest] == list(leaves)
+    assert list(await store.read_leaves(head, everything[0].global_position, 10)) == leaves[:1]
+    with pytest.raises(ValueError):
+        await store.read_leaves(head, new_head, 0)
+
+
+async def test_count_by_data_tallies_a_family_of_streams(store: EventStore) -> None:
+    family = f"tally{uuid.uuid4().hex[:8]}-"
+    one, two = f"{family}p1", f"{family}p2"
+    await store.append(one, NO_STREAM, [event(rule="four_eyes"), event(rule="four_eyes")])
+    await store.append(two, NO_STREAM, [event(rule="not_permitted"), event(other=1)])
+    await store.append(stream(), NO_STREAM, [event(rule="four_eyes")])  # not of the family
+    assert await store.count_by_data(family, "rule") == {
+        (one, "four_eyes"): 2,
+        (two, "not_permitted"): 1,
+        (two, None): 1,
+    }
+    # A prefix is text, not a pattern: LIKE's wildcards match nothing more.
+    assert await store.count_by_data(family[:-1] + "_", "rule") == {}
+
+
 # -- the hash chain ---------------------------------------------------------------------
 
 

@@ -75,7 +75,7 @@ async def test_quarterly_indicator_missed_then_measured(
     await add_user(pool, focal, Role.FOCAL_POINT, lifecycle.country, None)
     stream = f"plan-{plan_id}"
     q1_end, q2_end, q3_end = (_quarter_end(start, n) for n in (1, 2, 3))
-    async with build_worker(env.client, task_queue, pool):
+    async with build_worker(env.client, task_queue, pool, store=store):
         plan = WorkflowPlan(env.client, task_queue, lifecycle)
         await plan.advance(Stage.IMPLEMENTATION)
         midnight0 = (await env.get_current_time()).replace(
@@ -148,7 +148,7 @@ async def test_catch_up_raises_one_per_indicator_for_the_latest_missed_quarter(
     plan_id = unique_plan_id(year=start.year)
     stream = f"plan-{plan_id}"
     lifecycle = quarterly_plan(plan_id, start, 3, day0 + timedelta(days=300))
-    async with build_worker(env.client, task_queue, pool):
+    async with build_worker(env.client, task_queue, pool, store=store):
         plan = WorkflowPlan(env.client, task_queue, lifecycle)
         await plan.advance(Stage.IMPLEMENTATION)
         await env.sleep(timedelta(hours=1))

@@ -13,19 +13,19 @@ from collections import Counter
 from datetime import datetime, timedelta
 
 import asyncpg
-import httpx
 from aiosmtpd.controller import Controller
 from temporalio.testing import WorkflowEnvironment
 
 from activities.notification_records import list_notifications
 from activities.notifications import SmtpSettings
 from api.app import create_app
-from api.context import COOKIE_NAME, ApiContext
+from api.context import ApiContext
 from api.users import add_user
 from domain import Role
 from eventstore import PostgresEventStore
 from projections.projector import Projector
 from tests.integration.test_reminders import Inbox
+from tests.support.api_stack import get_as_browser
 from tests.support.ids import unique_plan_id
 from tests.support.plans import MANAGER, Lifecycle, Milestone, Stage, WorkflowPlan
 from tests.support.polling import eventually
@@ -83,7 +83,9 @@ async def test_a_week_without_smtp_delays_emails_but_never_the_timers(
     )
     inbox = Inbox()
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    async with build_worker(env.client, task_queue, pool, smtp=smtp):
+    async with build_worker(
+        env.client, task_queue, pool, store=PostgresEventStore(pool), smtp=smtp
+    ):
         plan = WorkflowPlan(env.client, task_queue, lifecycle)
         approved = await plan.advance(Stage.IMPLEMENTATION)
         assert approved is not None
@@ -100,12 +102,7 @@ async def test_a_week_without_smtp_delays_emails_but_never_the_timers(
         await Projector(pool, store).catch_up()
         context = ApiContext(pool=pool, store=store, temporal=env.client, task_queue=task_queue)
         app = create_app(context)
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app),
-            base_url="http://acip.test",
-            cookies={COOKIE_NAME: manager_token},
-        ) as browser:
-            page = await browser.get(f"/ui/plans/{plan_id}")
+        page = await get_as_browser(app, manager_token, f"/ui/plans/{plan_id}")
         assert page.status_code == 200, page.text
         assert 'id="undelivered"' in page.text and "4 notifications not delivered yet" in page.text
         assert "(retried later)" in page.text and "SMTPConnectError" in page.text

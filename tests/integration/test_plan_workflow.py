@@ -33,7 +33,7 @@ async def test_full_lifecycle_appends_every_event_in_order(
     dev_env: WorkflowEnvironment, task_queue: str, pool: asyncpg.Pool, store: PostgresEventStore
 ) -> None:
     plan_id = unique_plan_id(year=THIS_YEAR)
-    async with build_worker(dev_env.client, task_queue, pool):
+    async with build_worker(dev_env.client, task_queue, pool, store=PostgresEventStore(pool)):
         plan = driver(dev_env, task_queue, plan_id)
         opened = await plan.advance(Stage.OPENED)
         assert opened is not None and opened.version == 1
@@ -76,7 +76,7 @@ async def test_refusals_name_the_rule_and_append_nothing(
     dev_env: WorkflowEnvironment, task_queue: str, pool: asyncpg.Pool, store: PostgresEventStore
 ) -> None:
     plan_id = unique_plan_id()
-    async with build_worker(dev_env.client, task_queue, pool):
+    async with build_worker(dev_env.client, task_queue, pool, store=PostgresEventStore(pool)):
         plan = driver(dev_env, task_queue, plan_id)
         await plan.advance(Stage.DRAFTED)
         await plan.send(MANAGER, type="submit_for_approval")
@@ -108,7 +108,7 @@ async def test_command_id_replay_returns_first_result_and_appends_nothing(
 ) -> None:
     plan_id = unique_plan_id()
     command_id = str(uuid.uuid4())
-    async with build_worker(dev_env.client, task_queue, pool):
+    async with build_worker(dev_env.client, task_queue, pool, store=PostgresEventStore(pool)):
         plan = driver(dev_env, task_queue, plan_id)
         await plan.advance(Stage.OPENED)
         finding = dict(
@@ -146,7 +146,7 @@ async def test_unknown_plan_is_404(dev_env: WorkflowEnvironment, task_queue: str
 async def test_open_with_expected_version_on_an_existing_plan_is_plan_exists(
     dev_env: WorkflowEnvironment, task_queue: str, pool: asyncpg.Pool
 ) -> None:
-    async with build_worker(dev_env.client, task_queue, pool):
+    async with build_worker(dev_env.client, task_queue, pool, store=PostgresEventStore(pool)):
         plan = driver(dev_env, task_queue, unique_plan_id())
         await plan.advance(Stage.OPENED)
         with pytest.raises(ApiError) as again:
@@ -170,7 +170,7 @@ async def test_a_plan_whose_open_never_landed_can_be_opened_later(
 ) -> None:
     env = time_skipping_env
     plan_id = unique_plan_id()
-    async with build_worker(env.client, task_queue, pool):
+    async with build_worker(env.client, task_queue, pool, store=PostgresEventStore(pool)):
         # A run started with no open_plan (as when the open's update was lost) fails after
         # its grace period ...
         handle = await env.client.start_workflow(

@@ -9,7 +9,6 @@ import asyncpg
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from domain import Role
 from tests.support.api_stack import API_YEAR, Stack, api_plan, running_stack
 from tests.support.ids import unique_country
 from tests.support.plans import Stage
@@ -21,11 +20,7 @@ OTHER = unique_country(year=API_YEAR)
 @pytest.fixture(scope="module")
 async def stack(dev_env: WorkflowEnvironment, pool: asyncpg.Pool) -> AsyncIterator[Stack]:
     async with running_stack(dev_env.client, pool) as stack:
-        await stack.add_user("manager", Role.PROGRAMME_MANAGER)
-        await stack.add_user("focal", Role.FOCAL_POINT, COUNTRY)
-        await stack.add_user("head", Role.HEAD_OF_ADMINISTRATION, COUNTRY)
-        await stack.add_user("other.focal", Role.FOCAL_POINT, OTHER)
-        await stack.add_user("auditor", Role.AUDITOR)
+        await stack.add_country_team(COUNTRY, OTHER)
         yield stack
 
 

@@ -107,7 +107,9 @@ async def test_reminders_escalation_and_emails(
     await add_user(pool, f"{other.lower()}.focal", Role.FOCAL_POINT, other, "other@xyz.example")
 
     stream = f"plan-{plan_id}"
-    async with build_worker(env.client, task_queue, pool, smtp=smtp):
+    async with build_worker(
+        env.client, task_queue, pool, store=PostgresEventStore(pool), smtp=smtp
+    ):
         plan = WorkflowPlan(env.client, task_queue, lifecycle)
         await plan.advance(Stage.IMPLEMENTATION)
 

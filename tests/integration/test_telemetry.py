@@ -166,7 +166,7 @@ async def test_open_plan_is_one_trace_from_request_to_sql(
         dev_env.client.service_client.config.target_host, dev_env.client.namespace
     )
     plan_id = unique_plan_id()
-    async with build_worker(client, task_queue, pool):
+    async with build_worker(client, task_queue, pool, store=PostgresEventStore(pool)):
         with api(pool, client, task_queue, manager_token) as http, capture.capturing() as spans:
             response = await http.post("/plans", json=plan_body(plan_id))
             assert response.status_code == 201, response.text
@@ -215,7 +215,7 @@ async def test_a_later_command_is_handled_inside_its_own_request_trace(
 ) -> None:
     client = await client_with(dev_env, CommandTracingInterceptor())
     plan_id = unique_plan_id()
-    async with build_worker(client, task_queue, pool):
+    async with build_worker(client, task_queue, pool, store=PostgresEventStore(pool)):
         with api(pool, client, task_queue, manager_token) as http:
             with capture.capturing() as spans:
                 assert (await http.post("/plans", json=plan_body(plan_id))).status_code == 201
@@ -264,7 +264,7 @@ async def test_the_stock_interceptor_files_later_commands_under_the_opening_requ
     subclass may no longer be needed."""
     client = await client_with(dev_env, TracingInterceptor())
     plan_id = unique_plan_id()
-    async with build_worker(client, task_queue, pool):
+    async with build_worker(client, task_queue, pool, store=PostgresEventStore(pool)):
         with api(pool, client, task_queue, manager_token) as http:
             with capture.capturing() as spans:
                 assert (await http.post("/plans", json=plan_body(plan_id))).status_code == 201
@@ -380,7 +380,7 @@ async def test_the_worker_also_serves_temporal_sdk_metrics(
     client = await connect_client(
         dev_env.client.service_client.config.target_host, dev_env.client.namespace
     )
-    async with build_worker(client, task_queue, pool):
+    async with build_worker(client, task_queue, pool, store=PostgresEventStore(pool)):
         await client.count_workflows()
     port = metrics_settings.metrics_port + metrics.TEMPORAL_SDK_PORT_OFFSET
     async with httpx.AsyncClient() as http:

@@ -21,12 +21,13 @@ from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
-from api.context import COOKIE_NAME, ApiContext
+from api.context import ApiContext
 from api.users import add_user
 from contracts.temporal import PlanWorkflowInput, PlanWorkflowStatus
 from domain import PlanState, Role, next_deadline
 from eventstore import PostgresEventStore
 from projections.projector import Projector
+from tests.support.api_stack import get_as_browser
 from tests.support.ids import unique_plan_id
 from tests.support.plans import MANAGER, Lifecycle, Milestone, Stage, WorkflowPlan
 from tests.support.polling import eventually
@@ -98,7 +99,7 @@ async def test_a_failing_timer_path_never_stops_commands(
         data_converter=pydantic_data_converter,
         runtime=runtime,
     )
-    async with build_worker(client, task_queue, pool):
+    async with build_worker(client, task_queue, pool, store=PostgresEventStore(pool)):
         lifecycle = Lifecycle.for_plan(
             plan_id,
             period_end=date(today.year + 1, 12, 31),
@@ -129,12 +130,7 @@ async def test_a_failing_timer_path_never_stops_commands(
         await Projector(pool, store).catch_up()
         context = ApiContext(pool=pool, store=store, temporal=env.client, task_queue=task_queue)
         app = create_app(context)
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app),
-            base_url="http://acip.test",
-            cookies={COOKIE_NAME: manager_token},
-        ) as browser:
-            page = await browser.get(f"/ui/plans/{plan_id}")
+        page = await get_as_browser(app, manager_token, f"/ui/plans/{plan_id}")
         assert page.status_code == 200, page.text
         assert 'id="timer-failure"' in page.text and "OverflowError" in page.text
 

@@ -86,7 +86,7 @@ async def test_worker_killed_mid_update_finishes_once(
     finally:
         if worker.poll() is None:
             worker.kill()
-    async with build_worker(dev_env.client, task_queue, pool):
+    async with build_worker(dev_env.client, task_queue, pool, store=PostgresEventStore(pool)):
         result = await asyncio.wait_for(update, timeout=60)
     assert result.version == 2
     events = await store.read_stream(stream)

@@ -16,14 +16,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
-import httpx
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from api.users import revoke_user, rotate_token
 from domain import Role
 from tests.reliability.plans import VALID_FIELDS
-from tests.support.api_stack import API_YEAR, Stack, api_plan, running_stack
+from tests.support.api_stack import API_YEAR, Stack, api_plan, get_as_browser, running_stack
 from tests.support.ids import unique_country
 from tests.support.plans import Stage
 
@@ -223,12 +222,7 @@ async def test_tokens_are_stored_hashed_and_refused_once_revoked(stack: Stack) -
     await revoke_user(stack.pool, "leaver")
     status, body = await call(stack, "leaver", "GET", "/plans")
     assert (status, body["error"]) == (401, "unauthorized")
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=stack.app),
-        base_url="http://acip.test",
-        cookies={"acip_token": token},
-    ) as browser:
-        page = await browser.get("/ui/plans")
+    page = await get_as_browser(stack.app, token, "/ui/plans")
     assert page.status_code == 303 and page.headers["location"].startswith("/ui/login")
 
     await stack.add_user("rotator", Role.AUDITOR)

@@ -168,7 +168,9 @@ async def test_fifty_plans_through_a_year(
 
     with smtp_inbox() as (inbox, url):
         smtp = SmtpSettings(host="127.0.0.1", port=int(url.rsplit(":", 1)[1]), sender="a@x")
-        async with build_worker(env.client, task_queue, pool, smtp=smtp):
+        async with build_worker(
+            env.client, task_queue, pool, store=PostgresEventStore(pool), smtp=smtp
+        ):
             await each(to_implementation)
             commands_at = time.perf_counter()
             await skip_to(20)

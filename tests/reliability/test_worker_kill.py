@@ -103,7 +103,7 @@ async def test_worker_killed_before_and_after_the_append_commit(
         )
         assert pool is not None
         try:
-            async with build_worker(client, task_queue, pool):
+            async with build_worker(client, task_queue, pool, store=PostgresEventStore(pool)):
                 result_a, result_b = await asyncio.wait_for(
                     asyncio.gather(update_a, update_b), timeout=120
                 )

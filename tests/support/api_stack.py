@@ -19,7 +19,7 @@ from fastapi import FastAPI
 from temporalio.client import Client
 
 from api.app import create_app
-from api.context import ApiContext
+from api.context import COOKIE_NAME, ApiContext
 from api.users import add_user
 from domain import Actor, Role
 from eventstore import PostgresEventStore
@@ -28,6 +28,16 @@ from projections.projector import Projector
 from tests.support.plans import Cast, DrivenPlan, Lifecycle, Milestone, Stage
 from tests.support.polling import eventually
 from workers.temporal import build_worker
+
+
+async def get_as_browser(app: FastAPI, token: str, path: str) -> httpx.Response:
+    """GET ``path`` of the app with the session cookie the dashboard's login sets."""
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app),
+        base_url="http://acip.test",
+        cookies={COOKIE_NAME: token},
+    ) as browser:
+        return await browser.get(path)
 
 
 @dataclass
@@ -49,6 +59,15 @@ class Stack:
     async def add_user(self, name: str, role: Role, country: str | None = None) -> str:
         self.tokens[name] = await add_user(self.pool, name, role, country, f"{name}@example.org")
         return self.tokens[name]
+
+    async def add_country_team(self, country: str, other_country: str) -> None:
+        """The users most API tests act as: a manager, the country's focal point and head,
+        a focal point of another country, an auditor."""
+        await self.add_user("manager", Role.PROGRAMME_MANAGER)
+        await self.add_user("focal", Role.FOCAL_POINT, country)
+        await self.add_user("head", Role.HEAD_OF_ADMINISTRATION, country)
+        await self.add_user("other.focal", Role.FOCAL_POINT, other_country)
+        await self.add_user("auditor", Role.AUDITOR)
 
     async def user(self, who: Actor | str) -> str:
         """The user name of ``who``; an actor not yet known is added with its role."""
@@ -78,7 +97,7 @@ async def running_stack(client: Client, pool: asyncpg.Pool) -> AsyncIterator[Sta
     projector = Projector(pool, store, poll_interval=0.05)
     context = ApiContext(pool=pool, store=store, temporal=client, task_queue=task_queue)
     stack = Stack(create_app(context), pool, client, task_queue)
-    async with build_worker(client, task_queue, pool):
+    async with build_worker(client, task_queue, pool, store=PostgresEventStore(pool)):
         task = asyncio.create_task(projector.run())
         try:
             yield stack

@@ -28,7 +28,7 @@ from temporalio.testing import WorkflowEnvironment
 from activities.notifications import SmtpSettings
 from api.users import add_user
 from domain import Role
-from eventstore import init_connection
+from eventstore import PostgresEventStore, init_connection
 from testkit.postgres import temporary_postgres
 from tests.support.plans import Indicator, Lifecycle, Milestone, Outcome, Stage, WorkflowPlan
 from workers.db import migrate_all
@@ -187,7 +187,9 @@ async def smtp_down_then_cancelled(
         closed_port = int(probe.getsockname()[1])  # nothing listens there: SMTP is down
     smtp = SmtpSettings(host="127.0.0.1", port=closed_port, sender="acip@test.example")
     task_queue = f"acip-record-smtp-{uuid.uuid4()}"
-    async with build_worker(env.client, task_queue, pool, smtp=smtp):
+    async with build_worker(
+        env.client, task_queue, pool, store=PostgresEventStore(pool), smtp=smtp
+    ):
         plan = WorkflowPlan(env.client, task_queue, lifecycle)
         await plan.advance(Stage.IMPLEMENTATION)
         await env.sleep(timedelta(days=5))
@@ -216,7 +218,7 @@ async def record(database_url: str, folder: Path) -> list[Path]:
     task_queue = f"acip-record-{uuid.uuid4()}"
     try:
         today = (await env.get_current_time()).date()
-        async with build_worker(env.client, task_queue, pool):
+        async with build_worker(env.client, task_queue, pool, store=PostgresEventStore(pool)):
             full = await full_lifecycle_with_reminders(env, task_queue, today)
             cancelled = await cancelled_in_drafting(env, task_queue, today)
             results = await results_framework_with_measurement_due(env, task_queue, today)

@@ -256,15 +256,10 @@ class TableUse:
 
 
 # Tables used outside their owner today, each with why and who removes it. Empty since
-# h/workflow's move: recipients come through a port (api/recipients.py) and the
+# h/perf gave the EventStore protocol read_leaves and count_by_data (export proofs,
+# refused-attempt tallies); recipients come through a port (api/recipients.py) and the
 # notifications read model through activities/notification_records.py.
-KNOWN_TABLE_USES: dict[TableUse, str] = {
-    # Both landed (h/witness, refused attempts) after the EventStore protocol, with their own
-    # SQL on the events table; each needs an EventStore method (per-stream counts by
-    # prefix; leaf positions for inclusion proofs) and then leaves this list.
-    TableUse("api.attempts", "events"): "attempt counts by stream: needs an EventStore call",
-    TableUse("projections.export_proofs", "events"): "proof leaves: needs an EventStore call",
-}
+KNOWN_TABLE_USES: dict[TableUse, str] = {}
 
 
 def table_owners() -> dict[str, str]:

@@ -100,6 +100,13 @@ SAMPLE: dict[str, dict[str, object]] = {
     },
     "plan_closed": {"summary": "s", "by": "Pat", "at": AT},
     "plan_cancelled": {"reason": "Programme ended", "by": "Pat", "at": AT},
+    "plan_donors_changed": {
+        "donors": ["norad", "canada"],
+        "previous": ["norad"],
+        "reason": "Canada co-funds",
+        "actor": "Pat",
+        "at": AT,
+    },
     "reminder_sent": {"milestone_id": "M1", "kind": "overdue", "due_date": "2026-05-01", "at": AT},
     "milestone_overdue": {"milestone_id": "M1", "due_date": "2026-05-01", "overdue_since": AT},
     "milestone_escalated": {

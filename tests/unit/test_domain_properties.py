@@ -76,7 +76,7 @@ def _command_fields(data: st.DataObject, state: PlanState | None, now: datetime)
             "revise_indicator_target",
             "start_evaluation",
         ],
-        Phase.EVALUATION: ["record_measurement", "record_final_assessment"]
+        Phase.EVALUATION: ["record_measurement", "record_final_assessment", "set_plan_donors"]
         + ["rate_key_factor"] * 4
         + ["close_plan"] * 2,
         Phase.CLOSED: ["close_plan"],
@@ -199,6 +199,11 @@ def _command_fields(data: st.DataObject, state: PlanState | None, now: datetime)
         fields["reason"] = data.draw(TEXT)
     elif type_ == "close_plan":
         fields["summary"] = data.draw(TEXT)
+    elif type_ == "set_plan_donors":
+        fields |= {
+            "donors": data.draw(st.sampled_from([[], ["norad"], ["norad", "canada"]])),
+            "reason": data.draw(TEXT),
+        }
     elif type_ == "approve_plan":
         fields["comment"] = data.draw(st.sampled_from(["", "Agreed."]))
     if state is not None and _one_in(data, 10):

@@ -5,6 +5,8 @@ Each leans on a library behaving exactly as it did when the path was measured an
 - ``eventstore.hashing.canonical_json`` trusts the C ``json`` encoder of CPython (sorted
   keys, no whitespace, shortest float repr) to produce RFC 8785 text for ordinary
   payloads, and falls back to the ``rfc8785`` package otherwise;
+- ``eventstore.hashing.canonical_stored_json`` (verification) trusts orjson to write the
+  sorted, compact text of a value whose numbers it has checked exactly as RFC 8785 does;
 - ``eventstore._records.recorded`` fills pydantic's instance slots itself instead of
   calling ``RecordedEvent.model_construct``.
 
@@ -16,6 +18,7 @@ before widening the range here.
 
 from __future__ import annotations
 
+import json
 import sys
 import uuid
 from datetime import UTC, datetime, timedelta, timezone
@@ -34,6 +37,7 @@ from eventstore._records import recorded
 CHECKED_PYTHON = {(3, 11)}
 CHECKED_RFC8785 = {(0, 1)}
 CHECKED_PYDANTIC = {(2, 14)}
+CHECKED_ORJSON = {(3, 13)}
 
 
 def _minor(package: str) -> tuple[int, int]:
@@ -46,6 +50,9 @@ def test_json_fast_path_runs_on_the_python_it_was_checked_on() -> None:
         "canonical_json's fast path trusts this CPython's json encoder: re-check it"
     )
     assert _minor("rfc8785") in CHECKED_RFC8785, "the reference implementation changed"
+    assert _minor("orjson") in CHECKED_ORJSON, (
+        "canonical_stored_json trusts orjson to write sorted compact JSON as RFC 8785 does"
+    )
 
 
 def test_recorded_runs_on_the_pydantic_it_was_checked_on() -> None:
@@ -89,24 +96,31 @@ def test_recorded_fills_every_slot_pydantic_keeps() -> None:
     }
 
 
-json_leaves = (
-    st.none()
-    | st.booleans()
-    | st.integers(min_value=-(2**53) + 1, max_value=2**53 - 1)
-    | st.floats(allow_nan=False, allow_infinity=False, min_value=-1e15, max_value=1e15)
-    | st.text(max_size=8)
-)
-json_objects = st.dictionaries(
-    st.text(max_size=6),
-    st.recursive(
-        json_leaves,
-        lambda children: (
-            st.lists(children, max_size=3)
-            | st.dictionaries(st.text(max_size=4), children, max_size=3)
+def _json_objects(numbers: st.SearchStrategy[Any]) -> st.SearchStrategy[dict[str, Any]]:
+    leaves = st.none() | st.booleans() | numbers | st.text(max_size=8)
+    return st.dictionaries(
+        st.text(max_size=6),
+        st.recursive(
+            leaves,
+            lambda children: (
+                st.lists(children, max_size=3)
+                | st.dictionaries(st.text(max_size=4), children, max_size=3)
+            ),
+            max_leaves=8,
         ),
-        max_leaves=8,
-    ),
-    max_size=5,
+        max_size=5,
+    )
+
+
+# What an append accepts (exact JSON numbers) ...
+json_objects = _json_objects(
+    st.integers(min_value=-(2**53) + 1, max_value=2**53 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False, min_value=-1e15, max_value=1e15)
+)
+# ... and what a tampered row may hold: any integer or float JSON can write.
+wide_objects = _json_objects(
+    st.integers(min_value=-(2**60), max_value=2**60)
+    | st.floats(allow_nan=False, allow_infinity=False)
 )
 instants = st.datetimes(
     min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30), timezones=st.just(UTC)
@@ -164,3 +178,92 @@ def test_recorded_equals_model_construct(
     assert fast.model_copy(update=changed) == plain.model_copy(update=changed)
     with pytest.raises(ValueError):  # frozen, like a validated one
         fast.version = 0  # type: ignore[misc]  # the point: it is read-only
+
+
+# PostgreSQL writes jsonb as text with ", " and ": " and its own key order (length first):
+# any layout and order of the same value must give the same canonical text.
+def _as_postgres_writes(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+
+
+def _canonical_or_error(value: Any) -> str:
+    try:
+        return hashing.canonical_json(value)
+    except ValueError as error:
+        return f"error {type(error).__name__}"
+
+
+@settings(max_examples=500, deadline=None)
+@given(value=wide_objects)
+def test_canonical_stored_json_equals_canonical_json_of_the_parsed_text(value: Any) -> None:
+    _assert_same_as_parsed(_as_postgres_writes(value))
+
+
+@pytest.mark.parametrize(
+    "text",
+    ['{"a": 5.0}', '{"a": 0.0000001}', '{"a": 1e400}', '{"b": 12345678901234567890}',
+     '{"a": -0.0}', '{"\ue000": 1, "\U0001f600": 2}', '{"a": 100000000000000000000.5}'],
+)  # fmt: skip
+def test_canonical_stored_json_falls_back_exactly(text: str) -> None:
+    _assert_same_as_parsed(text)
+
+
+def _assert_same_as_parsed(text: str) -> None:
+    try:
+        fast = hashing.canonical_stored_json(text)
+    except ValueError as error:
+        fast = f"error {type(error).__name__}"
+    assert fast == _canonical_or_error(json.loads(text))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    data=wide_objects,
+    metadata=json_objects,
+    occurred_at=instants,
+    schema_version=st.integers(min_value=1, max_value=50),
+    version_=st.integers(min_value=1, max_value=2**31 - 1),
+    stream_id=st.from_regex(r"[a-z]+-[A-Za-z0-9_.:-]{1,20}", fullmatch=True) | st.text(),
+    type_=st.from_regex(r"[a-z][a-z_]{0,20}", fullmatch=True) | st.text(max_size=5),
+)
+def test_stored_event_hash_equals_compute_hash(
+    data: dict[str, Any],
+    metadata: dict[str, Any],
+    occurred_at: datetime,
+    schema_version: int,
+    version_: int,
+    stream_id: str,
+    type_: str,
+) -> None:
+    event_id = uuid.uuid4()
+    fields = {
+        "event_id": event_id, "stream_id": stream_id, "type": type_,
+        "schema_version": schema_version, "data": data, "metadata": metadata,
+        "occurred_at": occurred_at, "version": version_,
+    }  # fmt: skip
+    try:
+        plain = hashing.compute_hash("0" * 64, fields)
+    except ValueError:
+        plain = "not canonical"
+    try:
+        fast = hashing.stored_event_hash(
+            "0" * 64, event_id=str(event_id), stream_id=stream_id, type=type_,
+            schema_version=schema_version, data_json=_as_postgres_writes(data),
+            metadata_json=_as_postgres_writes(metadata), occurred_at=occurred_at,
+            version=version_,
+        )  # fmt: skip
+    except ValueError:
+        fast = "not canonical"
+    assert fast == plain
+
+
+def test_ordinary_stored_payloads_take_the_fast_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_fallback(value: Any) -> str:
+        raise AssertionError(f"fell back for {value!r}")
+
+    monkeypatch.setattr(hashing, "canonical_json", no_fallback)
+    monkeypatch.setattr(hashing, "_reference", no_fallback)
+    text = '{"title": "Rotate officers, é€", "weight": 0.25, "progress": 40, "nested": {"b": null}}'
+    assert hashing.canonical_stored_json(text) == (
+        '{"nested":{"b":null},"progress":40,"title":"Rotate officers, é€","weight":0.25}'
+    )

@@ -1,0 +1,114 @@
+"""One programme-wide annual report, against the plain replay of the same plans.
+
+    python -m bench.report       (ACIP_BENCH_DATABASE_URL to use an existing server)
+
+Generates ACIP_BENCH_PLANS (2,000) plan histories with the domain's own decide()
+(testkit.synthetic, about 100 events per plan), appends them, rebuilds the plans read model
+(the report takes its plan ids from it), then, ACIP_BENCH_ROUNDS times (best kept):
+  replay   pin every plan as of the period's end and fold it from its events: the floor
+           any report must read through
+  report   api.reporting.issue_report for the whole programme: pins, folds, the xlsx annex,
+           the narrative HTML, the PDF (when Chromium is installed), the manifest, the
+           report_issued append and the .zip
+Target (issue 16): the report in under 10 s.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from datetime import UTC, date, datetime
+from typing import Any
+
+import asyncpg
+
+from api.reporting import issue_report, pin_plans, report_id_for, snapshots_of
+from bench._common import best_of, emit, environment, fresh_database, postgres_server
+from bench.rebuild import _load
+from domain import Actor, Role
+from eventstore import PostgresEventStore, init_connection
+from projections.rebuild import rebuild
+from reports import ReportPeriod, ReportRequest, ReportScope
+from reports.model import ScopeKind
+from reports.narrative import chromium_path
+
+PLANS = int(os.environ.get("ACIP_BENCH_PLANS", "2000"))
+ROUNDS = int(os.environ.get("ACIP_BENCH_ROUNDS", "3"))
+TARGET_SECONDS = 10.0
+MANAGER = Actor(name="bench.manager", role=Role.PROGRAMME_MANAGER)
+
+
+async def run(url: str) -> dict[str, Any]:
+    pool = await asyncpg.create_pool(url, min_size=2, max_size=6, init=init_connection)
+    assert pool is not None
+    store = PostgresEventStore(pool)
+    started = time.perf_counter()
+    events = await _load(store)
+    print(f"generated and appended {events} events of {PLANS} plans")
+    await rebuild(pool, store)
+    print(f"loaded and projected in {time.perf_counter() - started:.1f} s")
+    # The synthetic events are recorded now (their business time is in the past), so the
+    # annual report is this year's, as of now.
+    now = datetime.now(UTC)
+    period = ReportPeriod(start=date(now.year, 1, 1), end=date(now.year, 12, 31))
+    as_of = min(period.closing_instant(), now)
+    replay_times, report_times, sizes = [], [], []
+    for round_ in range(1, ROUNDS + 1):
+        started = time.perf_counter()
+        pins = await pin_plans(pool, store, as_of, None)
+        await snapshots_of(store, pins.plans)
+        replay_times.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        pins = await pin_plans(pool, store, as_of, None)
+        request = ReportRequest(
+            report_id=report_id_for(None),
+            scope=ReportScope(kind=ScopeKind.PROGRAMME),
+            period=period,
+            as_of=as_of,
+        )
+        issued = await issue_report(pool, store, request, pins, MANAGER)
+        report_times.append(time.perf_counter() - started)
+        sizes.append(len(issued.bundle))
+        print(
+            f"round {round_}: replay {replay_times[-1]:.2f} s, report {report_times[-1]:.2f} s"
+            f" ({len(pins.plans)} plans, {len(issued.bundle) / 1e6:.1f} MB,"
+            f" pdf: {issued.pdf_note or 'printed'})"
+        )
+    await pool.close()
+    replayed, reported = best_of(replay_times), best_of(report_times)
+    return {
+        "plans": PLANS,
+        "events": events,
+        "period": period.model_dump(mode="json"),
+        "pdf_printed": chromium_path().exists(),
+        "replay_seconds": round(replayed, 2),
+        "report_seconds": round(reported, 2),
+        "report_over_replay": round(reported / replayed, 2),
+        "bundle_bytes": sizes[-1],
+        "rounds_report_seconds": [round(t, 2) for t in report_times],
+    }
+
+
+def main() -> None:
+    with postgres_server() as server_url:
+        url = asyncio.run(fresh_database(server_url))
+        results = asyncio.run(run(url))
+    print(
+        f"programme report {results['report_seconds']} s for {PLANS} plans"
+        f" (target {TARGET_SECONDS} s); plain replay {results['replay_seconds']} s"
+    )
+    emit(
+        {
+            "benchmark": "reports.programme",
+            "rounds": ROUNDS,
+            "environment": environment(),
+            "results": results,
+            "targets": {"report_seconds": TARGET_SECONDS},
+            "met": results["report_seconds"] < TARGET_SECONDS,
+        }
+    )
+
+
+if __name__ == "__main__":
+    main()

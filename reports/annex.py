@@ -1,0 +1,216 @@
+"""The results-framework annex: one summary sheet, one sheet per plan (openpyxl).
+
+Numbers are written as numbers and dates as dates, so a donor's analyst can sum and
+filter them. The workbook is made byte-for-byte reproducible (``deterministic_zip``): the
+same snapshots give the same file, which is what lets ``acip report verify`` compare a
+file's SHA-256 with one recomputed from the record years later.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from domain import IndicatorBenchmark, KeyFactor
+from domain.state import IndicatorState, MilestoneState
+from reports import text
+from reports.model import PlanSnapshot, ReportRequest
+
+DATE_FORMAT = "yyyy-mm-dd"
+PERCENT_FORMAT = "0%"
+HEADER_FONT = Font(bold=True)
+HEADER_FILL = PatternFill("solid", fgColor="DDE3EA")
+# The zip epoch: every member gets this timestamp, so the bytes never depend on the clock.
+ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
+
+
+def build_annex(request: ReportRequest, snapshots: Sequence[PlanSnapshot]) -> bytes:
+    workbook = Workbook()
+    summary = workbook.active
+    assert summary is not None  # a new workbook always has one sheet
+    summary.title = text.SUMMARY_SHEET
+    _write_summary(summary, request, snapshots)
+    for snapshot in snapshots:
+        _write_plan(workbook.create_sheet(snapshot.pin.plan_id), request, snapshot)
+    # Metadata times are the report's instant, never the moment of writing.
+    naive_as_of = request.as_of.astimezone(UTC).replace(tzinfo=None, microsecond=0)
+    workbook.properties.creator = "acip"
+    workbook.properties.created = naive_as_of
+    workbook.properties.modified = naive_as_of
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return deterministic_zip(buffer.getvalue(), naive_as_of)
+
+
+def deterministic_zip(data: bytes, modified: datetime) -> bytes:
+    """Re-pack a zip with fixed member timestamps; openpyxl stamps docProps/core.xml with
+    the wall clock on save, so its modified time is set back to the report's instant."""
+    stamp = modified.strftime("%Y-%m-%dT%H:%M:%SZ")
+    output = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(data)) as source,
+        zipfile.ZipFile(output, "w", zipfile.ZIP_DEFLATED) as target,
+    ):
+        for info in source.infolist():
+            content = source.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                content = re.sub(
+                    rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
+                    rb"\g<1>" + stamp.encode() + rb"\g<2>",
+                    content,
+                )
+            member = zipfile.ZipInfo(info.filename, date_time=ZIP_EPOCH)
+            member.compress_type = zipfile.ZIP_DEFLATED
+            member.external_attr = 0o600 << 16
+            target.writestr(member, content)
+    return output.getvalue()
+
+
+def _write_summary(
+    sheet: Worksheet, request: ReportRequest, snapshots: Sequence[PlanSnapshot]
+) -> None:
+    sheet.append([text.report_title(request)])
+    sheet.append([text.as_of_line(request)])
+    headers = list(text.SUMMARY_HEADERS) + [kf.label for kf in KeyFactor]
+    _header(sheet, headers)
+    for snapshot in snapshots:
+        sheet.append(summary_row(request, snapshot))
+        row = sheet.max_row
+        for column in (5, 6):
+            sheet.cell(row, column).number_format = DATE_FORMAT
+    _finish(sheet, header_row=3, widths=[12, 8, 30, 15, 12, 12, 9] + [10] * 9 + [14] * 10)
+
+
+def summary_row(request: ReportRequest, snapshot: PlanSnapshot) -> list[Any]:
+    """One plan's line on the summary sheet; the key-factor statuses close the row."""
+    state = snapshot.state
+    statuses = [i.status for kf in snapshot.benchmarks for i in kf.indicators]
+    milestones = list(state.milestones.values())
+    return [
+        state.plan_id,
+        state.country,
+        state.administration,
+        state.phase.label,
+        state.period_start,
+        state.period_end,
+        snapshot.pin.version,
+        len(statuses),
+        *(statuses.count(s) for s in text.COUNTED_STATUSES),
+        sum(request.period.contains(m.due_date) for m in milestones),
+        sum(_completed_in(m, request) for m in milestones),
+        sum(m.is_overdue for m in milestones),
+        *(kf.status.value for kf in snapshot.benchmarks),
+    ]
+
+
+def _write_plan(sheet: Worksheet, request: ReportRequest, snapshot: PlanSnapshot) -> None:
+    state = snapshot.state
+    sheet.append([f"{state.plan_id}: {state.title}"])
+    sheet.append([f"{state.administration} · {text.as_of_line(request)}"])
+    _header(sheet, text.INDICATOR_HEADERS)
+    benchmarks = {i.indicator_id: i for kf in snapshot.benchmarks for i in kf.indicators}
+    for indicator in sorted(state.indicators.values(), key=lambda i: i.indicator_id):
+        sheet.append(indicator_row(indicator, benchmarks[indicator.indicator_id]))
+        row = sheet.max_row
+        sheet.cell(row, 11).number_format = DATE_FORMAT
+        for column in (12, 13, 14):
+            sheet.cell(row, column).number_format = PERCENT_FORMAT
+    sheet.append([])
+    _header(sheet, text.MILESTONE_HEADERS)
+    for milestone in sorted(state.milestones.values(), key=lambda m: m.milestone_id):
+        sheet.append(milestone_row(milestone, request))
+        row = sheet.max_row
+        for column in (4, 5, 8):
+            sheet.cell(row, column).number_format = DATE_FORMAT
+    _finish(
+        sheet, header_row=3, widths=[10, 22, 30, 10, 10, 10, 10, 9, 22, 10, 12, 9, 9, 9, 11, 40]
+    )
+
+
+def indicator_row(indicator: IndicatorState, benchmark: IndicatorBenchmark) -> list[Any]:
+    latest = max(indicator.measurements, key=lambda m: (m.measured_on, m.recorded_at), default=None)
+    comment = "" if latest is None else f"{latest.source} ({latest.recorded_by})".strip()
+    return [
+        indicator.indicator_id,
+        indicator.key_factor.label,
+        indicator.name,
+        indicator.unit,
+        indicator.baseline,
+        indicator.target,
+        indicator.original_target,
+        text.yes_no(benchmark.target_revised),
+        text.period_targets_line(period_targets_of(indicator)),
+        benchmark.latest_value,
+        benchmark.latest_measured_on,
+        benchmark.progress,
+        benchmark.expected,
+        benchmark.gap,
+        benchmark.status.value,
+        comment,
+    ]
+
+
+def period_targets_of(indicator: IndicatorState) -> list[tuple[date, float]]:
+    """``(due, target)`` pairs once indicators carry period targets (the results framework
+    issue); until then an indicator has only its final target."""
+    targets: Iterable[Any] = getattr(indicator, "period_targets", None) or []
+    return [(t.due, t.target) for t in targets]
+
+
+def milestone_row(milestone: MilestoneState, request: ReportRequest) -> list[Any]:
+    completed_on = None if milestone.completed_at is None else milestone.completed_at.date()
+    comment = milestone.evidence or milestone.last_note
+    return [
+        milestone.milestone_id,
+        milestone.key_factor.label,
+        milestone.title,
+        milestone.due_date,
+        milestone.original_due_date,
+        milestone.status,
+        milestone.percent,
+        completed_on,
+        text.yes_no(request.period.contains(milestone.due_date)),
+        text.yes_no(_completed_in(milestone, request)),
+        text.yes_no(milestone.is_overdue),
+        "",
+        "",
+        "",
+        "",
+        comment,
+    ]
+
+
+def _completed_in(milestone: MilestoneState, request: ReportRequest) -> bool:
+    return milestone.completed_at is not None and request.period.contains(
+        milestone.completed_at.astimezone(UTC).date()
+    )
+
+
+def _header(sheet: Worksheet, headers: Sequence[str]) -> None:
+    sheet.append(list(headers))
+    for cell in sheet[sheet.max_row]:
+        cell.font = HEADER_FONT
+        cell.fill = HEADER_FILL
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+
+
+def _finish(sheet: Worksheet, *, header_row: int, widths: Sequence[int]) -> None:
+    """Frozen headers, and a print layout a donor can use: landscape, one page wide, the
+    title and header rows repeated on every page."""
+    sheet.freeze_panes = f"A{header_row + 1}"
+    sheet.print_title_rows = f"1:{header_row}"
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    for index, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width

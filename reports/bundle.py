@@ -1,0 +1,155 @@
+"""The report's .zip: annex, narrative (HTML, PDF when printed), and a manifest pinning them.
+
+``manifest.json`` names the instant, each plan's version and head hash (the chain heads),
+the latest signed checkpoint at issue when there is one, and the SHA-256 of every file. Its
+own SHA-256 is what ``report_issued`` puts on the record.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import zipfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import rfc8785
+
+from reports.annex import ZIP_EPOCH, build_annex
+from reports.model import PlanPin, PlanSnapshot, ReportRequest
+from reports.narrative import build_narrative
+
+FORMAT = "acip-report/1"
+MANIFEST = "manifest.json"
+ANNEX = "annex.xlsx"
+NARRATIVE_HTML = "narrative.html"
+NARRATIVE_PDF = "narrative.pdf"
+# Files recomputed from the record on verification; the PDF is checked through its HTML.
+REPRODUCIBLE = (ANNEX, NARRATIVE_HTML)
+
+
+class BundleUnreadableError(ValueError):
+    """Not a report .zip: not a zip, or no readable manifest."""
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def render_files(request: ReportRequest, snapshots: Sequence[PlanSnapshot]) -> dict[str, bytes]:
+    """The files a verification recomputes: same snapshots, same bytes."""
+    return {
+        ANNEX: build_annex(request, snapshots),
+        NARRATIVE_HTML: build_narrative(request, snapshots),
+    }
+
+
+def build_manifest(
+    request: ReportRequest,
+    pins: Sequence[PlanPin],
+    files: Mapping[str, bytes],
+    checkpoint: Mapping[str, Any] | None,
+) -> dict[str, Any]:
+    return {
+        "format": FORMAT,
+        "report_id": request.report_id,
+        "scope": request.scope.model_dump(mode="json"),
+        "period": request.period.model_dump(mode="json"),
+        "as_of": request.as_of.isoformat(),
+        "plans": [pin.model_dump(mode="json") for pin in sorted(pins, key=lambda p: p.plan_id)],
+        "checkpoint": None if checkpoint is None else dict(checkpoint),
+        "files": [
+            {
+                "name": name,
+                "sha256": sha256_hex(files[name]),
+                "verified_by": "recomputed" if name in REPRODUCIBLE else "issued digest",
+            }
+            for name in sorted(files)
+        ],
+    }
+
+
+def manifest_bytes(manifest: Mapping[str, Any]) -> bytes:
+    """Canonical JSON (RFC 8785), so the digest on the record names exactly one text."""
+    return bytes(rfc8785.dumps(dict(manifest)))
+
+
+def build_bundle(manifest: Mapping[str, Any], files: Mapping[str, bytes]) -> bytes:
+    """The .zip; members sorted and stamped with a fixed time, so it is reproducible."""
+    members = {**files, MANIFEST: manifest_bytes(manifest)}
+    output = io.BytesIO()
+    with zipfile.ZipFile(output, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name in sorted(members):
+            info = zipfile.ZipInfo(name, date_time=ZIP_EPOCH)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            archive.writestr(info, members[name])
+    return output.getvalue()
+
+
+@dataclass(frozen=True)
+class OpenedBundle:
+    manifest: dict[str, Any]
+    manifest_sha256: str
+    files: dict[str, bytes]
+
+
+def read_bundle(data: bytes) -> OpenedBundle:
+    import json
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = {name: archive.read(name) for name in archive.namelist()}
+    except (zipfile.BadZipFile, OSError, EOFError) as error:
+        raise BundleUnreadableError(f"not a zip file: {error}") from error
+    raw = members.pop(MANIFEST, None)
+    if raw is None:
+        raise BundleUnreadableError(f"the zip has no {MANIFEST}")
+    try:
+        manifest = json.loads(raw)
+    except ValueError as error:
+        raise BundleUnreadableError(f"{MANIFEST} is not JSON: {error}") from error
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise BundleUnreadableError(f"{MANIFEST} is not an {FORMAT} manifest")
+    return OpenedBundle(manifest=manifest, manifest_sha256=sha256_hex(raw), files=members)
+
+
+@dataclass
+class BundleCheck:
+    """What differs; empty lists mean the files are exactly what the record gives."""
+
+    problems: list[str] = field(default_factory=list)
+    differing_files: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def differs(self, name: str, problem: str) -> None:
+        if name not in self.differing_files:
+            self.differing_files.append(name)
+        self.problems.append(problem)
+
+
+def check_bundle(
+    bundle: OpenedBundle, recomputed: Mapping[str, bytes], issued_sha256: str
+) -> BundleCheck:
+    """The bundle against the record: the manifest is the one issued, every file has the
+    digest the manifest gives, and every reproducible file equals its recomputation."""
+    check = BundleCheck()
+    if bundle.manifest_sha256 != issued_sha256:
+        check.differs(MANIFEST, f"{MANIFEST} is not the manifest issued on the record")
+    listed = {entry["name"]: entry["sha256"] for entry in bundle.manifest.get("files", [])}
+    for name in sorted(set(bundle.files) - set(listed)):
+        check.differs(name, f"{name} is in the zip but not in the manifest")
+    for name, digest in sorted(listed.items()):
+        content = bundle.files.get(name)
+        if content is None:
+            check.differs(name, f"{name} is listed in the manifest but missing from the zip")
+        elif sha256_hex(content) != digest:
+            check.differs(name, f"{name} is not the file issued (its SHA-256 differs)")
+    for name, content in sorted(recomputed.items()):
+        if name in listed and sha256_hex(content) != listed[name]:
+            check.differs(name, f"{name} differs from what the record gives as of the instant")
+    return check
