@@ -31,6 +31,7 @@ def compose(input: NotificationInput, language: str = "en") -> tuple[str, str, s
         "plan_id": input.plan_id,
         "plan": input.plan_title,
         "milestone": input.milestone_title or str(data.get("milestone_id")),
+        "indicator": input.indicator_name or str(data.get("indicator_id")),
         "due": day(data.get("due_date"), language),
         "since": day(data.get("overdue_since"), language),
     }
@@ -41,6 +42,13 @@ def compose(input: NotificationInput, language: str = "en") -> tuple[str, str, s
             "The milestone '{milestone}' of the action plan '{plan}' ({plan_id}) has been "
             "overdue since {since} and is escalated to the head of administration and the "
             "programme managers."
+        )
+    elif kind == "measurement_due":
+        subject = _("A measurement of '{indicator}' is due")
+        body = _(
+            "The indicator '{indicator}' of the action plan '{plan}' ({plan_id}) has no "
+            "measurement for the reporting period ending {due}. Please record one, dated inside "
+            "the period, so the results framework reported to the donors stays current."
         )
     elif kind == "due_soon":
         subject = _("Milestone '{milestone}' is due on {due}")

@@ -21,6 +21,7 @@ from api import (
     routes_plans,
     routes_reads,
     routes_reports,
+    routes_results,
 )
 from api.conditional import ConditionalGetMiddleware, NotModifiedError, not_modified_response
 from api.context import ApiContext
@@ -81,6 +82,7 @@ def create_app(context: ApiContext, *, max_body_bytes: int = DEFAULT_MAX_BODY_BY
     app.add_middleware(RequestContextMiddleware)
     app.include_router(routes_plans.router)
     app.include_router(routes_reads.router)
+    app.include_router(routes_results.router)
     app.include_router(routes_audit.router)
     app.include_router(routes_feed.router)
     app.include_router(routes_reports.router)

@@ -44,8 +44,9 @@ def _free_port() -> int:
 
 
 def plan_commands(country: str, year: int = 2026) -> list[tuple[Actor, dict[str, Any]]]:
-    """About 30 updates: open, diagnostic, 5 milestones, 3 indicators, submit, approvals,
-    progress and completion of every milestone."""
+    """About 30 updates: open, diagnostic, a results framework (a general outcome with a
+    specific one under it), 5 milestones, 3 indicators (one quarterly, with period targets),
+    submit, approvals, progress and completion of every milestone."""
     focal = Actor(name=f"{country.lower()}.focal", role=Role.FOCAL_POINT, country=country)
     head = Actor(name=f"{country.lower()}.head", role=Role.HEAD_OF_ADMINISTRATION, country=country)
     commands: list[tuple[Actor, dict[str, Any]]] = [
@@ -78,11 +79,25 @@ def plan_commands(country: str, year: int = 2026) -> list[tuple[Actor, dict[str,
         (
             focal,
             {
+                "type": "add_outcome",
+                "outcome_id": outcome_id,
+                "title": f"Outcome {outcome_id}",
+                "key_factors": ["transparency", "automation"],
+                **({"parent_id": "O1"} if outcome_id == "O1.1" else {}),
+            },
+        )
+        for outcome_id in ("O1", "O1.1")
+    ]
+    commands += [
+        (
+            focal,
+            {
                 "type": "add_milestone",
                 "milestone_id": f"M{n}",
                 "title": f"Milestone {n}",
                 "key_factor": "transparency",
                 "due_date": date(2028, n, 1).isoformat(),
+                "outcome_id": "O1.1" if n % 2 else "O1",
             },
         )
         for n in range(1, 6)
@@ -98,6 +113,9 @@ def plan_commands(country: str, year: int = 2026) -> list[tuple[Actor, dict[str,
                 "unit": "percent",
                 "baseline": 10,
                 "target": 90,
+                "outcome_id": "O1.1",
+                "reporting_frequency": "quarterly" if n == 1 else "annual",
+                "period_targets": [{"due": f"{year + 1}-12-31", "target": 40}],
             },
         )
         for n in range(1, 4)

@@ -72,6 +72,8 @@ class NotificationInput(BaseModel):
     event: EventOut
     plan_title: str
     milestone_title: str | None = None
+    # For a measurement_due reminder: the indicator's name.
+    indicator_name: str | None = None
 
 
 class QueuedNotification(BaseModel):

@@ -8,6 +8,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict
 
 from domain.keyfactors import KeyFactor
+from domain.periods import path_points, path_value
 from domain.state import IndicatorState, Measurement, PlanState
 
 # Thresholds are compared with a little slack: in binary floating point a gap that is
@@ -95,6 +96,20 @@ def expected_of(measured_on: date, period_start: date, period_end: date) -> floa
     return min(1.0, max(0.0, (measured_on - period_start).days / span))
 
 
+def expected_on_path(
+    indicator: IndicatorState, measured_on: date, period_start: date, period_end: date
+) -> float:
+    """``clamp((path(measured_on) - b) / (t - b), 0, 1)`` with the indicator's target path.
+
+    Without period targets the path is the straight line from b to t, which is exactly the
+    share of the period elapsed: that formula is used as it was, to the last bit."""
+    b, t = indicator.baseline, indicator.target
+    if not indicator.period_targets or t == b:
+        return expected_of(measured_on, period_start, period_end)
+    points = path_points(b, t, indicator.period_targets, period_start, period_end)
+    return min(1.0, max(0.0, (path_value(points, measured_on) - b) / (t - b)))
+
+
 def status_of(progress: float, expected: float) -> BenchmarkStatus:
     if progress >= 1 - EPSILON:
         return BenchmarkStatus.ACHIEVED
@@ -114,7 +129,7 @@ def indicator_status(
     status = BenchmarkStatus.NO_DATA
     if latest is not None:
         progress = progress_of(latest.value, indicator.baseline, indicator.target)
-        expected = expected_of(latest.measured_on, period_start, period_end)
+        expected = expected_on_path(indicator, latest.measured_on, period_start, period_end)
         gap = expected - progress
         status = status_of(progress, expected)
     return IndicatorBenchmark(

@@ -27,7 +27,14 @@ from pydantic import (
 from domain.calendar import EARLIEST_DATE, LATEST_DATE
 from domain.keyfactors import KeyFactor
 from domain.roles import APPROVERS, EDITORS, MANAGER, Role
-from domain.state import TERMINAL_PHASES, IntegralNumber, Phase, RatingValue, ReminderPolicy
+from domain.state import (
+    TERMINAL_PHASES,
+    IntegralNumber,
+    Phase,
+    RatingValue,
+    ReminderPolicy,
+    ReportingFrequency,
+)
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 COUNTRY_PATTERN = r"^[A-Z]{3}$"
@@ -153,6 +160,19 @@ def _type_is_required(schema: dict[str, Any]) -> None:
         required.insert(0, "type")
 
 
+class PeriodTargetInput(BaseModel):
+    """One point of a target path: the value the indicator should reach by ``due``."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    due: PlanDate
+    target: Number
+
+
+# At most one a month over the longest plan (15 years): bounded input.
+PeriodTargets = Annotated[list[PeriodTargetInput], Field(max_length=180)]
+
+
 class _Command(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", json_schema_extra=_type_is_required)
 
@@ -215,6 +235,34 @@ class CompleteDiagnostic(_Command):
     example = {}
 
 
+class AddOutcome(_Command):
+    type: Literal["add_outcome"] = "add_outcome"
+    roles = EDITORS
+    phases = frozenset({Phase.DRAFTING})
+    label = "add an outcome"
+    example = {
+        "outcome_id": "O1",
+        "title": "Integrity risks are managed",
+        "key_factors": ["code_of_conduct"],
+    }
+    outcome_id: Annotated[ItemId, Field(description="e.g. O1")]
+    title: Title
+    key_factors: Annotated[list[KeyFactor], Field(min_length=1, max_length=10)]
+    parent_id: Annotated[
+        ItemId | None, Field(description="a general outcome, making this one specific")
+    ] = None
+    description: OptionalText = ""
+
+
+class RemoveOutcome(_Command):
+    type: Literal["remove_outcome"] = "remove_outcome"
+    roles = EDITORS
+    phases = frozenset({Phase.DRAFTING})
+    label = "remove an outcome"
+    example = {"outcome_id": "O1"}
+    outcome_id: ItemId
+
+
 class AddMilestone(_Command):
     type: Literal["add_milestone"] = "add_milestone"
     roles = EDITORS
@@ -232,6 +280,7 @@ class AddMilestone(_Command):
     key_factor: KeyFactor
     due_date: PlanDate
     description: OptionalText = ""
+    outcome_id: ItemId | None = None
 
 
 class RemoveMilestone(_Command):
@@ -264,6 +313,10 @@ class DefineIndicator(_Command):
     baseline: Number
     target: Number
     source: OptionalText = ""
+    outcome_id: ItemId | None = None
+    reporting_frequency: ReportingFrequency = ReportingFrequency.ANNUAL
+    period_targets: PeriodTargets = []
+    baseline_date: PlanDate | None = None
 
 
 class RemoveIndicator(_Command):
@@ -374,6 +427,9 @@ class ReviseIndicatorTarget(_Command):
     indicator_id: ItemId
     new_target: Number
     reason: Text
+    new_period_targets: Annotated[
+        PeriodTargets | None, Field(description="replaces the path; omitted: unchanged")
+    ] = None
 
 
 class StartEvaluation(_Command):
@@ -397,6 +453,21 @@ class RateKeyFactor(_Command):
     key_factor: KeyFactor
     rating: RatingValue
     note: Text
+
+
+class RecordFinalAssessment(_Command):
+    type: Literal["record_final_assessment"] = "record_final_assessment"
+    roles = EDITORS
+    phases = frozenset({Phase.EVALUATION})
+    label = "record a final assessment"
+    example = {
+        "key_factor": "transparency",
+        "maturity": 4,
+        "summary": "Rulings published within ten days",
+    }
+    key_factor: KeyFactor
+    maturity: Maturity
+    summary: Text
 
 
 class ClosePlan(_Command):
@@ -431,6 +502,8 @@ Command = Annotated[
     OpenPlan
     | RecordDiagnosticFinding
     | CompleteDiagnostic
+    | AddOutcome
+    | RemoveOutcome
     | AddMilestone
     | RemoveMilestone
     | DefineIndicator
@@ -445,6 +518,7 @@ Command = Annotated[
     | ReviseIndicatorTarget
     | StartEvaluation
     | RateKeyFactor
+    | RecordFinalAssessment
     | ClosePlan
     | CancelPlan
     | SetPlanDonors,

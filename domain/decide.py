@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from domain import decide_results as results
 from domain import errors as r
 from domain.access import Actor, Role, check_role, check_scope
 from domain.calendar import (
@@ -19,6 +20,7 @@ from domain.calendar import (
 from domain.commands import (
     COMMAND_BY_TYPE,
     AddMilestone,
+    AddOutcome,
     ApprovePlan,
     CancelPlan,
     ClosePlan,
@@ -29,9 +31,11 @@ from domain.commands import (
     OpenPlan,
     RateKeyFactor,
     RecordDiagnosticFinding,
+    RecordFinalAssessment,
     RecordMeasurement,
     RemoveIndicator,
     RemoveMilestone,
+    RemoveOutcome,
     ReportMilestoneProgress,
     RequestChanges,
     RescheduleMilestone,
@@ -47,10 +51,8 @@ from domain.events import (
     DiagnosticFindingRecorded,
     EvaluationStarted,
     Event,
-    IndicatorDefined,
     IndicatorMeasured,
     IndicatorRemoved,
-    IndicatorTargetRevised,
     KeyFactorRated,
     MilestoneAdded,
     MilestoneCompleted,
@@ -133,7 +135,21 @@ def _check_bounds(state: PlanState, command: Command, now: datetime) -> None:
         case AddMilestone():
             check_in_calendar("due_date", command.due_date)
         case RecordMeasurement():
-            check_measured_on(state.period_start, command.measured_on, now.date())
+            if (i := state.indicators.get(command.indicator_id)) and i.baseline_date:
+                # Measured from the baseline date on, which may predate the plan.
+                check_measured_on(
+                    min(i.baseline_date, state.period_start), command.measured_on, now.date()
+                )
+                results.check_measured_after_baseline(
+                    state, command.indicator_id, command.measured_on
+                )
+            else:
+                check_measured_on(state.period_start, command.measured_on, now.date())
+        case DefineIndicator():
+            if command.baseline_date is not None:
+                check_in_calendar("baseline_date", command.baseline_date)
+            for p in command.period_targets:
+                check_in_calendar("period_targets.due", p.due)
         case _:
             pass
 
@@ -184,7 +200,13 @@ def _rules(state: PlanState, c: Command, actor: Actor, now: datetime) -> list[Ev
                     {"missing_key_factors": [k for k in KeyFactor if k not in state.findings]},
                 )
             return [DiagnosticCompleted(actor=by, at=now)]
+        case AddOutcome():
+            return results.add_outcome(state, c, by, now)
+        case RemoveOutcome():
+            return results.remove_outcome(state, c, by, now)
         case AddMilestone():
+            if c.outcome_id is not None:
+                results.known_outcome(state, c.outcome_id)
             if c.milestone_id in state.milestones:
                 raise DomainError(
                     r.DUPLICATE_MILESTONE,
@@ -198,6 +220,7 @@ def _rules(state: PlanState, c: Command, actor: Actor, now: datetime) -> list[Ev
                     key_factor=c.key_factor,
                     due_date=c.due_date,
                     description=c.description,
+                    outcome_id=c.outcome_id,
                     actor=by,
                     at=now,
                 )
@@ -206,25 +229,7 @@ def _rules(state: PlanState, c: Command, actor: Actor, now: datetime) -> list[Ev
             milestone(state, c.milestone_id)
             return [MilestoneRemoved(milestone_id=c.milestone_id, actor=by, at=now)]
         case DefineIndicator():
-            if c.indicator_id in state.indicators:
-                raise DomainError(
-                    r.DUPLICATE_INDICATOR,
-                    f"Plan {state.plan_id} already has an indicator {c.indicator_id}.",
-                    {"indicator_id": c.indicator_id},
-                )
-            return [
-                IndicatorDefined(
-                    indicator_id=c.indicator_id,
-                    name=c.name,
-                    key_factor=c.key_factor,
-                    unit=c.unit,
-                    baseline=c.baseline,
-                    target=c.target,
-                    source=c.source,
-                    actor=by,
-                    at=now,
-                )
-            ]
+            return results.define_indicator(state, c, by, now)
         case RemoveIndicator():
             indicator(state, c.indicator_id)
             return [IndicatorRemoved(indicator_id=c.indicator_id, actor=by, at=now)]
@@ -266,7 +271,7 @@ def _rules(state: PlanState, c: Command, actor: Actor, now: datetime) -> list[Ev
                 )
             ]
         case ReviseIndicatorTarget():
-            return _revise_target(state, c, by, now)
+            return results.revise_target(state, c, by, now)
         case StartEvaluation():
             return [EvaluationStarted(actor=by, at=now)]
         case RateKeyFactor():
@@ -275,6 +280,8 @@ def _rules(state: PlanState, c: Command, actor: Actor, now: datetime) -> list[Ev
                     key_factor=c.key_factor, rating=c.rating, note=c.note, actor=by, at=now
                 )
             ]
+        case RecordFinalAssessment():
+            return results.record_final_assessment(c, by, now)
         case ClosePlan():
             missing = [
                 k.label
@@ -365,35 +372,6 @@ def _reschedule(state: PlanState, c: RescheduleMilestone, by: str, now: datetime
             milestone_id=c.milestone_id,
             previous_due_date=m.due_date,
             new_due_date=c.new_due_date,
-            reason=c.reason,
-            actor=by,
-            at=now,
-        )
-    ]
-
-
-def _revise_target(
-    state: PlanState, c: ReviseIndicatorTarget, by: str, now: datetime
-) -> list[Event]:
-    i = indicator(state, c.indicator_id)
-    if c.new_target == i.baseline:
-        raise DomainError(
-            r.TARGET_EQUALS_BASELINE,
-            f"The new target of {c.indicator_id} equals its baseline {i.baseline:g}; "
-            f"progress could not be measured.",
-            {"indicator_id": c.indicator_id, "baseline": i.baseline},
-        )
-    if c.new_target == i.target:
-        raise DomainError(
-            r.INVALID_VALUE,
-            f"Indicator {c.indicator_id} already has the target {i.target:g}.",
-            {"indicator_id": c.indicator_id, "target": i.target},
-        )
-    return [
-        IndicatorTargetRevised(
-            indicator_id=c.indicator_id,
-            previous_target=i.target,
-            new_target=c.new_target,
             reason=c.reason,
             actor=by,
             at=now,

@@ -17,11 +17,13 @@ from domain.events import (
     DiagnosticFindingRecorded,
     EvaluationStarted,
     Event,
+    FinalAssessmentRecorded,
     IndicatorDefined,
     IndicatorMeasured,
     IndicatorRemoved,
     IndicatorTargetRevised,
     KeyFactorRated,
+    MeasurementDue,
     MilestoneAdded,
     MilestoneCompleted,
     MilestoneEscalated,
@@ -29,6 +31,8 @@ from domain.events import (
     MilestoneProgressReported,
     MilestoneRemoved,
     MilestoneRescheduled,
+    OutcomeAdded,
+    OutcomeRemoved,
     PlanApprovalGranted,
     PlanApproved,
     PlanCancelled,
@@ -103,6 +107,26 @@ def sentence(event: Event, actor_name: str | None = None) -> Sentence:
                 "{actor} completed the diagnostic; the plan is now being drafted.",
                 {"actor": who},
             )
+        case OutcomeAdded():
+            if event.parent_id:
+                return Sentence(
+                    '{actor} added specific outcome {outcome_id} "{title}" under {parent_id}.',
+                    {
+                        "actor": who,
+                        "outcome_id": event.outcome_id,
+                        "title": event.title,
+                        "parent_id": event.parent_id,
+                    },
+                )
+            return Sentence(
+                '{actor} added general outcome {outcome_id} "{title}".',
+                {"actor": who, "outcome_id": event.outcome_id, "title": event.title},
+            )
+        case OutcomeRemoved():
+            return Sentence(
+                "{actor} removed outcome {outcome_id}.",
+                {"actor": who, "outcome_id": event.outcome_id},
+            )
         case MilestoneAdded():
             return Sentence(
                 '{actor} added milestone {milestone_id} "{title}" due on {due_date}.',
@@ -151,22 +175,32 @@ def sentence(event: Event, actor_name: str | None = None) -> Sentence:
             )
         case MilestoneProgressReported():
             return Sentence(
-                "{actor} reported milestone {milestone_id} {percent}% done.",
-                {"actor": who, "milestone_id": event.milestone_id, "percent": event.percent},
+                "{actor} reported milestone {milestone_id} {percent}% done: {note}",
+                {
+                    "actor": who,
+                    "milestone_id": event.milestone_id,
+                    "percent": event.percent,
+                    "note": _quote(event.note),
+                },
             )
         case MilestoneCompleted():
             return Sentence(
-                "{actor} completed milestone {milestone_id}.",
-                {"actor": who, "milestone_id": event.milestone_id},
+                "{actor} completed milestone {milestone_id}; evidence: {evidence}",
+                {
+                    "actor": who,
+                    "milestone_id": event.milestone_id,
+                    "evidence": _quote(event.evidence),
+                },
             )
         case MilestoneRescheduled():
             return Sentence(
-                "{actor} rescheduled milestone {milestone_id} from {previous} to {new}.",
+                "{actor} rescheduled milestone {milestone_id} from {previous} to {new}: {reason}",
                 {
                     "actor": who,
                     "milestone_id": event.milestone_id,
                     "previous": event.previous_due_date,
                     "new": event.new_due_date,
+                    "reason": _quote(event.reason),
                 },
             )
         case IndicatorMeasured():
@@ -180,14 +214,23 @@ def sentence(event: Event, actor_name: str | None = None) -> Sentence:
                 },
             )
         case IndicatorTargetRevised():
+            revised = {
+                "actor": who,
+                "indicator_id": event.indicator_id,
+                "previous": float(event.previous_target),
+                "new": float(event.new_target),
+                "reason": _quote(event.reason),
+            }
+            if event.new_period_targets is not None:
+                return Sentence(
+                    "{actor} revised the target of indicator {indicator_id} from {previous} to "
+                    "{new}, with new period targets: {reason}",
+                    revised,
+                )
             return Sentence(
-                "{actor} revised the target of indicator {indicator_id} from {previous} to {new}.",
-                {
-                    "actor": who,
-                    "indicator_id": event.indicator_id,
-                    "previous": float(event.previous_target),
-                    "new": float(event.new_target),
-                },
+                "{actor} revised the target of indicator {indicator_id} from {previous} to "
+                "{new}: {reason}",
+                revised,
             )
         case EvaluationStarted():
             if event.actor == "system" and actor_name in (None, "system"):
@@ -195,11 +238,25 @@ def sentence(event: Event, actor_name: str | None = None) -> Sentence:
             return Sentence("{actor} started the evaluation.", {"actor": who})
         case KeyFactorRated():
             return Sentence(
-                "{actor} rated {key_factor} as {rating}.",
-                {"actor": who, "key_factor": event.key_factor, "rating": event.rating},
+                "{actor} rated {key_factor} as {rating}: {note}",
+                {
+                    "actor": who,
+                    "key_factor": event.key_factor,
+                    "rating": event.rating,
+                    "note": _quote(event.note),
+                },
+            )
+        case FinalAssessmentRecorded():
+            return Sentence(
+                "{actor} recorded the final assessment of {key_factor} with maturity "
+                "{maturity} of 5.",
+                {"actor": who, "key_factor": event.key_factor, "maturity": event.maturity},
             )
         case PlanClosed():
-            return Sentence("{actor} closed the plan.", {"actor": who})
+            return Sentence(
+                "{actor} closed the plan: {summary}",
+                {"actor": who, "summary": _quote(event.summary)},
+            )
         case PlanCancelled():
             return Sentence(
                 "{actor} cancelled the plan: {reason}",
@@ -214,6 +271,12 @@ def sentence(event: Event, actor_name: str | None = None) -> Sentence:
             return Sentence(
                 "{actor} set the plan's donors to {donors}: {reason}",
                 {"actor": who, "donors": ", ".join(event.donors), "reason": _quote(event.reason)},
+            )
+        case ReminderSent() if event.kind == "measurement_due":
+            return Sentence(
+                "A reminder was sent that indicator {indicator_id} has no measurement for the "
+                "period ending {due_date}.",
+                {"indicator_id": event.indicator_id, "due_date": event.due_date},
             )
         case ReminderSent():
             values = {"milestone_id": event.milestone_id, "due_date": event.due_date}
@@ -236,6 +299,24 @@ def sentence(event: Event, actor_name: str | None = None) -> Sentence:
                 "Milestone {milestone_id}, overdue since {overdue_since}, was escalated to "
                 "the head of administration and programme managers.",
                 {"milestone_id": event.milestone_id, "overdue_since": event.overdue_since},
+            )
+        case MeasurementDue():
+            due: dict[str, Any] = {
+                "indicator_id": event.indicator_id,
+                "starts": event.period_starts,
+                "ends": event.period_ends,
+                "missed": event.missed_periods,
+            }
+            if event.missed_periods > 1:
+                return Sentence(
+                    "Indicator {indicator_id} has no measurement for the reporting period "
+                    "{starts} to {ends} ({missed} periods missed in all).",
+                    due,
+                )
+            return Sentence(
+                "Indicator {indicator_id} has no measurement for the reporting period "
+                "{starts} to {ends}.",
+                due,
             )
         case _:
             return Sentence(

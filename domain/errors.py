@@ -70,6 +70,11 @@ DATE_OUT_OF_RANGE = "date_out_of_range"
 MEASURED_BEFORE_PERIOD = "measured_before_period"
 MEASURED_IN_FUTURE = "measured_in_future"
 UNKNOWN_COUNTRY = "unknown_country"
+DUPLICATE_OUTCOME = "duplicate_outcome"
+UNKNOWN_OUTCOME = "unknown_outcome"
+OUTCOME_NESTING = "outcome_nesting"
+OUTCOME_IN_USE = "outcome_in_use"
+INVALID_PERIOD_TARGETS = "invalid_period_targets"
 
 RULES: tuple[str, ...] = (
     NOT_PERMITTED,
@@ -97,4 +102,9 @@ RULES: tuple[str, ...] = (
     MEASURED_BEFORE_PERIOD,
     MEASURED_IN_FUTURE,
     UNKNOWN_COUNTRY,
+    DUPLICATE_OUTCOME,
+    UNKNOWN_OUTCOME,
+    OUTCOME_NESTING,
+    OUTCOME_IN_USE,
+    INVALID_PERIOD_TARGETS,
 )

@@ -11,7 +11,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
 
 from domain.keyfactors import KeyFactor
 from domain.roles import Role
-from domain.state import RatingValue, ReminderPolicy
+from domain.state import PeriodTarget, RatingValue, ReminderPolicy, ReportingFrequency
 from domain.upcasters import upcast
 
 
@@ -60,6 +60,24 @@ class DiagnosticCompleted(_Event):
     at: AwareDatetime
 
 
+class OutcomeAdded(_Event):
+    type: Literal["outcome_added"] = "outcome_added"
+    outcome_id: str
+    title: str
+    key_factors: list[KeyFactor]
+    parent_id: str | None = None
+    description: str = ""
+    actor: str
+    at: AwareDatetime
+
+
+class OutcomeRemoved(_Event):
+    type: Literal["outcome_removed"] = "outcome_removed"
+    outcome_id: str
+    actor: str
+    at: AwareDatetime
+
+
 class MilestoneAdded(_Event):
     type: Literal["milestone_added"] = "milestone_added"
     schema_version = 2  # v1 named the actor and instant differently
@@ -68,6 +86,7 @@ class MilestoneAdded(_Event):
     key_factor: KeyFactor
     due_date: date
     description: str = ""
+    outcome_id: str | None = None
     actor: str
     at: AwareDatetime
 
@@ -82,7 +101,9 @@ class MilestoneRemoved(_Event):
 
 class IndicatorDefined(_Event):
     type: Literal["indicator_defined"] = "indicator_defined"
-    schema_version = 2  # v1 named the actor and instant differently
+    # v1 named the actor and instant differently; v3 adds the results framework's fields
+    # (an older indicator is annual, flat, in no outcome: domain.upcasters).
+    schema_version = 3
     indicator_id: str
     name: str
     key_factor: KeyFactor
@@ -90,6 +111,10 @@ class IndicatorDefined(_Event):
     baseline: float
     target: float
     source: str = ""
+    outcome_id: str | None = None
+    reporting_frequency: ReportingFrequency = ReportingFrequency.ANNUAL
+    period_targets: list[PeriodTarget] = Field(default_factory=list)
+    baseline_date: date | None = None
     actor: str
     at: AwareDatetime
 
@@ -184,6 +209,9 @@ class IndicatorTargetRevised(_Event):
     previous_target: float
     new_target: float
     reason: str
+    # None: the path was left as it was (always so before period targets existed).
+    previous_period_targets: list[PeriodTarget] | None = None
+    new_period_targets: list[PeriodTarget] | None = None
     actor: str
     at: AwareDatetime
 
@@ -201,6 +229,15 @@ class KeyFactorRated(_Event):
     key_factor: KeyFactor
     rating: RatingValue
     note: str
+    actor: str
+    at: AwareDatetime
+
+
+class FinalAssessmentRecorded(_Event):
+    type: Literal["final_assessment_recorded"] = "final_assessment_recorded"
+    key_factor: KeyFactor
+    maturity: int
+    summary: str
     actor: str
     at: AwareDatetime
 
@@ -231,9 +268,14 @@ class PlanDonorsChanged(_Event):
 
 
 class ReminderSent(_Event):
+    """A reminder about a milestone (due_soon, overdue) or an indicator (measurement_due:
+    ``due_date`` is then the end of the reporting period left unmeasured)."""
+
     type: Literal["reminder_sent"] = "reminder_sent"
-    milestone_id: str
-    kind: Literal["due_soon", "overdue"]
+    schema_version = 2  # v2 names milestone_id and indicator_id, one of them None
+    milestone_id: str | None = None
+    indicator_id: str | None = None
+    kind: Literal["due_soon", "overdue", "measurement_due"]
     due_date: date
     at: AwareDatetime
     # Reminders go to the country's focal points (DOMAIN.md).
@@ -259,10 +301,25 @@ class MilestoneEscalated(_Event):
     recipient_roles: tuple[Role, ...] = (Role.HEAD_OF_ADMINISTRATION, Role.PROGRAMME_MANAGER)
 
 
+class MeasurementDue(_Event):
+    """A reporting period ended, and its grace days passed, without a measurement dated
+    inside it. Raised once per period; a catch-up raises one for the latest missed period
+    and counts the missed ones (``missed_periods``, 1 when on time)."""
+
+    type: Literal["measurement_due"] = "measurement_due"
+    indicator_id: str
+    period_starts: date
+    period_ends: date
+    missed_periods: int = 1
+    at: AwareDatetime
+
+
 Event = Annotated[
     PlanOpened
     | DiagnosticFindingRecorded
     | DiagnosticCompleted
+    | OutcomeAdded
+    | OutcomeRemoved
     | MilestoneAdded
     | MilestoneRemoved
     | IndicatorDefined
@@ -278,11 +335,13 @@ Event = Annotated[
     | IndicatorTargetRevised
     | EvaluationStarted
     | KeyFactorRated
+    | FinalAssessmentRecorded
     | PlanClosed
     | PlanCancelled
     | ReminderSent
     | MilestoneOverdue
     | MilestoneEscalated
+    | MeasurementDue
     | PlanDonorsChanged,
     Field(discriminator="type"),
 ]
@@ -296,7 +355,7 @@ EVENT_TYPES: tuple[str, ...] = tuple(EVENT_BY_TYPE)
 
 # Events raised by time (actor "system"), not by a command.
 TIME_EVENT_TYPES: frozenset[str] = frozenset(
-    {"reminder_sent", "milestone_overdue", "milestone_escalated"}
+    {"reminder_sent", "milestone_overdue", "milestone_escalated", "measurement_due"}
 )
 
 # The first schema version of every event; events whose shape changed declare a later one.

@@ -10,11 +10,13 @@ from domain.events import (
     DiagnosticFindingRecorded,
     EvaluationStarted,
     Event,
+    FinalAssessmentRecorded,
     IndicatorDefined,
     IndicatorMeasured,
     IndicatorRemoved,
     IndicatorTargetRevised,
     KeyFactorRated,
+    MeasurementDue,
     MilestoneAdded,
     MilestoneCompleted,
     MilestoneEscalated,
@@ -22,6 +24,8 @@ from domain.events import (
     MilestoneProgressReported,
     MilestoneRemoved,
     MilestoneRescheduled,
+    OutcomeAdded,
+    OutcomeRemoved,
     PlanApprovalGranted,
     PlanApproved,
     PlanCancelled,
@@ -38,6 +42,7 @@ from domain.state import (
     IndicatorState,
     Measurement,
     MilestoneState,
+    OutcomeState,
     Phase,
     PlanState,
     Rating,
@@ -113,6 +118,20 @@ def _apply(state: PlanState, event: Event) -> dict[str, object]:
             return {"findings": {**state.findings, event.key_factor: finding}}
         case DiagnosticCompleted():
             return {"phase": Phase.DRAFTING, "diagnostic_completed_at": event.at}
+        case OutcomeAdded():
+            outcome = OutcomeState(
+                outcome_id=event.outcome_id,
+                title=event.title,
+                key_factors=event.key_factors,
+                parent_id=event.parent_id,
+                description=event.description,
+            )
+            return {"outcomes": {**state.outcomes, event.outcome_id: outcome}}
+        case OutcomeRemoved():
+            if event.outcome_id not in state.outcomes:
+                raise ValueError(f"unknown outcome {event.outcome_id} in {state.plan_id}")
+            rest_o = {k: v for k, v in state.outcomes.items() if k != event.outcome_id}
+            return {"outcomes": rest_o}
         case MilestoneAdded():
             return _with_milestone(
                 state,
@@ -123,6 +142,7 @@ def _apply(state: PlanState, event: Event) -> dict[str, object]:
                     description=event.description,
                     due_date=event.due_date,
                     original_due_date=event.due_date,
+                    outcome_id=event.outcome_id,
                 ),
             )
         case MilestoneRemoved():
@@ -141,6 +161,11 @@ def _apply(state: PlanState, event: Event) -> dict[str, object]:
                     target=event.target,
                     original_target=event.target,
                     source=event.source,
+                    outcome_id=event.outcome_id,
+                    reporting_frequency=event.reporting_frequency,
+                    baseline_date=event.baseline_date,
+                    period_targets=event.period_targets,
+                    original_period_targets=event.period_targets,
                 ),
             )
         case IndicatorRemoved():
@@ -227,7 +252,11 @@ def _apply(state: PlanState, event: Event) -> dict[str, object]:
             )
         case IndicatorTargetRevised():
             i = _indicator(state, event.indicator_id)
-            return _with_indicator(state, i.model_copy(update={"target": event.new_target}))
+            revised: dict[str, object] = {"target": event.new_target}
+            if event.new_period_targets is not None:
+                # original_period_targets keeps the path as approved, visible beside it.
+                revised["period_targets"] = event.new_period_targets
+            return _with_indicator(state, i.model_copy(update=revised))
         case EvaluationStarted():
             return {
                 "phase": Phase.EVALUATION,
@@ -243,6 +272,15 @@ def _apply(state: PlanState, event: Event) -> dict[str, object]:
                 at=event.at,
             )
             return {"ratings": {**state.ratings, event.key_factor: rating}}
+        case FinalAssessmentRecorded():
+            assessment = Finding(
+                key_factor=event.key_factor,
+                maturity=event.maturity,
+                summary=event.summary,
+                recorded_by=event.actor,
+                recorded_at=event.at,
+            )
+            return {"final_assessments": {**state.final_assessments, event.key_factor: assessment}}
         case PlanClosed():
             return {"phase": Phase.CLOSED, "closed_at": event.at, "closing_summary": event.summary}
         case PlanDonorsChanged():
@@ -253,8 +291,11 @@ def _apply(state: PlanState, event: Event) -> dict[str, object]:
                 "cancelled_at": event.at,
                 "cancel_reason": event.reason,
             }
+        case ReminderSent() if event.kind == "measurement_due":
+            # Its measurement_due (just before it) did the bookkeeping.
+            return {}
         case ReminderSent():
-            m = _milestone(state, event.milestone_id)
+            m = _milestone(state, str(event.milestone_id))
             if event.kind == "due_soon":
                 update: dict[str, object] = {"due_soon_sent": True}
             else:
@@ -269,5 +310,16 @@ def _apply(state: PlanState, event: Event) -> dict[str, object]:
         case MilestoneEscalated():
             m = _milestone(state, event.milestone_id)
             return _with_milestone(state, m.model_copy(update={"escalated": True}))
+        case MeasurementDue():
+            i = _indicator(state, event.indicator_id)
+            return _with_indicator(
+                state,
+                i.model_copy(
+                    update={
+                        "measurement_due_through": event.period_ends,
+                        "measurements_due_sent": i.measurements_due_sent + 1,
+                    }
+                ),
+            )
         case _:
             raise ValueError(f"no evolve rule for event {event.type}")

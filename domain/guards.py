@@ -82,9 +82,32 @@ def check_ready(state: PlanState) -> None:
     for i in sorted(state.indicators.values(), key=lambda i: i.indicator_id):
         if i.target == i.baseline:
             problems.append(f"indicator {i.indicator_id} has a target equal to its baseline")
+    problems += outcome_problems(state)
     if problems:
         raise DomainError(
             r.PLAN_NOT_READY,
             f"The plan cannot be submitted yet: {'; '.join(problems)}.",
             {"problems": problems},
         )
+
+
+def outcome_problems(state: PlanState) -> list[str]:
+    """Why a plan with outcomes cannot be submitted (empty for a flat plan, as before)."""
+    if not state.outcomes:
+        return []
+    problems = [
+        f"milestone {m.milestone_id} names no outcome"
+        for m in sorted(state.milestones.values(), key=lambda m: m.milestone_id)
+        if m.outcome_id is None
+    ]
+    problems += [
+        f"indicator {i.indicator_id} names no outcome"
+        for i in sorted(state.indicators.values(), key=lambda i: i.indicator_id)
+        if i.outcome_id is None
+    ]
+    measured = {i.outcome_id for i in state.indicators.values()}
+    for o in sorted(state.outcomes.values(), key=lambda o: o.outcome_id):
+        children = {c.outcome_id for c in state.outcomes.values() if c.parent_id == o.outcome_id}
+        if o.outcome_id not in measured and not (children & measured):
+            problems.append(f"outcome {o.outcome_id} has no indicator (its own or a child's)")
+    return problems

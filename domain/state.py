@@ -55,6 +55,20 @@ def _integral_number(value: object) -> object:
 # then Strict() refuses the rest) and the bounds stay plain minimum/maximum in the schema.
 IntegralNumber = BeforeValidator(_integral_number)
 
+
+class ReportingFrequency(StrEnum):
+    """How often an indicator is measured; its reporting periods run from period_start."""
+
+    QUARTERLY = "quarterly"
+    SEMIANNUAL = "semiannual"
+    ANNUAL = "annual"
+    BIENNIAL = "biennial"  # as the Customs Integrity Perception Survey runs
+
+    @property
+    def months(self) -> int:
+        return {"quarterly": 3, "semiannual": 6, "annual": 12, "biennial": 24}[self.value]
+
+
 # A JSON integer (never "7" or true), at most a year: every offset a timer adds to a date of
 # the plan stays inside the calendar (domain.calendar).
 MAX_POLICY_DAYS = 365
@@ -69,6 +83,9 @@ class ReminderPolicy(BaseModel):
     due_soon_days: Days = 7
     repeat_every_days: Days = 7
     escalate_after_days: Days = 14
+    # How long after a reporting period ends a missing measurement is called for
+    # (measurement_due); added with the results framework, so older plans read the default.
+    measurement_grace_days: Days = 30
 
 
 class _Frozen(BaseModel):
@@ -106,10 +123,28 @@ class Rating(_Frozen):
     at: AwareDatetime
 
 
+class PeriodTarget(_Frozen):
+    """A point on an indicator's target path: the value expected by ``due``."""
+
+    due: date
+    target: float
+
+
+class OutcomeState(_Frozen):
+    """A general outcome (no parent) or a specific one under a general outcome."""
+
+    outcome_id: str
+    title: str
+    key_factors: list[KeyFactor]
+    parent_id: str | None = None
+    description: str = ""
+
+
 class MilestoneState(_Frozen):
     milestone_id: str
     title: str
     key_factor: KeyFactor
+    outcome_id: str | None = None
     description: str = ""
     due_date: date
     original_due_date: date
@@ -143,6 +178,15 @@ class IndicatorState(_Frozen):
     original_target: float
     source: str = ""
     measurements: list[Measurement] = Field(default_factory=list)
+    outcome_id: str | None = None
+    reporting_frequency: ReportingFrequency = ReportingFrequency.ANNUAL
+    baseline_date: date | None = None
+    period_targets: list[PeriodTarget] = Field(default_factory=list)
+    original_period_targets: list[PeriodTarget] = Field(default_factory=list)
+    # measurement_due bookkeeping (domain.timers): the end of the latest reporting period
+    # already called for (or caught up over); earlier periods are never called for again.
+    measurement_due_through: date | None = None
+    measurements_due_sent: int = 0
 
 
 class PlanState(_Frozen):
@@ -161,6 +205,9 @@ class PlanState(_Frozen):
     opened_at: AwareDatetime
     last_changed_at: AwareDatetime
     findings: dict[KeyFactor, Finding] = Field(default_factory=dict)
+    # Maturity per key factor at the end (record_final_assessment), beside the diagnostic's.
+    final_assessments: dict[KeyFactor, Finding] = Field(default_factory=dict)
+    outcomes: dict[str, OutcomeState] = Field(default_factory=dict)
     diagnostic_completed_at: AwareDatetime | None = None
     milestones: dict[str, MilestoneState] = Field(default_factory=dict)
     indicators: dict[str, IndicatorState] = Field(default_factory=dict)

@@ -6,7 +6,12 @@ few milliseconds late (or a worker down for a week) changes nothing but the ``at
 
 Catch-up: a single call yields at most one event per kind and milestone (one milestone_overdue,
 one overdue reminder, one escalation), never back-dated repeats; the next repeat counts in whole
-days from the day of the last reminder actually sent.
+days from the day of the last reminder actually sent. Indicators likewise: one measurement_due
+(and its reminder) per indicator for the latest missed reporting period, counting the missed.
+
+``measurements=False`` leaves the measurement_due rule out: a workflow replaying a history
+recorded before the rule existed (workflows/plan.py, ``workflow.patched``) arms the timers
+it armed then.
 """
 
 from __future__ import annotations
@@ -18,11 +23,13 @@ from domain.access import SYSTEM_ACTOR
 from domain.events import (
     EvaluationStarted,
     Event,
+    MeasurementDue,
     MilestoneEscalated,
     MilestoneOverdue,
     ReminderSent,
 )
-from domain.state import MilestoneState, Phase, PlanState, ReminderPolicy
+from domain.periods import ReportingPeriod, indicator_periods
+from domain.state import IndicatorState, MilestoneState, Phase, PlanState, ReminderPolicy
 
 
 def midnight(day: date) -> datetime:
@@ -58,6 +65,51 @@ def evaluation_at(state: PlanState) -> datetime:
     return midnight(state.period_end + timedelta(days=1))
 
 
+def measurement_due_at(period: ReportingPeriod, policy: ReminderPolicy) -> datetime:
+    """Grace days after the period has fully passed (00:00 UTC the day after it ends)."""
+    return midnight(period.ends + timedelta(days=1 + policy.measurement_grace_days))
+
+
+def unmeasured_periods(i: IndicatorState, state: PlanState) -> list[ReportingPeriod]:
+    """Reporting periods not yet called for (after measurement_due_through) that have no
+    measurement dated inside them, in order."""
+    through = i.measurement_due_through
+    days = sorted(m.measured_on for m in i.measurements)
+    return [
+        p
+        for p in indicator_periods(i, state.period_start, state.period_end)
+        if (through is None or p.ends > through) and not any(p.holds(d) for d in days)
+    ]
+
+
+def _measurement_deadline(i: IndicatorState, state: PlanState) -> datetime | None:
+    pending = unmeasured_periods(i, state)
+    return measurement_due_at(pending[0], state.reminder_policy) if pending else None
+
+
+def _measurement_events(i: IndicatorState, state: PlanState, now: datetime) -> list[Event]:
+    missed = [
+        p
+        for p in unmeasured_periods(i, state)
+        if now >= measurement_due_at(p, state.reminder_policy)
+    ]
+    if not missed:
+        return []
+    latest = missed[-1]
+    return [
+        MeasurementDue(
+            indicator_id=i.indicator_id,
+            period_starts=latest.starts,
+            period_ends=latest.ends,
+            missed_periods=len(missed),
+            at=now,
+        ),
+        ReminderSent(
+            indicator_id=i.indicator_id, kind="measurement_due", due_date=latest.ends, at=now
+        ),
+    ]
+
+
 def _milestone_deadlines(m: MilestoneState, policy: ReminderPolicy) -> list[datetime]:
     if m.status == "completed":
         return []
@@ -69,7 +121,7 @@ def _milestone_deadlines(m: MilestoneState, policy: ReminderPolicy) -> list[date
     return [t for t in (next_repeat_at(m, policy), escalation_at(m, policy)) if t is not None]
 
 
-def next_deadline(state: PlanState) -> datetime | None:
+def next_deadline(state: PlanState, *, measurements: bool = True) -> datetime | None:
     """Earliest instant at which due_events() would yield something; None when nothing is
     pending (any phase but implementation). May be in the past: then it is due now."""
     if state.phase is not Phase.IMPLEMENTATION:
@@ -78,6 +130,11 @@ def next_deadline(state: PlanState) -> datetime | None:
     pending = [evaluation_at(state)]
     for m in state.milestones.values():
         pending.extend(_milestone_deadlines(m, policy))
+    if measurements:
+        for i in state.indicators.values():
+            deadline = _measurement_deadline(i, state)
+            if deadline is not None:
+                pending.append(deadline)
     return min(pending)
 
 
@@ -129,10 +186,11 @@ def _reminder(
     return ReminderSent(milestone_id=m.milestone_id, kind=kind, due_date=m.due_date, at=now)
 
 
-def due_events(state: PlanState, now: datetime) -> list[Event]:
+def due_events(state: PlanState, now: datetime, *, measurements: bool = True) -> list[Event]:
     """Everything due at ``now`` (aware UTC), in a deterministic order: milestones by due date
-    then id, each overdue -> reminder -> escalation; evaluation_started last, since it ends
-    the implementation phase and with it all reminders."""
+    then id, each overdue -> reminder -> escalation; then indicators by id, each
+    measurement_due -> reminder; evaluation_started last, since it ends the implementation
+    phase and with it all reminders."""
     if now.tzinfo is None:
         raise ValueError("due_events() needs an aware UTC instant")
     if state.phase is not Phase.IMPLEMENTATION:
@@ -141,6 +199,9 @@ def due_events(state: PlanState, now: datetime) -> list[Event]:
     events: list[Event] = []
     for m in sorted(state.milestones.values(), key=lambda m: (m.due_date, m.milestone_id)):
         events.extend(_milestone_events(m, policy, now))
+    if measurements:
+        for i in sorted(state.indicators.values(), key=lambda i: i.indicator_id):
+            events.extend(_measurement_events(i, state, now))
     if now >= evaluation_at(state):
         events.append(EvaluationStarted(actor=SYSTEM_ACTOR.name, at=now))
     return events

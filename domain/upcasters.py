@@ -34,6 +34,23 @@ def _overdue_v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
 
 _BY_TO_ACTOR = _renaming(by="actor")
 
+
+def _indicator_v2_to_v3(data: dict[str, Any]) -> dict[str, Any]:
+    # Before the results framework every indicator was annual, flat and in no outcome.
+    return {
+        "outcome_id": None,
+        "reporting_frequency": "annual",
+        "period_targets": [],
+        "baseline_date": None,
+        **data,
+    }
+
+
+def _reminder_v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
+    # v1 reminders were about milestones only.
+    return {"indicator_id": None, **data}
+
+
 UPCASTERS: Mapping[tuple[str, int], Upcaster] = {
     ("plan_opened", 1): _renaming(opened_by="actor", opened_at="at"),
     # Plans opened before donors were recorded have none on the record.
@@ -43,6 +60,8 @@ UPCASTERS: Mapping[tuple[str, int], Upcaster] = {
     ("plan_approval_granted", 1): _renaming(approver="actor"),
     ("indicator_measured", 1): _renaming(recorded_by="actor", recorded_at="at"),
     ("milestone_overdue", 1): _overdue_v1_to_v2,
+    ("indicator_defined", 2): _indicator_v2_to_v3,
+    ("reminder_sent", 1): _reminder_v1_to_v2,
     **{
         (event_type, 1): _BY_TO_ACTOR
         for event_type in (

@@ -18,6 +18,7 @@ from uuid import UUID
 from domain import PlanState, evolve, parse_event
 from eventstore import RecordedEvent
 from projections.conn import Conn
+from projections.results import REPORTING_PERIOD_COLUMNS
 from projections.rows import (
     BENCHMARK_COLUMNS,
     INDICATOR_COLUMNS,
@@ -168,7 +169,8 @@ class PlanProjection:
             f"""
             WITH m AS (DELETE FROM {schema}.milestones WHERE plan_id = ANY($1::text[])),
                  i AS (DELETE FROM {schema}.indicators WHERE plan_id = ANY($1::text[])),
-                 b AS (DELETE FROM {schema}.benchmarks WHERE plan_id = ANY($1::text[]))
+                 b AS (DELETE FROM {schema}.benchmarks WHERE plan_id = ANY($1::text[])),
+                 p AS (DELETE FROM {schema}.reporting_periods WHERE plan_id = ANY($1::text[]))
             DELETE FROM {schema}.summary WHERE plan_id = ANY($1::text[])
             """,
             ids,
@@ -178,6 +180,7 @@ class PlanProjection:
             ("milestones", MILESTONE_COLUMNS, rows.milestones),
             ("indicators", INDICATOR_COLUMNS, rows.indicators),
             ("benchmarks", BENCHMARK_COLUMNS, rows.benchmarks),
+            ("reporting_periods", REPORTING_PERIOD_COLUMNS, rows.reporting_periods),
         ):
             if records:
                 await conn.copy_records_to_table(

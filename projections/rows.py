@@ -15,6 +15,7 @@ from pydantic import TypeAdapter
 
 from domain import Approval, BenchmarkStatus, KeyFactorBenchmark, Measurement, PlanState
 from domain.benchmarks import key_factor_status, worst_status
+from projections.results import reporting_period_rows
 
 SUMMARY_COLUMNS = (
     "plan_id",
@@ -117,10 +118,11 @@ class PlanRows:
     milestones: list[tuple[Any, ...]]
     indicators: list[tuple[Any, ...]]
     benchmarks: list[tuple[Any, ...]]
+    reporting_periods: list[tuple[Any, ...]]
 
     @classmethod
     def empty(cls) -> PlanRows:
-        return cls([], [], [], [])
+        return cls([], [], [], [], [])
 
     def add(self, state: PlanState, last: LastEvent) -> None:
         benchmarks = key_factor_status(state)
@@ -128,6 +130,7 @@ class PlanRows:
         self.milestones.extend(_milestones(state))
         self.indicators.extend(_indicators(state, benchmarks))
         self.benchmarks.extend(_benchmarks(state, benchmarks))
+        self.reporting_periods.extend(reporting_period_rows(state))
 
 
 def worst_key_factor_status(benchmarks: dict[Any, KeyFactorBenchmark]) -> BenchmarkStatus:

@@ -182,10 +182,27 @@ def _diagnose(plan: _Plan) -> None:
     plan.send(plan.focal, type="complete_diagnostic")
 
 
+# The results framework of every synthetic plan: two general outcomes, one with a specific
+# outcome under it, as a Project Information Document is written.
+OUTCOMES = (("O1", None), ("O1.1", "O1"), ("O2", None))
+FREQUENCIES = ("quarterly", "semiannual", "annual", "annual", "biennial")
+
+
 def _draft(plan: _Plan, start: date, end: date) -> None:
     rng = plan.rng
     span = (end - start).days
     factors = rng.sample(list(KeyFactor), rng.randint(3, 7))
+    for outcome_id, parent in OUTCOMES:
+        plan.advance(rng.uniform(0.2, 2))
+        plan.send(
+            plan.focal,
+            type="add_outcome",
+            outcome_id=outcome_id,
+            title=f"Outcome {outcome_id}",
+            key_factors=[f.value for f in rng.sample(factors, 2)],
+            **({"parent_id": parent} if parent else {}),
+        )
+    outcome_ids = [o for o, _ in OUTCOMES]
     for n in range(1, rng.randint(5, 10) + 1):
         plan.advance(rng.uniform(0.2, 2))
         plan.send(
@@ -195,9 +212,17 @@ def _draft(plan: _Plan, start: date, end: date) -> None:
             title=f"Milestone {n}",
             key_factor=rng.choice(factors).value,
             due_date=(start + timedelta(days=rng.randrange(30, span))).isoformat(),
+            outcome_id=rng.choice(outcome_ids),
         )
     for n in range(1, rng.randint(3, 6) + 1):
         baseline = float(rng.randrange(0, 50))
+        target = baseline + rng.randrange(10, 50)
+        # Every outcome gets an indicator (the first ones), the rest anywhere.
+        path = (
+            [{"due": (start + timedelta(days=span // 2)).isoformat(), "target": baseline + 1}]
+            if rng.random() < 0.5
+            else []
+        )
         plan.advance(rng.uniform(0.2, 2))
         plan.send(
             plan.focal,
@@ -207,7 +232,10 @@ def _draft(plan: _Plan, start: date, end: date) -> None:
             key_factor=rng.choice(factors).value,
             unit="percent",
             baseline=baseline,
-            target=baseline + rng.randrange(10, 50),
+            target=target,
+            outcome_id=("O1.1", "O2")[n - 1] if n <= 2 else rng.choice(outcome_ids),
+            reporting_frequency=rng.choice(FREQUENCIES),
+            period_targets=path,
         )
     if rng.random() < 0.3:
         plan.send(plan.focal, type="remove_milestone", milestone_id="M1")
@@ -320,6 +348,13 @@ def _evaluate(plan: _Plan) -> None:
             key_factor=factor.value,
             rating=plan.rng.choice(ratings),
             note="Evaluated with the administration",
+        )
+        plan.send(
+            plan.focal,
+            type="record_final_assessment",
+            key_factor=factor.value,
+            maturity=plan.rng.randint(1, 5),
+            summary=f"Final assessment of {factor.label}",
         )
     if plan.rng.random() < 0.85:
         plan.send(MANAGER, type="close_plan", summary="Plan completed and evaluated.")

@@ -271,9 +271,11 @@ def _register_optional_apps() -> None:
             continue
         app.add_typer(getattr(module, attribute), name=name)
     from workers.cli_client import register
+    from workers.cli_results import register as register_results
     from workers.cli_witness import register as register_witness
 
     register(app)
+    register_results(app)
     register_witness(app)
 
 

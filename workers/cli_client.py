@@ -111,13 +111,13 @@ def table(title: str, columns: Sequence[str], rows: Sequence[dict[str, Any]]) ->
     for column in columns:
         grid.add_column(column.replace("_", " "))
     for row in rows:
-        grid.add_row(*(_cell(row.get(column)) for column in columns))
+        grid.add_row(*(cell(row.get(column)) for column in columns))
     console().print(grid)
     if not rows:
         typer.echo("(none)")
 
 
-def _cell(value: Any) -> str:
+def cell(value: Any) -> str:
     if value is None:
         return "-"
     if isinstance(value, float):
@@ -147,7 +147,7 @@ def parse_fields(args: Sequence[str]) -> dict[str, Any]:
     return fields
 
 
-def _read(as_json: bool, path: str, **options: Any) -> dict[str, Any] | None:
+def read(as_json: bool, path: str, **options: Any) -> dict[str, Any] | None:
     """GET ``path``; with --json print the body and return None, else return it for a table."""
     try:
         body: dict[str, Any] = request("GET", path, **options)
@@ -173,7 +173,7 @@ def plans_list(
         params["country"] = country.upper()
     if phase:
         params["phase"] = phase
-    body = _read(as_json, "/plans", params=params)
+    body = read(as_json, "/plans", params=params)
     if body is None:
         return
     table(
@@ -207,7 +207,7 @@ def plans_show(
     grid.add_column("field", style="bold")
     grid.add_column("value")
     for key, value in summary.items():
-        grid.add_row(key.replace("_", " "), _cell(value))
+        grid.add_row(key.replace("_", " "), cell(value))
     console().print(grid)
 
 
@@ -217,7 +217,7 @@ def plans_events(
     as_json: bool = JsonOption,
 ) -> None:
     """The plan's stored events, in order, with their hashes."""
-    body = _read(as_json, f"/plans/{plan_id}/events")
+    body = read(as_json, f"/plans/{plan_id}/events")
     if body is None:
         return
     rows = [
@@ -234,7 +234,7 @@ def plans_events(
 @milestones_app.command("overdue")
 def milestones_overdue(as_json: bool = JsonOption) -> None:
     """Overdue milestones across the plans you may see."""
-    body = _read(as_json, "/milestones/overdue")
+    body = read(as_json, "/milestones/overdue")
     if body is None:
         return
     table(
@@ -246,7 +246,7 @@ def milestones_overdue(as_json: bool = JsonOption) -> None:
 
 def benchmarks(plan_id: str, as_json: bool = JsonOption) -> None:
     """Benchmark status per key factor of a plan."""
-    body = _read(as_json, f"/plans/{plan_id}/benchmarks")
+    body = read(as_json, f"/plans/{plan_id}/benchmarks")
     if body is None:
         return
     rows = []
@@ -257,9 +257,9 @@ def benchmarks(plan_id: str, as_json: bool = JsonOption) -> None:
                 {
                     "key_factor": f"  {indicator['indicator_id']} {indicator['name']}",
                     "status": indicator["status"],
-                    "indicators": f"{_cell(indicator.get('latest_value'))} "
-                    f"(baseline {_cell(indicator['baseline'])}, "
-                    f"target {_cell(indicator['target'])})",
+                    "indicators": f"{cell(indicator.get('latest_value'))} "
+                    f"(baseline {cell(indicator['baseline'])}, "
+                    f"target {cell(indicator['target'])})",
                 }
             )
     table(

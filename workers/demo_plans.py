@@ -1,7 +1,9 @@
 """Demo action plans for `acip up --demo`, so a new user sees plans in every state.
 
-- GHA-2026 in implementation: milestones (one completed, one overdue, one in progress),
-  indicators with measurements on track, at risk and off track.
+- GHA-2026 in implementation, written as a Project Information Document: two general
+  outcomes with a specific outcome under each, milestones (one completed, one overdue, one
+  in progress), indicators with period targets (one quarterly, one the biennial perception
+  survey) and measurements on track, at risk and off track.
 - KEN-2026 under review: submitted by the focal point, waiting for both approvals.
 - TZA-2026 in drafting: the diagnostic done, the first milestone added.
 
@@ -84,6 +86,41 @@ def diagnostic(country: str) -> list[Step]:
     return steps
 
 
+# The results framework: outcome id -> (title, key factors, parent).
+OUTCOMES: dict[str, tuple[str, tuple[str, ...], str | None]] = {
+    "O1": ("Staff integrity is managed", ("code_of_conduct", "human_resource_management"), None),
+    "O1.1": ("Staff know and apply the code of conduct", ("code_of_conduct",), "O1"),
+    "O2": ("Clearance is transparent and automated", ("transparency", "automation"), None),
+    "O2.1": ("Traders see rulings and pay electronically", ("transparency", "automation"), "O2"),
+}
+# Milestone and indicator id -> the outcome it serves.
+SERVES = {
+    "M1": "O1.1",
+    "M2": "O2.1",
+    "M3": "O1",
+    "M4": "O2.1",
+    "I1": "O1.1",
+    "I2": "O2.1",
+    "I3": "O2",
+    "I4": "O1",
+}
+
+
+def outcomes(country: str) -> list[Step]:
+    steps: list[Step] = []
+    for oid, (title, factors, parent) in OUTCOMES.items():
+        fields: dict[str, Any] = {
+            "type": "add_outcome",
+            "outcome_id": oid,
+            "title": title,
+            "key_factors": list(factors),
+        }
+        if parent:
+            fields["parent_id"] = parent
+        steps.append((focal(country), fields))
+    return steps
+
+
 def milestone(country: str, mid: str, title: str, factor: str, due: str) -> Step:
     return (
         focal(country),
@@ -93,12 +130,20 @@ def milestone(country: str, mid: str, title: str, factor: str, due: str) -> Step
             "title": title,
             "key_factor": factor,
             "due_date": due,
+            "outcome_id": SERVES[mid],
         },
     )
 
 
 def indicator(
-    country: str, iid: str, name: str, factor: str, unit: str, baseline: float, target: float
+    country: str,
+    iid: str,
+    name: str,
+    factor: str,
+    unit: str,
+    baseline: float,
+    target: float,
+    path: dict[str, Any],
 ) -> Step:
     return (
         focal(country),
@@ -110,6 +155,8 @@ def indicator(
             "unit": unit,
             "baseline": baseline,
             "target": target,
+            "outcome_id": SERVES[iid],
+            **path,
         },
     )
 
@@ -134,16 +181,48 @@ MILESTONES = (
     ("M4", "Electronic payment at every border post", "automation", "2027-12-31"),
 )
 INDICATORS = (
-    ("I1", "Staff trained on the code of conduct", "code_of_conduct", "percent", 10, 90),
-    ("I2", "Declarations lodged electronically", "automation", "percent", 40, 95),
-    ("I3", "Integrity complaints resolved within 30 days", "transparency", "percent", 20, 80),
-)
+    (
+        "I1", "Staff trained on the code of conduct", "code_of_conduct", "percent", 10, 90,
+        {
+            "reporting_frequency": "semiannual",
+            "period_targets": [
+                {"due": "2026-12-31", "target": 40},
+                {"due": "2027-12-31", "target": 70},
+            ],
+            "source": "HR training records",
+        },
+    ),
+    (
+        "I2", "Declarations lodged electronically", "automation", "percent", 40, 95,
+        {
+            "reporting_frequency": "quarterly",
+            "period_targets": [{"due": "2026-12-31", "target": 55}],
+            "source": "Customs management system",
+        },
+    ),
+    (
+        "I3", "Integrity complaints resolved within 30 days", "transparency", "percent", 20, 80,
+        {"reporting_frequency": "annual"},
+    ),
+    (
+        "I4", "Traders who perceive bribery as common (CIPS)", "human_resource_management",
+        "percent", 46, 25,
+        {
+            "reporting_frequency": "biennial",
+            "baseline_date": "2025-11-30",
+            "source": "Customs Integrity Perception Survey",
+        },
+    ),
+)  # fmt: skip
 
 
-def drafting(country: str, milestones: int = 4, indicators: int = 3) -> list[Step]:
-    return [milestone(country, *m) for m in MILESTONES[:milestones]] + [
-        indicator(country, *i) for i in INDICATORS[:indicators]
-    ]
+def drafting(country: str, milestones: int = 4, indicators: int = 4) -> list[Step]:
+    """Outcomes first (a plan with outcomes names one for every item), then the items."""
+    return (
+        outcomes(country)
+        + [milestone(country, *m) for m in MILESTONES[:milestones]]
+        + [indicator(country, *i) for i in INDICATORS[:indicators]]
+    )
 
 
 def ghana() -> list[Step]:
@@ -173,6 +252,16 @@ def ghana() -> list[Step]:
         measure(country, "I2", 42, "2026-06-30"),
         measure(country, "I2", 45, "2026-09-30"),
         measure(country, "I3", 20, "2026-10-31"),
+        (
+            MANAGER,
+            {
+                "type": "revise_indicator_target",
+                "indicator_id": "I2",
+                "new_target": 90,
+                "reason": "The new system's roll-out slipped a year",
+                "new_period_targets": [{"due": "2027-06-30", "target": 60}],
+            },
+        ),
     ]
 
 
@@ -181,7 +270,7 @@ def kenya() -> list[Step]:
     return [
         opening(country, "Kenya Revenue Authority - Customs and Border Control"),
         *diagnostic(country),
-        *drafting(country, milestones=2, indicators=1),
+        *drafting(country, milestones=2, indicators=3),
         (focal(country), {"type": "submit_for_approval"}),
     ]
 

@@ -72,6 +72,10 @@ NOTIFICATION_OUTBOX_PATCH = "notification-outbox-v1"
 # workflow.patched id: decide() with the input-bound rules (countries, calendar, period
 # length, measured_on before the period; docs/lifecycle.md).
 BOUNDED_INPUT_PATCH = "bounded-input-rules"
+# workflow.patched id: the measurement_due time rule (results framework). Runs recorded
+# before it arm the timers they armed then; new runs (and old ones after continue-as-new)
+# call for measurements too.
+MEASUREMENT_DUE_PATCH = "measurement-due-v1"
 
 # An append takes milliseconds; a worker that died mid-append is retried elsewhere after this.
 APPEND_TIMEOUT = timedelta(seconds=10)
@@ -298,7 +302,7 @@ class PlanWorkflow:
         if self._state is None:
             return None
         try:
-            return next_deadline(self._state)
+            return next_deadline(self._state, measurements=self._measurements_due())
         except Exception as error:
             self._timer.failed(error)
             return self._timer.retry_at
@@ -308,7 +312,7 @@ class PlanWorkflow:
             if self._state is None:
                 return
             self._timer.retrying()
-            events = due_events(self._state, workflow.now())
+            events = due_events(self._state, workflow.now(), measurements=self._measurements_due())
             if not events:
                 return
             result = await self._append(events, SYSTEM_ACTOR, None)
@@ -319,6 +323,10 @@ class PlanWorkflow:
         else:
             await deliver_inline(notifications)
 
+    def _measurements_due(self) -> bool:
+        # Memoised by the SDK for the run: the first call decides for all that follow.
+        return workflow.patched(MEASUREMENT_DUE_PATCH)
+
     def _notifications(self, result: CommandResult) -> list[NotificationInput]:
         state = self._state
         assert state is not None
@@ -327,6 +335,7 @@ class PlanWorkflow:
             if stored.type not in NOTIFIED_EVENT_TYPES:
                 continue
             milestone = state.milestones.get(str(stored.data.get("milestone_id", "")))
+            indicator = state.indicators.get(str(stored.data.get("indicator_id", "")))
             found.append(
                 NotificationInput(
                     plan_id=self._plan_id,
@@ -334,6 +343,7 @@ class PlanWorkflow:
                     event=stored,
                     plan_title=state.title,
                     milestone_title=milestone.title if milestone else None,
+                    indicator_name=indicator.name if indicator else None,
                 )
             )
         return found

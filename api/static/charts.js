@@ -34,7 +34,10 @@
     var datasets = [
       { label: say("measured", "Measured"), data: ind.measurements.map(function (m) { return { x: Date.parse(m.measured_on), y: m.value }; }),
         borderColor: "#0b3d6e", backgroundColor: "#0b3d6e", pointRadius: 4, borderWidth: 2.5, tension: 0 },
-      { label: say("expected", "Expected"), data: [{ x: start, y: ind.baseline }, { x: end, y: ind.target }],
+      // The target path: baseline at the start, each period target, the target at the end.
+      { label: say("expected", "Expected"), data: [{ x: start, y: ind.baseline }].concat(
+          ((data.paths || {})[ind.indicator_id] || []).map(function (p) { return { x: Date.parse(p.due), y: p.target }; }),
+          [{ x: end, y: ind.target }]),
         borderColor: "#7a8394", borderDash: [6, 4], pointRadius: 0, borderWidth: 1.5 },
       { label: say("baseline", "Baseline"), data: flat(ind.baseline), borderColor: "#8c1d18", pointRadius: 0, borderWidth: 1.5 },
       { label: say("target", "Target"), data: flat(ind.target), borderColor: "#17592b", pointRadius: 0, borderWidth: 1.5 }
@@ -62,4 +65,25 @@
       }
     });
   });
+
+  // The diagnostic's maturity per key factor at the start beside the final assessment's.
+  var diag = document.getElementById("diagnostic-chart");
+  if (diag && data.diagnostic && data.diagnostic.length) {
+    var value = function (v) { return v === null ? null : v; };
+    new Chart(diag, {
+      type: "bar",
+      data: {
+        labels: data.diagnostic.map(function (d) { return d.label; }),
+        datasets: [
+          { label: "At the diagnostic", data: data.diagnostic.map(function (d) { return value(d.start_maturity); }), backgroundColor: "#7a8394" },
+          { label: "At the final assessment", data: data.diagnostic.map(function (d) { return value(d.final_maturity); }), backgroundColor: "#0b3d6e" }
+        ]
+      },
+      options: {
+        responsive: true, maintainAspectRatio: false, animation: false,
+        scales: { y: { min: 0, max: 5, ticks: { stepSize: 1 }, title: { display: true, text: "maturity (1-5)" } } },
+        plugins: { legend: { position: "bottom", labels: { boxWidth: 18 } } }
+      }
+    });
+  }
 })();

@@ -24,7 +24,7 @@ SHORT_TEXT = 200
 class Field:
     name: str
     label: str
-    kind: str = "text"  # text, textarea, date, number, select, hidden
+    kind: str = "text"  # text, textarea, date, number, select, checkboxes, hidden
     required: bool = True
     choices: tuple[tuple[str, str], ...] = ()
     minimum: float | None = None
@@ -70,6 +70,21 @@ def _field(name: str, prop: dict[str, Any], defs: dict[str, Any], required: bool
     if "enum" in spec:
         choices = tuple((str(v), _choice_label(str(v))) for v in spec["enum"])
         return Field(name, label, "select", required, choices=choices, help=help_text)
+    if spec.get("type") == "array":
+        items = dict(spec.get("items", {}))
+        if "$ref" in items:
+            items = {**defs[items["$ref"].rsplit("/", 1)[-1]], **items}
+        if "enum" in items:  # e.g. an outcome's key factors: one box each
+            choices = tuple((str(v), _choice_label(str(v))) for v in items["enum"])
+            return Field(name, label, "checkboxes", required, choices=choices, json_type="array")
+        # A target path: one "date value" a line, read by command_fields.
+        return Field(
+            name,
+            f"{label} (one a line: date and target, e.g. 2027-06-30 40)",
+            "textarea",
+            required,
+            json_type="period_targets",
+        )
     json_type = str(spec.get("type", "string"))
     if json_type in ("integer", "number"):
         minimum, maximum = spec.get("minimum"), spec.get("maximum")
@@ -98,11 +113,36 @@ def fields_of(command: type[Any], *, given: frozenset[str] = frozenset()) -> tup
     objects (e.g. open_plan's reminder policy, which keeps its defaults)."""
     schema = command.model_json_schema()
     defs, required = schema.get("$defs", {}), set(schema.get("required", ()))
-    return tuple(
-        _field(name, prop, defs, name in required)
-        for name, prop in schema["properties"].items()
-        if name not in ENVELOPE_FIELDS and name not in given and "reminder" not in name
-    )
+    fields: list[Field] = []
+    for name, prop in schema["properties"].items():
+        if name in ENVELOPE_FIELDS or name in given:
+            continue
+        ref = prop.get("$ref") or next(
+            (p["$ref"] for p in prop.get("anyOf", []) if "$ref" in p), None
+        )
+        nested = defs.get(ref.rsplit("/", 1)[-1], {}) if ref else {}
+        if nested.get("type") == "object":
+            # An object of settings (open_plan's reminder policy): one optional input per
+            # setting, named "<object>.<setting>"; blank keeps its default.
+            for sub, sub_prop in nested.get("properties", {}).items():
+                default = sub_prop.get("default")
+                inner = _field(sub, sub_prop, defs, required=False)
+                suffix = f", default {default}" if default is not None else ""
+                fields.append(
+                    Field(
+                        f"{name}.{sub}",
+                        f"{name.replace('_', ' ').capitalize()}: {inner.label.lower()}{suffix}",
+                        inner.kind,
+                        False,
+                        minimum=inner.minimum,
+                        maximum=inner.maximum,
+                        step=inner.step,
+                        json_type=inner.json_type,
+                    )
+                )
+            continue
+        fields.append(_field(name, prop, defs, name in required))
+    return tuple(fields)
 
 
 def _form(
@@ -124,12 +164,14 @@ def _form(
 
 _MILESTONE = frozenset({"milestone_id"})
 _INDICATOR = frozenset({"indicator_id"})
+_OUTCOME = frozenset({"outcome_id"})
 
 PLAN_FORMS: dict[str, Form] = {
     f.type: f
     for f in (
         _form(c.RecordDiagnosticFinding, "Record finding"),
         _form(c.CompleteDiagnostic, "Complete diagnostic"),
+        _form(c.AddOutcome, "Add outcome"),
         _form(c.AddMilestone, "Add milestone"),
         _form(c.DefineIndicator, "Define indicator"),
         _form(c.SubmitForApproval, "Submit for approval"),
@@ -137,6 +179,7 @@ PLAN_FORMS: dict[str, Form] = {
         _form(c.RequestChanges, "Request changes", title="Request changes"),
         _form(c.StartEvaluation, "Start evaluation"),
         _form(c.RateKeyFactor, "Rate key factor"),
+        _form(c.RecordFinalAssessment, "Record final assessment"),
         _form(c.ClosePlan, "Close plan"),
         _form(c.CancelPlan, "Cancel plan", danger=True),
     )
@@ -165,12 +208,20 @@ INDICATOR_FORMS: dict[str, Form] = {
     )
 }
 
+OUTCOME_FORMS: dict[str, Form] = {
+    f.type: f
+    for f in (
+        _form(c.RemoveOutcome, "Remove outcome", title="Remove", given=_OUTCOME, danger=True),
+    )
+}
+
 OPEN_PLAN_FORM = _form(c.OpenPlan, "Open plan")
 
 ALL_FORMS: dict[str, Form] = {
     **PLAN_FORMS,
     **MILESTONE_FORMS,
     **INDICATOR_FORMS,
+    **OUTCOME_FORMS,
     OPEN_PLAN_FORM.type: OPEN_PLAN_FORM,
 }
 
@@ -205,11 +256,36 @@ def command_fields(form_data: dict[str, str]) -> dict[str, Any]:
         if blank and ((spec is not None and not spec.required) or name == "expected_version"):
             continue
         json_type = "integer" if name == "expected_version" else spec.json_type if spec else ""
-        fields[name] = _as_json(value, json_type)
+        if blank and json_type in ("array", "period_targets"):
+            continue
+        head, dot, tail = name.partition(".")
+        if dot:  # a setting of an object, e.g. reminder_policy.due_soon_days
+            fields.setdefault(head, {})[tail] = _as_json(value, json_type)
+        else:
+            fields[name] = _as_json(value, json_type)
     return fields
 
 
+def _period_targets(value: str) -> list[Any]:
+    """ "2027-06-30 40" a line -> [{"due": "2027-06-30", "target": 40}]; a line that does
+    not read so is passed on as it is, for the command's validation to name."""
+    targets: list[Any] = []
+    for line in value.replace(",", " ").splitlines():
+        parts = line.split()
+        if not parts:
+            continue
+        if len(parts) == 2:
+            targets.append({"due": parts[0], "target": _as_json(parts[1], "number")})
+        else:
+            targets.append(line)
+    return targets
+
+
 def _as_json(value: str, json_type: str) -> Any:
+    if json_type == "array":  # checkboxes: the session joins repeated names with newlines
+        return [v for v in value.split("\n") if v]
+    if json_type == "period_targets":
+        return _period_targets(value)
     try:
         if json_type == "integer":
             return int(value.strip())

@@ -15,12 +15,14 @@ from api.context import ApiContext
 from api.dispatch import process_status
 from api.errors import ApiError
 from api.language import request_language
+from api.routes_results import today_utc
 from api.scope import not_found, require_visible, visible_countries
 from api.web.forms import (
     ALL_FORMS,
     INDICATOR_FORMS,
     MILESTONE_FORMS,
     OPEN_PLAN_FORM,
+    OUTCOME_FORMS,
     PLAN_FORMS,
     offered,
 )
@@ -31,6 +33,13 @@ from locales.catalogs import N_, gettext_in
 from locales.formatting import day as format_day
 from locales.refusals import refusal_message
 from locales.terms import term
+from projections.results import IndicatorResult, ResultsFramework
+from projections.results_queries import (
+    get_diagnostic,
+    get_results_framework,
+    measurements_due,
+    plan_state,
+)
 
 router = APIRouter(include_in_schema=False)
 
@@ -162,9 +171,19 @@ async def plan_page_context(request: Request, session: Session, plan_id: str) ->
     actor, country, phase = session.actor, plan["country"], plan["phase"]
     phase_index = LIFECYCLE.index(phase) if phase in LIFECYCLE else len(LIFECYCLE)
     plan_forms = offered(PLAN_FORMS, actor, country, phase)
-    if any(a["role"] == actor.role for a in plan["approvals"]):
-        # This role's approval of the submission is in; a second one would only be refused.
+    if any(a["role"] == actor.role for a in plan["approvals"]) or (
+        plan["submitted_by"] == actor.name
+    ):
+        # This role's approval of the submission is in, or this person submitted it (four
+        # eyes): an Approve form could only be refused.
         plan_forms = [f for f in plan_forms if f.type != "approve_plan"]
+    milestone_forms = offered(MILESTONE_FORMS, actor, country, phase)
+    indicator_forms = offered(INDICATOR_FORMS, actor, country, phase)
+    outcome_forms = offered(OUTCOME_FORMS, actor, country, phase)
+    today = today_utc()
+    results = await get_results_framework(pool, plan_id, today)
+    diagnostic = await get_diagnostic(pool, plan_id)
+    state = await plan_state(pool, plan_id)
     findings, form_values = None, {}
     if phase == Phase.DIAGNOSTIC:
         # The diagnostic is not in the read models; its few events replay in a moment.
@@ -188,8 +207,31 @@ async def plan_page_context(request: Request, session: Session, plan_id: str) ->
         "benchmarks": await reads.benchmarks(pool, plan_id),
         "audit": list(reversed(trail["entries"])),
         "plan_forms": plan_forms,
-        "milestone_forms": offered(MILESTONE_FORMS, actor, country, phase),
-        "indicator_forms": offered(INDICATOR_FORMS, actor, country, phase),
+        "milestone_forms": milestone_forms,
+        "indicator_forms": indicator_forms,
+        "outcome_forms": outcome_forms,
+        # What the Actions panel lists beside the plan's own forms: the rows' actions.
+        "row_actions": [
+            (what, [f.title for f in forms])
+            for what, forms, rows in (
+                ("each milestone", milestone_forms, plan["milestones_total"]),
+                ("each indicator", indicator_forms, plan["indicators_total"]),
+                ("each outcome", outcome_forms, len(results.outcomes) if results else 0),
+            )
+            if forms and rows
+        ],
+        "results": reads.jsonable(results) if results else None,
+        # Free text people wrote, shown where the thing is (the timeline has all of it).
+        "written": {
+            "changes_requested": state.changes_requested_reason if state else None,
+            "closing_summary": state.closing_summary if state else None,
+            "cancel_reason": state.cancel_reason if state else None,
+            "rating_notes": {k.value: r.note for k, r in state.ratings.items()} if state else {},
+        },
+        "diagnostic": reads.jsonable(diagnostic) if diagnostic else None,
+        "measurements_due": reads.jsonable(
+            await measurements_due(pool, today=today, plan_id=plan_id, limit=500)
+        ),
         "action": f"/ui/plans/{plan_id}/commands",
         "chart_data": {
             "labels": {
@@ -199,8 +241,25 @@ async def plan_page_context(request: Request, session: Session, plan_id: str) ->
             "period_start": plan["period_start"],
             "period_end": plan["period_end"],
             "indicators": indicators,
+            "diagnostic": reads.jsonable(diagnostic.key_factors) if diagnostic else [],
+            "paths": {
+                i: reads.jsonable(v.period_targets) for i, v in _indicators_of(results).items()
+            },
         },
     }
+
+
+def _indicators_of(results: ResultsFramework | None) -> dict[str, IndicatorResult]:
+    """Every indicator of the results framework, wherever it sits in the tree."""
+    if results is None:
+        return {}
+    found = {i.indicator_id: i for i in results.unassigned_indicators}
+    stack = list(results.outcomes)
+    while stack:
+        outcome = stack.pop()
+        found.update({i.indicator_id: i for i in outcome.indicators})
+        stack.extend(outcome.outcomes)
+    return found
 
 
 @router.get("/ui/plans/{plan_id}", response_class=HTMLResponse)
@@ -227,8 +286,21 @@ def error_page(request: Request, session: Session | None, error: ApiError) -> HT
 @router.get("/ui/overdue", response_class=HTMLResponse)
 async def overdue_page(request: Request) -> HTMLResponse:
     session = await current_session(request)
-    found = await reads.overdue_milestones(_context(request).pool, visible_countries(session.actor))
-    return render(request, "overdue.html", session=session, nav="overdue", milestones=found)
+    pool, countries = _context(request).pool, visible_countries(session.actor)
+    found = await reads.overdue_milestones(pool, countries)
+    due = (
+        []
+        if countries == []
+        else await measurements_due(pool, today=today_utc(), countries=countries, limit=500)
+    )
+    return render(
+        request,
+        "overdue.html",
+        session=session,
+        nav="overdue",
+        milestones=found,
+        measurements=reads.jsonable(due),
+    )
 
 
 @router.get("/ui/audit", response_class=HTMLResponse)

@@ -94,7 +94,8 @@ async def form_session(request: Request) -> tuple[Session, dict[str, str]]:
     """The session of a form POST, and the form's fields, once its CSRF token checked out."""
     session = await current_session(request)
     form = await request.form()
-    data = {key: value for key, value in form.items() if isinstance(value, str)}
+    # A name sent more than once (checkboxes) keeps every value, one a line.
+    data = {key: "\n".join(v for v in form.getlist(key) if isinstance(v, str)) for key in form}
     token = request.cookies.get(COOKIE_NAME, "")
     if not csrf_matches(token, data.get("csrf_token")):
         raise CsrfError

@@ -105,3 +105,26 @@ async def test_refusals_exit_non_zero_with_the_rule(site: Served) -> None:
     assert malformed[0] == 2 and "percent" in malformed[2]
     assert anonymous[0] == 3 and "ACIP_TOKEN" in anonymous[2]
     assert unreachable[0] == 4 and "cannot reach the API" in unreachable[2]
+
+
+async def test_results_framework_diagnostic_and_measurements_due(site: Served) -> None:
+    """The demo plan GHA-2026 as the CLI shows it: the outcome tree with targets per
+    period, the diagnostic at the start, measurements due (scoped to the reader)."""
+    results = await asyncio.gather(
+        acip(site, "gha.focal", "results", "GHA-2026"),
+        acip(site, "donor.observer", "diagnostic", "GHA-2026"),
+        acip(site, "wco.manager", "measurements", "due", "--json"),
+        acip(site, "gha.focal", "measurements", "due", "--plan", "GHA-2026"),
+        acip(site, "gha.focal", "results", "KEN-2026"),
+    )
+    tree, diagnostic, due, mine, refused = results
+    assert tree[0] == 0, tree
+    assert "O1.1 Staff know and apply the code of conduct" in tree[1]
+    assert "indicator I2 Declarations lodged electronically" in tree[1]
+    assert "quarterly" in tree[1] and "targets per period" in tree[1]
+    assert diagnostic[0] == 0 and "Tariff rulings are not published" in diagnostic[1]
+    assert due[0] == 0
+    listed = parsed(due[1])["measurements"]
+    assert all(item["status"] in ("due", "overdue") for item in listed)
+    assert mine[0] == 0 and "Measurements due" in mine[1]
+    assert refused[0] != 0 and "KEN-2026" in refused[1] + refused[2]

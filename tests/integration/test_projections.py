@@ -34,7 +34,7 @@ from projections.rows import PlanRows
 from testkit.synthetic import append_histories, plan_history
 from tests.support.polling import eventually
 
-TABLES = ("summary", "milestones", "indicators", "benchmarks")
+TABLES = ("summary", "milestones", "indicators", "benchmarks", "reporting_periods")
 Snapshot = dict[str, list[tuple[Any, ...]]]
 
 
@@ -60,7 +60,8 @@ async def load_plans(store: PostgresEventStore, plans: int, *, seed: int = 1) ->
 async def snapshot(pool: asyncpg.Pool) -> Snapshot:
     return {
         table: [
-            tuple(row) for row in await pool.fetch(f"SELECT * FROM rm_plans.{table} ORDER BY 1, 2")
+            tuple(row)
+            for row in await pool.fetch(f"SELECT * FROM rm_plans.{table} ORDER BY 1, 2, 3")
         ]
         for table in TABLES
     }
@@ -125,7 +126,7 @@ class CrashingProjection(PlanProjection):
     async def write(self, conn: Conn, schema: str, rows: PlanRows) -> None:
         self.writes += 1
         if self.writes == self.crash_on_write:
-            half = PlanRows(rows.summary, [], [], [])
+            half = PlanRows(rows.summary, [], [], [], [])
             await super().write(conn, schema, half)
             raise RuntimeError("power cut")
         await super().write(conn, schema, rows)

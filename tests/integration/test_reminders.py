@@ -163,7 +163,11 @@ async def test_reminders_escalation_and_emails(
     assert to == sorted(["focal@tmr.example"] * 4 + ["head@tmr.example", "pm@wco.example"]), (
         _recipients(inbox.messages)
     )
-    rows = await pool.fetch("SELECT recipient, kind, status FROM notifications ORDER BY 1, 2")
+    # This plan's only: other tests of the session share the database.
+    rows = await pool.fetch(
+        "SELECT recipient, kind, status FROM notifications WHERE plan_id = $1 ORDER BY 1, 2",
+        plan_id,
+    )
     assert len(rows) == 6
     assert all(row["status"] == "sent" for row in rows)
     assert sum(1 for m in inbox.messages if "Escalation" in str(m["Subject"])) == 2

@@ -66,11 +66,20 @@ class Stage(IntEnum):
 
 
 @dataclass(frozen=True)
+class Outcome:
+    outcome_id: str
+    title: str = "Integrity risks are managed"
+    key_factors: tuple[str, ...] = ("code_of_conduct",)
+    parent_id: str | None = None
+
+
+@dataclass(frozen=True)
 class Milestone:
     milestone_id: str
     due: date
     key_factor: str = "code_of_conduct"
     title: str = "Publish the code of conduct"
+    outcome_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -81,6 +90,11 @@ class Indicator:
     target: float = 90
     unit: str = "percent"
     name: str = "Staff trained on the code of conduct"
+    # Biennial by default: on the plans of these tests its first reporting period ends two
+    # years in, so no measurement_due mixes into tests of the milestone timers.
+    reporting_frequency: str = "biennial"
+    outcome_id: str | None = None
+    period_targets: tuple[tuple[date, float], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -114,6 +128,7 @@ class Lifecycle:
     period_end: date
     milestones: tuple[Milestone, ...]
     indicators: tuple[Indicator, ...] = (Indicator(),)
+    outcomes: tuple[Outcome, ...] = ()
     administration: str = ""
     title: str = "Integrity action plan"
     open_fields: dict[str, Any] = field(default_factory=dict)  # e.g. a reminder_policy
@@ -188,9 +203,11 @@ class Lifecycle:
             findings = [Step(focal, self.finding(factor)) for factor in KeyFactor]
             return [*findings, Step(focal, {"type": "complete_diagnostic"})]
         if stage is Stage.DRAFTED:
-            return [Step(focal, _add_milestone(m)) for m in self.milestones] + [
-                Step(focal, _define_indicator(i)) for i in self.indicators
-            ]
+            return (
+                [Step(focal, _add_outcome(o)) for o in self.outcomes]
+                + [Step(focal, _add_milestone(m)) for m in self.milestones]
+                + [Step(focal, _define_indicator(i)) for i in self.indicators]
+            )
         if stage is Stage.UNDER_REVIEW:
             return [Step(focal, {"type": "submit_for_approval"})]
         if stage is Stage.IMPLEMENTATION:
@@ -229,13 +246,26 @@ class Lifecycle:
         }
 
 
+def _add_outcome(outcome: Outcome) -> dict[str, Any]:
+    parent = {"parent_id": outcome.parent_id} if outcome.parent_id else {}
+    return {
+        "type": "add_outcome",
+        "outcome_id": outcome.outcome_id,
+        "title": outcome.title,
+        "key_factors": list(outcome.key_factors),
+        **parent,
+    }
+
+
 def _add_milestone(milestone: Milestone) -> dict[str, Any]:
+    outcome = {"outcome_id": milestone.outcome_id} if milestone.outcome_id else {}
     return {
         "type": "add_milestone",
         "milestone_id": milestone.milestone_id,
         "title": milestone.title,
         "key_factor": milestone.key_factor,
         "due_date": milestone.due.isoformat(),
+        **outcome,
     }
 
 
@@ -248,6 +278,18 @@ def _define_indicator(indicator: Indicator) -> dict[str, Any]:
         "unit": indicator.unit,
         "baseline": indicator.baseline,
         "target": indicator.target,
+        "reporting_frequency": indicator.reporting_frequency,
+        **({"outcome_id": indicator.outcome_id} if indicator.outcome_id else {}),
+        **(
+            {
+                "period_targets": [
+                    {"due": due.isoformat(), "target": target}
+                    for due, target in indicator.period_targets
+                ]
+            }
+            if indicator.period_targets
+            else {}
+        ),
     }
 
 

@@ -30,14 +30,15 @@ from api.users import add_user
 from domain import Role
 from eventstore import PostgresEventStore, init_connection
 from testkit.postgres import temporary_postgres
-from tests.support.plans import Lifecycle, Milestone, Stage, WorkflowPlan
+from tests.support.plans import Indicator, Lifecycle, Milestone, Outcome, Stage, WorkflowPlan
 from workers.db import migrate_all
 from workers.temporal import build_worker
 
 HISTORIES = Path(__file__).resolve().parents[1] / "integration" / "histories"
 # Recordings are kept per workflow generation: older files stay, so plans that started on
-# older code keep being replayed. v2: the notification outbox and command receipts.
-GENERATION = "v2"
+# older code keep being replayed. v2: the notification outbox and command receipts; v3: the
+# results framework (the measurement_due patch, outcomes, period targets).
+GENERATION = "v3"
 BIN = Path(sys.executable).parent
 
 
@@ -101,6 +102,66 @@ async def full_lifecycle_with_reminders(
     return plan
 
 
+async def results_framework_with_measurement_due(
+    env: WorkflowEnvironment, task_queue: str, today: date
+) -> WorkflowPlan:
+    """Two outcomes, a quarterly indicator with period targets that misses a quarter
+    (measurement_due), a measurement, a revised path, a final assessment, closing."""
+    start = today.replace(day=1)
+    lifecycle = Lifecycle.for_plan(
+        f"TZA-{start.year}",
+        period_start=start,
+        period_end=start.replace(year=start.year + 2) - timedelta(days=1),
+        outcomes=(Outcome("O1"), Outcome("O1.1", parent_id="O1"), Outcome("O2")),
+        milestones=(Milestone("M1", start + timedelta(days=400), outcome_id="O2"),),
+        indicators=(
+            Indicator(
+                "I1",
+                reporting_frequency="quarterly",
+                outcome_id="O1.1",
+                period_targets=((start + timedelta(days=300), 40),),
+            ),
+            Indicator("I2", outcome_id="O2", reporting_frequency="annual"),
+        ),
+        open_fields={"reminder_policy": {"measurement_grace_days": 10}},
+    )
+    plan = WorkflowPlan(env.client, task_queue, lifecycle)
+    await plan.advance(Stage.IMPLEMENTATION)
+    await env.sleep(timedelta(days=110))  # the first quarter and its grace days pass
+    await plan.send(
+        plan.focal,
+        type="record_measurement",
+        indicator_id="I1",
+        value=25,
+        measured_on=(start + timedelta(days=100)).isoformat(),
+    )
+    await plan.send(
+        plan.manager,
+        type="revise_indicator_target",
+        indicator_id="I1",
+        new_target=85,
+        reason="Survey rescheduled",
+        new_period_targets=[{"due": (start + timedelta(days=400)).isoformat(), "target": 50}],
+    )
+    await plan.send(plan.manager, type="start_evaluation")
+    await plan.send(
+        plan.focal,
+        type="record_final_assessment",
+        key_factor="code_of_conduct",
+        maturity=4,
+        summary="Code adopted and trained",
+    )
+    await plan.send(
+        plan.manager,
+        type="rate_key_factor",
+        key_factor="code_of_conduct",
+        rating="achieved",
+        note="Delivered",
+    )
+    await plan.send(plan.manager, type="close_plan", summary="Closed after evaluation")
+    return plan
+
+
 async def cancelled_in_drafting(
     env: WorkflowEnvironment, task_queue: str, today: date
 ) -> WorkflowPlan:
@@ -160,9 +221,13 @@ async def record(database_url: str, folder: Path) -> list[Path]:
         async with build_worker(env.client, task_queue, pool, store=PostgresEventStore(pool)):
             full = await full_lifecycle_with_reminders(env, task_queue, today)
             cancelled = await cancelled_in_drafting(env, task_queue, today)
+            results = await results_framework_with_measurement_due(env, task_queue, today)
             written = [
                 await save_history(env.client, full, folder, "full_lifecycle_with_reminders"),
                 await save_history(env.client, cancelled, folder, "cancelled_in_drafting"),
+                await save_history(
+                    env.client, results, folder, "results_framework_with_measurement_due"
+                ),
             ]
         smtp_down = await smtp_down_then_cancelled(env, pool, today)
         written.append(

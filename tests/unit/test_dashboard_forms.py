@@ -4,9 +4,16 @@ JSON types the (strict) commands take."""
 from __future__ import annotations
 
 from api.examples import COMMAND_EXAMPLES, OPEN_PLAN_EXAMPLE
-from api.web.forms import ALL_FORMS, INDICATOR_FORMS, MILESTONE_FORMS, command_fields
+from api.web.forms import (
+    ALL_FORMS,
+    INDICATOR_FORMS,
+    MILESTONE_FORMS,
+    OUTCOME_FORMS,
+    command_fields,
+)
 from domain import parse_command
 from domain.commands import COMMAND_BY_TYPE
+from domain.state import ReminderPolicy
 
 
 def test_every_form_has_the_inputs_of_its_command() -> None:
@@ -15,9 +22,51 @@ def test_every_form_has_the_inputs_of_its_command() -> None:
         # A milestone's or indicator's row supplies its id.
         given = {"milestone_id"} if form.type in MILESTONE_FORMS else set()
         given |= {"indicator_id"} if form.type in INDICATOR_FORMS else set()
+        given |= {"outcome_id"} if form.type in OUTCOME_FORMS else set()
         wanted = set(command.model_fields) - {"type", "command_id", "expected_version"}
-        wanted -= given | {"reminder_policy"}
+        wanted -= given
+        if "reminder_policy" in wanted:  # one input per setting of the policy
+            wanted -= {"reminder_policy"}
+            wanted |= {f"reminder_policy.{name}" for name in ReminderPolicy.model_fields}
         assert {f.name for f in form.fields} == wanted, form.type
+
+
+def test_results_framework_inputs() -> None:
+    outcome = {f.name: f for f in ALL_FORMS["add_outcome"].fields}
+    assert outcome["key_factors"].kind == "checkboxes"
+    assert len(outcome["key_factors"].choices) == 10
+    indicator = {f.name: f for f in ALL_FORMS["define_indicator"].fields}
+    assert indicator["reporting_frequency"].kind == "select"
+    assert indicator["period_targets"].json_type == "period_targets"
+    assert indicator["baseline_date"].kind == "date"
+    fields = command_fields(
+        {
+            "type": "define_indicator",
+            "period_targets": "2027-06-30 40\r\n\r\n2028-06-30 55.5",
+            "outcome_id": "",
+            "baseline": "3",
+        }
+    )
+    assert fields == {
+        "type": "define_indicator",
+        "period_targets": [
+            {"due": "2027-06-30", "target": 40},
+            {"due": "2028-06-30", "target": 55.5},
+        ],
+        "baseline": 3,
+    }
+    assert command_fields({"type": "add_outcome", "key_factors": "transparency\nautomation"}) == {
+        "type": "add_outcome",
+        "key_factors": ["transparency", "automation"],
+    }
+    opened = command_fields(
+        {
+            "type": "open_plan",
+            "reminder_policy.measurement_grace_days": "20",
+            "reminder_policy.due_soon_days": "",
+        }
+    )
+    assert opened == {"type": "open_plan", "reminder_policy": {"measurement_grace_days": 20}}
 
 
 def test_widgets_follow_the_schema() -> None:

@@ -186,8 +186,8 @@ def test_commands_are_frozen() -> None:
 
 
 def test_type_lists_match_domain_contract() -> None:
-    assert len(COMMAND_TYPES) == 20 == len(set(COMMAND_TYPES)) == len(COMMAND_CLASSES)
-    assert len(EVENT_TYPES) == 24 == len(set(EVENT_TYPES))
+    assert len(COMMAND_TYPES) == 23 == len(set(COMMAND_TYPES)) == len(COMMAND_CLASSES)
+    assert len(EVENT_TYPES) == 28 == len(set(EVENT_TYPES))
     assert "open_plan" in COMMAND_TYPES
     assert "milestone_escalated" in EVENT_TYPES
 

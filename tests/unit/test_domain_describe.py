@@ -115,7 +115,69 @@ SAMPLE: dict[str, dict[str, object]] = {
         "overdue_since": AT,
         "at": AT,
     },
+    # Events of the results framework: version 1 is their first shape.
+    "outcome_added": {
+        "outcome_id": "O1.1",
+        "title": "Tariff rulings are public",
+        "key_factors": ["transparency"],
+        "parent_id": "O1",
+        "actor": "Kofi",
+        "at": AT,
+    },
+    "outcome_removed": {"outcome_id": "O1", "actor": "Kofi", "at": AT},
+    "final_assessment_recorded": {
+        "key_factor": "transparency",
+        "maturity": 4,
+        "summary": "Published weekly",
+        "actor": "Pat",
+        "at": AT,
+    },
+    "measurement_due": {
+        "indicator_id": "I1",
+        "period_starts": "2026-01-01",
+        "period_ends": "2026-03-31",
+        "missed_periods": 3,
+        "at": AT,
+    },
 }
+
+
+def test_free_text_a_person_wrote_is_in_the_sentence() -> None:
+    """Reasons, notes, evidence and the closing summary are read in the timeline."""
+    cases = {
+        "milestone_rescheduled": "Union consultation took longer",
+        "indicator_target_revised": "Staff grew",
+        "key_factor_rated": "n",
+        "plan_closed": "s",
+        "plan_changes_requested": "r.",
+        "milestone_progress_reported": "Draft out",
+        "milestone_completed": "Circular 14",
+    }
+    for type_, text in cases.items():
+        data = dict(SAMPLE[type_])
+        for field in ("reason", "note", "summary", "evidence"):
+            if field in data:
+                data[field] = text
+        assert text.rstrip(".") in describe(parse_event(type_, data, 1)), type_
+
+
+def test_measurement_due_sentences() -> None:
+    due = parse_event("measurement_due", SAMPLE["measurement_due"], 1)
+    assert describe(due) == (
+        "Indicator I1 has no measurement for the reporting period 2026-01-01 to 2026-03-31 "
+        "(3 periods missed in all)."
+    )
+    reminder = parse_event(
+        "reminder_sent",
+        {"indicator_id": "I1", "kind": "measurement_due", "due_date": "2026-03-31", "at": AT},
+        2,
+    )
+    assert "indicator I1" in describe(reminder)
+    specific = parse_event("outcome_added", SAMPLE["outcome_added"], 1)
+    assert (
+        describe(specific)
+        == 'Kofi added specific outcome O1.1 "Tariff rulings are public" under O1.'
+    )
 
 
 def test_samples_cover_every_event_type() -> None:

@@ -42,6 +42,7 @@ PERIOD_START = date(2026, 1, 1)
 PERIOD_END = date(2027, 6, 30)
 MILESTONES = ["M1", "M2", "M3"]
 INDICATORS = ["I1", "I2"]
+OUTCOMES = ["O1", "O2"]
 TEXT = st.sampled_from(["ok", "Needs work.", "  padded  "])
 
 
@@ -63,6 +64,7 @@ def _command_fields(data: st.DataObject, state: PlanState | None, now: datetime)
         Phase.DIAGNOSTIC: ["record_diagnostic_finding"] * 8 + ["complete_diagnostic"] * 2,
         Phase.DRAFTING: ["add_milestone"] * 3
         + ["define_indicator"] * 3
+        + ["add_outcome", "remove_outcome"]
         + ["remove_milestone", "remove_indicator"]
         + ["submit_for_approval"] * 2,
         Phase.UNDER_REVIEW: ["approve_plan"] * 4 + ["request_changes"],
@@ -74,7 +76,7 @@ def _command_fields(data: st.DataObject, state: PlanState | None, now: datetime)
             "revise_indicator_target",
             "start_evaluation",
         ],
-        Phase.EVALUATION: ["record_measurement", "set_plan_donors"]
+        Phase.EVALUATION: ["record_measurement", "record_final_assessment", "set_plan_donors"]
         + ["rate_key_factor"] * 4
         + ["close_plan"] * 2,
         Phase.CLOSED: ["close_plan"],
@@ -115,6 +117,24 @@ def _command_fields(data: st.DataObject, state: PlanState | None, now: datetime)
             "key_factor": data.draw(st.sampled_from(list(KeyFactor)[:3])),
             "due_date": _date_near_period(data),
         }
+        if _one_in(data, 3):
+            fields["outcome_id"] = data.draw(st.sampled_from(OUTCOMES))
+    elif type_ == "add_outcome":
+        fields |= {
+            "outcome_id": data.draw(st.sampled_from(OUTCOMES)),
+            "title": "o",
+            "key_factors": [data.draw(st.sampled_from(list(KeyFactor)[:3]))],
+        }
+        if _one_in(data, 2):
+            fields["parent_id"] = data.draw(st.sampled_from(OUTCOMES))
+    elif type_ == "remove_outcome":
+        fields["outcome_id"] = data.draw(st.sampled_from(OUTCOMES))
+    elif type_ == "record_final_assessment":
+        fields |= {
+            "key_factor": data.draw(st.sampled_from(list(KeyFactor)[:3])),
+            "maturity": data.draw(st.integers(1, 5)),
+            "summary": data.draw(TEXT),
+        }
     elif type_ in ("remove_milestone", "complete_milestone", "report_milestone_progress"):
         fields |= {"milestone_id": data.draw(st.sampled_from(MILESTONES))}
         if type_ == "complete_milestone":
@@ -135,7 +155,18 @@ def _command_fields(data: st.DataObject, state: PlanState | None, now: datetime)
             "unit": "%",
             "baseline": data.draw(st.integers(0, 3)),
             "target": data.draw(st.integers(0, 100)),
+            "reporting_frequency": data.draw(
+                st.sampled_from(["quarterly", "semiannual", "annual", "biennial"])
+            ),
         }
+        if _one_in(data, 3):
+            fields["outcome_id"] = data.draw(st.sampled_from(OUTCOMES))
+        if _one_in(data, 3):
+            # Sometimes out of order or outside the period, to exercise the refusal.
+            fields["period_targets"] = [
+                {"due": _date_near_period(data), "target": data.draw(st.integers(0, 100))}
+                for _ in range(data.draw(st.integers(1, 3)))
+            ]
     elif type_ == "remove_indicator":
         fields["indicator_id"] = data.draw(st.sampled_from(INDICATORS))
     elif type_ == "record_measurement":
@@ -152,6 +183,10 @@ def _command_fields(data: st.DataObject, state: PlanState | None, now: datetime)
             "new_target": data.draw(st.integers(0, 100)),
             "reason": data.draw(TEXT),
         }
+        if _one_in(data, 3):
+            fields["new_period_targets"] = [
+                {"due": _date_near_period(data), "target": data.draw(st.integers(0, 100))}
+            ]
     elif type_ == "rate_key_factor":
         fields |= {
             "key_factor": data.draw(st.sampled_from(list(KeyFactor)[:3])),

@@ -93,7 +93,10 @@ def test_reference_timeline_day_23_31_38_45() -> None:
         state, cmd("complete_milestone", milestone_id="M1", evidence="Report."), FP, d(46, 9)
     )
     assert due_events(state, d(60)) == []
-    assert next_deadline(state) == datetime(2028, 1, 1, tzinfo=UTC)
+    # What is left: indicator I1's first annual period (2026) asks for a measurement 30
+    # days after it ends, and the end of the plan period.
+    assert next_deadline(state) == datetime(2027, 1, 31, tzinfo=UTC)
+    assert next_deadline(state, measurements=False) == datetime(2028, 1, 1, tzinfo=UTC)
 
 
 def test_no_events_between_deadlines() -> None:
@@ -195,7 +198,8 @@ def test_end_of_period_starts_evaluation_and_stops_reminders() -> None:
     state = implementation()
     end = datetime(2028, 1, 1, tzinfo=UTC)
     events = due_events(state, end + timedelta(days=3))
-    # The milestone (due 2026-06-30) is caught up first, then the evaluation starts.
+    # The milestone (due 2026-06-30) is caught up first, then the evaluation starts. (I1 is
+    # biennial: its one reporting period ends with the plan, so it asks for nothing here.)
     assert [e.type for e in events] == [
         "milestone_overdue",
         "reminder_sent",

@@ -97,12 +97,15 @@ def test_audit_sentence_formats_dates_and_names_for_the_reader() -> None:
     rated = KeyFactorRated(
         key_factor=KeyFactor.TRANSPARENCY,
         rating=RatingValue.PARTIALLY_ACHIEVED,
-        note="n",
+        note="Reglas publicadas.",
         actor="Ana",
         at=AT,
     )
-    assert _sentence(rated, "es") == "Ana calificó «Transparencia»: parcialmente logrado."
-    assert describe(rated) == "Ana rated transparency as partially achieved."
+    # The note the manager wrote closes the sentence, as written (never translated).
+    assert _sentence(rated, "es") == (
+        "Ana calificó «Transparencia»: parcialmente logrado. Reglas publicadas."
+    )
+    assert describe(rated) == "Ana rated transparency as partially achieved: Reglas publicadas."
 
 
 def test_an_event_this_version_cannot_read_keeps_its_recorded_sentence() -> None:
