@@ -53,6 +53,33 @@ of `A-Z a-z 0-9 . _ : -`, else a new one); it is the `correlation_id` of the eve
 caused. See docs/api.md. The dashboard is at /ui/."""
 
 
+INVALID_JSON = {
+    "description": "The body is not JSON (`error`: invalid_json)",
+    "content": {
+        "application/json": {
+            "schema": {"$ref": "#/components/schemas/ErrorBody"},
+            "example": {"error": "invalid_json", "message": "The request body is not valid JSON."},
+        }
+    },
+}
+
+
+def _declare_invalid_json(app: FastAPI) -> None:
+    """Every operation that takes a body can answer 400 for one that is not JSON; declared
+    here once, so a route added later cannot forget it."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        schema = generate()
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                if isinstance(operation, dict) and "requestBody" in operation:
+                    operation["responses"].setdefault("400", INVALID_JSON)
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def create_app(context: ApiContext, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> FastAPI:
     # /docs is served from vendored Swagger UI files: no CDN, so it works offline too.
     app = FastAPI(
@@ -67,6 +94,7 @@ def create_app(context: ApiContext, *, max_body_bytes: int = DEFAULT_MAX_BODY_BY
         generate_unique_id_function=_operation_id,
     )
     app.state.context = context
+    _declare_invalid_json(app)
     install_error_handlers(app, render_page=_dashboard_refusal)
     _install_dashboard_handlers(app)
     app.add_exception_handler(NotModifiedError, _not_modified)

@@ -93,7 +93,8 @@ def page_links(
         query = request.query_params.multi_items()
         kept = [(k, v) for k, v in query if k not in ("offset", "limit")]
         params = [*kept, ("limit", str(limit)), ("offset", str(page_offset))]
-        encoded = "&".join(f"{k}={quote(v, safe='')}" for k, v in params)
+        # Keys too: a client may send any name, and a header holds only ASCII.
+        encoded = "&".join(f"{quote(k, safe='')}={quote(v, safe='')}" for k, v in params)
         return f"{request.url.path}?{encoded}"
 
     links = [f'<{at(0)}>; rel="first"']

@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
@@ -31,6 +32,16 @@ HEADER_FONT = Font(bold=True)
 HEADER_FILL = PatternFill("solid", fgColor="DDE3EA")
 # The zip epoch: every member gets this timestamp, so the bytes never depend on the clock.
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
+
+
+def cell_text(value: Any) -> Any:
+    """What people wrote may hold control characters that the xlsx format cannot store
+    (openpyxl refuses them); they are dropped from the cell, the record keeps them."""
+    return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
+
+
+def append_row(sheet: Worksheet, values: Iterable[Any]) -> None:
+    sheet.append([cell_text(value) for value in values])
 
 
 def build_annex(request: ReportRequest, snapshots: Sequence[PlanSnapshot]) -> bytes:
@@ -78,12 +89,12 @@ def deterministic_zip(data: bytes, modified: datetime) -> bytes:
 def _write_summary(
     sheet: Worksheet, request: ReportRequest, snapshots: Sequence[PlanSnapshot]
 ) -> None:
-    sheet.append([text.report_title(request)])
-    sheet.append([text.as_of_line(request)])
+    append_row(sheet, [text.report_title(request)])
+    append_row(sheet, [text.as_of_line(request)])
     headers = list(text.SUMMARY_HEADERS) + [kf.label for kf in KeyFactor]
     _header(sheet, headers)
     for snapshot in snapshots:
-        sheet.append(summary_row(request, snapshot))
+        append_row(sheet, summary_row(request, snapshot))
         row = sheet.max_row
         for column in (5, 6):
             sheet.cell(row, column).number_format = DATE_FORMAT
@@ -114,20 +125,20 @@ def summary_row(request: ReportRequest, snapshot: PlanSnapshot) -> list[Any]:
 
 def _write_plan(sheet: Worksheet, request: ReportRequest, snapshot: PlanSnapshot) -> None:
     state = snapshot.state
-    sheet.append([f"{state.plan_id}: {state.title}"])
-    sheet.append([f"{state.administration} · {text.as_of_line(request)}"])
+    append_row(sheet, [f"{state.plan_id}: {state.title}"])
+    append_row(sheet, [f"{state.administration} · {text.as_of_line(request)}"])
     _header(sheet, text.INDICATOR_HEADERS)
     benchmarks = {i.indicator_id: i for kf in snapshot.benchmarks for i in kf.indicators}
     for indicator in sorted(state.indicators.values(), key=lambda i: i.indicator_id):
-        sheet.append(indicator_row(indicator, benchmarks[indicator.indicator_id]))
+        append_row(sheet, indicator_row(indicator, benchmarks[indicator.indicator_id]))
         row = sheet.max_row
         sheet.cell(row, 11).number_format = DATE_FORMAT
         for column in (12, 13, 14):
             sheet.cell(row, column).number_format = PERCENT_FORMAT
-    sheet.append([])
+    append_row(sheet, [])
     _header(sheet, text.MILESTONE_HEADERS)
     for milestone in sorted(state.milestones.values(), key=lambda m: m.milestone_id):
-        sheet.append(milestone_row(milestone, request))
+        append_row(sheet, milestone_row(milestone, request))
         row = sheet.max_row
         for column in (4, 5, 8):
             sheet.cell(row, column).number_format = DATE_FORMAT
@@ -196,7 +207,7 @@ def _completed_in(milestone: MilestoneState, request: ReportRequest) -> bool:
 
 
 def _header(sheet: Worksheet, headers: Sequence[str]) -> None:
-    sheet.append(list(headers))
+    append_row(sheet, list(headers))
     for cell in sheet[sheet.max_row]:
         cell.font = HEADER_FONT
         cell.fill = HEADER_FILL

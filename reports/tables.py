@@ -18,7 +18,7 @@ from typing import Any
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from reports.annex import deterministic_zip
+from reports.annex import cell_text, deterministic_zip
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
@@ -68,9 +68,9 @@ def _cell(value: Any) -> Any:
             instant = datetime.fromisoformat(value.replace("Z", "+00:00"))
             return instant.astimezone(UTC).replace(tzinfo=None)
         if value.startswith(_FORMULA_START):
-            return "'" + value if not _is_number(value) else value
-        return value
-    return _text(value)
+            return cell_text("'" + value if not _is_number(value) else value)
+        return cell_text(value)
+    return cell_text(_text(value))
 
 
 def _is_number(text: str) -> bool:

@@ -4,13 +4,13 @@ users table carries each person's language to the recipient directory."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from api.context import COOKIE_NAME, csrf_token_for
 from api.language import LANGUAGE_COOKIE
 from api.recipients import UserRecipientDirectory
 from api.users import UserError, add_user, set_language
@@ -69,12 +69,16 @@ async def test_the_switcher_saves_the_choice_on_the_account(
 ) -> None:
     token = await stack.add_user("lang.focal", Role.FOCAL_POINT, unique_country(year=API_YEAR))
     async with stack.http() as http:
-        http.cookies.set(COOKIE_NAME, token)
+        signed_in = await http.post("/ui/login", data={"token": token, "next": "/ui/plans"})
+        assert signed_in.status_code == 303, signed_in.text
         refused = await http.post("/ui/language", data={"language": "pt", "next": "/ui/plans"})
         assert refused.status_code == 403  # signed in: the form token is needed
+        page = await http.get("/ui/plans")
+        form_token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+        assert form_token, "no form token on the page"
         chosen = await http.post(
             "/ui/language",
-            data={"language": "pt", "next": "/ui/plans", "csrf_token": csrf_token_for(token)},
+            data={"language": "pt", "next": "/ui/plans", "csrf_token": form_token.group(1)},
         )
         assert chosen.status_code == 303
         assert await pool.fetchval("SELECT language FROM users WHERE name = 'lang.focal'") == "pt"
