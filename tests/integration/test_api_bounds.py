@@ -131,7 +131,8 @@ async def test_an_instant_at_the_edge_of_the_calendar_is_answered_at_once(
 
 async def test_the_dashboard_shows_an_out_of_range_address_as_a_page(stack: Stack) -> None:
     async with stack.http() as http:
-        http.cookies.set("acip_token", stack.tokens["manager"])
+        signed_in = await http.post("/ui/login", data={"token": stack.tokens["manager"]})
+        assert signed_in.status_code == 303, signed_in.text
         listing = await http.get("/ui/plans", params={"offset": HUGE})
         long = await http.get(f"/ui/plans/{PLAN}/history", params={"as_of_version": HUGE})
         history = await http.get(

@@ -19,7 +19,7 @@ from fastapi import FastAPI
 from temporalio.client import Client
 
 from api.app import create_app
-from api.context import COOKIE_NAME, ApiContext
+from api.context import ApiContext
 from api.users import add_user
 from domain import Actor, Role
 from eventstore import PostgresEventStore
@@ -31,12 +31,13 @@ from workers.temporal import build_worker
 
 
 async def get_as_browser(app: FastAPI, token: str, path: str) -> httpx.Response:
-    """GET ``path`` of the app with the session cookie the dashboard's login sets."""
+    """GET ``path`` of the app as a browser that signed in with ``token`` through the
+    dashboard's token form (its session cookie kept). A refused token leaves the browser
+    signed out, so ``path`` then answers as it does to anyone signed out."""
     async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app),
-        base_url="http://acip.test",
-        cookies={COOKIE_NAME: token},
+        transport=httpx.ASGITransport(app=app), base_url="http://acip.test"
     ) as browser:
+        await browser.post("/ui/login", data={"token": token, "next": "/ui/plans"})
         return await browser.get(path)
 
 
