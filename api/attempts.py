@@ -24,6 +24,7 @@ import structlog
 from api.errors import ApiError
 from domain import Actor, Command
 from eventstore import ANY, DuplicateEventError, EventStore, InvalidEventError, NewEvent
+from locales.catalogs import SOURCE_LANGUAGE, ngettext_in
 
 log = structlog.get_logger(__name__)
 
@@ -107,15 +108,18 @@ def summary(attempts: list[dict[str, Any]]) -> dict[str, Any]:
     return {"total": len(attempts), "by_rule": by_rule}
 
 
-def sentence(counts: dict[str, Any]) -> str:
-    """ "3 refused attempts, 1 four-eyes" (the most frequent rules named)."""
+def sentence(counts: dict[str, Any], language: str = SOURCE_LANGUAGE) -> str:
+    """ "3 refused attempts, 1 four-eyes" (the most frequent rules named, by their codes,
+    which are never translated); the count in ``language`` (the API and CLI: English)."""
     total = int(counts["total"])
-    head = f"{total} refused attempt{'s' if total != 1 else ''}"
+    head = ngettext_in(language, "%(num)d refused attempt", "%(num)d refused attempts", total) % {
+        "num": total
+    }
     ranked = sorted(counts["by_rule"].items(), key=lambda item: (-item[1], item[0]))
     return ", ".join([head] + [f"{n} {rule.replace('_', '-')}" for rule, n in ranked[:3]])
 
 
-async def sentences_by_plan(store: EventStore) -> dict[str, str]:
+async def sentences_by_plan(store: EventStore, language: str = SOURCE_LANGUAGE) -> dict[str, str]:
     """Per plan with refused attempts, its dashboard sentence."""
     counts: dict[str, dict[str, Any]] = {}
     tally = await store.count_by_data(STREAM_PREFIX, "rule")
@@ -123,4 +127,4 @@ async def sentences_by_plan(store: EventStore) -> dict[str, str]:
         plan = counts.setdefault(stream_id[len(STREAM_PREFIX) :], {"total": 0, "by_rule": {}})
         plan["total"] += n
         plan["by_rule"][rule] = n
-    return {plan_id: sentence(c) for plan_id, c in counts.items()}
+    return {plan_id: sentence(c, language) for plan_id, c in counts.items()}

@@ -32,6 +32,7 @@ NOT_VISIBLE: Responses = {
             "error": "not_found",
             "rule": "plan_not_found",
             "message": "There is no plan GHA-2026 you may see.",
+            "details": {"plan_id": "GHA-2026"},
         },
     )
 }

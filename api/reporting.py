@@ -180,6 +180,8 @@ async def recompute(store: EventStore, manifest: dict[str, Any]) -> dict[str, by
         scope=manifest["scope"],
         period=manifest["period"],
         as_of=datetime.fromisoformat(manifest["as_of"]),
+        # Reports issued before they were translated carry no language: English.
+        language=manifest.get("language", "en"),
     )
     return render_files(request, await snapshots_of(store, pins))
 

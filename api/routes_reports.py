@@ -7,13 +7,14 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any, Literal, Self
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from api.bounds import PLAN_ID_PATTERN
 from api.context import ApiContext, get_actor, get_context
 from api.errors import ApiError, ErrorBody
+from api.language import request_language
 from api.reporting import (
     IssuedReport,
     NothingToReportError,
@@ -28,6 +29,7 @@ from api.scope import require_visible
 from domain import Actor, Role
 from domain.commands import DONOR_PATTERN
 from eventstore import ConcurrencyError, DuplicateEventError
+from locales.catalogs import SOURCE_LANGUAGE, is_complete
 from reports import ReportPeriod, ReportRequest, ReportScope
 from reports.model import ScopeKind
 
@@ -115,14 +117,24 @@ def _require_reader(actor: Actor) -> None:
 )
 async def issue(
     body: IssueReportBody,
+    request: Request,
     actor: Actor = Depends(get_actor),
     context: ApiContext = Depends(get_context),
 ) -> Response:
-    return zip_response(await issue_for(context, actor, body))
+    return zip_response(await issue_for(context, actor, body, report_language(request)))
 
 
-async def issue_for(context: ApiContext, actor: Actor, body: IssueReportBody) -> IssuedReport:
-    """Issue the report ``body`` asks for (the API and the dashboard both come here)."""
+def report_language(request: Request) -> str:
+    """The issuing person's language when it is complete; a report is never half English."""
+    language = request_language(request)
+    return language if is_complete(language) else SOURCE_LANGUAGE
+
+
+async def issue_for(
+    context: ApiContext, actor: Actor, body: IssueReportBody, language: str = SOURCE_LANGUAGE
+) -> IssuedReport:
+    """Issue the report ``body`` asks for (the API and the dashboard both come here), written
+    in ``language`` (recorded on the manifest, so verification renders the same words)."""
     if actor.role is not Role.PROGRAMME_MANAGER:
         raise ApiError(
             403, "forbidden", "Only programme managers issue reports.", rule="not_permitted"
@@ -146,6 +158,7 @@ async def issue_for(context: ApiContext, actor: Actor, body: IssueReportBody) ->
         scope=ReportScope(kind=ScopeKind(body.scope), plan_id=body.plan_id, donor=body.donor),
         period=period,
         as_of=as_of,
+        language=language,
     )
     try:
         return await issue_report(context.pool, context.store, request, pins, actor)

@@ -13,8 +13,9 @@ PLAN_ID = re.compile(r"^([A-Z]{3})-(\d{4})$")
 
 def not_found(plan_id: str) -> ApiError:
     return ApiError(
-        404, "not_found", f"There is no plan {plan_id} you may see.", rule="plan_not_found"
-    )
+        404, "not_found", f"There is no plan {plan_id} you may see.", rule="plan_not_found",
+        details={"plan_id": plan_id},
+    )  # fmt: skip
 
 
 def country_of(plan_id: str) -> str | None:

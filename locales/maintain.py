@@ -30,8 +30,9 @@ from locales.catalogs import COMPLETE_LANGUAGES, DOMAIN, LANGUAGES, LOCALES_DIR,
 
 ROOT = LOCALES_DIR.parent
 # Where people read words: the dashboard and API (api/), e-mails (activities/), the
-# vocabulary and refusals (locales/) and the audit trail's sentences (domain/describe.py).
-SOURCES: tuple[str, ...] = ("api", "activities", "locales", "domain")
+# vocabulary and refusals (locales/), the audit trail's sentences (domain/describe.py) and
+# the donor reports (reports/).
+SOURCES: tuple[str, ...] = ("api", "activities", "locales", "domain", "reports")
 KEYWORDS = {
     **DEFAULT_KEYWORDS,
     "N_": None,

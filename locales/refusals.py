@@ -25,6 +25,8 @@ TEMPLATES: tuple[tuple[str, str], ...] = (
     ("plan_exists", N_("Plan {plan_id} already exists; a plan id is used only once.")),
     ("plan_not_found", N_("This plan does not exist; open it first.")),
     ("plan_not_found", N_("There is no plan {plan_id}.")),
+    ("plan_not_found", N_("There is no plan {plan_id} you may see.")),
+    ("plan_not_ready", N_("The plan cannot be submitted yet: {reasons}.")),
     ("four_eyes", N_("{submitted_by} submitted this plan and may not also approve it.")),
     ("already_approved", N_("The {role} has already approved this submission.")),
     ("diagnostic_incomplete", N_("The diagnostic needs a finding for all ten key factors; missing: {missing_key_factors}.")),
@@ -47,6 +49,17 @@ TEMPLATES: tuple[tuple[str, str], ...] = (
     ("measured_in_future", N_("A measurement cannot be dated in the future ({measured_on}).")),
     ("unknown_country", N_("{value} is not an ISO 3166-1 alpha-3 country code (e.g. GHA for Ghana).")),
 )  # fmt: skip
+
+# plan_not_ready lists its problems as ``reasons``, each a code with its values.
+NOT_READY_REASONS: dict[str, str] = {
+    "no_milestone": N_("it has no milestone"),
+    "no_indicator": N_("it has no indicator"),
+    "milestone_outside_period": N_("milestone {milestone_id} is due on {due_date}, outside the plan period {period_start} to {period_end}"),
+    "target_equals_baseline": N_("indicator {indicator_id} has a target equal to its baseline"),
+    "milestone_without_outcome": N_("milestone {milestone_id} names no outcome"),
+    "indicator_without_outcome": N_("indicator {indicator_id} names no outcome"),
+    "outcome_without_indicator": N_("outcome {outcome_id} has no indicator (its own or a child's)"),
+}  # fmt: skip
 
 _DATE_KEYS = frozenset(
     {
@@ -81,6 +94,8 @@ def _localized(key: str, value: Any, language: str) -> str:
         return term(value, language).lower()
     if key == "allowed_phases":
         return ", ".join(term(v, language).lower() for v in value)
+    if key == "reasons":
+        return "; ".join(_reason(reason, language) for reason in value)
     if key == "missing_key_factors":
         return ", ".join(key_factor_name(str(v), language) for v in value)
     if key in _DATE_KEYS or (key == "value" and _looks_like_date(value)):
@@ -88,6 +103,24 @@ def _localized(key: str, value: Any, language: str) -> str:
     if isinstance(value, int | float) and not isinstance(value, bool):
         return formatting.number(value, language) if isinstance(value, float) else str(value)
     return str(value)
+
+
+def _reason(reason: Mapping[str, Any], language: str) -> str:
+    """One of plan_not_ready's reasons; an unknown code reads as its words."""
+    code = str(reason.get("reason", ""))
+    template = NOT_READY_REASONS.get(code)
+    if template is None:
+        return code.replace("_", " ")
+    values = {key: _localized(key, reason.get(key, ""), language) for key in _places(template)}
+    return gettext_in(language, template).format(**values)
+
+
+def _fits_english(template: str, details: Mapping[str, Any], english: str) -> bool:
+    """Whether the English template, filled with the raw details, is the domain's sentence."""
+    try:
+        return template.format(**{k: details[k] for k in _places(template)}) == english
+    except (KeyError, IndexError, ValueError):
+        return False
 
 
 def _looks_like_date(value: Any) -> bool:
@@ -112,7 +145,10 @@ def refusal_message(
     ]
     if not fitting:
         return english
-    template = max(fitting, key=lambda t: len(_places(t)))
+    # The most places first; between equals, the one that says what the English says.
+    template = max(
+        fitting, key=lambda t: (len(_places(t)), _fits_english(t, details or {}, english))
+    )
     values = {key: _localized(key, (details or {})[key], language) for key in _places(template)}
     try:
         return gettext_in(language, template).format(**values)

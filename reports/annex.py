@@ -48,7 +48,7 @@ def build_annex(request: ReportRequest, snapshots: Sequence[PlanSnapshot]) -> by
     workbook = Workbook()
     summary = workbook.active
     assert summary is not None  # a new workbook always has one sheet
-    summary.title = text.SUMMARY_SHEET
+    summary.title = text.sheet_name(request.language)
     _write_summary(summary, request, snapshots)
     for snapshot in snapshots:
         _write_plan(workbook.create_sheet(snapshot.pin.plan_id), request, snapshot)
@@ -91,7 +91,10 @@ def _write_summary(
 ) -> None:
     append_row(sheet, [text.report_title(request)])
     append_row(sheet, [text.as_of_line(request)])
-    headers = list(text.SUMMARY_HEADERS) + [kf.label for kf in KeyFactor]
+    language = request.language
+    headers = text.words(language, text.SUMMARY_HEADERS) + [
+        text.key_factor_label(kf, language) for kf in KeyFactor
+    ]
     _header(sheet, headers)
     for snapshot in snapshots:
         append_row(sheet, summary_row(request, snapshot))
@@ -110,7 +113,7 @@ def summary_row(request: ReportRequest, snapshot: PlanSnapshot) -> list[Any]:
         state.plan_id,
         state.country,
         state.administration,
-        state.phase.label,
+        text.phase_label(state.phase, request.language),
         state.period_start,
         state.period_end,
         snapshot.pin.version,
@@ -127,16 +130,18 @@ def _write_plan(sheet: Worksheet, request: ReportRequest, snapshot: PlanSnapshot
     state = snapshot.state
     append_row(sheet, [f"{state.plan_id}: {state.title}"])
     append_row(sheet, [f"{state.administration} · {text.as_of_line(request)}"])
-    _header(sheet, text.INDICATOR_HEADERS)
+    _header(sheet, text.words(request.language, text.INDICATOR_HEADERS))
     benchmarks = {i.indicator_id: i for kf in snapshot.benchmarks for i in kf.indicators}
     for indicator in sorted(state.indicators.values(), key=lambda i: i.indicator_id):
-        append_row(sheet, indicator_row(indicator, benchmarks[indicator.indicator_id]))
+        append_row(
+            sheet, indicator_row(indicator, benchmarks[indicator.indicator_id], request.language)
+        )
         row = sheet.max_row
         sheet.cell(row, 11).number_format = DATE_FORMAT
         for column in (12, 13, 14):
             sheet.cell(row, column).number_format = PERCENT_FORMAT
     append_row(sheet, [])
-    _header(sheet, text.MILESTONE_HEADERS)
+    _header(sheet, text.words(request.language, text.MILESTONE_HEADERS))
     for milestone in sorted(state.milestones.values(), key=lambda m: m.milestone_id):
         append_row(sheet, milestone_row(milestone, request))
         row = sheet.max_row
@@ -147,18 +152,20 @@ def _write_plan(sheet: Worksheet, request: ReportRequest, snapshot: PlanSnapshot
     )
 
 
-def indicator_row(indicator: IndicatorState, benchmark: IndicatorBenchmark) -> list[Any]:
+def indicator_row(
+    indicator: IndicatorState, benchmark: IndicatorBenchmark, language: str = "en"
+) -> list[Any]:
     latest = max(indicator.measurements, key=lambda m: (m.measured_on, m.recorded_at), default=None)
     comment = "" if latest is None else f"{latest.source} ({latest.recorded_by})".strip()
     return [
         indicator.indicator_id,
-        indicator.key_factor.label,
+        text.key_factor_label(indicator.key_factor, language),
         indicator.name,
         indicator.unit,
         indicator.baseline,
         indicator.target,
         indicator.original_target,
-        text.yes_no(benchmark.target_revised),
+        text.yes_no(benchmark.target_revised, language),
         text.period_targets_line(period_targets_of(indicator)),
         benchmark.latest_value,
         benchmark.latest_measured_on,
@@ -182,16 +189,16 @@ def milestone_row(milestone: MilestoneState, request: ReportRequest) -> list[Any
     comment = milestone.evidence or milestone.last_note
     return [
         milestone.milestone_id,
-        milestone.key_factor.label,
+        text.key_factor_label(milestone.key_factor, request.language),
         milestone.title,
         milestone.due_date,
         milestone.original_due_date,
         milestone.status,
         milestone.percent,
         completed_on,
-        text.yes_no(request.period.contains(milestone.due_date)),
-        text.yes_no(_completed_in(milestone, request)),
-        text.yes_no(milestone.is_overdue),
+        text.yes_no(request.period.contains(milestone.due_date), request.language),
+        text.yes_no(_completed_in(milestone, request), request.language),
+        text.yes_no(milestone.is_overdue, request.language),
         "",
         "",
         "",

@@ -57,6 +57,7 @@ def build_manifest(
         "scope": request.scope.model_dump(mode="json"),
         "period": request.period.model_dump(mode="json"),
         "as_of": request.as_of.isoformat(),
+        "language": request.language,
         "plans": [pin.model_dump(mode="json") for pin in sorted(pins, key=lambda p: p.plan_id)],
         "checkpoint": None if checkpoint is None else dict(checkpoint),
         "files": [

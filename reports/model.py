@@ -36,6 +36,7 @@ class ReportScope(BaseModel):
 
     @property
     def label(self) -> str:
+        """In English, for logs and refusals; reports.text.scope_label translates it."""
         if self.plan_id:
             return f"plan {self.plan_id}"
         if self.donor:
@@ -96,3 +97,5 @@ class ReportRequest(BaseModel):
     scope: ReportScope
     period: ReportPeriod
     as_of: datetime
+    # The issuing person's language (on the manifest; absent there means English).
+    language: str = "en"

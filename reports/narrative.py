@@ -14,6 +14,7 @@ from pathlib import Path
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from domain import KeyFactor
+from locales.catalogs import gettext_in
 from reports import text
 from reports.model import PlanSnapshot, ReportRequest
 
@@ -31,13 +32,24 @@ class PdfUnavailableError(RuntimeError):
 
 def build_narrative(request: ReportRequest, snapshots: Sequence[PlanSnapshot]) -> bytes:
     template = _environment.get_template("narrative.html")
+    language = request.language
+
+    def translate(message: str, **values: object) -> str:
+        """``_("… %(name)s", name=value)`` in the report's language (autoescaped as text)."""
+        translated = gettext_in(language, message)
+        return translated % values if values else translated
+
     html = template.render(
+        _=translate,
+        language=language,
         title=text.report_title(request),
         as_of_line=text.as_of_line(request),
         request=request,
         snapshots=snapshots,
         key_factors=list(KeyFactor),
-        status_words=text.STATUS_WORDS,
+        status_word=lambda status: text.status_word(status, language),
+        key_factor_label=lambda kf: text.key_factor_label(kf, language),
+        phase_label=lambda phase: text.phase_label(phase, language),
         bar=_bar,
     )
     return html.encode("utf-8")

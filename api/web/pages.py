@@ -311,7 +311,7 @@ async def audit_page(request: Request) -> HTMLResponse:
     attempts: dict[str, str] = {}
     if session.actor.role in (Role.AUDITOR, Role.PROGRAMME_MANAGER):
         verify = reads.jsonable(await reads.verify(_context(request).store, None))
-        attempts = await sentences_by_plan(_context(request).store)
+        attempts = await sentences_by_plan(_context(request).store, request_language(request))
     plans = await reads.list_plans(pool, visible_countries(session.actor), None, 500, 0)
     return render(
         request,

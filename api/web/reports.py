@@ -11,7 +11,13 @@ from pydantic import ValidationError
 from api.context import ApiContext
 from api.errors import ApiError
 from api.reporting import issued_reports, recheck_issued
-from api.routes_reports import READ_ROLES, IssueReportBody, issue_for, zip_response
+from api.routes_reports import (
+    READ_ROLES,
+    IssueReportBody,
+    issue_for,
+    report_language,
+    zip_response,
+)
 from api.web.pages import error_page
 from api.web.render import render
 from api.web.session import current_session, form_session
@@ -58,7 +64,7 @@ async def issue_from_dashboard(request: Request) -> Response:
         problems = "; ".join(str(e["msg"]) for e in invalid.errors())
         return error_page(request, session, ApiError(422, "invalid", problems))
     try:
-        issued = await issue_for(_context(request), session.actor, body)
+        issued = await issue_for(_context(request), session.actor, body, report_language(request))
     except ApiError as error:
         return error_page(request, session, error)
     return zip_response(issued)

@@ -243,3 +243,52 @@ async def test_export_refusals_are_the_apis(
         response = await http.get(path, params=params)
     assert response.status_code == status, response.text
     assert "error" in response.json()
+
+
+async def test_a_french_report_reads_in_french_and_reverifies(
+    stack: Stack, database_url: str, tmp_path: Path
+) -> None:
+    plan_id = f"{COUNTRY}-2026"
+    async with stack.http("manager") as http:
+        response = await http.post(
+            "/reports", json={"scope": "plan", "plan_id": plan_id, **PERIOD},
+            headers={"Accept-Language": "fr-FR,fr;q=0.9"},
+        )  # fmt: skip
+    assert response.status_code == 200, response.content
+    opened = read_bundle(response.content)
+    assert opened.manifest["language"] == "fr"
+    workbook = openpyxl.load_workbook(io.BytesIO(opened.files[ANNEX]))
+    assert workbook.sheetnames[0] == "Synthèse"
+    assert str(workbook["Synthèse"]["A1"].value).startswith("Cadre de résultats A-CPI : plan")
+    header = [c.value for c in workbook[plan_id][3]]
+    assert header[:3] == ["Indicateur", "Facteur clé", "Nom"]
+    html = opened.files[NARRATIVE_HTML].decode()
+    assert '<html lang="fr">' in html
+    assert "Facteurs clés par plan" in html and "Leadership et engagement" in html
+
+    saved = tmp_path / "rapport.zip"
+    saved.write_bytes(response.content)
+    intact = await asyncio.to_thread(verify_cli, database_url, saved)
+    assert intact.exit_code == 0, intact.output
+    async with stack.http("auditor") as http:
+        listed = (await http.get("/reports")).json()["reports"]
+    mine = next(r for r in listed if r["report_id"] == opened.manifest["report_id"])
+    assert mine["verification"]["ok"] is True, mine
+
+
+async def test_a_report_without_a_language_on_its_manifest_is_english() -> None:
+    """Reports issued before translation carry no ``language``: they re-render in English."""
+    from api.reporting import recompute
+
+    class NoPlans:
+        async def read_stream(self, *_: object, **__: object) -> list[object]:
+            return []
+
+    manifest = {
+        "report_id": "0" * 16, "scope": {"kind": "programme"}, "plans": [],
+        "period": {"start": "2026-01-01", "end": "2026-12-31"},
+        "as_of": "2026-12-31T23:59:59.999999+00:00",
+    }  # fmt: skip
+    files = await recompute(NoPlans(), manifest)  # type: ignore[arg-type]
+    assert b'<html lang="en">' in files[NARRATIVE_HTML]
+    assert openpyxl.load_workbook(io.BytesIO(files[ANNEX])).sheetnames == ["Summary"]

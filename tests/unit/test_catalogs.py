@@ -40,3 +40,36 @@ def test_the_checker_notices_an_unused_and_a_missing_message(monkeypatch: object
     assert any("no longer used" in p and "'Plans'" in p for p in found)
     assert real["Plans"] is not None
     assert translations("fr").gettext("Plans") == "Plans"  # same word in French
+
+
+def test_plan_not_ready_lists_its_reasons_in_the_readers_language() -> None:
+    import pytest
+
+    from domain import DomainError
+    from domain.guards import check_ready
+    from locales.refusals import refusal_message
+    from tests.unit.domain_builders import define_indicator, drafting
+
+    with pytest.raises(DomainError) as info:
+        check_ready(define_indicator(drafting(), baseline=3, target=3))
+    error = info.value
+    assert refusal_message(error.rule, error.details, error.message, "fr") == (
+        "Le plan ne peut pas encore être soumis : il ne comporte aucun jalon; "
+        "la cible de l'indicateur I1 est égale à sa valeur de référence."
+    )
+    assert refusal_message(error.rule, error.details, error.message, "en") == error.message
+
+
+def test_the_scope_check_and_the_attempts_summary_read_in_the_readers_language() -> None:
+    from api.attempts import sentence
+    from api.scope import not_found
+    from locales.refusals import refusal_message
+
+    error = not_found("GHA-2026")
+    details = error.body()["details"]
+    assert refusal_message(error.rule, details, error.message, "es") == (
+        "No existe ningún plan GHA-2026 que usted pueda consultar."
+    )
+    counts = {"total": 3, "by_rule": {"four_eyes": 2, "wrong_phase": 1}}
+    assert sentence(counts) == "3 refused attempts, 2 four-eyes, 1 wrong-phase"
+    assert sentence(counts, "fr") == "3 tentatives refusées, 2 four-eyes, 1 wrong-phase"
