@@ -19,7 +19,7 @@ from domain.benchmarks import worst_status
 from domain.commands import DONOR_PATTERN
 from projections.portfolio import QuarterStatuses, portfolio
 
-router = APIRouter()
+router = APIRouter(include_in_schema=False)
 FilterText = Annotated[str, Query(max_length=40)]
 
 
