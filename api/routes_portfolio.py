@@ -49,4 +49,5 @@ async def get_portfolio(
         "key_factors": list(KeyFactor),
         "plans": plans,
         "milestones_overdue": sum(plan.milestones_overdue for plan in plans),
+        "measurements_due": sum(plan.measurements_due for plan in plans),
     }

@@ -243,3 +243,4 @@ class Portfolio(Answer):
     key_factors: list[KeyFactor] = Field(description="The grid's rows, in declaration order")
     plans: list[PortfolioPlan] = Field(description="The grid's columns, by plan id")
     milestones_overdue: int = Field(description="Overdue milestones over these plans")
+    measurements_due: int = Field(description="Measurements due over these plans")

@@ -24,6 +24,7 @@ _S = PlanProjection.live_schema
 # 2,000 plans has hundreds of thousands of cells.
 _KEY_FACTORS = {k.value: k for k in KeyFactor}
 _STATUSES = {s.value: s for s in BenchmarkStatus}
+_MEASURING = frozenset({Phase.IMPLEMENTATION.value, Phase.EVALUATION.value})
 
 
 class _View(BaseModel):
@@ -44,6 +45,9 @@ class PortfolioPlan(_View):
     milestones_total: int
     milestones_completed: int
     milestones_overdue: int
+    # Indicators whose latest ended reporting period has no measurement (plans still
+    # measuring: implementation, evaluation), as results_queries.measurements_due lists them.
+    measurements_due: int
     worst_status: BenchmarkStatus
     statuses: dict[KeyFactor, BenchmarkStatus]
     trend: list[QuarterStatuses]
@@ -91,6 +95,23 @@ async def portfolio(
     ):
         statuses = fixed[row["plan_id"]][row["quarter_end"]]
         statuses[_KEY_FACTORS[row["key_factor"]]] = _STATUSES[row["status"]]
+    due = {
+        row["plan_id"]: row["due"]
+        for row in await pool.fetch(
+            f"""
+            SELECT plan_id, count(*) AS due FROM (
+                SELECT DISTINCT ON (plan_id, indicator_id) plan_id, measured_on
+                  FROM {_S}.reporting_periods
+                 WHERE ends < $1 AND plan_id = ANY($2::text[])
+                 ORDER BY plan_id, indicator_id, ends DESC
+            ) AS latest
+             WHERE measured_on IS NULL
+             GROUP BY plan_id
+            """,
+            now.date(),
+            ids,
+        )
+    }
     # Quarter ends passed since each plan's last event (not stored: its current statuses
     # hold), cut from one list: those whose boundary is after the plan's last event.
     earliest = min((row["last_recorded_at"] for row in summaries), default=now)
@@ -119,6 +140,7 @@ async def portfolio(
                 milestones_total=row["milestones_total"],
                 milestones_completed=row["milestones_completed"],
                 milestones_overdue=row["milestones_overdue"],
+                measurements_due=due.get(plan_id, 0) if row["phase"] in _MEASURING else 0,
                 worst_status=BenchmarkStatus(row["worst_status"]),
                 statuses=statuses,
                 trend=trend,

@@ -234,6 +234,8 @@ async def test_portfolio_grid_filters_and_scopes(stack: Stack) -> None:
     }
     assert (by_id[home]["phase"], by_id[home]["milestones_overdue"]) == ("implementation", 1)
     assert body["milestones_overdue"] == 1
+    # Measured on 2026-06-30, inside its first (annual) period: nothing due yet.
+    assert (by_id[home]["measurements_due"], body["measurements_due"]) == (0, 0)
     # Opened this quarter: no quarter end has passed since, so no trend yet.
     assert by_id[home]["trend"] == []
 

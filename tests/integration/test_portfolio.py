@@ -21,6 +21,7 @@ from projections.history import replay_plan
 from projections.portfolio import portfolio
 from projections.projector import Projector
 from projections.rebuild import rebuild
+from projections.results_queries import measurements_due
 from projections.trend import as_of_instant, quarter_ends_between
 from testkit.synthetic import append_histories, plan_history
 
@@ -86,6 +87,10 @@ async def test_trend_equals_replays_as_of_each_quarter_end(
             for m in current.state.milestones.values()
             if m.overdue_since is not None and m.completed_at is None
         )
+    # Measurements due: the same count as the list of measurements due, plan by plan.
+    for plan in plans:
+        listed = await measurements_due(pool, today=NOW.date(), plan_id=plan.plan_id)
+        assert plan.measurements_due == len(listed)
     assert quarters_checked >= PLANS * 4
     # Some quarter ends saw a status other than no_data / not_covered: the check has teeth.
     seen = {s for plan in plans for point in plan.trend for s in point.statuses.values()}
