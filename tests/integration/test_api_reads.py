@@ -256,6 +256,21 @@ async def test_portfolio_grid_filters_and_scopes(stack: Stack) -> None:
     await stack.settle()
     _, funded = await get(stack, "manager", "/portfolio", donor="norad")
     assert [(p["plan_id"], p["donors"]) for p in funded["plans"]] == [(away, ["norad"])]
+    # A Norad observer sees that plan and nothing else.
+    await stack.add_user("norad.observer", Role.OBSERVER, donor="norad")
+    _, norad = await get(stack, "norad.observer", "/portfolio")
+    assert [p["plan_id"] for p in norad["plans"]] == [away]
+    _, other_donor = await get(stack, "norad.observer", "/portfolio", donor="canada")
+    assert other_donor["plans"] == []
+    # Lists that do not filter by donor show it nothing (closed by default); every read of
+    # a plan it does not fund is answered 404, of one it funds 200.
+    _, plans = await get(stack, "norad.observer", "/plans")
+    assert plans["plans"] == []
+    for suffix in READ_ENDPOINTS:
+        hidden, _ = await get(stack, "norad.observer", f"/plans/{home}{suffix}")
+        assert hidden == 404, suffix
+        funded_status, _ = await get(stack, "norad.observer", f"/plans/{away}{suffix}")
+        assert funded_status == 200, suffix
 
     bad, error = await get(stack, "manager", "/portfolio", donor="Not a donor")
     assert bad == 422 and error["error"]
