@@ -19,6 +19,7 @@ from api import (
     routes_feed,
     routes_people,
     routes_plans,
+    routes_portfolio,
     routes_reads,
     routes_reports,
     routes_results,
@@ -32,7 +33,7 @@ from api.ratelimit import FailedLoginLimiter, FailedLoginLimitMiddleware
 from api.request_context import RequestContextMiddleware
 from api.schemas import Health
 from api.versioning import API_VERSION
-from api.web import account_pages, actions, pages, preferences, signin_pages
+from api.web import account_pages, actions, pages, portfolio_page, preferences, signin_pages
 from api.web import reports as web_reports
 from api.web.render import render
 from api.web.session import CsrfError, EnrolmentRequiredError, LoginRequiredError, login_url
@@ -111,6 +112,7 @@ def create_app(context: ApiContext, *, max_body_bytes: int = DEFAULT_MAX_BODY_BY
     app.include_router(routes_plans.router)
     app.include_router(routes_reads.router)
     app.include_router(routes_results.router)
+    app.include_router(routes_portfolio.router)
     app.include_router(routes_audit.router)
     app.include_router(routes_feed.router)
     app.include_router(routes_reports.router)
@@ -119,6 +121,7 @@ def create_app(context: ApiContext, *, max_body_bytes: int = DEFAULT_MAX_BODY_BY
     app.include_router(signin_pages.router)
     app.include_router(account_pages.router)
     app.include_router(pages.router)
+    app.include_router(portfolio_page.router)
     app.include_router(web_reports.router)
     app.include_router(actions.router)
     app.include_router(preferences.router)

@@ -16,6 +16,7 @@ from typing import Annotated
 from fastapi import Header, Path, Query
 
 from api.errors import ApiError
+from domain.commands import DONOR_PATTERN
 
 # PostgreSQL's `integer`: the widest value a version, an offset or a limit is compared with.
 MAX_SQL_INTEGER = 2**31 - 1
@@ -75,6 +76,12 @@ PlanIdFilter = Annotated[
 CountryFilter = Annotated[
     str | None,
     Query(pattern=COUNTRY_PATTERN, max_length=3, description="ISO 3166-1 alpha-3, e.g. GHA"),
+]
+DonorFilter = Annotated[
+    str | None,
+    Query(
+        pattern=DONOR_PATTERN, max_length=32, description="Only plans this donor funds, e.g. norad"
+    ),
 ]
 IdempotencyKey = Annotated[
     str | None,

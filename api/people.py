@@ -79,6 +79,8 @@ class Person:
     second_factor: str | None
     version: int
     language: str | None = None
+    # An observer's donor scope: only the plans this donor funds (None: no donor scope).
+    donor: str | None = None
 
 
 def refuse(rule: str, message: str, status: int = 409) -> ApiError:
@@ -105,7 +107,7 @@ def requires_second_factor(role: Role, everyone: bool) -> bool:
 
 async def find_person(pool: Executor, name: str) -> Person | None:
     row = await pool.fetchrow(
-        "SELECT name, role, country, email, status, second_factor, stream_version, language "
+        "SELECT name, role, country, donor, email, status, second_factor, stream_version, language "
         "FROM users WHERE name = $1",
         name,
     )
@@ -115,7 +117,7 @@ async def find_person(pool: Executor, name: str) -> Person | None:
 async def find_by_login(pool: asyncpg.Pool, login: str) -> Person | None:
     """By name, or by e-mail address (case-insensitive)."""
     row = await pool.fetchrow(
-        "SELECT name, role, country, email, status, second_factor, stream_version, language "
+        "SELECT name, role, country, donor, email, status, second_factor, stream_version, language "
         "FROM users "
         "WHERE name = $1 OR lower(email) = lower($1) ORDER BY name = $1 DESC LIMIT 1",
         login,
@@ -125,7 +127,7 @@ async def find_by_login(pool: asyncpg.Pool, login: str) -> Person | None:
 
 async def list_people(pool: asyncpg.Pool) -> list[Person]:
     rows = await pool.fetch(
-        "SELECT name, role, country, email, status, second_factor, stream_version, language "
+        "SELECT name, role, country, donor, email, status, second_factor, stream_version, language "
         "FROM users ORDER BY name"
     )
     return [_person(row) for row in rows]
@@ -136,6 +138,7 @@ def _person(row: asyncpg.Record) -> Person:
         name=row["name"],
         role=Role(row["role"]),
         country=row["country"],
+        donor=row["donor"],
         email=row["email"],
         status=row["status"],
         second_factor=row["second_factor"],
@@ -194,16 +197,17 @@ async def apply_event(conn: Conn, event: RecordedEvent) -> None:
     data, version, name = event.data, event.version, name_of_stream(event.stream_id)
     if event.type == "user_invited":
         await conn.execute(
-            "INSERT INTO users (name, role, country, email, status, stream_version, revoked_at)"
-            " VALUES ($1, $2, $3, $4, 'invited', $5, $6) ON CONFLICT (name) DO UPDATE SET"
-            " role = $2, country = $3, email = $4, status = 'invited', stream_version = $5,"
-            " revoked_at = $6 WHERE users.stream_version = $5 - 1",
+            "INSERT INTO users (name, role, country, email, status, stream_version, revoked_at,"
+            " donor) VALUES ($1, $2, $3, $4, 'invited', $5, $6, $7) ON CONFLICT (name) DO UPDATE"
+            " SET role = $2, country = $3, email = $4, status = 'invited', stream_version = $5,"
+            " revoked_at = $6, donor = $7 WHERE users.stream_version = $5 - 1",
             name,
             data["role"],
             data.get("country"),
             data.get("email"),
             version,
             event.occurred_at,
+            data.get("donor"),
         )
         return
     changes: dict[str, Any] = {}
@@ -212,7 +216,7 @@ async def apply_event(conn: Conn, event: RecordedEvent) -> None:
     elif event.type == "user_deactivated":
         changes = {"status": "deactivated", "revoked_at": event.occurred_at}
     elif event.type == "user_role_changed":
-        changes = {"role": data["role"], "country": data.get("country")}
+        changes = {"role": data["role"], "country": data.get("country"), "donor": data.get("donor")}
     elif event.type == "second_factor_enrolled":
         changes = {"second_factor": data["kind"]}
     elif event.type == "second_factor_reset":

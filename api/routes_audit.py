@@ -14,7 +14,7 @@ from api.context import ApiContext, get_actor, get_context
 from api.declared import NOT_MODIFIED, NOT_PERMITTED, NOT_VISIBLE, UNAUTHORIZED
 from api.errors import ApiError
 from api.schemas import Checkpoints, RefusedAttempts, SigningKeys
-from api.scope import require_visible
+from api.scope import require_readable
 from domain import Actor, Role
 from eventstore.checkpoints import all_checkpoints, published_keys, verify_store
 from eventstore.witness_client import WitnessRecordError, fetch_record
@@ -75,7 +75,7 @@ async def attempts(
             403, "forbidden", "Only auditors and programme managers read refused attempts.",
             rule="not_permitted",
         )  # fmt: skip
-    require_visible(actor, plan_id)
+    await require_readable(context.pool, actor, plan_id)
     found = await refused_attempts(context.store, plan_id)
     counts = summary(found)
     return {"attempts": found, **counts, "sentence": sentence(counts)}

@@ -40,7 +40,7 @@ from api.schemas import (
     ReplayedPlan,
     Verification,
 )
-from api.scope import not_found, require_visible, visible_countries
+from api.scope import not_found, require_readable, visible_countries
 from domain import Actor, Phase, PlanState, Role, key_factor_status
 from domain.benchmarks import worst_status
 from projections.views import PlanSummary
@@ -121,7 +121,7 @@ async def get_plan(
     actor: Actor = Depends(get_actor),
     context: ApiContext = Depends(get_context),
 ) -> dict[str, Any]:
-    require_visible(actor, plan_id)
+    await require_readable(context.pool, actor, plan_id)
     if as_of is None and as_of_version is None:
         summary = await reads.plan_summary(context.pool, plan_id)
         if summary is None:
@@ -152,7 +152,7 @@ async def _visible_plan(
 ) -> None:
     """404 unless the plan exists and the actor may see it; then the read's tag, or a 304
     before the read model is read at all if the client holds that tag already."""
-    require_visible(actor, plan_id)
+    await require_readable(context.pool, actor, plan_id)
     summary = await reads.plan_summary(context.pool, plan_id)
     if summary is None:
         raise not_found(plan_id)
@@ -251,7 +251,7 @@ async def plan_events(
     actor: Actor = Depends(get_actor),
     context: ApiContext = Depends(get_context),
 ) -> dict[str, Any]:
-    require_visible(actor, plan_id)
+    await require_readable(context.pool, actor, plan_id)
     events = await reads.stored_events(context.store, plan_id, after_version, limit)
     if not events and after_version == 0:
         raise not_found(plan_id)
@@ -301,7 +301,7 @@ async def list_notifications(
             403, "forbidden", "Observers may not read notifications.", rule="not_permitted"
         )
     if plan_id is not None:
-        require_visible(actor, plan_id)
+        await require_readable(context.pool, actor, plan_id)
     found = await reads.notifications(
         context.pool, visible_countries(actor), plan_id, limit, offset, status=status
     )
@@ -329,7 +329,7 @@ async def verify(
             rule="not_permitted",
         )
     if plan_id is not None:
-        require_visible(actor, plan_id)
+        await require_readable(context.pool, actor, plan_id)
     report = await reads.verify(context.store, plan_id)
     if plan_id is not None:
         return reads.jsonable(report)

@@ -19,8 +19,17 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 
 from activities.notification_records import NotificationView
-from domain import Approval, BenchmarkStatus, KeyFactorBenchmark, Phase, PlanState, Role
+from domain import (
+    Approval,
+    BenchmarkStatus,
+    KeyFactor,
+    KeyFactorBenchmark,
+    Phase,
+    PlanState,
+    Role,
+)
 from eventstore import VerifyReport
+from projections.portfolio import PortfolioPlan
 from projections.views import (
     AuditTrail,
     IndicatorView,
@@ -224,3 +233,14 @@ class FeedPage(Answer):
         "nothing new was committed",
     )
     limit: int
+
+
+class Portfolio(Answer):
+    """Every plan the caller may see: its key factor statuses today (the plan page's words)
+    and as of every quarter end since it opened (``trend``, oldest first)."""
+
+    as_of: datetime = Field(description="The instant 'today' is, and the trend runs up to")
+    key_factors: list[KeyFactor] = Field(description="The grid's rows, in declaration order")
+    plans: list[PortfolioPlan] = Field(description="The grid's columns, by plan id")
+    milestones_overdue: int = Field(description="Overdue milestones over these plans")
+    measurements_due: int = Field(description="Measurements due over these plans")

@@ -7,6 +7,7 @@ import re
 from api.errors import ApiError
 from domain import Actor, Role, can_read
 from domain.access import COUNTRY_SCOPED_ROLES
+from projections.conn import Executor
 
 PLAN_ID = re.compile(r"^([A-Z]{3})-(\d{4})$")
 
@@ -23,6 +24,14 @@ def country_of(plan_id: str) -> str | None:
     return match.group(1) if match else None
 
 
+def require_visible_for_country(actor: Actor, plan_id: str) -> str:
+    """The country check of ``require_visible``, leaving a donor scope to the caller."""
+    country = country_of(plan_id)
+    if country is None or not can_read(actor, country, [actor.donor] if actor.donor else None):
+        raise not_found(plan_id)
+    return country
+
+
 def require_visible(actor: Actor, plan_id: str) -> str:
     """The plan's country, or a 404 when the id is malformed or outside the actor's scope.
 
@@ -35,9 +44,25 @@ def require_visible(actor: Actor, plan_id: str) -> str:
     return country
 
 
+async def require_readable(pool: Executor, actor: Actor, plan_id: str) -> str:
+    """``require_visible``, and for an observer scoped to a donor, the plan's donors too
+    (one indexed row; a plan the projector has not seen yet is not visible to it)."""
+    country = require_visible_for_country(actor, plan_id)
+    if actor.donor is None:
+        return country
+    donors = await pool.fetchval("SELECT donors FROM rm_plans.summary WHERE plan_id = $1", plan_id)
+    if donors is None or not can_read(actor, country, donors):
+        raise not_found(plan_id)
+    return country
+
+
 def visible_countries(actor: Actor, requested: str | None = None) -> list[str] | None:
     """Countries a list may show: None means all; an empty list means none (same policy as
-    domain ``can_read``: scoped roles, and observers given a country, see that country)."""
+    domain ``can_read``: scoped roles, and observers given a country, see that country).
+    An observer scoped to a donor gets none: only lists that filter by donor
+    (``portfolio_scope``) show it anything."""
+    if actor.donor is not None:
+        return []
     scoped = actor.role in COUNTRY_SCOPED_ROLES or (
         actor.role is Role.OBSERVER and actor.country is not None
     )
@@ -46,3 +71,19 @@ def visible_countries(actor: Actor, requested: str | None = None) -> list[str] |
     if requested is not None and requested != actor.country:
         return []
     return [str(actor.country)]
+
+
+def portfolio_scope(
+    actor: Actor, country: str | None, donor: str | None
+) -> tuple[list[str] | None, str | None] | None:
+    """(countries, donor) the portfolio may show for these filters, or None for nothing.
+    A donor-scoped observer sees its donor's plans (in its country, if it has one too)."""
+    if actor.donor is None:
+        countries = visible_countries(actor, country)
+        return None if countries == [] else (countries, donor)
+    if donor is not None and donor != actor.donor:
+        return None
+    if actor.country is not None and country not in (None, actor.country):
+        return None
+    scoped_country = actor.country or country
+    return (None if scoped_country is None else [scoped_country]), actor.donor

@@ -74,7 +74,7 @@ async def resume_session(pool: asyncpg.Pool, session_id: str) -> LiveSession | N
         " WHERE s.id_hash = $1 AND u.name = s.name AND u.status = 'active'"
         " AND s.ended_at IS NULL AND s.last_seen_at > $3 AND s.created_at > $4"
         " RETURNING s.id_hash, s.created_at, s.second_factor_at, s.token_scopes, u.name, u.role,"
-        " u.country, u.second_factor, u.language",
+        " u.country, u.donor, u.second_factor, u.language",
         hash_secret(session_id),
         now,
         now - IDLE_TIMEOUT,
@@ -84,7 +84,9 @@ async def resume_session(pool: asyncpg.Pool, session_id: str) -> LiveSession | N
         return None
     return LiveSession(
         id_hash=row["id_hash"],
-        actor=Actor(name=row["name"], role=Role(row["role"]), country=row["country"]),
+        actor=Actor(
+            name=row["name"], role=Role(row["role"]), country=row["country"], donor=row["donor"]
+        ),
         created_at=row["created_at"],
         second_factor_at=row["second_factor_at"],
         token_scopes=None if row["token_scopes"] is None else list(row["token_scopes"]),

@@ -130,7 +130,7 @@ async def accept_link(
         raise SignInRefusedError(
             "Your role needs a second factor: scan the code and type the 6 digits it shows.", 422
         )
-    actor = Actor(name=person.name, role=person.role, country=person.country)
+    actor = Actor(name=person.name, role=person.role, country=person.country, donor=person.donor)
     events: list[tuple[str, dict[str, object]]] = []
     if person.status == "invited":
         events.append(("user_activated", {"method": "invitation"}))
@@ -161,7 +161,7 @@ async def enrol_second_factor(
     if step is None:
         raise SignInRefusedError("That code does not match; check the authenticator's clock.", 422)
     codes = await credentials.enrol_totp(pool, person.name, secret, step)
-    actor = Actor(name=person.name, role=person.role, country=person.country)
+    actor = Actor(name=person.name, role=person.role, country=person.country, donor=person.donor)
     await record(
         pool, person.name, person.version, [("second_factor_enrolled", {"kind": "totp"})], actor
     )

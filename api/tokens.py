@@ -180,7 +180,7 @@ async def authenticate_token(pool: asyncpg.Pool, token: str, address: str) -> To
     revoked, expired, deactivated: the caller cannot tell which)."""
     row = await pool.fetchrow(
         "SELECT t.token_id, t.scopes, NOT ($3 = ANY(t.addresses)) AS new_address,"
-        " u.name, u.role, u.country FROM access_tokens t JOIN users u ON u.name = t.name"
+        " u.name, u.role, u.country, u.donor FROM access_tokens t JOIN users u ON u.name = t.name"
         " WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND t.expires_at > $2"
         " AND u.status = 'active'",
         hash_secret(token),
@@ -196,7 +196,9 @@ async def authenticate_token(pool: asyncpg.Pool, token: str, address: str) -> To
             address,
         )
     return TokenUse(
-        actor=Actor(name=row["name"], role=Role(row["role"]), country=row["country"]),
+        actor=Actor(
+            name=row["name"], role=Role(row["role"]), country=row["country"], donor=row["donor"]
+        ),
         scopes=frozenset(row["scopes"]),
         token_id=row["token_id"],
         new_address=bool(row["new_address"]),

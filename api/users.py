@@ -8,6 +8,8 @@ ever stored.
 
 from __future__ import annotations
 
+import re
+
 import asyncpg
 from pydantic import BaseModel
 
@@ -31,6 +33,7 @@ from api.tokens import (
     revoke_token,
 )
 from domain import Actor, Role
+from domain.commands import DONOR_PATTERN
 from locales.catalogs import LANGUAGES, normalize
 
 SYSTEM = Actor(name="system", role=Role.SYSTEM, country=None)
@@ -86,6 +89,7 @@ async def add_user(
     country: str | None,
     email: str | None,
     language: str | None = None,
+    donor: str | None = None,
 ) -> str:
     """Create an active person and return a personal access token with every scope their
     role allows, valid a year (shown once). The person sets a password and second factor
@@ -101,7 +105,13 @@ async def add_user(
         raise UserError("name must be letters, digits, '_', '.', '@' or '-' (at most 64)")
     if await find_person(pool, name) is not None:
         raise UserError(f"a user named {name!r} already exists")
-    data = {"role": role.value, "country": country, "email": email}
+    if donor is not None and role is not Role.OBSERVER:
+        raise UserError("only an observer can be scoped to a donor (--donor)")
+    if donor is not None and not re.fullmatch(DONOR_PATTERN, donor):
+        raise UserError(f"--donor must be a donor code such as norad, not {donor!r}")
+    data: dict[str, str | None] = {"role": role.value, "country": country, "email": email}
+    if donor is not None:
+        data["donor"] = donor
     await record(
         pool,
         name,

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from domain.commands import COMMAND_BY_TYPE, Command, Country
+from domain.commands import COMMAND_BY_TYPE, Command, Country, DonorCode
 from domain.errors import NOT_PERMITTED, OUT_OF_SCOPE, DomainError
 from domain.labels import command_label
 from domain.roles import COUNTRY_SCOPED_ROLES, Role
@@ -16,18 +17,22 @@ class Actor(BaseModel):
     """The authenticated person (or the system) behind a command; never from a request body.
 
     ``country`` is required for focal points and heads of administration, optional for
-    observers (None: all countries) and ignored for the global roles."""
+    observers (None: all countries) and ignored for the global roles. ``donor`` scopes an
+    observer to the plans that donor funds (observers only)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     name: str = Field(min_length=1, max_length=200)
     role: Role
     country: Country | None = None
+    donor: DonorCode | None = None
 
     @model_validator(mode="after")
     def _country_for_scoped_roles(self) -> Self:
         if self.role in COUNTRY_SCOPED_ROLES and self.country is None:
             raise ValueError(f"a {self.role.label} must have a country")
+        if self.donor is not None and self.role is not Role.OBSERVER:
+            raise ValueError("only an observer can be scoped to a donor")
         return self
 
 
@@ -71,10 +76,15 @@ def authorize(command: Command, actor: Actor, plan_country: str) -> None:
     check_scope(actor, plan_country)
 
 
-def can_read(actor: Actor, plan_country: str) -> bool:
-    """Read scoping: global roles see every plan; country-bound readers see their own only."""
+def can_read(actor: Actor, plan_country: str, plan_donors: Collection[str] | None = None) -> bool:
+    """Read scoping: global roles see every plan; country-bound readers see their own only;
+    an observer scoped to a donor sees only plans that donor funds. ``plan_donors`` None
+    means the caller does not know them: a donor-scoped observer is then refused (closed
+    by default), never shown a plan it might not fund."""
     if actor.role in COUNTRY_SCOPED_ROLES:
         return actor.country == plan_country
     if actor.role is Role.OBSERVER:
+        if actor.donor is not None and (plan_donors is None or actor.donor not in plan_donors):
+            return False
         return actor.country is None or actor.country == plan_country
     return True

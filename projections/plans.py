@@ -27,6 +27,7 @@ from projections.rows import (
     LastEvent,
     PlanRows,
 )
+from projections.trend import TREND_COLUMNS, quarter_ends_between, trend_rows
 
 STREAM_PREFIX = "plan-"
 
@@ -68,6 +69,10 @@ class PlanFold:
     changed: dict[str, tuple[str, datetime, datetime, int]] = field(default_factory=dict)
     position: int = 0
     complete: bool = False
+    # plan_id -> recorded_at of its last event folded (or loaded): where its trend stands.
+    last_recorded: dict[str, datetime] = field(default_factory=dict)
+    # Trend rows fixed by the events folded since the last take_changed().
+    trend: list[tuple[Any, ...]] = field(default_factory=list)
 
     def missing(self, stream_ids: Iterable[str]) -> list[str]:
         """Plans of these streams whose state is not in memory (load them first)."""
@@ -127,6 +132,13 @@ class PlanFold:
                         error=f"{type(error).__name__}: {error}",
                     )
                 ) from error
+            if state is not None:
+                # Quarter ends passed since the plan's previous event: the state before
+                # this one is the state as of each of them (projections.trend).
+                previous = self.last_recorded.get(plan_id, state.last_changed_at)
+                passed = list(quarter_ends_between(previous, recorded_at))
+                self.trend.extend(trend_rows(state, passed))
+            self.last_recorded[plan_id] = recorded_at
             self.states[plan_id] = new_state
             self.changed[plan_id] = (type_, occurred_at, recorded_at, position)
         # Events of other streams are not ours: passing them moves the position only.
@@ -136,6 +148,7 @@ class PlanFold:
         rows = PlanRows.empty()
         for plan_id, last in self.changed.items():
             rows.add(self.states[plan_id], LastEvent(*last))
+        rows.trend, self.trend = self.trend, []
         self.changed = {}
         return rows
 
@@ -149,15 +162,19 @@ class PlanProjection:
 
     async def create_schema(self, conn: Conn, schema: str) -> None:
         await conn.execute("SELECT projections_create_plans_schema($1)", schema)
+        await conn.execute("SELECT projections_create_trend_table($1)", schema)
 
     async def load(self, conn: Conn, schema: str, fold: PlanFold, ids: list[str]) -> None:
         if not ids:
             return
         rows = await conn.fetch(
-            f"SELECT plan_id, state FROM {schema}.summary WHERE plan_id = ANY($1::text[])", ids
+            f"SELECT plan_id, state, last_recorded_at FROM {schema}.summary"
+            " WHERE plan_id = ANY($1::text[])",
+            ids,
         )
         for row in rows:
             fold.states[row["plan_id"]] = PlanState.model_validate_json(row["state"])
+            fold.last_recorded[row["plan_id"]] = row["last_recorded_at"]
 
     async def write(self, conn: Conn, schema: str, rows: PlanRows) -> None:
         """Replace the rows of the plans in ``rows``; call inside a transaction."""
@@ -181,6 +198,8 @@ class PlanProjection:
             ("indicators", INDICATOR_COLUMNS, rows.indicators),
             ("benchmarks", BENCHMARK_COLUMNS, rows.benchmarks),
             ("reporting_periods", REPORTING_PERIOD_COLUMNS, rows.reporting_periods),
+            # Append only: a quarter end, once fixed, never changes (projections.trend).
+            ("trend", TREND_COLUMNS, rows.trend),
         ):
             if records:
                 await conn.copy_records_to_table(

@@ -7,7 +7,7 @@ The tuples follow the column lists below, which follow migrations/0001_read_mode
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -42,6 +42,7 @@ SUMMARY_COLUMNS = (
     "last_recorded_at",
     "last_position",
     "state",
+    "donors",
 )
 MILESTONE_COLUMNS = (
     "plan_id",
@@ -119,6 +120,8 @@ class PlanRows:
     indicators: list[tuple[Any, ...]]
     benchmarks: list[tuple[Any, ...]]
     reporting_periods: list[tuple[Any, ...]]
+    # Trend rows (projections.trend) fixed since the last write: appended, never replaced.
+    trend: list[tuple[Any, ...]] = field(default_factory=list)
 
     @classmethod
     def empty(cls) -> PlanRows:
@@ -170,6 +173,7 @@ def _summary(
         last.recorded_at,
         last.position,
         state.model_dump_json(),
+        list(state.donors),
     )
 
 

@@ -126,6 +126,9 @@ def users_add(
         help="programme_manager, focal_point, head_of_administration, auditor or observer",
     ),
     country: str | None = typer.Option(None, "--country", help="ISO 3166-1 alpha-3, e.g. GHA"),
+    donor: str | None = typer.Option(
+        None, "--donor", help="observers only: see only the plans this donor funds, e.g. norad"
+    ),
     email: str | None = typer.Option(None, "--email"),
     language: str | None = typer.Option(
         None,
@@ -153,7 +156,7 @@ def users_add(
     url = _need(settings.database_url, "ACIP_DATABASE_URL")
 
     async def add(pool: asyncpg.Pool) -> tuple[str, str]:
-        token = await add_user(pool, name, parsed_role, code, email, language)
+        token = await add_user(pool, name, parsed_role, code, email, language, donor)
         return token, await setup_link(pool, name, settings.link_base_url)
 
     token, link = _run(lambda: _with_pool(url, add))

@@ -16,7 +16,7 @@ from api.dispatch import process_status
 from api.errors import ApiError
 from api.language import request_language
 from api.routes_results import today_utc
-from api.scope import not_found, require_visible, visible_countries
+from api.scope import not_found, require_readable, visible_countries
 from api.web.forms import (
     ALL_FORMS,
     INDICATOR_FORMS,
@@ -45,6 +45,8 @@ router = APIRouter(include_in_schema=False)
 
 # What a person types into the dashboard's filter and replay boxes: text, bounded in length;
 # the page reads it leniently (lower case, spaces) and says in words what it cannot use.
+# Who starts at the portfolio rather than the plan list (focal points, heads: their plans).
+PORTFOLIO_HOME_ROLES = frozenset({Role.PROGRAMME_MANAGER, Role.AUDITOR, Role.OBSERVER})
 CountryText = Annotated[str, Query(max_length=20)]
 PhaseText = Annotated[str, Query(max_length=40)]
 InstantText = Annotated[str, Query(max_length=40)]
@@ -108,8 +110,12 @@ def _context(request: Request) -> ApiContext:
 @router.get("/")
 @router.get("/ui")
 @router.get("/ui/")
-async def home() -> RedirectResponse:
-    return RedirectResponse("/ui/plans", status_code=303)
+async def home(request: Request) -> RedirectResponse:
+    """Programme managers, auditors and observers start at the portfolio; focal points and
+    heads of administration at their plan list."""
+    session = await current_session(request)
+    portfolio_home = session.actor.role in PORTFOLIO_HOME_ROLES
+    return RedirectResponse("/ui/portfolio" if portfolio_home else "/ui/plans", status_code=303)
 
 
 @router.get("/ui/plans", response_class=HTMLResponse)
@@ -154,7 +160,7 @@ async def plans_page(
 
 async def plan_page_context(request: Request, session: Session, plan_id: str) -> dict[str, Any]:
     """Everything the plan page shows; 404 (ApiError) outside the user's scope."""
-    require_visible(session.actor, plan_id)
+    await require_readable(_context(request).pool, session.actor, plan_id)
     pool, store = _context(request).pool, _context(request).store
     plan = await reads.plan_summary(pool, plan_id)
     if plan is None:
@@ -334,7 +340,7 @@ async def history_page(
     session = await current_session(request)
     pool, store = _context(request).pool, _context(request).store
     try:
-        require_visible(session.actor, plan_id)
+        await require_readable(pool, session.actor, plan_id)
         version = int(as_of_version) if as_of_version.strip() else None
         if version is not None and not 1 <= version <= MAX_SQL_INTEGER:
             raise ValueError(version)

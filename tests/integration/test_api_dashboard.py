@@ -219,3 +219,22 @@ async def test_overdue_audit_and_history_pages_render(stack: Stack) -> None:
     assert history.status_code == 200 and "As of version 1" in history.text
     assert bad.status_code == 422
     assert static.status_code == 200 and "Chart.js v4" in static.text[:200]
+
+
+async def test_portfolio_is_the_managers_home_with_the_grid_and_filters(stack: Stack) -> None:
+    async with browser(stack, "manager") as manager:
+        home = await manager.get("/ui/")
+        page = await manager.get("/ui/portfolio")
+        none_in_closed = await manager.get("/ui/portfolio", params={"phase": "closed"})
+        too_long = await manager.get("/ui/portfolio", params={"donor": "x" * 41})
+    assert home.headers["location"] == "/ui/portfolio"
+    assert page.status_code == 200
+    # The plan's column, its phase, and the plan page's words and colours for each factor.
+    assert f'href="/ui/plans/{PLAN}"' in page.text and "phase-under_review" in page.text
+    columns = page.text.count('<th scope="col"><a href="/ui/plans/')
+    assert columns >= 1 and page.text.count("status status-") == 10 * columns
+    assert PLAN not in none_in_closed.text
+    assert too_long.status_code == 422
+    async with browser(stack, "focal") as focal:
+        focal_home = await focal.get("/ui/")
+    assert focal_home.headers["location"] == "/ui/plans"

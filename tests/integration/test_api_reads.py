@@ -218,3 +218,61 @@ async def test_reads_need_a_token(stack: Stack) -> None:
         status, body = await get(stack, None, path)
         assert status == 401, path
         assert body["error"] == "unauthorized"
+
+
+async def test_portfolio_grid_filters_and_scopes(stack: Stack) -> None:
+    home, away = f"{HOME}-2026", f"{AWAY}-2026"
+    status, body = await get(stack, "manager", "/portfolio")
+    assert status == 200
+    assert body["key_factors"][0] == "leadership_and_commitment" and len(body["key_factors"]) == 10
+    by_id = {p["plan_id"]: p for p in body["plans"]}
+    assert list(by_id) == sorted([home, away])
+    # The plan page's words: the home plan's status per key factor equals its benchmarks.
+    _, benchmarks = await get(stack, "manager", f"/plans/{home}/benchmarks")
+    assert by_id[home]["statuses"] == {
+        b["key_factor"]: b["status"] for b in benchmarks["key_factors"]
+    }
+    assert (by_id[home]["phase"], by_id[home]["milestones_overdue"]) == ("implementation", 1)
+    assert body["milestones_overdue"] == 1
+    # Measured on 2026-06-30, inside its first (annual) period: nothing due yet.
+    assert (by_id[home]["measurements_due"], body["measurements_due"]) == (0, 0)
+    # Opened this quarter: no quarter end has passed since, so no trend yet.
+    assert by_id[home]["trend"] == []
+
+    _, review = await get(stack, "auditor", "/portfolio", phase="under_review")
+    assert [p["plan_id"] for p in review["plans"]] == [away]
+    _, mine = await get(stack, f"{HOME}.focal", "/portfolio")
+    assert [p["plan_id"] for p in mine["plans"]] == [home]
+    _, theirs = await get(stack, f"{HOME}.focal", "/portfolio", country=AWAY)
+    assert theirs["plans"] == []
+
+    # Donors: the away plan is funded by Norad; the donor filter finds it alone.
+    async with stack.http("manager") as http:
+        answer = await http.post(
+            f"/plans/{away}/commands",
+            json={"type": "set_plan_donors", "donors": ["norad"], "reason": "Norad funds it"},
+        )
+    assert answer.status_code == 200, answer.text
+    await stack.settle()
+    _, funded = await get(stack, "manager", "/portfolio", donor="norad")
+    assert [(p["plan_id"], p["donors"]) for p in funded["plans"]] == [(away, ["norad"])]
+    # A Norad observer sees that plan and nothing else.
+    await stack.add_user("norad.observer", Role.OBSERVER, donor="norad")
+    _, norad = await get(stack, "norad.observer", "/portfolio")
+    assert [p["plan_id"] for p in norad["plans"]] == [away]
+    _, other_donor = await get(stack, "norad.observer", "/portfolio", donor="canada")
+    assert other_donor["plans"] == []
+    # Lists that do not filter by donor show it nothing (closed by default); every read of
+    # a plan it does not fund is answered 404, of one it funds 200.
+    _, plans = await get(stack, "norad.observer", "/plans")
+    assert plans["plans"] == []
+    for suffix in READ_ENDPOINTS:
+        hidden, _ = await get(stack, "norad.observer", f"/plans/{home}{suffix}")
+        assert hidden == 404, suffix
+        funded_status, _ = await get(stack, "norad.observer", f"/plans/{away}{suffix}")
+        assert funded_status == 200, suffix
+
+    bad, error = await get(stack, "manager", "/portfolio", donor="Not a donor")
+    assert bad == 422 and error["error"]
+    unauthenticated, _ = await get(stack, None, "/portfolio")
+    assert unauthenticated == 401

@@ -108,3 +108,23 @@ async def test_token_refuses_a_revoked_user_and_reactivate_is_explicit(
         await pool.close()
     rotated = acip(fresh_database_url, tmp_path, "users", "token", "leaver")
     assert rotated.returncode == 0, rotated.stderr
+
+
+async def test_an_observer_can_be_scoped_to_a_donor_and_only_an_observer(
+    fresh_database_url: str, tmp_path: Path
+) -> None:
+    added = acip(fresh_database_url, tmp_path, "users", "add", "norad.observer", "--role",
+                 "observer", "--donor", "norad")  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    refused = acip(fresh_database_url, tmp_path, "users", "add", "x.auditor", "--role",
+                   "auditor", "--donor", "norad")  # fmt: skip
+    assert_refused(refused, "only an observer can be scoped to a donor")
+    malformed = acip(fresh_database_url, tmp_path, "users", "add", "x.observer", "--role",
+                     "observer", "--donor", "Not A Donor")  # fmt: skip
+    assert_refused(malformed, "--donor must be a donor code")
+    conn = await asyncpg.connect(fresh_database_url)
+    try:
+        donors = await conn.fetch("SELECT name, donor FROM users ORDER BY name")
+    finally:
+        await conn.close()
+    assert [tuple(row) for row in donors] == [("norad.observer", "norad")]

@@ -57,8 +57,12 @@ class Stack:
             headers=headers,
         )
 
-    async def add_user(self, name: str, role: Role, country: str | None = None) -> str:
-        self.tokens[name] = await add_user(self.pool, name, role, country, f"{name}@example.org")
+    async def add_user(
+        self, name: str, role: Role, country: str | None = None, *, donor: str | None = None
+    ) -> str:
+        self.tokens[name] = await add_user(
+            self.pool, name, role, country, f"{name}@example.org", donor=donor
+        )
         return self.tokens[name]
 
     async def add_country_team(self, country: str, other_country: str) -> None:

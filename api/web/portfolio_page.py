@@ -1,0 +1,68 @@
+"""The portfolio page: key factor x plan grid, phases, overdue counts and each plan's trend
+(a strip of its worst key factor status at each quarter end, inline SVG, no assets)."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse
+
+from api.context import ApiContext
+from api.scope import portfolio_scope
+from api.web.render import render
+from api.web.session import current_session
+from domain import BenchmarkStatus, KeyFactor, Phase
+from domain.benchmarks import worst_status
+from domain.commands import DONOR_PATTERN
+from projections.portfolio import QuarterStatuses, portfolio
+
+router = APIRouter(include_in_schema=False)
+FilterText = Annotated[str, Query(max_length=40)]
+
+
+def worst_covered(point: QuarterStatuses) -> BenchmarkStatus:
+    """The plan's worst status at a quarter end over its covered key factors."""
+    covered: list[BenchmarkStatus] = [
+        s for s in point.statuses.values() if s is not BenchmarkStatus.NOT_COVERED
+    ]
+    return worst_status(covered) if covered else BenchmarkStatus.NOT_COVERED
+
+
+@router.get("/ui/portfolio", response_class=HTMLResponse)
+async def portfolio_page(
+    request: Request, country: FilterText = "", phase: FilterText = "", donor: FilterText = ""
+) -> HTMLResponse:
+    session = await current_session(request)
+    context: ApiContext = request.app.state.context
+    country = country.strip().upper()
+    donor = donor.strip().lower()
+    wanted_phase = phase if phase in {p.value for p in Phase} else None
+    wanted_donor = donor if re.fullmatch(DONOR_PATTERN, donor) else None
+    scope = portfolio_scope(session.actor, country or None, wanted_donor)
+    plans = (
+        []
+        if scope is None
+        else await portfolio(
+            context.pool,
+            countries=scope[0],
+            phase=wanted_phase,
+            donor=scope[1],
+            now=datetime.now(UTC),
+        )
+    )
+    trends = {p.plan_id: [(q.quarter_end, worst_covered(q)) for q in p.trend] for p in plans}
+    return render(
+        request,
+        "portfolio.html",
+        session=session,
+        nav="portfolio",
+        plans=plans,
+        trends=trends,
+        key_factors=list(KeyFactor),
+        phases=[p.value for p in Phase],
+        filters={"country": country, "phase": wanted_phase, "donor": donor},
+        overdue=sum(p.milestones_overdue for p in plans),
+    )

@@ -1,0 +1,124 @@
+"""The portfolio: its read (p95) against a plain plan list, and the rebuild with the trend
+against the same rebuild with no trend work, in the same run.
+
+    python -m bench.portfolio     (ACIP_BENCH_DATABASE_URL to use an existing server)
+
+Generates ACIP_BENCH_PLANS (2,000) plan histories with the domain's own rules
+(testkit.synthetic; business times over 2019-2023) and gives their events the times they
+describe (recorded_at := occurred_at, on the bench's own database), so every plan has
+quarter ends to fix. Then, ACIP_BENCH_ROUNDS times (best round kept):
+  plain rebuild  projections.rebuild with the trend switched off (no quarter end is ever
+                 found between two events): the floor
+  trend rebuild  the same rebuild as shipped, writing the trend table too
+and ACIP_BENCH_READS reads of each, interleaved:
+  plan list      projections.queries.list_plans of every plan (summary rows only)
+  portfolio      projections.portfolio.portfolio (summary, benchmarks, trend rows)
+Targets (issue 16): portfolio p95 under 300 ms; trend rebuild >= 0.5x the plain rebuild.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import statistics
+import time
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+import projections.plans
+from bench._common import best_of, emit, environment, fresh_database, postgres_server
+from bench.rebuild import _load
+from eventstore import PostgresEventStore, init_connection
+from projections import queries
+from projections.portfolio import portfolio
+from projections.rebuild import rebuild
+
+PLANS = int(os.environ.get("ACIP_BENCH_PLANS", "2000"))
+ROUNDS = int(os.environ.get("ACIP_BENCH_ROUNDS", "3"))
+READS = int(os.environ.get("ACIP_BENCH_READS", "40"))
+TARGET_P95_MS = 300
+TARGET_RATIO = 0.5
+
+
+def _no_quarter_ends(after: datetime, up_to: datetime) -> Iterator[Any]:
+    return iter(())
+
+
+async def _rebuild(pool: asyncpg.Pool, store: PostgresEventStore, *, trend: bool) -> float:
+    shipped = projections.plans.quarter_ends_between
+    if not trend:
+        projections.plans.quarter_ends_between = _no_quarter_ends
+    try:
+        return (await rebuild(pool, store)).seconds
+    finally:
+        projections.plans.quarter_ends_between = shipped
+
+
+def p95(values: list[float]) -> float:
+    return statistics.quantiles(values, n=20)[-1] if len(values) >= 2 else values[0]
+
+
+async def run(url: str) -> dict[str, Any]:
+    pool = await asyncpg.create_pool(url, min_size=2, max_size=6, init=init_connection)
+    assert pool is not None
+    store = PostgresEventStore(pool)
+    events = await _load(store)
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute("ALTER TABLE events DISABLE TRIGGER events_refuse_update_delete")
+        await conn.execute("UPDATE events SET recorded_at = occurred_at")
+        await conn.execute("ALTER TABLE events ENABLE TRIGGER events_refuse_update_delete")
+    await pool.execute("VACUUM ANALYZE events")
+    print(f"{events} events of {PLANS} plans, back-dated to their business times")
+    plain_times, trend_times = [], []
+    for round_ in range(1, ROUNDS + 1):
+        plain_times.append(await _rebuild(pool, store, trend=False))
+        trend_times.append(await _rebuild(pool, store, trend=True))
+        print(f"round {round_}: plain {plain_times[-1]:.2f} s, trend {trend_times[-1]:.2f} s")
+    trend_rows = await pool.fetchval("SELECT count(*) FROM rm_plans.trend")
+    await pool.execute("VACUUM ANALYZE rm_plans.trend")
+    list_ms, portfolio_ms = [], []
+    for _ in range(READS):
+        started = time.perf_counter()
+        assert len(await queries.list_plans(pool, limit=PLANS)) == PLANS
+        list_ms.append((time.perf_counter() - started) * 1000)
+        started = time.perf_counter()
+        assert len(await portfolio(pool)) == PLANS
+        portfolio_ms.append((time.perf_counter() - started) * 1000)
+    await pool.close()
+    plain, trend = best_of(plain_times), best_of(trend_times)
+    return {
+        "events": events,
+        "plans": PLANS,
+        "trend_rows": trend_rows,
+        "plain_rebuild_seconds": round(plain, 3),
+        "trend_rebuild_seconds": round(trend, 3),
+        "trend_over_plain": round(plain / trend, 3),
+        "plan_list_p95_ms": round(p95(list_ms), 1),
+        "portfolio_p95_ms": round(p95(portfolio_ms), 1),
+    }
+
+
+def main() -> None:
+    with postgres_server() as server_url:
+        url = asyncio.run(fresh_database(server_url))
+        results = asyncio.run(run(url))
+    met = (
+        results["portfolio_p95_ms"] < TARGET_P95_MS and results["trend_over_plain"] >= TARGET_RATIO
+    )
+    emit(
+        {
+            "benchmark": "portfolio",
+            "rounds": ROUNDS,
+            "environment": environment(),
+            "results": results,
+            "targets": {"portfolio_p95_ms": TARGET_P95_MS, "trend_over_plain": TARGET_RATIO},
+            "met": met,
+        }
+    )
+
+
+if __name__ == "__main__":
+    main()
