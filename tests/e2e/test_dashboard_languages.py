@@ -55,7 +55,7 @@ async def log_in_as(
     assert "/ui/login" in page.url
     await page.locator("details:has(#token-sign-in) > summary").click()  # the token form
     await page.get_by_label(token_label).fill(site.tokens[user])
-    await page.get_by_role("button", name=button).click()
+    await page.locator("#token-sign-in").get_by_role("button", name=button).click()
     await page.wait_for_url(f"{site.url}/ui/plans")
     return page
 
