@@ -70,11 +70,15 @@ async def test_a_french_speaking_focal_point_is_reminded_in_french(
         smtp=smtp,
         default_language="es",
     ):
-        await WorkflowPlan(env.client, task_queue, lifecycle).advance(Stage.IMPLEMENTATION)
+        plan = WorkflowPlan(env.client, task_queue, lifecycle)
+        await plan.advance(Stage.IMPLEMENTATION)
         start = await env.get_current_time()
         midnight0 = start.replace(hour=0, minute=0, second=0, microsecond=0)
         await env.sleep(midnight0 + timedelta(days=23, hours=1) - await env.get_current_time())
         await _wait_for(inbox, 2)
+        # A plan left running with timers stops time skipping for every later test on the
+        # session's shared server.
+        await plan.send(plan.manager, type="cancel_plan", reason="End of the test")
 
     by_address = {str(m["To"]): m for m in inbox.messages}
     french = by_address["awa@ml.example"]
