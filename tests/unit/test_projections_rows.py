@@ -15,7 +15,7 @@ from domain.benchmarks import key_factor_status
 from eventstore import GENESIS_HASH, NewEvent, RecordedEvent, compute_hash
 from projections.export import verify_export, write_export
 from projections.plans import PlanFold, ProjectionEventError
-from projections.rows import PlanRows, worst_key_factor_status
+from projections.rows import SUMMARY_COLUMNS, PlanRows, worst_key_factor_status
 from testkit.synthetic import plan_history
 from workers.cli_audit import parse_instant
 
@@ -121,7 +121,7 @@ def test_rows_follow_the_state_and_the_benchmark_formula() -> None:
     )
     benchmarks = key_factor_status(state)
     assert summary[18] == worst_key_factor_status(benchmarks).value
-    assert PlanState.model_validate_json(summary[-1]) == state
+    assert PlanState.model_validate_json(summary[SUMMARY_COLUMNS.index("state")]) == state
     assert [row[1] for row in rows.milestones] == list(state.milestones)
     assert [row[1] for row in rows.benchmarks] == [k.value for k in benchmarks]
     assert [row[3] for row in rows.benchmarks] == [b.status.value for b in benchmarks.values()]
