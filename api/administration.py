@@ -33,6 +33,7 @@ from api.sessions import end_all_sessions
 from api.tokens import revoke_all
 from domain import Actor, Role
 from eventstore import ANY, NewEvent, PostgresEventStore
+from locales.catalogs import LANGUAGES, normalize
 
 log = structlog.get_logger(__name__)
 
@@ -52,6 +53,9 @@ class InviteUser(_Command):
     role: Role
     country: str | None = None
     reason: Reason
+    # The language the person reads (their invitation, then the dashboard); none: the
+    # deployment's default until they choose.
+    language: str | None = Field(default=None, max_length=20)
 
 
 class ChangeRole(_Command):
@@ -102,6 +106,13 @@ async def invite(
         check_role_and_country(command.role, country)
         if "@" not in command.email or command.email.startswith("@"):
             raise refuse("invalid_email", "Give the person's e-mail address.", 422)
+        language = normalize(command.language)
+        if command.language and language is None:
+            raise refuse(
+                "unknown_language",
+                f"The language must be one of {', '.join(LANGUAGES)}, not {command.language!r}.",
+                422,
+            )
         if await find_person(pool, command.name) is not None:
             raise refuse("user_exists", f"There is already a person named {command.name}.")
         data = {"role": command.role.value, "country": country, "email": command.email}
@@ -109,10 +120,13 @@ async def invite(
     except ApiError as error:
         await record_refusal(pool, command.type, command.name, actor, error)
         raise
+    if language is not None:
+        # A preference kept on the row, as the switcher keeps it (api.users.set_language).
+        await pool.execute("UPDATE users SET language = $2 WHERE name = $1", command.name, language)
     person = await find_person(pool, command.name)
     assert person is not None
     url = await send_invitation(
-        mailer, pool, person.name, command.email, command.role.value, actor.name
+        mailer, pool, person.name, command.email, command.role.value, actor.name, person.language
     )
     return person, url
 
@@ -220,7 +234,7 @@ async def _decide_and_record(
         if person.status != "invited" or not person.email:
             raise refuse("not_invited", f"{person.name} has already accepted the invitation.")
         await send_invitation(
-            mailer, pool, person.name, person.email, person.role.value, actor.name
+            mailer, pool, person.name, person.email, person.role.value, actor.name, person.language
         )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import asyncpg
 from fastapi import Depends, Request
@@ -73,6 +73,11 @@ class ApiContext:
     # The language of a reader who has not chosen one (ACIP_DEFAULT_LANGUAGE).
     default_language: str = "en"
     accounts: AccountSettings = AccountSettings()
+
+    @property
+    def mailer(self) -> Mailer:
+        """Account e-mails, each in its recipient's language, else the deployment's."""
+        return replace(self.accounts.mailer, default_language=self.default_language)
 
     async def send(
         self, plan_id: str, command: Command, actor: Actor, *, confirmed_by: str | None = None

@@ -39,6 +39,7 @@ KEYWORDS = {
     "gettext_in": (2,),
     "ngettext_in": (2, 3),
     "Sentence": (1,),
+    "translate": (2,),
 }
 METHOD_MAP = [("**/templates/**.html", "jinja2"), ("**.py", "python")]
 OPTIONS_MAP = {"**/templates/**.html": {"extensions": "jinja2.ext.i18n"}}

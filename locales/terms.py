@@ -50,6 +50,13 @@ STATUS_NAMES: dict[str, str] = {
     "not_achieved": N_("Not achieved"),
 }
 
+# The states of a person's account (users.status).
+ACCOUNT_STATES: dict[str, str] = {
+    "invited": N_("Invited"),
+    "active": N_("Active"),
+    "deactivated": N_("Deactivated"),
+}
+
 ROLE_NAMES: dict[str, str] = {
     "programme_manager": N_("Programme manager"),
     "focal_point": N_("Focal point"),
@@ -156,6 +163,7 @@ _ALL_NAMES: dict[str, str] = {
     **EVENT_NAMES,
     **ROLE_NAMES,
     **STATUS_NAMES,
+    **ACCOUNT_STATES,
     **PHASE_NAMES,
     **KEY_FACTOR_NAMES,
 }

@@ -218,11 +218,15 @@ async def plan_page_context(request: Request, session: Session, plan_id: str) ->
         "outcome_forms": outcome_forms,
         # What the Actions panel lists beside the plan's own forms: the rows' actions.
         "row_actions": [
-            (what, [f.title for f in forms])
+            (what, [f.type for f in forms])
             for what, forms, rows in (
-                ("each milestone", milestone_forms, plan["milestones_total"]),
-                ("each indicator", indicator_forms, plan["indicators_total"]),
-                ("each outcome", outcome_forms, len(results.outcomes) if results else 0),
+                (N_("On each milestone below"), milestone_forms, plan["milestones_total"]),
+                (N_("On each indicator below"), indicator_forms, plan["indicators_total"]),
+                (
+                    N_("On each outcome below"),
+                    outcome_forms,
+                    len(results.outcomes) if results else 0,
+                ),
             )
             if forms and rows
         ],
