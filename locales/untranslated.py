@@ -94,6 +94,14 @@ class _VisibleText(HTMLParser):
 PLACEHOLDER = "\x00"
 
 
+def _html_text(value: str) -> str:
+    """A string as shown once it is HTML (``"<code>acip</code>"`` shows only code)."""
+    parser = _VisibleText()
+    parser.feed(value)
+    parser.close()
+    return " ".join(parser.found)
+
+
 def _visible_words(template: nodes.Template) -> list[str]:
     """The template's own text as a browser would show it, with every ``{{ … }}``,
     ``{% trans %}`` and ``{% if %}`` replaced by a placeholder: what is left is the text
@@ -135,7 +143,7 @@ def template_problems(environment: Environment, folder: Path = TEMPLATES) -> Ite
                 if isinstance(expression, nodes.TemplateData):
                     continue
                 for const in _strings_outside_gettext(expression):
-                    if looks_like_a_sentence(const.value):
+                    if looks_like_a_sentence(_html_text(const.value)):
                         yield f"{path.name}:{const.lineno}: string outside _(): {const.value!r}"
 
 
@@ -188,5 +196,10 @@ def page_code_problems(folder: Path = PAGE_CODE) -> Iterator[str]:
                 yield f"{path.name}:{const.lineno}: shown without _(): {const.value!r}"
 
 
-def problems(environment: Environment) -> list[str]:
+def problems(environment: Environment | None = None) -> list[str]:
+    """Everything shown unmarked; parsing needs only the i18n extension, not the catalogs."""
+    if environment is None:
+        environment = Environment(extensions=["jinja2.ext.i18n"])
+        # As api.web.render installs it: a trans block becomes one gettext call.
+        environment.newstyle_gettext = True  # type: ignore[attr-defined]
     return [*template_problems(environment), *page_code_problems()]
