@@ -146,6 +146,8 @@ async def authenticate(
     if session is None:
         raise ApiError(401, "unauthorized", "The session has ended; sign in again.")
     scopes = frozenset(session.token_scopes or allowed_scopes(session.actor.role))
+    # The signed-in person's language is api.language's first choice, as on the dashboard.
+    request.state.account_language = session.language
     return Principal(actor=session.actor, via="session", scopes=scopes, session=session)
 
 
