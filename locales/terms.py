@@ -50,6 +50,14 @@ STATUS_NAMES: dict[str, str] = {
     "not_achieved": N_("Not achieved"),
 }
 
+# How often an indicator is measured (domain.state.ReportingFrequency).
+REPORTING_FREQUENCIES: dict[str, str] = {
+    "quarterly": N_("quarterly"),
+    "semiannual": N_("half-yearly"),
+    "annual": N_("annual"),
+    "biennial": N_("every two years"),
+}
+
 # The states of a person's account (users.status).
 ACCOUNT_STATES: dict[str, str] = {
     "invited": N_("Invited"),
@@ -164,6 +172,7 @@ _ALL_NAMES: dict[str, str] = {
     **ROLE_NAMES,
     **STATUS_NAMES,
     **ACCOUNT_STATES,
+    **REPORTING_FREQUENCIES,
     **PHASE_NAMES,
     **KEY_FACTOR_NAMES,
 }

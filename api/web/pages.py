@@ -75,6 +75,9 @@ CHART_LABELS = {
     "baseline": N_("Baseline"),
     "target": N_("Target"),
     "original_target": N_("Original target"),
+    "at_diagnostic": N_("At the diagnostic"),
+    "at_final_assessment": N_("At the final assessment"),
+    "maturity_axis": N_("maturity (1-5)"),
 }
 
 
@@ -251,7 +254,10 @@ async def plan_page_context(request: Request, session: Session, plan_id: str) ->
             "period_start": plan["period_start"],
             "period_end": plan["period_end"],
             "indicators": indicators,
-            "diagnostic": reads.jsonable(diagnostic.key_factors) if diagnostic else [],
+            "diagnostic": [
+                {**reads.jsonable(d), "label": term(d.key_factor.value, request_language(request))}
+                for d in (diagnostic.key_factors if diagnostic else [])
+            ],
             "paths": {
                 i: reads.jsonable(v.period_targets) for i, v in _indicators_of(results).items()
             },
