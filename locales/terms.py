@@ -34,8 +34,8 @@ PHASE_NAMES: dict[str, str] = {
     "cancelled": N_("Cancelled"),
 }
 
-# Benchmark statuses, milestone statuses and evaluation ratings share one namespace of
-# codes; "achieved" means the same in each.
+# Benchmark statuses, milestone statuses, evaluation ratings and account states share one
+# namespace of codes; "achieved" means the same in each.
 STATUS_NAMES: dict[str, str] = {
     "off_track": N_("Off track"),
     "at_risk": N_("At risk"),
@@ -48,22 +48,15 @@ STATUS_NAMES: dict[str, str] = {
     "completed": N_("Completed"),
     "partially_achieved": N_("Partially achieved"),
     "not_achieved": N_("Not achieved"),
-}
-
-# How often an indicator is measured (domain.state.ReportingFrequency).
-REPORTING_FREQUENCIES: dict[str, str] = {
-    "quarterly": N_("quarterly"),
-    "semiannual": N_("half-yearly"),
-    "annual": N_("annual"),
-    "biennial": N_("every two years"),
-}
-
-# The states of a person's account (users.status).
-ACCOUNT_STATES: dict[str, str] = {
+    # A person's account (users.status).
     "invited": N_("Invited"),
     "active": N_("Active"),
     "deactivated": N_("Deactivated"),
 }
+
+# How often an indicator is measured (domain.state.ReportingFrequency), as a sentence says it.
+REPORTING_FREQUENCIES: dict[str, str] = {"quarterly": N_("quarterly"), "semiannual": N_(
+    "half-yearly"), "annual": N_("annual"), "biennial": N_("every two years")}  # fmt: skip
 
 ROLE_NAMES: dict[str, str] = {
     "programme_manager": N_("Programme manager"),
@@ -171,7 +164,6 @@ _ALL_NAMES: dict[str, str] = {
     **EVENT_NAMES,
     **ROLE_NAMES,
     **STATUS_NAMES,
-    **ACCOUNT_STATES,
     **REPORTING_FREQUENCIES,
     **PHASE_NAMES,
     **KEY_FACTOR_NAMES,
