@@ -114,7 +114,9 @@ async def invite(
                 422,
             )
         if await find_person(pool, command.name) is not None:
-            raise refuse("user_exists", f"There is already a person named {command.name}.")
+            raise refuse(
+                "user_exists", f"There is already a person named {command.name}.", name=command.name
+            )
         data = {"role": command.role.value, "country": country, "email": command.email}
         await record(pool, command.name, 0, [("user_invited", data)], actor, reason=command.reason)
     except ApiError as error:
@@ -144,7 +146,7 @@ async def administer(
         _require_manager(actor)
         person = await find_person(pool, name)
         if person is None:
-            raise refuse("unknown_user", f"There is no person named {name}.", 404)
+            raise refuse("unknown_user", f"There is no person named {name}.", 404, name=name)
         await _decide_and_record(pool, mailer, person, command, actor, address)
     except ApiError as error:
         await record_refusal(pool, command.type, name, actor, error)
@@ -170,7 +172,9 @@ async def _decide_and_record(
         if command.role is not Role.PROGRAMME_MANAGER and last_manager:
             raise refuse("last_programme_manager", "The last programme manager keeps the role.")
         if command.role is person.role and country == person.country:
-            raise refuse("no_change", f"{person.name} already has this role and country.")
+            raise refuse(
+                "no_change", f"{person.name} already has this role and country.", name=person.name
+            )
         data = {"role": command.role.value, "country": country, "previous_role": person.role.value}
         await record(
             pool,
@@ -184,7 +188,11 @@ async def _decide_and_record(
         await _cut_access(pool, person.name)
     elif isinstance(command, ResetSecondFactor):
         if person.second_factor is None:
-            raise refuse("no_second_factor", f"{person.name} has no second factor to reset.")
+            raise refuse(
+                "no_second_factor",
+                f"{person.name} has no second factor to reset.",
+                name=person.name,
+            )
         await credentials.clear_second_factor(pool, person.name)
         await record(
             pool,
@@ -205,7 +213,9 @@ async def _decide_and_record(
         )
     elif isinstance(command, DeactivateUser):
         if person.status == "deactivated":
-            raise refuse("already_deactivated", f"{person.name} is already deactivated.")
+            raise refuse(
+                "already_deactivated", f"{person.name} is already deactivated.", name=person.name
+            )
         if last_manager:
             raise refuse(
                 "last_programme_manager", "The last active programme manager cannot be deactivated."
@@ -221,7 +231,7 @@ async def _decide_and_record(
         await _cut_access(pool, person.name)
     elif isinstance(command, ReactivateUser):
         if person.status != "deactivated":
-            raise refuse("not_deactivated", f"{person.name} is not deactivated.")
+            raise refuse("not_deactivated", f"{person.name} is not deactivated.", name=person.name)
         await record(
             pool,
             person.name,
@@ -232,7 +242,11 @@ async def _decide_and_record(
         )
     else:
         if person.status != "invited" or not person.email:
-            raise refuse("not_invited", f"{person.name} has already accepted the invitation.")
+            raise refuse(
+                "not_invited",
+                f"{person.name} has already accepted the invitation.",
+                name=person.name,
+            )
         await send_invitation(
             mailer, pool, person.name, person.email, person.role.value, actor.name, person.language
         )
