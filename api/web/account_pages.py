@@ -17,9 +17,11 @@ from api import security_log
 from api.administration import InviteUser, UserCommand, administer, invite
 from api.context import ApiContext, client_address
 from api.errors import ApiError
+from api.language import request_language
 from api.people import find_person, list_people
 from api.sessions import list_sessions
 from api.tokens import SCOPES, allowed_scopes, issue_token, list_tokens, revoke_token
+from api.web.actions import invalid_form
 from api.web.pages import ERROR_TITLES, error_view
 from api.web.render import render, translate
 from api.web.session import Session, current_session, form_session
@@ -160,7 +162,7 @@ async def invite_person(request: Request) -> Response:
         command = InviteUser.model_validate(fields)
         await invite(context.pool, context.mailer, command, session.actor)
     except ValidationError as invalid:
-        message = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in invalid.errors())
+        message = invalid_form(invalid, request_language(request)).message
         return await _people(
             request,
             session,
@@ -188,7 +190,7 @@ async def administer_person(request: Request, name: str) -> Response:
             address=client_address(request),
         )
     except ValidationError as invalid:
-        message = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in invalid.errors())
+        message = invalid_form(invalid, request_language(request)).message
         return await _people(
             request,
             session,
