@@ -54,6 +54,10 @@ STATUS_NAMES: dict[str, str] = {
     "deactivated": N_("Deactivated"),
 }
 
+# What a personal access token may do (api.tokens.SCOPES); the code stays in the API and CLI.
+SCOPE_NAMES: dict[str, str] = {"read": N_("read"), "commands": N_("commands"), "approve": N_(
+    "approve")}  # fmt: skip
+
 # How often an indicator is measured (domain.state.ReportingFrequency), as a sentence says it.
 REPORTING_FREQUENCIES: dict[str, str] = {"quarterly": N_("quarterly"), "semiannual": N_(
     "half-yearly"), "annual": N_("annual"), "biennial": N_("every two years")}  # fmt: skip
@@ -165,6 +169,7 @@ _ALL_NAMES: dict[str, str] = {
     **ROLE_NAMES,
     **STATUS_NAMES,
     **REPORTING_FREQUENCIES,
+    **SCOPE_NAMES,
     **PHASE_NAMES,
     **KEY_FACTOR_NAMES,
 }
