@@ -223,10 +223,18 @@ async def plan_page_context(request: Request, session: Session, plan_id: str) ->
         "row_actions": [
             (what, [f.type for f in forms])
             for what, forms, rows in (
-                (N_("On each milestone below"), milestone_forms, plan["milestones_total"]),
-                (N_("On each indicator below"), indicator_forms, plan["indicators_total"]),
                 (
-                    N_("On each outcome below"),
+                    N_("On each milestone below: %(actions)s"),
+                    milestone_forms,
+                    plan["milestones_total"],
+                ),
+                (
+                    N_("On each indicator below: %(actions)s"),
+                    indicator_forms,
+                    plan["indicators_total"],
+                ),
+                (
+                    N_("On each outcome below: %(actions)s"),
                     outcome_forms,
                     len(results.outcomes) if results else 0,
                 ),
