@@ -69,6 +69,12 @@ ERROR_TITLES = {
     422: N_("Check the form"),
 }
 SOMETHING_WRONG = N_("Something went wrong")
+# The Actions panel's line for the forms each row of a table carries.
+ROW_ACTIONS = {
+    "milestone": N_("On each milestone below: %(actions)s"),
+    "indicator": N_("On each indicator below: %(actions)s"),
+    "outcome": N_("On each outcome below: %(actions)s"),
+}
 CHART_LABELS = {
     "measured": N_("Measured"),
     "expected": N_("Expected"),
@@ -223,21 +229,9 @@ async def plan_page_context(request: Request, session: Session, plan_id: str) ->
         "row_actions": [
             (what, [f.type for f in forms])
             for what, forms, rows in (
-                (
-                    N_("On each milestone below: %(actions)s"),
-                    milestone_forms,
-                    plan["milestones_total"],
-                ),
-                (
-                    N_("On each indicator below: %(actions)s"),
-                    indicator_forms,
-                    plan["indicators_total"],
-                ),
-                (
-                    N_("On each outcome below: %(actions)s"),
-                    outcome_forms,
-                    len(results.outcomes) if results else 0,
-                ),
+                (ROW_ACTIONS["milestone"], milestone_forms, plan["milestones_total"]),
+                (ROW_ACTIONS["indicator"], indicator_forms, plan["indicators_total"]),
+                (ROW_ACTIONS["outcome"], outcome_forms, len(results.outcomes) if results else 0),
             )
             if forms and rows
         ],
