@@ -33,6 +33,7 @@ from api.sessions import end_all_sessions
 from api.tokens import revoke_all
 from domain import Actor, Role
 from eventstore import ANY, NewEvent, PostgresEventStore
+from locales.catalogs import LANGUAGES, normalize
 
 log = structlog.get_logger(__name__)
 
@@ -52,6 +53,9 @@ class InviteUser(_Command):
     role: Role
     country: str | None = None
     reason: Reason
+    # The language the person reads (their invitation, then the dashboard); none: the
+    # deployment's default until they choose.
+    language: str | None = Field(default=None, max_length=20)
 
 
 class ChangeRole(_Command):
@@ -102,17 +106,29 @@ async def invite(
         check_role_and_country(command.role, country)
         if "@" not in command.email or command.email.startswith("@"):
             raise refuse("invalid_email", "Give the person's e-mail address.", 422)
+        language = normalize(command.language)
+        if command.language and language is None:
+            raise refuse(
+                "unknown_language",
+                f"The language must be one of {', '.join(LANGUAGES)}, not {command.language!r}.",
+                422,
+            )
         if await find_person(pool, command.name) is not None:
-            raise refuse("user_exists", f"There is already a person named {command.name}.")
+            raise refuse(
+                "user_exists", f"There is already a person named {command.name}.", name=command.name
+            )
         data = {"role": command.role.value, "country": country, "email": command.email}
         await record(pool, command.name, 0, [("user_invited", data)], actor, reason=command.reason)
     except ApiError as error:
         await record_refusal(pool, command.type, command.name, actor, error)
         raise
+    if language is not None:
+        # A preference kept on the row, as the switcher keeps it (api.users.set_language).
+        await pool.execute("UPDATE users SET language = $2 WHERE name = $1", command.name, language)
     person = await find_person(pool, command.name)
     assert person is not None
     url = await send_invitation(
-        mailer, pool, person.name, command.email, command.role.value, actor.name
+        mailer, pool, person.name, command.email, command.role.value, actor.name, person.language
     )
     return person, url
 
@@ -130,7 +146,7 @@ async def administer(
         _require_manager(actor)
         person = await find_person(pool, name)
         if person is None:
-            raise refuse("unknown_user", f"There is no person named {name}.", 404)
+            raise refuse("unknown_user", f"There is no person named {name}.", 404, name=name)
         await _decide_and_record(pool, mailer, person, command, actor, address)
     except ApiError as error:
         await record_refusal(pool, command.type, name, actor, error)
@@ -156,7 +172,9 @@ async def _decide_and_record(
         if command.role is not Role.PROGRAMME_MANAGER and last_manager:
             raise refuse("last_programme_manager", "The last programme manager keeps the role.")
         if command.role is person.role and country == person.country:
-            raise refuse("no_change", f"{person.name} already has this role and country.")
+            raise refuse(
+                "no_change", f"{person.name} already has this role and country.", name=person.name
+            )
         data = {"role": command.role.value, "country": country, "previous_role": person.role.value}
         await record(
             pool,
@@ -170,7 +188,11 @@ async def _decide_and_record(
         await _cut_access(pool, person.name)
     elif isinstance(command, ResetSecondFactor):
         if person.second_factor is None:
-            raise refuse("no_second_factor", f"{person.name} has no second factor to reset.")
+            raise refuse(
+                "no_second_factor",
+                f"{person.name} has no second factor to reset.",
+                name=person.name,
+            )
         await credentials.clear_second_factor(pool, person.name)
         await record(
             pool,
@@ -191,7 +213,9 @@ async def _decide_and_record(
         )
     elif isinstance(command, DeactivateUser):
         if person.status == "deactivated":
-            raise refuse("already_deactivated", f"{person.name} is already deactivated.")
+            raise refuse(
+                "already_deactivated", f"{person.name} is already deactivated.", name=person.name
+            )
         if last_manager:
             raise refuse(
                 "last_programme_manager", "The last active programme manager cannot be deactivated."
@@ -207,7 +231,7 @@ async def _decide_and_record(
         await _cut_access(pool, person.name)
     elif isinstance(command, ReactivateUser):
         if person.status != "deactivated":
-            raise refuse("not_deactivated", f"{person.name} is not deactivated.")
+            raise refuse("not_deactivated", f"{person.name} is not deactivated.", name=person.name)
         await record(
             pool,
             person.name,
@@ -218,9 +242,13 @@ async def _decide_and_record(
         )
     else:
         if person.status != "invited" or not person.email:
-            raise refuse("not_invited", f"{person.name} has already accepted the invitation.")
+            raise refuse(
+                "not_invited",
+                f"{person.name} has already accepted the invitation.",
+                name=person.name,
+            )
         await send_invitation(
-            mailer, pool, person.name, person.email, person.role.value, actor.name
+            mailer, pool, person.name, person.email, person.role.value, actor.name, person.language
         )
 
 

@@ -27,7 +27,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.versioning import API_VERSION
 
 CACHE_CONTROL = "private, no-cache"
-VARY = "Authorization, Cookie, Accept-Encoding"
+# Accept-Language: refusals and the audit trail's descriptions are in the reader's language.
+VARY = "Authorization, Cookie, Accept-Encoding, Accept-Language"
 # The dashboard renders per session (and sets cookies), the static files carry their own
 # validators, and the docs page is a page: only the JSON API is tagged here.
 UNTAGGED_PREFIXES = ("/ui", "/static", "/docs")

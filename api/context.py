@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import asyncpg
 from fastapi import Depends, Request
@@ -74,6 +74,11 @@ class ApiContext:
     default_language: str = "en"
     accounts: AccountSettings = AccountSettings()
 
+    @property
+    def mailer(self) -> Mailer:
+        """Account e-mails, each in its recipient's language, else the deployment's."""
+        return replace(self.accounts.mailer, default_language=self.default_language)
+
     async def send(
         self, plan_id: str, command: Command, actor: Actor, *, confirmed_by: str | None = None
     ) -> CommandResult:
@@ -141,6 +146,8 @@ async def authenticate(
     if session is None:
         raise ApiError(401, "unauthorized", "The session has ended; sign in again.")
     scopes = frozenset(session.token_scopes or allowed_scopes(session.actor.role))
+    # The signed-in person's language is api.language's first choice, as on the dashboard.
+    request.state.account_language = session.language
     return Principal(actor=session.actor, via="session", scopes=scopes, session=session)
 
 

@@ -21,6 +21,7 @@ import segno
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from locales.catalogs import N_
 from projections.conn import Executor
 
 MIN_PASSWORD_LENGTH = 12
@@ -36,7 +37,13 @@ _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 
 
 class WeakPasswordError(ValueError):
-    """The password breaks a rule; the message says which, in words."""
+    """The password breaks a rule; the message says which, in words (``template``, a message
+    id, with its ``values``, for a page in another language)."""
+
+    def __init__(self, template: str, **values: object) -> None:
+        self.template = template
+        self.values = values
+        super().__init__(template.format(**values))
 
 
 @lru_cache(maxsize=1)
@@ -47,19 +54,19 @@ def common_passwords() -> frozenset[str]:
 
 def check_password(password: str, name: str, email: str | None) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise WeakPasswordError(f"Use at least {MIN_PASSWORD_LENGTH} characters.")
+        raise WeakPasswordError(N_("Use at least {count} characters."), count=MIN_PASSWORD_LENGTH)
     if len(password) > MAX_PASSWORD_LENGTH:
-        raise WeakPasswordError(f"Use at most {MAX_PASSWORD_LENGTH} characters.")
+        raise WeakPasswordError(N_("Use at most {count} characters."), count=MAX_PASSWORD_LENGTH)
     lowered = password.lower()
     if lowered in common_passwords() or lowered.rstrip("0123456789!") in common_passwords():
-        raise WeakPasswordError("This password is on the list of the most common ones.")
+        raise WeakPasswordError(N_("This password is on the list of the most common ones."))
     personal = {name.lower(), *(name.lower().split(".")), (email or "").lower().split("@")[0]}
     if any(len(part) >= 4 and part in lowered for part in personal):
-        raise WeakPasswordError("The password must not contain your name or e-mail address.")
+        raise WeakPasswordError(N_("The password must not contain your name or e-mail address."))
     if len(set(lowered)) <= 3:
-        raise WeakPasswordError("Use more than three different characters.")
+        raise WeakPasswordError(N_("Use more than three different characters."))
     if any(lowered in run * 3 or lowered in run[::-1] * 3 for run in _RUNS) or _is_run(lowered):
-        raise WeakPasswordError("A keyboard or counting run is guessed first; choose another.")
+        raise WeakPasswordError(N_("A keyboard or counting run is guessed first; choose another."))
 
 
 def _is_run(text: str) -> bool:

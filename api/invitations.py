@@ -17,6 +17,8 @@ import structlog
 
 from activities.notifications import SmtpSettings
 from api.credentials import hash_secret
+from locales.catalogs import N_, gettext_in, normalize
+from locales.terms import role_name
 from projections.conn import Conn, Executor
 
 log = structlog.get_logger(__name__)
@@ -31,6 +33,12 @@ class Mailer:
 
     public_url: str
     smtp: SmtpSettings | None
+    # The language of a person who has not chosen one (ACIP_DEFAULT_LANGUAGE).
+    default_language: str = "en"
+
+    def language_for(self, chosen: str | None) -> str:
+        """The recipient's own language, else the deployment's."""
+        return normalize(chosen) or normalize(self.default_language) or "en"
 
     async def send(self, to: str, subject: str, body: str) -> bool:
         if self.smtp is None:
@@ -80,7 +88,7 @@ async def create_link(
 class LinkState:
     name: str
     purpose: str
-    problem: str | None  # None: usable; otherwise a sentence for the person
+    problem: str | None  # None: usable; otherwise a sentence for the person (a message id)
 
 
 async def inspect_link(pool: Executor, value: str) -> LinkState | None:
@@ -92,9 +100,9 @@ async def inspect_link(pool: Executor, value: str) -> LinkState | None:
         return None
     problem = None
     if row["used_at"] is not None:
-        problem = "This link was already used or replaced by a newer one."
+        problem = N_("This link was already used or replaced by a newer one.")
     elif row["expires_at"] <= datetime.now(UTC):
-        problem = "This link has expired (links are valid for 72 hours)."
+        problem = N_("This link has expired (links are valid for 72 hours).")
     return LinkState(name=row["name"], purpose=row["purpose"], problem=problem)
 
 
@@ -113,27 +121,41 @@ def link_url(mailer: Mailer, value: str) -> str:
 
 
 async def send_invitation(
-    mailer: Mailer, pool: asyncpg.Pool, name: str, email: str, role: str, by: str
+    mailer: Mailer,
+    pool: asyncpg.Pool,
+    name: str,
+    email: str,
+    role: str,
+    by: str,
+    language: str | None = None,
 ) -> str:
-    """Create the link and mail it; returns the link (the CLI prints it for bootstrapping)."""
+    """Create the link and mail it, in the invited person's language (``language``, their
+    account's; else the deployment's); returns the link (the CLI prints it for bootstrapping).
+    """
     url = link_url(mailer, await create_link(pool, name, "invitation"))
-    body = (
-        f"Hello,\n\n{by} invited you to the WCO A-CIP action plans as {role.replace('_', ' ')}"
-        f" (account name: {name}).\n\nSet your password and second factor here, within 72"
-        f" hours:\n\n{url}\n\nIf you did not expect this, ignore this message.\n"
-    )
-    await _mail(mailer, email, "Your A-CIP account", body)
+    reader = mailer.language_for(language)
+    body = gettext_in(
+        reader,
+        "Hello,\n\n{by} invited you to the WCO A-CIP action plans as {role} (account name: "
+        "{name}).\n\nSet your password and second factor here, within 72 hours:\n\n{url}\n\n"
+        "If you did not expect this, ignore this message.\n",
+    ).format(by=by, role=role_name(role, reader).lower(), name=name, url=url)
+    await _mail(mailer, email, gettext_in(reader, "Your A-CIP account"), body)
     return url
 
 
-async def send_password_reset(mailer: Mailer, pool: asyncpg.Pool, name: str, email: str) -> None:
+async def send_password_reset(
+    mailer: Mailer, pool: asyncpg.Pool, name: str, email: str, language: str | None = None
+) -> None:
     url = link_url(mailer, await create_link(pool, name, "password_reset"))
-    body = (
-        f"Hello,\n\nA new password was asked for the A-CIP account {name}. Choose it here,"
-        f" within 72 hours:\n\n{url}\n\nIf you did not ask, ignore this message: your"
-        " password stays as it is.\n"
-    )
-    await _mail(mailer, email, "Reset your A-CIP password", body)
+    reader = mailer.language_for(language)
+    body = gettext_in(
+        reader,
+        "Hello,\n\nA new password was asked for the A-CIP account {name}. Choose it here, "
+        "within 72 hours:\n\n{url}\n\nIf you did not ask, ignore this message: your password "
+        "stays as it is.\n",
+    ).format(name=name, url=url)
+    await _mail(mailer, email, gettext_in(reader, "Reset your A-CIP password"), body)
 
 
 async def _mail(mailer: Mailer, to: str, subject: str, body: str) -> None:

@@ -83,9 +83,12 @@ class Person:
     donor: str | None = None
 
 
-def refuse(rule: str, message: str, status: int = 409) -> ApiError:
+def refuse(rule: str, message: str, status: int = 409, **details: Any) -> ApiError:
+    """A refusal of a people command; ``details`` (JSON values) let a page write the
+    sentence in its reader's language (locales.refusals)."""
     error = "forbidden" if status == 403 else "rule_violated"
-    return ApiError(status, error, message, rule=rule)
+    extra: dict[str, Any] = {"details": details} if details else {}
+    return ApiError(status, error, message, rule=rule, **extra)
 
 
 def check_role_and_country(role: Role, country: str | None) -> None:
@@ -94,9 +97,13 @@ def check_role_and_country(role: Role, country: str | None) -> None:
     if role == Role.SYSTEM:
         raise refuse("not_permitted", "The system role cannot be given to a person.", 422)
     if role in COUNTRY_ROLES and not country:
-        raise refuse("country_required", f"A {role.value} needs a country (e.g. GHA).", 422)
+        raise refuse(
+            "country_required", f"A {role.value} needs a country (e.g. GHA).", 422, role=role.value
+        )
     if role in ALL_COUNTRY_ROLES and country:
-        raise refuse("country_not_allowed", f"A {role.value} acts on all countries.", 422)
+        raise refuse(
+            "country_not_allowed", f"A {role.value} acts on all countries.", 422, role=role.value
+        )
     if country is not None and not is_country_code(country):
         raise refuse("unknown_country", f"{country!r} is not an ISO 3166-1 alpha-3 code.", 422)
 

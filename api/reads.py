@@ -16,6 +16,8 @@ from fastapi.encoders import jsonable_encoder
 
 from activities.notification_records import list_notifications
 from eventstore import EventStore, VerifyReport
+from locales.catalogs import SOURCE_LANGUAGE
+from locales.describe import describe_in
 from projections import queries
 from projections.checkpoints import read_checkpoint
 from projections.history import replay_plan
@@ -53,9 +55,24 @@ async def benchmarks(pool: asyncpg.Pool, plan_id: str) -> list[dict[str, Any]]:
     return [jsonable(b) for b in await queries.get_benchmarks(pool, plan_id)]
 
 
-async def audit_trail(store: EventStore, plan_id: str, limit: int, offset: int) -> dict[str, Any]:
-    """``{"plan_id", "total", "limit", "offset", "entries": [...]}``, oldest first."""
-    return jsonable(await queries.audit_trail(store, plan_id, limit=limit, offset=offset))
+async def audit_trail(
+    store: EventStore, plan_id: str, limit: int, offset: int, language: str = SOURCE_LANGUAGE
+) -> dict[str, Any]:
+    """``{"plan_id", "total", "limit", "offset", "entries": [...]}``, oldest first, each
+    entry's ``description`` in ``language`` (what people wrote inside it stays as written;
+    ``type``, ``data`` and the codes in it stay codes)."""
+    trail = jsonable(await queries.audit_trail(store, plan_id, limit=limit, offset=offset))
+    if language != SOURCE_LANGUAGE:
+        for entry in trail["entries"]:
+            entry["description"] = describe_in(
+                language,
+                entry["type"],
+                entry["data"],
+                entry["schema_version"],
+                entry["actor"],
+                fallback=entry["description"],
+            )
+    return trail
 
 
 async def overdue_milestones(

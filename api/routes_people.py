@@ -158,7 +158,7 @@ async def invite_person(
     principal: Principal = Depends(get_principal),
     context: ApiContext = Depends(get_context),
 ) -> InvitedOut:
-    person, _ = await invite(context.pool, context.accounts.mailer, command, principal.actor)
+    person, _ = await invite(context.pool, context.mailer, command, principal.actor)
     return InvitedOut(person=_person(person), invitation_sent_to=command.email)
 
 
@@ -176,7 +176,7 @@ async def administer_person(
 ) -> PersonOut:
     person = await administer(
         context.pool,
-        context.accounts.mailer,
+        context.mailer,
         name,
         command,
         principal.actor,

@@ -27,6 +27,7 @@ from api.conditional import check_plan_tag, page_links, plan_tag
 from api.context import ApiContext, get_actor, get_context
 from api.declared import NOT_MODIFIED, NOT_PERMITTED, NOT_VISIBLE, UNAUTHORIZED
 from api.errors import ApiError
+from api.language import request_language
 from api.routes_audit import witnessed_verification
 from api.schemas import (
     AuditPage,
@@ -227,9 +228,12 @@ async def plan_audit(
     actor: Actor = Depends(get_actor),
     context: ApiContext = Depends(get_context),
 ) -> dict[str, Any]:
-    page_kind = f"audit.{limit}.{offset}"
+    # The descriptions are written in the reader's language, so each language has its tag.
+    language = request_language(request)
+    page_kind = f"audit.{limit}.{offset}.{language}"
     await _visible_plan(actor, plan_id, context, (request, response, page_kind))
-    trail = await reads.audit_trail(context.store, plan_id, limit, offset)
+    trail = await reads.audit_trail(context.store, plan_id, limit, offset, language)
+    response.headers["Content-Language"] = language
     more = offset + limit < trail["total"]
     next_offset = offset + limit if more else None
     response.headers["Link"] = page_links(

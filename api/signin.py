@@ -22,18 +22,36 @@ from api.people import Person, find_by_login, find_person, record
 from api.ratelimit import FailedLoginLimiter
 from api.sessions import end_all_sessions
 from domain import Actor
+from locales.catalogs import N_, gettext_in
 
 FAILURE_WINDOW = timedelta(minutes=15)
 MAX_ACCOUNT_FAILURES = 10
-REFUSED = "The account, password or code is not right."
+REFUSED = N_("The account, password or code is not right.")
+LINK_NOT_VALID = N_("This link is not valid.")
+CODE_MISMATCH = N_("That code does not match; check the authenticator's clock.")
 
 
 class SignInRefusedError(Exception):
-    def __init__(self, message: str, status: int = 401, retry_after: int | None = None) -> None:
-        super().__init__(message)
-        self.message = message
+    """A sign-in or link refused: ``message`` the English sentence, ``template`` its message
+    id with ``{places}`` filled from ``values``, so a page can write it in its reader's
+    language (``in_language``)."""
+
+    def __init__(
+        self,
+        template: str,
+        status: int = 401,
+        retry_after: int | None = None,
+        values: dict[str, object] | None = None,
+    ) -> None:
+        self.template = template
+        self.values = values or {}
+        self.message = template.format(**self.values)
+        super().__init__(self.message)
         self.status = status
         self.retry_after = retry_after
+
+    def in_language(self, language: str) -> str:
+        return gettext_in(language, self.template).format(**self.values)
 
 
 @dataclass(frozen=True)
@@ -68,9 +86,10 @@ async def sign_in(
     if wait is not None:
         minutes = max(1, math.ceil(wait / 60))
         raise SignInRefusedError(
-            f"Too many failed sign-ins for this account; try again in {minutes} minutes.",
+            N_("Too many failed sign-ins for this account; try again in {minutes} minutes."),
             status=429,
             retry_after=math.ceil(wait),
+            values={"minutes": minutes},
         )
     stored = await credentials.stored(pool, account) if account else None
     hashed = stored["password_hash"] if stored else None
@@ -115,20 +134,21 @@ async def accept_link(
     secret, enrol TOTP. Raises SignInRefusedError (422/410) with a sentence for the form."""
     link = await inspect_link(pool, value)
     if link is None or link.problem:
-        raise SignInRefusedError((link and link.problem) or "This link is not valid.", 410)
+        raise SignInRefusedError((link and link.problem) or LINK_NOT_VALID, 410)
     person = await find_person(pool, link.name)
     if person is None or person.status == "deactivated":
-        raise SignInRefusedError("This link is not valid.", 410)
+        raise SignInRefusedError(LINK_NOT_VALID, 410)
     try:
         credentials.check_password(password, person.name, person.email)
     except WeakPasswordError as weak:
-        raise SignInRefusedError(str(weak), 422) from None
+        raise SignInRefusedError(weak.template, 422, values=weak.values) from None
     step = credentials.totp_step(totp_secret, code, 0) if totp_secret and code else None
     if code and step is None:
-        raise SignInRefusedError("That code does not match; check the authenticator's clock.", 422)
+        raise SignInRefusedError(CODE_MISMATCH, 422)
     if step is None and second_factor_required and person.second_factor is None:
         raise SignInRefusedError(
-            "Your role needs a second factor: scan the code and type the 6 digits it shows.", 422
+            N_("Your role needs a second factor: scan the code and type the 6 digits it shows."),
+            422,
         )
     actor = Actor(name=person.name, role=person.role, country=person.country, donor=person.donor)
     events: list[tuple[str, dict[str, object]]] = []
@@ -140,7 +160,7 @@ async def accept_link(
     codes: list[str] = []
     async with pool.acquire() as conn, conn.transaction():
         if not await spend_link(conn, value):
-            raise SignInRefusedError("This link was already used.", 410)
+            raise SignInRefusedError(N_("This link was already used."), 410)
         await credentials.set_password(conn, person.name, password)
         if step is not None:
             codes = await credentials.enrol_totp(conn, person.name, totp_secret, step)
@@ -159,7 +179,7 @@ async def enrol_second_factor(
     """Enrol TOTP from the account page; returns the recovery codes (shown once)."""
     step = credentials.totp_step(secret, code, 0)
     if step is None:
-        raise SignInRefusedError("That code does not match; check the authenticator's clock.", 422)
+        raise SignInRefusedError(CODE_MISMATCH, 422)
     codes = await credentials.enrol_totp(pool, person.name, secret, step)
     actor = Actor(name=person.name, role=person.role, country=person.country, donor=person.donor)
     await record(

@@ -58,7 +58,7 @@ async def issue_token(
     if not 1 <= len(label) <= 80:
         raise refuse("invalid_token_name", "Name the token (1 to 80 characters).", 422)
     if not 1 <= days <= MAX_DAYS:
-        raise refuse("token_lifetime", f"A token lives 1 to {MAX_DAYS} days.", 422)
+        raise refuse("token_lifetime", f"A token lives 1 to {MAX_DAYS} days.", 422, days=MAX_DAYS)
     unknown = sorted(set(scopes) - set(SCOPES))
     if unknown or not scopes:
         raise refuse("invalid_scope", f"Scopes are {', '.join(SCOPES)}; got {scopes}.", 422)
@@ -70,7 +70,7 @@ async def issue_token(
             403,
         )
     if person.status != "active":
-        raise refuse("user_not_active", f"{person.name} is not active.")
+        raise refuse("user_not_active", f"{person.name} is not active.", name=person.name)
     token, token_id = new_token(), uuid.uuid4()
     expires = datetime.now(UTC) + timedelta(days=days)
     ordered = [scope for scope in SCOPES if scope in scopes]

@@ -5,7 +5,8 @@ check that ``make test`` runs.
     python -m locales.maintain check    # exit 1 and list what is wrong
 
 One definition of what is extracted (sources, keywords, the Jinja mapping) serves both, so
-the check cannot drift from the update. The check fails on: a message in the code that a
+the check cannot drift from the update. The check fails on: text shown on a page but never
+marked for translation (``locales.untranslated``), a message in the code that a
 catalog lacks or leaves untranslated in a complete language, a message a catalog still
 carries that the code no longer uses, a fuzzy (unreviewed) translation, a translation whose
 ``{places}`` or ``%(places)s`` differ from the English, and a ``.mo`` that is not the
@@ -26,6 +27,7 @@ from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
 
+from locales import untranslated
 from locales.catalogs import COMPLETE_LANGUAGES, DOMAIN, LANGUAGES, LOCALES_DIR, SOURCE_LANGUAGE
 
 ROOT = LOCALES_DIR.parent
@@ -39,6 +41,7 @@ KEYWORDS = {
     "gettext_in": (2,),
     "ngettext_in": (2, 3),
     "Sentence": (1,),
+    "translate": (2,),
 }
 METHOD_MAP = [("**/templates/**.html", "jinja2"), ("**.py", "python")]
 OPTIONS_MAP = {"**/templates/**.html": {"extensions": "jinja2.ext.i18n"}}
@@ -167,6 +170,9 @@ def problems() -> Iterator[str]:
         compiled = path.with_suffix(".mo")
         if not compiled.exists() or compiled.read_bytes() != _compiled(catalog):
             yield f"{language}: {compiled.name} is not the compiled catalog; run make messages"
+    # Text never marked for translation is invisible to the comparison above.
+    for unmarked in untranslated.problems():
+        yield f"not marked for translation (wrap it in _()): {unmarked}"
 
 
 def main(argv: list[str]) -> int:

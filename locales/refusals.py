@@ -48,6 +48,25 @@ TEMPLATES: tuple[tuple[str, str], ...] = (
     ("measured_before_period", N_("A measurement dated {measured_on} is before the plan period starts on {period_start}.")),
     ("measured_in_future", N_("A measurement cannot be dated in the future ({measured_on}).")),
     ("unknown_country", N_("{value} is not an ISO 3166-1 alpha-3 country code (e.g. GHA for Ghana).")),
+    # People and their tokens (api/administration.py, api/people.py, api/tokens.py).
+    ("not_permitted", N_("Only a programme manager administers people.")),
+    ("not_permitted", N_("The system role cannot be given to a person.")),
+    ("invalid_email", N_("Give the person's e-mail address.")),
+    ("user_exists", N_("There is already a person named {name}.")),
+    ("unknown_user", N_("There is no person named {name}.")),
+    ("last_programme_manager", N_("The last programme manager keeps the role.")),
+    ("last_programme_manager", N_("The last active programme manager cannot be deactivated.")),
+    ("no_change", N_("{name} already has this role and country.")),
+    ("no_second_factor", N_("{name} has no second factor to reset.")),
+    ("already_deactivated", N_("{name} is already deactivated.")),
+    ("not_deactivated", N_("{name} is not deactivated.")),
+    ("not_invited", N_("{name} has already accepted the invitation.")),
+    ("country_required", N_("A {role} needs a country (e.g. GHA).")),
+    ("country_not_allowed", N_("A {role} acts on all countries.")),
+    ("invalid_token_name", N_("Name the token (1 to 80 characters).")),
+    ("token_lifetime", N_("A token lives 1 to {days} days.")),
+    ("user_not_active", N_("{name} is not active.")),
+    ("unknown_token", N_("No such live token.")),
 )  # fmt: skip
 
 # plan_not_ready lists its problems as ``reasons``, each a code with its values.

@@ -34,8 +34,8 @@ PHASE_NAMES: dict[str, str] = {
     "cancelled": N_("Cancelled"),
 }
 
-# Benchmark statuses, milestone statuses and evaluation ratings share one namespace of
-# codes; "achieved" means the same in each.
+# Benchmark statuses, milestone statuses, evaluation ratings and account states share one
+# namespace of codes; "achieved" means the same in each.
 STATUS_NAMES: dict[str, str] = {
     "off_track": N_("Off track"),
     "at_risk": N_("At risk"),
@@ -48,7 +48,19 @@ STATUS_NAMES: dict[str, str] = {
     "completed": N_("Completed"),
     "partially_achieved": N_("Partially achieved"),
     "not_achieved": N_("Not achieved"),
+    # A person's account (users.status).
+    "invited": N_("Invited"),
+    "active": N_("Active"),
+    "deactivated": N_("Deactivated"),
 }
+
+# What a personal access token may do (api.tokens.SCOPES); the code stays in the API and CLI.
+SCOPE_NAMES: dict[str, str] = {"read": N_("read"), "commands": N_("commands"), "approve": N_(
+    "approve")}  # fmt: skip
+
+# How often an indicator is measured (domain.state.ReportingFrequency), as a sentence says it.
+REPORTING_FREQUENCIES: dict[str, str] = {"quarterly": N_("quarterly"), "semiannual": N_(
+    "half-yearly"), "annual": N_("annual"), "biennial": N_("every two years")}  # fmt: skip
 
 ROLE_NAMES: dict[str, str] = {
     "programme_manager": N_("Programme manager"),
@@ -156,6 +168,8 @@ _ALL_NAMES: dict[str, str] = {
     **EVENT_NAMES,
     **ROLE_NAMES,
     **STATUS_NAMES,
+    **REPORTING_FREQUENCIES,
+    **SCOPE_NAMES,
     **PHASE_NAMES,
     **KEY_FACTOR_NAMES,
 }
@@ -196,10 +210,12 @@ FIELD_LABELS: dict[str, str] = {
     "country": N_("Country"),
     "description": N_("Description"),
     "due_date": N_("Due date"),
+    "email": N_("E-mail"),
     "evidence": N_("Evidence"),
     "indicator_id": N_("Indicator id"),
     "key_factor": N_("Key factor"),
     "key_factors": N_("Key factors"),
+    "language": N_("Language"),
     "maturity": N_("Maturity"),
     "measured_on": N_("Measured on"),
     "milestone_id": N_("Milestone id"),
@@ -215,6 +231,7 @@ FIELD_LABELS: dict[str, str] = {
     "rating": N_("Rating"),
     "reason": N_("Reason"),
     "reporting_frequency": N_("Reporting frequency"),
+    "role": N_("Role"),
     "source": N_("Source"),
     "summary": N_("Summary"),
     "target": N_("Target"),

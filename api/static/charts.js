@@ -73,16 +73,19 @@
     new Chart(diag, {
       type: "bar",
       data: {
-        labels: data.diagnostic.map(function (d) { return d.label; }),
+        labels: data.diagnostic.map(function (d) { return d.label; }),  // translated by the page
         datasets: [
-          { label: "At the diagnostic", data: data.diagnostic.map(function (d) { return value(d.start_maturity); }), backgroundColor: "#7a8394" },
-          { label: "At the final assessment", data: data.diagnostic.map(function (d) { return value(d.final_maturity); }), backgroundColor: "#0b3d6e" }
+          { label: say("at_diagnostic", "At the diagnostic"), data: data.diagnostic.map(function (d) { return value(d.start_maturity); }), backgroundColor: "#7a8394" },
+          { label: say("at_final_assessment", "At the final assessment"), data: data.diagnostic.map(function (d) { return value(d.final_maturity); }), backgroundColor: "#0b3d6e" }
         ]
       },
       options: {
         responsive: true, maintainAspectRatio: false, animation: false,
-        scales: { y: { min: 0, max: 5, ticks: { stepSize: 1 }, title: { display: true, text: "maturity (1-5)" } } },
-        plugins: { legend: { position: "bottom", labels: { boxWidth: 18 } } }
+        scales: { y: { min: 0, max: 5, position: rtl ? "right" : "left", ticks: { stepSize: 1 }, title: { display: true, text: say("maturity_axis", "maturity (1-5)") } } },
+        plugins: {
+          legend: { position: "bottom", rtl: rtl, textDirection: rtl ? "rtl" : "ltr", labels: { boxWidth: 18 } },
+          tooltip: { rtl: rtl, textDirection: rtl ? "rtl" : "ltr" }
+        }
       }
     });
   }

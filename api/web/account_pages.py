@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, date, datetime
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -16,13 +17,17 @@ from api import security_log
 from api.administration import InviteUser, UserCommand, administer, invite
 from api.context import ApiContext, client_address
 from api.errors import ApiError
+from api.language import request_language
 from api.people import find_person, list_people
 from api.sessions import list_sessions
 from api.tokens import SCOPES, allowed_scopes, issue_token, list_tokens, revoke_token
-from api.web.render import render
+from api.web.actions import invalid_form
+from api.web.pages import ERROR_TITLES, error_view
+from api.web.render import render, translate
 from api.web.session import Session, current_session, form_session
 from domain import Role
 from domain.roles import COUNTRY_SCOPED_ROLES
+from locales.catalogs import N_
 
 router = APIRouter(include_in_schema=False)
 SECURITY_READERS = frozenset({Role.AUDITOR, Role.PROGRAMME_MANAGER})
@@ -78,20 +83,19 @@ async def create_token(request: Request) -> HTMLResponse:
             request,
             session,
             status=422,
-            error={"title": "Check the form", "message": "The lifetime is a number of days."},
+            error={
+                "title": translate(request, ERROR_TITLES[422]),
+                "message": translate(request, N_("The lifetime is a number of days.")),
+            },
         )
     except ApiError as error:
-        return await _account(request, session, status=error.status, error=_shown(error))
+        return await _account(request, session, status=error.status, error=_shown(request, error))
     return await _account(request, session, new_token=token, new_token_info=info)
 
 
-def _shown(error: ApiError) -> dict[str, str | None]:
-    titles = {403: "Not allowed", 404: "Not found", 409: "Refused", 422: "Check the form"}
-    return {
-        "title": titles.get(error.status, "Refused"),
-        "message": error.message,
-        "rule": error.rule,
-    }
+def _shown(request: Request, error: ApiError) -> dict[str, Any]:
+    """A refusal in the reader's language (the rule stays its code)."""
+    return error_view(request, error, default_title=ERROR_TITLES[409])
 
 
 @router.post("/ui/account/tokens/{token_id}/revoke")
@@ -103,7 +107,7 @@ async def revoke_own_token(request: Request, token_id: uuid.UUID) -> Response:
     try:
         await revoke_token(context.pool, person, token_id, session.actor)
     except ApiError as error:
-        return await _account(request, session, status=error.status, error=_shown(error))
+        return await _account(request, session, status=error.status, error=_shown(request, error))
     return RedirectResponse("/ui/account?done=revoked", status_code=303)
 
 
@@ -141,8 +145,11 @@ async def users_page(request: Request, done: str = "") -> HTMLResponse:
     try:
         _require_manager(session)
     except ApiError as error:
-        return render(request, "error.html", status=403, session=session, error=_shown(error))
-    notice = {"invite_user": "The invitation is sent."}.get(done, "Done." if done else None)
+        return render(
+            request, "error.html", status=403, session=session, error=_shown(request, error)
+        )
+    notice = {"invite_user": N_("The invitation is sent.")}.get(done, N_("Done.") if done else None)
+    notice = translate(request, notice) if notice else None
     return await _people(request, session, notice=notice)
 
 
@@ -153,14 +160,17 @@ async def invite_person(request: Request) -> Response:
     fields = {k: v for k, v in data.items() if k != "csrf_token" and v.strip()}
     try:
         command = InviteUser.model_validate(fields)
-        await invite(context.pool, context.accounts.mailer, command, session.actor)
+        await invite(context.pool, context.mailer, command, session.actor)
     except ValidationError as invalid:
-        message = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in invalid.errors())
+        message = invalid_form(invalid, request_language(request)).message
         return await _people(
-            request, session, status=422, error={"title": "Check the form", "message": message}
+            request,
+            session,
+            status=422,
+            error={"title": translate(request, ERROR_TITLES[422]), "message": message},
         )
     except ApiError as error:
-        return await _people(request, session, status=error.status, error=_shown(error))
+        return await _people(request, session, status=error.status, error=_shown(request, error))
     return RedirectResponse("/ui/users?done=invite_user", status_code=303)
 
 
@@ -173,19 +183,22 @@ async def administer_person(request: Request, name: str) -> Response:
         command = _user_command.validate_python(fields)
         await administer(
             context.pool,
-            context.accounts.mailer,
+            context.mailer,
             name,
             command,
             session.actor,
             address=client_address(request),
         )
     except ValidationError as invalid:
-        message = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in invalid.errors())
+        message = invalid_form(invalid, request_language(request)).message
         return await _people(
-            request, session, status=422, error={"title": "Check the form", "message": message}
+            request,
+            session,
+            status=422,
+            error={"title": translate(request, ERROR_TITLES[422]), "message": message},
         )
     except ApiError as error:
-        return await _people(request, session, status=error.status, error=_shown(error))
+        return await _people(request, session, status=error.status, error=_shown(request, error))
     return RedirectResponse(f"/ui/users?done={fields.get('type', '')}", status_code=303)
 
 
@@ -200,7 +213,7 @@ async def revoke_someones_token(request: Request, name: str, token_id: uuid.UUID
             raise ApiError(404, "not_found", f"There is no person named {name}.")
         await revoke_token(context.pool, person, token_id, session.actor)
     except ApiError as error:
-        return await _people(request, session, status=error.status, error=_shown(error))
+        return await _people(request, session, status=error.status, error=_shown(request, error))
     return RedirectResponse("/ui/users?done=token_revoked", status_code=303)
 
 
@@ -209,15 +222,20 @@ async def security_page(request: Request, day: str = "") -> HTMLResponse:
     session = await current_session(request)
     if session.actor.role not in SECURITY_READERS:
         error = {
-            "title": "Not allowed",
+            "title": translate(request, ERROR_TITLES[403]),
             "rule": "not_permitted",
-            "message": "The security record is for auditors and programme managers.",
+            "message": translate(
+                request, N_("The security record is for auditors and programme managers.")
+            ),
         }
         return render(request, "error.html", status=403, session=session, error=error)
     try:
         wanted = date.fromisoformat(day) if day else datetime.now(UTC).date()
     except ValueError:
-        error = {"title": "Check the date", "message": "Give a date as 2026-12-01."}
+        error = {
+            "title": translate(request, N_("Check the date")),
+            "message": translate(request, N_("Give a date as 2026-12-01.")),
+        }
         return render(request, "error.html", status=422, session=session, error=error)
     events = await security_log.events_of_day(_context(request).pool, wanted)
     return render(

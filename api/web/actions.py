@@ -40,7 +40,7 @@ def _context(request: Request) -> ApiContext:
     return context
 
 
-def _invalid(error: ValidationError, language: str) -> ApiError:
+def invalid_form(error: ValidationError, language: str) -> ApiError:
     """The form's mistakes, each field by its label in the reader's language (pydantic's
     explanation after it is English)."""
     details = validation_details([dict(e) for e in error.errors()])
@@ -107,7 +107,7 @@ async def open_plan(request: Request) -> Response:
         assert isinstance(command, OpenPlan)
         result = await _send(request, command.plan_id, fields)
     except ValidationError as error:
-        return error_page(request, session, _invalid(error, request_language(request)))
+        return error_page(request, session, invalid_form(error, request_language(request)))
     except ApiError as error:
         return error_page(request, session, error)
     return RedirectResponse(f"/ui/plans/{result.plan_id}?done=open_plan", status_code=303)
@@ -124,7 +124,7 @@ async def send_command(request: Request, plan_id: PlanId) -> Response:
         await _send(request, plan_id, fields, code)
     except (ValidationError, ApiError) as failure:
         error = (
-            _invalid(failure, request_language(request))
+            invalid_form(failure, request_language(request))
             if isinstance(failure, ValidationError)
             else failure
         )

@@ -69,12 +69,21 @@ ERROR_TITLES = {
     422: N_("Check the form"),
 }
 SOMETHING_WRONG = N_("Something went wrong")
+# The Actions panel's line for the forms each row of a table carries.
+ROW_ACTIONS = {
+    "milestone": N_("On each milestone below: %(actions)s"),
+    "indicator": N_("On each indicator below: %(actions)s"),
+    "outcome": N_("On each outcome below: %(actions)s"),
+}
 CHART_LABELS = {
     "measured": N_("Measured"),
     "expected": N_("Expected"),
     "baseline": N_("Baseline"),
     "target": N_("Target"),
     "original_target": N_("Original target"),
+    "at_diagnostic": N_("At the diagnostic"),
+    "at_final_assessment": N_("At the final assessment"),
+    "maturity_axis": N_("maturity (1-5)"),
 }
 
 
@@ -218,11 +227,11 @@ async def plan_page_context(request: Request, session: Session, plan_id: str) ->
         "outcome_forms": outcome_forms,
         # What the Actions panel lists beside the plan's own forms: the rows' actions.
         "row_actions": [
-            (what, [f.title for f in forms])
+            (what, [f.type for f in forms])
             for what, forms, rows in (
-                ("each milestone", milestone_forms, plan["milestones_total"]),
-                ("each indicator", indicator_forms, plan["indicators_total"]),
-                ("each outcome", outcome_forms, len(results.outcomes) if results else 0),
+                (ROW_ACTIONS["milestone"], milestone_forms, plan["milestones_total"]),
+                (ROW_ACTIONS["indicator"], indicator_forms, plan["indicators_total"]),
+                (ROW_ACTIONS["outcome"], outcome_forms, len(results.outcomes) if results else 0),
             )
             if forms and rows
         ],
@@ -247,7 +256,10 @@ async def plan_page_context(request: Request, session: Session, plan_id: str) ->
             "period_start": plan["period_start"],
             "period_end": plan["period_end"],
             "indicators": indicators,
-            "diagnostic": reads.jsonable(diagnostic.key_factors) if diagnostic else [],
+            "diagnostic": [
+                {**reads.jsonable(d), "label": term(d.key_factor.value, request_language(request))}
+                for d in (diagnostic.key_factors if diagnostic else [])
+            ],
             "paths": {
                 i: reads.jsonable(v.period_targets) for i, v in _indicators_of(results).items()
             },

@@ -153,10 +153,15 @@ def render(request: Request, name: str, status: int = 200, **context: Any) -> HT
     return response
 
 
+def translate(request: Request, message: str) -> str:
+    """``message`` (an English message id) in the language of the page being answered."""
+    return gettext_in(reader_of(request).language, message)
+
+
 def _here(request: Request) -> str:
     """The page's own path, for the switcher to come back to."""
     query = f"?{request.url.query}" if request.url.query else ""
     return request.url.path + query if request.url.path.startswith("/ui") else ""
 
 
-__all__ = ["LANGUAGE_COOKIE", "PAGE_HEADERS", "render", "templates"]
+__all__ = ["LANGUAGE_COOKIE", "PAGE_HEADERS", "render", "templates", "translate"]

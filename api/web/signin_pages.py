@@ -20,9 +20,16 @@ from api.invitations import inspect_link, send_password_reset
 from api.language import request_language
 from api.people import find_by_login, find_person, requires_second_factor
 from api.sessions import end_all_sessions, end_session, start_session
-from api.signin import SignInRefusedError, accept_link, enrol_second_factor, sign_in
+from api.signin import (
+    LINK_NOT_VALID,
+    SignInRefusedError,
+    accept_link,
+    enrol_second_factor,
+    sign_in,
+)
 from api.tokens import authenticate_token
-from api.web.render import render
+from api.web.pages import ERROR_TITLES
+from api.web.render import render, translate
 from api.web.session import (
     SESSION_SECONDS,
     CsrfError,
@@ -31,10 +38,10 @@ from api.web.session import (
     is_secure,
     safe_next,
 )
-from locales.catalogs import gettext_in
+from locales.catalogs import N_, gettext_in
 
 router = APIRouter(include_in_schema=False)
-RESET_ANSWER = (
+RESET_ANSWER = N_(
     "If an active account has this address, a link to choose a new password is on its way."
 )
 
@@ -133,9 +140,8 @@ async def login(request: Request) -> Response:
             address,
         )
     except SignInRefusedError as refused:
-        return _refused(
-            request, target, refused.message, refused.status, login=data.get("login", "")[:254]
-        )
+        message = refused.in_language(request_language(request))
+        return _refused(request, target, message, refused.status, login=data.get("login", "")[:254])
     session_id = await start_session(
         context.pool, signed.person.name, address, agent, second_factor=signed.second_factor
     )
@@ -185,7 +191,7 @@ async def welcome_page(request: Request, value: str) -> HTMLResponse:
     context = _context(request)
     link = await inspect_link(context.pool, value)
     if link is None or link.problem:
-        return _link_refused(request, (link and link.problem) or "This link is not valid.")
+        return _link_refused(request, (link and link.problem) or LINK_NOT_VALID)
     person = await find_person(context.pool, link.name)
     assert person is not None
     return _welcome(
@@ -224,14 +230,17 @@ def _welcome(
 
 
 def _link_refused(request: Request, message: str) -> HTMLResponse:
+    """``message``: a message id (English), written here in the reader's language."""
     return render(
         request,
         "error.html",
         status=410,
         session=None,
         error={
-            "title": "Link not usable",
-            "message": message + " Ask for a new one.",
+            "title": translate(request, N_("Link not usable")),
+            "message": translate(request, message)
+            + " "
+            + translate(request, N_("Ask for a new one.")),
             "rule": None,
         },
     )
@@ -244,9 +253,12 @@ async def welcome(request: Request, value: str) -> Response:
     link = await inspect_link(context.pool, value)
     person = await find_person(context.pool, link.name) if link and not link.problem else None
     if link is None or link.problem or person is None:
-        return _link_refused(request, (link and link.problem) or "This link is not valid.")
+        return _link_refused(request, (link and link.problem) or LINK_NOT_VALID)
     if data.get("password", "") != data.get("password_again", ""):
-        error = {"title": "Check the form", "message": "The two passwords differ."}
+        error = {
+            "title": translate(request, ERROR_TITLES[422]),
+            "message": translate(request, N_("The two passwords differ.")),
+        }
         return _welcome(
             request,
             value,
@@ -269,8 +281,11 @@ async def welcome(request: Request, value: str) -> Response:
         )
     except SignInRefusedError as refused:
         if refused.status == 410:
-            return _link_refused(request, refused.message)
-        error = {"title": "Check the form", "message": refused.message}
+            return _link_refused(request, refused.template)
+        error = {
+            "title": translate(request, ERROR_TITLES[422]),
+            "message": refused.in_language(request_language(request)),
+        }
         return _welcome(
             request,
             value,
@@ -309,8 +324,10 @@ async def reset(request: Request) -> HTMLResponse:
         account=person.name if person else None,
     )
     if person is not None and person.status == "active" and person.email:
-        await send_password_reset(context.accounts.mailer, context.pool, person.name, person.email)
-    return render(request, "reset.html", session=None, notice=RESET_ANSWER)
+        await send_password_reset(
+            context.mailer, context.pool, person.name, person.email, person.language
+        )
+    return render(request, "reset.html", session=None, notice=translate(request, RESET_ANSWER))
 
 
 @router.get("/ui/account/second-factor", response_class=HTMLResponse)
@@ -334,9 +351,11 @@ async def enrol(request: Request) -> HTMLResponse:
             status=409,
             session=session,
             error={
-                "title": "Already enrolled",
+                "title": translate(request, N_("Already enrolled")),
                 "rule": "second_factor_enrolled",
-                "message": "You have a second factor; a programme manager can reset it.",
+                "message": translate(
+                    request, N_("You have a second factor; a programme manager can reset it.")
+                ),
             },
         )
     secret = data.get("totp_secret", "")
@@ -351,7 +370,10 @@ async def enrol(request: Request) -> HTMLResponse:
             session=session,
             secret=secret,
             qr=credentials.qr_svg(uri),
-            error={"title": "Check the code", "message": refused.message},
+            error={
+                "title": translate(request, N_("Check the code")),
+                "message": refused.in_language(request_language(request)),
+            },
         )
     if session.live is not None:
         from api.sessions import confirm_second_factor

@@ -113,7 +113,7 @@ async def test_invited_head_enrols_signs_in_and_approves_with_a_fresh_code(
     await form.get_by_role("button", name="Send the invitation").click()
     await manager.wait_for_url(f"{site.url}/ui/users?done=invite_user")
     row = manager.locator(f"tr#person-{head.replace('.', '-')}")
-    assert "invited" in await row.inner_text()
+    assert "Invited" in await row.inner_text()
     await shot(manager, "accounts-people-invited")
     await manager.context.close()
 

@@ -4,6 +4,7 @@ notification activity, on Temporal's time-skipping server, to an aiosmtpd inbox.
 from __future__ import annotations
 
 import asyncio
+import uuid
 from datetime import timedelta
 from email.header import decode_header, make_header
 from email.message import Message
@@ -12,11 +13,13 @@ import asyncpg
 from temporalio.testing import WorkflowEnvironment
 
 from activities.notifications import SmtpSettings
+from api.administration import InviteUser, invite
+from api.invitations import Mailer, send_password_reset
 from api.users import add_user, set_language
-from domain import Role
+from domain import Actor, Role
 from eventstore import PostgresEventStore
 from tests.integration.test_reminders import Inbox, smtp_inbox  # noqa: F401 (the fixture)
-from tests.support.ids import unique_plan_id
+from tests.support.ids import unique_country, unique_plan_id
 from tests.support.plans import Lifecycle, Milestone, Stage, WorkflowPlan
 from workers.temporal import build_worker
 
@@ -105,3 +108,44 @@ async def test_a_french_speaking_focal_point_is_reminded_in_french(
         lifecycle.cast.focal.name: "Le jal",
         f"{country.lower()}.deputy": "El hit",
     }
+
+
+async def test_an_invitation_to_a_french_speaking_focal_point_arrives_in_french(
+    pool: asyncpg.Pool,
+    smtp_inbox: tuple[Inbox, SmtpSettings],  # noqa: F811
+) -> None:
+    """The inviter names the person's language; the invitation, then a password reset,
+    reach them in it over real SMTP. Someone who chose nothing reads the deployment's."""
+    inbox, smtp = smtp_inbox
+    mailer = Mailer(public_url="http://acip.test", smtp=smtp, default_language="pt")
+    country = unique_country(year=2026)
+    manager = Actor(name="system", role=Role.SYSTEM)
+    name = f"awa.{uuid.uuid4().hex[:8]}"
+    command = InviteUser(
+        name=name, email=f"{name}@ml.example", role=Role.FOCAL_POINT, country=country,
+        reason="point focal de la douane", language="fr-ML",
+    )  # fmt: skip
+    person, url = await invite(pool, mailer, command, manager)
+    assert person.language == "fr"
+    await _wait_for(inbox, 1)
+    french = inbox.messages[-1]
+    assert _subject(french) == "Votre compte A-CPI"
+    body = _body(french).replace("\r\n", "\n")  # SMTP writes lines with CRLF
+    assert body.startswith("Bonjour,\n\nsystem vous invite aux plans d'action A-CPI de l'OMD")
+    assert "en tant que point focal" in body and f"(nom du compte : {name})" in body
+    assert url in body  # the link itself is never translated
+
+    await send_password_reset(mailer, pool, name, f"{name}@ml.example", person.language)
+    await _wait_for(inbox, 2)
+    assert _subject(inbox.messages[-1]) == "Réinitialiser votre mot de passe A-CPI"
+
+    undecided = f"deputy.{uuid.uuid4().hex[:8]}"
+    await invite(
+        pool,
+        mailer,
+        InviteUser(name=undecided, email=f"{undecided}@mz.example", role=Role.OBSERVER,
+                   reason="joins the programme"),
+        manager,
+    )  # fmt: skip
+    await _wait_for(inbox, 3)
+    assert _subject(inbox.messages[-1]) == "A sua conta A-CIP"  # the deployment's default

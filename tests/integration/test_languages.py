@@ -15,8 +15,9 @@ from api.language import LANGUAGE_COOKIE
 from api.recipients import UserRecipientDirectory
 from api.users import UserError, add_user, set_language
 from domain import Role
-from tests.support.api_stack import API_YEAR, Stack, running_stack
+from tests.support.api_stack import API_YEAR, Stack, api_plan, running_stack
 from tests.support.ids import unique_country
+from tests.support.plans import Stage
 
 
 @pytest.fixture(scope="module")
@@ -102,3 +103,33 @@ async def test_users_carry_their_language_to_the_recipient_directory(pool: async
     assert await set_language(pool, f"{country.lower()}.ben", None) is None
     with pytest.raises(UserError, match="no user named"):
         await set_language(pool, "nobody.here", "fr")
+
+
+async def test_the_api_audit_trail_is_described_in_the_readers_language(stack: Stack) -> None:
+    """Accept-Language writes the descriptions; the codes, the data and what people wrote
+    read the same in every language, and each language has its own ETag."""
+    country = unique_country(year=API_YEAR)
+    focal, head = f"{country.lower()}.focal", f"{country.lower()}.head"
+    await stack.add_user(focal, Role.FOCAL_POINT, country)
+    await stack.add_user(head, Role.HEAD_OF_ADMINISTRATION, country)
+    flow = api_plan(stack, country, focal=focal, head=head, manager="lang.manager")
+    await flow.advance(Stage.OPENED)
+    reason = "Le ministère a fusionné les deux directions"
+    await flow.ok("lang.manager", type="cancel_plan", reason=reason)
+    await stack.settle()
+    async with stack.http("lang.manager") as http:
+        url = f"/plans/{flow.plan_id}/audit"
+        english = await http.get(url, headers={"Accept-Language": "en"})
+        french = await http.get(url, headers={"Accept-Language": "fr-ML,fr;q=0.9"})
+        again = await http.get(
+            url, headers={"Accept-Language": "fr", "If-None-Match": english.headers["etag"]}
+        )
+    assert french.headers["content-language"] == "fr"
+    assert french.headers["etag"] != english.headers["etag"]
+    assert again.status_code == 200  # the English tag does not stand for the French page
+    en_entries, fr_entries = english.json()["entries"], french.json()["entries"]
+    assert [e["type"] for e in fr_entries] == [e["type"] for e in en_entries]
+    assert [e["data"] for e in fr_entries] == [e["data"] for e in en_entries]
+    assert en_entries[-1]["description"] == f"lang.manager cancelled the plan: {reason}."
+    assert fr_entries[-1]["description"] == f"lang.manager a annulé le plan : {reason}."
+    assert fr_entries[0]["description"] != en_entries[0]["description"]

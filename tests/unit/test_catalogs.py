@@ -73,3 +73,25 @@ def test_the_scope_check_and_the_attempts_summary_read_in_the_readers_language()
     counts = {"total": 3, "by_rule": {"four_eyes": 2, "wrong_phase": 1}}
     assert sentence(counts) == "3 refused attempts, 2 four-eyes, 1 wrong-phase"
     assert sentence(counts, "fr") == "3 tentatives refusées, 2 four-eyes, 1 wrong-phase"
+
+
+def test_arabic_translates_the_navigation_and_the_vocabulary_and_says_it_is_partial() -> None:
+    """Arabic may fall back to English, but never in what every page shows: the
+    navigation, key factors, phases, statuses, roles; and its catalog says it is partial."""
+    from locales import terms
+    from locales.catalogs import PARTIAL_LANGUAGES
+
+    navigation = ["Portfolio", "Plans", "Overdue milestones", "Audit", "Reports", "People",
+                  "Security", "Log out", "Language", "Skip to content", "Your account"]  # fmt: skip
+    vocabulary = [
+        *terms.KEY_FACTOR_NAMES.values(),
+        *terms.PHASE_NAMES.values(),
+        *terms.STATUS_NAMES.values(),
+        *terms.ROLE_NAMES.values(),
+        *terms.REPORTING_FREQUENCIES.values(),
+    ]
+    untranslated = [m for m in navigation + vocabulary if gettext_in("ar", m) == m]
+    assert untranslated == []
+    assert "ar" in PARTIAL_LANGUAGES and "ar" not in COMPLETE_LANGUAGES
+    header = maintain.po_path("ar").read_text(encoding="utf-8").split("msgid", 1)[0]
+    assert "PARTIAL" in header

@@ -113,3 +113,28 @@ def test_an_event_this_version_cannot_read_keeps_its_recorded_sentence() -> None
         describe_in("fr", "something_new", {"x": 1}, 1, "a", fallback="Recorded sentence.")
         == "Recorded sentence."
     )
+
+
+def test_refusals_of_people_commands_follow_the_language() -> None:
+    """The people page's refusals, from the rule and the details the API now sends."""
+    import pytest
+
+    from api.errors import ApiError
+    from api.people import check_role_and_country, refuse
+    from domain import Role
+
+    exists = refuse("user_exists", "There is already a person named awa.", name="awa")
+    assert exists.body()["details"] == {"name": "awa"}
+    assert refusal_message("user_exists", {"name": "awa"}, exists.message, "fr") == (
+        "Il existe déjà une personne nommée awa."
+    )
+    fixed = "The last programme manager keeps the role."
+    assert refusal_message("last_programme_manager", None, fixed, "es") == (
+        "El último responsable de programa conserva la función."
+    )
+    with pytest.raises(ApiError) as raised:
+        check_role_and_country(Role.FOCAL_POINT, None)
+    error = raised.value
+    assert refusal_message(error.rule, error.extra["details"], error.message, "pt") == (
+        "A função ponto focal exige um país (p. ex., GHA)."
+    )
