@@ -20,11 +20,11 @@ from eventstore import (
     NewEvent,
     PostgresEventStore,
     RecordedEvent,
-    init_connection,
     verify_events,
 )
 from eventstore.hashing import canonical_json
 from tests.support.polling import eventually
+from tests.support.pools import event_pool
 
 
 def stream(prefix: str = "plan") -> str:
@@ -44,12 +44,8 @@ def event(**data: Any) -> NewEvent:
 @pytest.fixture
 async def private_pool(fresh_database_url: str) -> AsyncIterator[asyncpg.Pool]:
     """A database of its own: for tests that tamper with it or need a quiet log."""
-    created = await asyncpg.create_pool(
-        fresh_database_url, min_size=1, max_size=6, init=init_connection
-    )
-    assert created is not None
-    yield created
-    await created.close()
+    async with event_pool(fresh_database_url, max_size=6) as created:
+        yield created
 
 
 # -- commit-safe order ------------------------------------------------------------------

@@ -21,7 +21,7 @@ import pytest
 
 from domain import KeyFactorBenchmark, fold, parse_event
 from domain.benchmarks import key_factor_status
-from eventstore import NewEvent, PostgresEventStore, RecordedEvent, init_connection
+from eventstore import NewEvent, PostgresEventStore, RecordedEvent
 from projections import queries
 from projections.checkpoints import read_checkpoint
 from projections.conn import Conn
@@ -33,6 +33,7 @@ from projections.rebuild import RebuildError, rebuild
 from projections.rows import PlanRows
 from testkit.synthetic import append_histories, plan_history
 from tests.support.polling import eventually
+from tests.support.pools import event_pool
 
 TABLES = ("summary", "milestones", "indicators", "benchmarks", "reporting_periods")
 Snapshot = dict[str, list[tuple[Any, ...]]]
@@ -40,17 +41,8 @@ Snapshot = dict[str, list[tuple[Any, ...]]]
 
 @pytest.fixture
 async def pool(fresh_database_url: str) -> AsyncIterator[asyncpg.Pool]:
-    created = await asyncpg.create_pool(
-        fresh_database_url, min_size=1, max_size=12, init=init_connection
-    )
-    assert created is not None
-    yield created
-    await created.close()
-
-
-@pytest.fixture
-def store(pool: asyncpg.Pool) -> PostgresEventStore:
-    return PostgresEventStore(pool)
+    async with event_pool(fresh_database_url, max_size=12) as created:
+        yield created
 
 
 async def load_plans(store: PostgresEventStore, plans: int, *, seed: int = 1) -> int:

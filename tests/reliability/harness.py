@@ -10,41 +10,34 @@ import asyncio
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
 import uuid
-from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
-from email.message import Message
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import asyncpg
-from aiosmtpd.controller import Controller
-from aiosmtpd.handlers import AsyncMessage
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 from eventstore import PostgresEventStore
 from projections.checkpoints import read_checkpoint
 from projections.rebuild import rebuild
+from tests.support.mail import Inbox, free_port, smtp_server, unfold
 from tests.support.polling import eventually
+
+# Re-exported: the reliability tests import the e-mail and port helpers from here.
+__all__ = ["Inbox", "free_port", "unfold"]
 
 BIN = Path(sys.executable).parent
 READ_MODEL_TABLES = ("summary", "milestones", "indicators", "benchmarks")
 Snapshot = dict[str, list[tuple[Any, ...]]]
 # The test's own connections: never ended by terminate_all_backends.
 ADMIN_APPLICATION = "acip-reliability-admin"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 # -- child processes -------------------------------------------------------------------
@@ -375,36 +368,11 @@ async def admin_pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
 # -- e-mail ----------------------------------------------------------------------------
 
 
-class Inbox(AsyncMessage):
-    """An SMTP server's mailbox on loopback: every message received, in order."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.messages: list[Message] = []
-
-    async def handle_message(self, message: Message) -> None:
-        self.messages.append(message)
-
-    def by_recipient_and_subject(self) -> Counter[tuple[str, str]]:
-        """(To, Subject) of every message, headers unfolded (long subjects are folded)."""
-        return Counter((str(m["To"]), unfold(str(m["Subject"]))) for m in self.messages)
-
-
-def unfold(header: str) -> str:
-    return " ".join(header.split())
-
-
 @contextlib.contextmanager
 def smtp_inbox() -> Iterator[tuple[Inbox, str]]:
     """An aiosmtpd server on 127.0.0.1; yields the inbox and its smtp:// URL."""
-    inbox = Inbox()
-    port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield inbox, f"smtp://127.0.0.1:{port}"
-    finally:
-        controller.stop()
+    with smtp_server() as (inbox, smtp):
+        yield inbox, f"smtp://{smtp.host}:{smtp.port}"
 
 
 @dataclass
