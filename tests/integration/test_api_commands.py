@@ -12,14 +12,7 @@ from hypothesis import strategies as st
 
 from api.context import CSRF_HEADER, csrf_token_for
 from domain import COMMAND_TYPES, Role
-from tests.support.api_stack import (
-    API_YEAR,
-    ApiPlan,
-    Stack,
-    api_plan,
-    plan_body,
-    stack_fixture,
-)
+from tests.support.api_stack import API_YEAR, ApiPlan, Stack, api_plan, plan_body, stack_fixture
 from tests.support.hypothesis_profiles import examples
 from tests.support.ids import unique_country
 from tests.support.plans import Indicator, Milestone, Stage

@@ -17,13 +17,7 @@ from fastapi import APIRouter
 from api.app import create_app, openapi_document
 from api.versioning import API_VERSION, Deprecation, deprecated
 from domain import BenchmarkStatus, KeyFactor, Phase, Role
-from tests.support.api_stack import (
-    API_YEAR,
-    Stack,
-    api_plan,
-    home_and_away,
-    stack_fixture,
-)
+from tests.support.api_stack import API_YEAR, Stack, api_plan, home_and_away, stack_fixture
 from tests.support.ids import unique_country
 from tests.support.polling import eventually
 

@@ -9,12 +9,7 @@ from typing import Any
 import pytest
 
 from domain import Role
-from tests.support.api_stack import (
-    API_YEAR,
-    Stack,
-    home_and_away,
-    stack_fixture,
-)
+from tests.support.api_stack import API_YEAR, Stack, home_and_away, stack_fixture
 from tests.support.ids import unique_country
 from tests.support.polling import eventually
 

@@ -15,13 +15,7 @@ from typing import Any
 import asyncpg
 import pytest
 
-from eventstore import (
-    NO_STREAM,
-    NewEvent,
-    PostgresEventStore,
-    RecordedEvent,
-    verify_events,
-)
+from eventstore import NO_STREAM, NewEvent, PostgresEventStore, RecordedEvent, verify_events
 from eventstore.hashing import canonical_json
 from tests.support.polling import eventually
 from tests.support.pools import event_pool

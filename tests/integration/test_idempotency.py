@@ -11,13 +11,7 @@ import pytest
 from api.dispatch import dispatch
 from api.errors import ApiError
 from domain import Actor, Role, parse_command
-from tests.support.api_stack import (
-    API_YEAR,
-    Stack,
-    api_plan,
-    plan_body,
-    stack_fixture,
-)
+from tests.support.api_stack import API_YEAR, Stack, api_plan, plan_body, stack_fixture
 from tests.support.ids import unique_country
 from tests.support.plans import Stage
 

@@ -13,11 +13,7 @@ COUNTRY = unique_country(year=API_YEAR)
 OTHER = unique_country(year=API_YEAR)
 
 
-async def team(stack: Stack) -> None:
-    await stack.add_country_team(COUNTRY, OTHER)
-
-
-stack = stack_fixture(team)
+stack = stack_fixture(lambda stack: stack.add_country_team(COUNTRY, OTHER))
 
 
 async def test_each_refusal_class_is_recorded_and_a_success_is_not(

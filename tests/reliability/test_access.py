@@ -16,13 +16,7 @@ from typing import Any
 from api.users import revoke_user, rotate_token
 from domain import Role
 from tests.reliability.plans import VALID_FIELDS
-from tests.support.api_stack import (
-    API_YEAR,
-    Stack,
-    get_as_browser,
-    home_and_away,
-    stack_fixture,
-)
+from tests.support.api_stack import API_YEAR, Stack, get_as_browser, home_and_away, stack_fixture
 from tests.support.ids import unique_country
 
 HOME = unique_country(year=API_YEAR)

@@ -13,13 +13,7 @@ from fastapi import FastAPI
 from api.app import create_app
 from api.limits import DEFAULT_MAX_BODY_BYTES
 from api.ratelimit import DEFAULT_MAX_FAILURES, FailedLoginLimiter
-from tests.support.api_stack import (
-    API_YEAR,
-    Stack,
-    api_plan,
-    plan_body,
-    stack_fixture,
-)
+from tests.support.api_stack import API_YEAR, Stack, api_plan, plan_body, stack_fixture
 from tests.support.ids import unique_country
 from tests.support.plans import Stage
 

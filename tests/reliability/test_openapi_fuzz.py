@@ -25,12 +25,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from domain import Role
-from tests.support.api_stack import (
-    API_YEAR,
-    Stack,
-    home_and_away,
-    stack_fixture,
-)
+from tests.support.api_stack import API_YEAR, Stack, home_and_away, stack_fixture
 from tests.support.ids import unique_country
 from tests.support.polling import eventually
 
