@@ -5,11 +5,15 @@ from __future__ import annotations
 import sys
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import pytest
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
+
+from tests.support.ids import unique_plan_id
 
 BIN = Path(sys.executable).parent
 
@@ -35,6 +39,23 @@ async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
     )
     yield env
     await env.shutdown()
+
+
+@dataclass(frozen=True)
+class Skipping:
+    """A test's view of the shared time-skipping server: the environment, today on its clock
+    and a plan id of this year (the clock starts at the real now, so a plan from this year
+    has its dates ahead of it)."""
+
+    env: WorkflowEnvironment
+    today: date
+    plan_id: str
+
+
+@pytest.fixture
+async def skipping(time_skipping_env: WorkflowEnvironment) -> Skipping:
+    today = (await time_skipping_env.get_current_time()).date()
+    return Skipping(time_skipping_env, today, unique_plan_id(year=today.year))
 
 
 @pytest.fixture
