@@ -8,7 +8,7 @@ Screenshots go to test-artifacts/ (dashboard-fr-*.png, dashboard-ar-*.png)."""
 from __future__ import annotations
 
 import asyncpg
-from playwright.async_api import Browser
+from playwright.async_api import Browser, Page
 
 from domain import Role
 from tests.e2e.browser import ARTIFACTS, shot
@@ -20,6 +20,12 @@ from tests.integration.conftest import dev_env  # noqa: F401 (a fixture of this 
 __all__ = ["log_in_as", "pytestmark"]  # skipped without Chromium, as the dashboard test is
 
 
+async def language_of(page: Page) -> tuple[str | None, str | None]:
+    """The page's language and writing direction, as its <html> element declares them."""
+    html = page.locator("html")
+    return await html.get_attribute("lang"), await html.get_attribute("dir")
+
+
 async def test_a_focal_point_in_bamako_works_in_french(
     browser: Browser, site: Served, pool: asyncpg.Pool
 ) -> None:
@@ -29,9 +35,7 @@ async def test_a_focal_point_in_bamako_works_in_french(
         browser, site, "gha.fr.focal", locale="fr-FR", zone="Africa/Bamako",
         token_label="Jeton d'accès", button="Se connecter",
     )  # fmt: skip
-    html = page.locator("html")
-    assert await html.get_attribute("lang") == "fr"
-    assert await html.get_attribute("dir") == "ltr"
+    assert await language_of(page) == ("fr", "ltr")
     assert await page.get_by_role("heading", name="Plans d'action").count() == 1
     await shot(page, "dashboard-fr-plans")
 
@@ -68,7 +72,7 @@ async def test_a_focal_point_in_bamako_works_in_french(
     await page.goto(f"{site.url}/ui/overdue")
     await page.get_by_role("button", name="Español").click()
     await page.wait_for_url(f"{site.url}/ui/overdue")
-    assert await html.get_attribute("lang") == "es"
+    assert await language_of(page) == ("es", "ltr")
     assert await page.get_by_role("heading", name="Hitos vencidos").count() == 1
     saved = await pool.fetchval("SELECT language FROM users WHERE name = 'gha.fr.focal'")
     assert saved == "es"
@@ -81,9 +85,7 @@ async def test_arabic_lays_the_dashboard_out_right_to_left(browser: Browser, sit
         browser, site, "wco.manager", locale="ar-JO", zone="Asia/Amman",
         token_label="رمز الدخول", button="تسجيل الدخول",
     )  # fmt: skip
-    html = page.locator("html")
-    assert await html.get_attribute("lang") == "ar"
-    assert await html.get_attribute("dir") == "rtl"
+    assert await language_of(page) == ("ar", "rtl")
     assert await page.locator("#partly-translated").count() == 1  # says it is partial
 
     brand = await page.locator(".brand").bounding_box()

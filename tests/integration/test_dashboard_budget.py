@@ -7,9 +7,7 @@ A plan in implementation with milestones, indicators and measurements is the hea
 
 from __future__ import annotations
 
-import contextlib
 import re
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -52,15 +50,6 @@ def budgets() -> dict[str, tuple[int, int]]:
     return found
 
 
-@contextlib.asynccontextmanager
-async def browser(stack: Stack, user: str) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=stack.app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://acip.test") as client:
-        login = await client.post("/ui/login", data={"token": stack.tokens[user], "next": ""})
-        assert login.status_code == 303, login.text
-        yield client
-
-
 async def weigh(client: httpx.AsyncClient, path: str) -> tuple[int, int, list[str]]:
     """Bytes on the wire (gzip accepted) and uncompressed, of the page and every local
     stylesheet, script and image it names; and what it names from elsewhere."""
@@ -81,7 +70,7 @@ async def weigh(client: httpx.AsyncClient, path: str) -> tuple[int, int, list[st
 
 async def test_every_dashboard_page_stays_within_its_byte_budget(stack: Stack) -> None:
     measured: dict[str, tuple[int, int]] = {}
-    async with browser(stack, "manager") as client:
+    async with stack.browser("manager") as client:
         for path, (wire_budget, raw_budget) in budgets().items():
             url = path.replace("{plan_id}", PLAN)
             wire, raw, external = await weigh(client, url)

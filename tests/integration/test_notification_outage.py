@@ -16,14 +16,12 @@ from aiosmtpd.controller import Controller
 
 from activities.notification_records import list_notifications
 from activities.notifications import SmtpSettings
-from api.app import create_app
 from api.context import ApiContext
 from api.users import add_user
 from domain import Role
 from eventstore import PostgresEventStore
-from projections.projector import Projector
 from tests.integration.conftest import Skipping
-from tests.support.api_stack import get_as_browser
+from tests.support.api_stack import dashboard_page
 from tests.support.mail import Inbox, free_port
 from tests.support.plans import MANAGER, Lifecycle, Milestone, Stage, WorkflowPlan
 from tests.support.polling import eventually
@@ -85,11 +83,8 @@ async def test_a_week_without_smtp_delays_emails_but_never_the_timers(
         assert status.queued_notifications == 3 and status.failing_notifications >= 1
         assert status.timer_failures == 0
         # The dashboard's plan page says so, with the error.
-        await Projector(pool, store).catch_up()
         context = ApiContext(pool=pool, store=store, temporal=env.client, task_queue=task_queue)
-        app = create_app(context)
-        page = await get_as_browser(app, manager_token, f"/ui/plans/{plan_id}")
-        assert page.status_code == 200, page.text
+        page = await dashboard_page(context, manager_token, f"/ui/plans/{plan_id}")
         assert 'id="undelivered"' in page.text and "4 notifications not delivered yet" in page.text
         assert "(retried later)" in page.text and "SMTPConnectError" in page.text
 

@@ -10,7 +10,7 @@ kept.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -146,27 +146,36 @@ def queries_under(activity: ReadableSpan, spans: Sequence[ReadableSpan]) -> list
     ]
 
 
-async def opened_then_sent(
+Traced = tuple[int, Sequence[ReadableSpan]]
+
+
+@pytest.fixture
+def opened_then_sent(
     capture: Capture,
-    client: Client,
+    dev_env: WorkflowEnvironment,
     task_queue: str,
     pool: asyncpg.Pool,
-    token: str,
-    command: dict[str, Any],
-) -> tuple[int, Sequence[ReadableSpan]]:
-    """Open a new plan, then send it ``command``, two requests over HTTP through ``client``
-    (and its interceptor): the opening request's trace id, and the spans that finished while
-    the command was handled."""
-    plan_id = unique_plan_id()
-    async with build_worker(client, task_queue, pool, store=PostgresEventStore(pool)):
-        with api(pool, client, task_queue, token) as http:
-            with capture.capturing() as spans:
-                assert (await http.post("/plans", json=plan_body(plan_id))).status_code == 201
-                open_trace = one(spans.get_finished_spans(), "POST /plans").context.trace_id
-            with capture.capturing() as spans:
-                response = await http.post(f"/plans/{plan_id}/commands", json=command)
-                assert response.status_code == 200, response.text
-                return open_trace, spans.get_finished_spans()
+    manager_token: str,
+) -> Callable[[Interceptor, dict[str, Any]], Awaitable[Traced]]:
+    """Open a new plan, then send it a command: two requests over HTTP through a client with
+    the given interceptor. Gives the opening request's trace id, and the spans that finished
+    while the command was handled."""
+
+    async def run(interceptor: Interceptor, command: dict[str, Any]) -> Traced:
+        client = await client_with(dev_env, interceptor)
+        plan_id = unique_plan_id()
+        async with build_worker(client, task_queue, pool, store=PostgresEventStore(pool)):
+            with api(pool, client, task_queue, manager_token) as http:
+                with capture.capturing() as spans:
+                    opening = await http.post("/plans", json=plan_body(plan_id))
+                    assert opening.status_code == 201, opening.text
+                    open_trace = one(spans.get_finished_spans(), "POST /plans").context.trace_id
+                with capture.capturing() as spans:
+                    response = await http.post(f"/plans/{plan_id}/commands", json=command)
+                    assert response.status_code == 200, response.text
+                    return open_trace, spans.get_finished_spans()
+
+    return run
 
 
 async def test_open_plan_is_one_trace_from_request_to_sql(
@@ -224,22 +233,15 @@ async def test_open_plan_is_one_trace_from_request_to_sql(
 
 
 async def test_a_later_command_is_handled_inside_its_own_request_trace(
-    capture: Capture,
-    dev_env: WorkflowEnvironment,
-    task_queue: str,
-    pool: asyncpg.Pool,
-    manager_token: str,
+    opened_then_sent: Callable[[Interceptor, dict[str, Any]], Awaitable[Traced]],
 ) -> None:
-    client = await client_with(dev_env, CommandTracingInterceptor())
     finding = {
         "type": "record_diagnostic_finding",
         "key_factor": "transparency",
         "maturity": 2,
         "summary": "Tariff rulings are not published",
     }
-    open_trace, finished = await opened_then_sent(
-        capture, client, task_queue, pool, manager_token, finding
-    )
+    open_trace, finished = await opened_then_sent(CommandTracingInterceptor(), finding)
 
     request = one(finished, "POST /plans/{plan_id}/commands")
     trace_id = request.context.trace_id
@@ -262,19 +264,12 @@ async def test_a_later_command_is_handled_inside_its_own_request_trace(
 
 
 async def test_the_stock_interceptor_files_later_commands_under_the_opening_request(
-    capture: Capture,
-    dev_env: WorkflowEnvironment,
-    task_queue: str,
-    pool: asyncpg.Pool,
-    manager_token: str,
+    opened_then_sent: Callable[[Interceptor, dict[str, Any]], Awaitable[Traced]],
 ) -> None:
     """Why CommandTracingInterceptor exists; if this starts failing, the SDK changed and the
     subclass may no longer be needed."""
-    client = await client_with(dev_env, TracingInterceptor())
     cancel = {"type": "cancel_plan", "reason": "Test of trace placement"}
-    open_trace, finished = await opened_then_sent(
-        capture, client, task_queue, pool, manager_token, cancel
-    )
+    open_trace, finished = await opened_then_sent(TracingInterceptor(), cancel)
 
     request_trace = one(finished, "POST /plans/{plan_id}/commands").context.trace_id
     handler = one(finished, "HandleUpdate:command")

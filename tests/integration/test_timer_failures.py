@@ -18,15 +18,13 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 
-from api.app import create_app
 from api.context import ApiContext
 from api.users import add_user
 from contracts.temporal import PlanWorkflowInput, PlanWorkflowStatus
 from domain import PlanState, Role, next_deadline
 from eventstore import PostgresEventStore
-from projections.projector import Projector
 from tests.integration.conftest import Skipping
-from tests.support.api_stack import get_as_browser
+from tests.support.api_stack import dashboard_page
 from tests.support.mail import free_port
 from tests.support.plans import MANAGER, Lifecycle, Milestone, Stage, WorkflowPlan
 from tests.support.polling import eventually
@@ -114,11 +112,8 @@ async def test_a_failing_timer_path_never_stops_commands(
         assert first.timer_retry_at - first.timer_failing_since == TIMER_RETRY_FIRST
 
         # Shown on the dashboard's plan page.
-        await Projector(pool, store).catch_up()
         context = ApiContext(pool=pool, store=store, temporal=env.client, task_queue=task_queue)
-        app = create_app(context)
-        page = await get_as_browser(app, manager_token, f"/ui/plans/{plan_id}")
-        assert page.status_code == 200, page.text
+        page = await dashboard_page(context, manager_token, f"/ui/plans/{plan_id}")
         assert 'id="timer-failure"' in page.text and "OverflowError" in page.text
 
         # Retried later, with backoff: the next retry is further away than the first.

@@ -52,6 +52,16 @@ ROLE_NAMES = {
 }
 
 
+async def dashboard_page(context: ApiContext, token: str, path: str) -> httpx.Response:
+    """The dashboard's page at ``path`` as a browser signed in with ``token`` sees it, once
+    the projector has caught up with the store; for a test that runs its own worker rather
+    than a whole stack."""
+    await Projector(context.pool, context.store).catch_up()
+    page = await get_as_browser(create_app(context), token, path)
+    assert page.status_code == 200, page.text
+    return page
+
+
 @dataclass
 class Stack:
     app: FastAPI
@@ -75,6 +85,17 @@ class Stack:
             self.pool, name, role, country, f"{name}@example.org", donor=donor
         )
         return self.tokens[name]
+
+    @contextlib.asynccontextmanager
+    async def browser(self, user: str) -> AsyncIterator[httpx.AsyncClient]:
+        """A browser signed in as ``user`` through the dashboard's token form (its session
+        cookie kept)."""
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=self.app), base_url="http://acip.test"
+        ) as browser:
+            login = await browser.post("/ui/login", data={"token": self.tokens[user], "next": ""})
+            assert login.status_code == 303, login.text
+            yield browser
 
     async def add_users(self, *names: str, country: str | None = None) -> None:
         """Users named for their role, as the API tests name them: "manager", "auditor",
