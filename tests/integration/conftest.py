@@ -78,6 +78,13 @@ def make_store(request: pytest.FixtureRequest) -> StoreFactory:
     return postgres
 
 
+@pytest.fixture
+def either_store(make_store: StoreFactory) -> EventStore:
+    """The contract's store, of each implementation in turn; a contract module takes it as
+    its ``store`` (``store = either_store``)."""
+    return make_store()
+
+
 @dataclass(frozen=True)
 class Skipping:
     """A test's view of the shared time-skipping server: the environment, today on its clock

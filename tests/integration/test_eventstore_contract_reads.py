@@ -33,13 +33,10 @@ from eventstore.protocol import (
     ROW_TYPE,
     ROW_VERSION,
 )
+from tests.integration.conftest import either_store
 from tests.integration.store_contract import StoreFactory, event, stream
 
-
-@pytest.fixture
-def store(make_store: StoreFactory) -> EventStore:
-    """The contract's store: each test runs on both implementations."""
-    return make_store()
+store = either_store  # every test runs on both implementations
 
 
 # -- reading ---------------------------------------------------------------------------
