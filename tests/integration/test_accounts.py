@@ -292,26 +292,15 @@ async def test_a_role_change_is_a_command_with_its_reason_and_rules(stack: Stack
     await stack.add_user("moving.observer", Role.OBSERVER)
     async with stack.http("manager") as http:
         path = "/users/moving.observer/commands"
-        moved = await http.post(
-            path,
-            json={
-                "type": "change_role",
-                "role": "focal_point",
-                "country": "GHA",
-                "reason": "now GRA's focal point",
-            },
-        )
+
+        async def change_role(role: str, reason: str) -> httpx.Response:
+            body = {"type": "change_role", "role": role, "country": "GHA", "reason": reason}
+            return await http.post(path, json=body)
+
+        moved = await change_role("focal_point", "now GRA's focal point")
         assert moved.status_code == 200, moved.text
         assert (moved.json()["role"], moved.json()["country"]) == ("focal_point", "GHA")
-        wrong = await http.post(
-            path,
-            json={
-                "type": "change_role",
-                "role": "auditor",
-                "country": "GHA",
-                "reason": "audits now",
-            },
-        )
+        wrong = await change_role("auditor", "audits now")
         assert wrong.status_code == 422 and wrong.json()["rule"] == "country_not_allowed"
         unknown = await http.post(
             "/users/nobody.at.all/commands", json={"type": "deactivate_user", "reason": "never was"}

@@ -128,14 +128,11 @@ async def test_approve_through_the_form_then_see_it(stack: Stack) -> None:
         page = await head.get(f"/ui/plans/{PLAN}")
         version = re.search(r'name="expected_version" value="(\d+)"', page.text)
         assert version
+        # What every form of the page carries besides its command's own fields.
+        hidden = {"expected_version": version.group(1), "csrf_token": csrf_of(page.text)}
         answer = await head.post(
             f"/ui/plans/{PLAN}/commands",
-            data={
-                "type": "approve_plan",
-                "comment": "Fine",
-                "expected_version": version.group(1),
-                "csrf_token": csrf_of(page.text),
-            },
+            data={"type": "approve_plan", "comment": "Fine", **hidden},
         )
         assert answer.status_code == 303
         assert answer.headers["location"] == f"/ui/plans/{PLAN}?done=approve_plan"
@@ -144,12 +141,7 @@ async def test_approve_through_the_form_then_see_it(stack: Stack) -> None:
         assert "head approved the plan" in after.text
         stale = await head.post(
             f"/ui/plans/{PLAN}/commands",
-            data={
-                "type": "request_changes",
-                "reason": "Too late",
-                "expected_version": version.group(1),
-                "csrf_token": csrf_of(page.text),
-            },
+            data={"type": "request_changes", "reason": "Too late", **hidden},
         )
         assert stale.status_code == 409 and "version_conflict" in stale.text
 
