@@ -21,17 +21,7 @@ from eventstore import (
     NewEvent,
     UpcasterRegistry,
     compute_hash,
-)
-from eventstore.protocol import (
-    ROW_DATA_JSON,
-    ROW_EVENT_ID,
-    ROW_OCCURRED_AT,
-    ROW_POSITION,
-    ROW_RECORDED_AT,
-    ROW_SCHEMA_VERSION,
-    ROW_STREAM_ID,
-    ROW_TYPE,
-    ROW_VERSION,
+    protocol,  # ROW_*: where each field stands in a read_rows row
 )
 from tests.integration.conftest import either_store
 from tests.integration.store_contract import StoreFactory, event, stream
@@ -127,15 +117,15 @@ async def test_count_events_and_read_rows_cover_a_range(store: EventStore) -> No
     rows = await store.read_rows(head, new_head, 10)
     assert [
         (
-            row[ROW_POSITION],
-            row[ROW_STREAM_ID],
-            row[ROW_VERSION],
-            row[ROW_TYPE],
-            row[ROW_SCHEMA_VERSION],
-            json.loads(row[ROW_DATA_JSON]),
-            row[ROW_OCCURRED_AT],
-            row[ROW_RECORDED_AT],
-            row[ROW_EVENT_ID],
+            row[protocol.ROW_POSITION],
+            row[protocol.ROW_STREAM_ID],
+            row[protocol.ROW_VERSION],
+            row[protocol.ROW_TYPE],
+            row[protocol.ROW_SCHEMA_VERSION],
+            json.loads(row[protocol.ROW_DATA_JSON]),
+            row[protocol.ROW_OCCURRED_AT],
+            row[protocol.ROW_RECORDED_AT],
+            row[protocol.ROW_EVENT_ID],
         )
         for row in rows
     ] == [
@@ -154,10 +144,12 @@ async def test_count_events_and_read_rows_cover_a_range(store: EventStore) -> No
     ]
     # Pages compose, and the upper bound cuts.
     page = await store.read_rows(head, new_head, 3)
-    rest = await store.read_rows(page[-1][ROW_POSITION], new_head, 10)
-    assert [row[ROW_EVENT_ID] for row in [*page, *rest]] == [e.event_id for e in everything]
+    rest = await store.read_rows(page[-1][protocol.ROW_POSITION], new_head, 10)
+    assert [row[protocol.ROW_EVENT_ID] for row in [*page, *rest]] == [
+        e.event_id for e in everything
+    ]
     cut = await store.read_rows(head, everything[1].global_position, 10)
-    assert [row[ROW_EVENT_ID] for row in cut] == [e.event_id for e in everything[:2]]
+    assert [row[protocol.ROW_EVENT_ID] for row in cut] == [e.event_id for e in everything[:2]]
     with pytest.raises(ValueError):
         await store.read_rows(head, new_head, 0)
 
