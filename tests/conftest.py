@@ -24,9 +24,10 @@ from collections.abc import AsyncIterator, Iterator
 import asyncpg
 import pytest
 
-from eventstore import PostgresEventStore, init_connection
+from eventstore import PostgresEventStore
 from testkit.postgres import database_url_for, temporary_postgres
 from tests.support import hypothesis_profiles
+from tests.support.pools import event_pool
 from workers.db import migrate_all
 
 # Derandomized unless HYPOTHESIS_PROFILE=explore (`make explore`): see hypothesis_profiles.
@@ -48,47 +49,36 @@ def postgres_server_url() -> Iterator[str]:
         yield url
 
 
-async def _admin(server_url: str) -> asyncpg.Connection:
-    return await asyncpg.connect(server_url)
+async def _admin(server_url: str, statement: str) -> None:
+    """Run one statement (CREATE or DROP DATABASE) on the server's maintenance database."""
+    admin = await asyncpg.connect(server_url)
+    try:
+        await admin.execute(statement)
+    finally:
+        await admin.close()
 
 
 @pytest.fixture(scope="session")
 async def migrated_template(postgres_server_url: str) -> AsyncIterator[str]:
     """Name of a database migrated once per session; per-module databases clone it."""
     name = f"acip_template_{uuid.uuid4().hex}"
-    admin = await _admin(postgres_server_url)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
+    await _admin(postgres_server_url, f'CREATE DATABASE "{name}"')
     started = time.perf_counter()
     await migrate_all(database_url_for(postgres_server_url, name))
     _timings["template migration"] = time.perf_counter() - started
     yield name
-    admin = await _admin(postgres_server_url)
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
+    await _drop(postgres_server_url, name)
 
 
 async def _clone(server_url: str, template: str) -> str:
     name = f"acip_test_{uuid.uuid4().hex}"
-    admin = await _admin(server_url)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
-    finally:
-        await admin.close()
+    await _admin(server_url, f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
     return name
 
 
 async def _drop(server_url: str, name: str) -> None:
-    admin = await _admin(server_url)
-    try:
-        # FORCE: a test that leaked a connection must not fail the teardown.
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
+    # FORCE: a test that leaked a connection must not fail the teardown.
+    await _admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="module")
@@ -109,10 +99,8 @@ async def fresh_database_url(
 
 @pytest.fixture(scope="module")
 async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
-    created = await asyncpg.create_pool(database_url, min_size=1, max_size=12, init=init_connection)
-    assert created is not None
-    yield created
-    await created.close()
+    async with event_pool(database_url, max_size=12) as created:
+        yield created
 
 
 @pytest.fixture

@@ -6,28 +6,15 @@ import asyncio
 import json
 import os
 import sys
-from collections.abc import AsyncIterator
 from typing import Any
 
-import asyncpg
 import pytest
-from temporalio.testing import WorkflowEnvironment
 
-from tests.e2e.served_stack import Served, free_port, served
+from tests.e2e.served_stack import Served, free_port
 from tests.integration.conftest import dev_env  # noqa: F401 (a fixture of this module too)
 from tests.support.ids import unique_country
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-async def site(
-    dev_env: WorkflowEnvironment,  # noqa: F811
-    pool: asyncpg.Pool,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> AsyncIterator[Served]:
-    async with served(dev_env.client, pool, tmp_path_factory.mktemp("home")) as site:
-        yield site
 
 
 async def acip(

@@ -4,31 +4,21 @@ submitter with a readable message. Screenshots go to test-artifacts/."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
-import asyncpg
 import pytest
-from playwright.async_api import Browser, Page, async_playwright
-from temporalio.testing import WorkflowEnvironment
+from playwright.async_api import Browser, Page
 
 from domain import Role
-from tests.e2e.served_stack import Served, served
+from tests.e2e.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, log_in, shot
+from tests.e2e.served_stack import Served
 from tests.integration.conftest import dev_env  # noqa: F401 (a fixture of this module too)
 from tests.support.api_stack import API_YEAR, api_plan
 from tests.support.ids import unique_country
 from tests.support.plans import Stage
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+# Re-exported: the other browser tests import these and the marks from here.
+__all__ = ["ARTIFACTS", "CHROMIUM", "CHROMIUM_ARGS", "log_in", "pytestmark", "shot"]
 
 pytestmark = [
     pytest.mark.e2e,
@@ -37,46 +27,6 @@ pytestmark = [
         reason="no /usr/bin/chromium: install Debian's chromium package (.ci/run does)",
     ),
 ]
-
-
-@pytest.fixture(scope="module")
-async def site(
-    dev_env: WorkflowEnvironment,  # noqa: F811
-    pool: asyncpg.Pool,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> AsyncIterator[Served]:
-    async with served(dev_env.client, pool, tmp_path_factory.mktemp("home")) as site:
-        yield site
-
-
-@pytest.fixture(scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
-        )
-        yield launched
-        await launched.close()
-
-
-async def log_in(browser: Browser, site: Served, user: str) -> Page:
-    """A fresh browser context (its own cookies) logged in as ``user``."""
-    context = await browser.new_context(viewport={"width": 1280, "height": 900})
-    page = await context.new_page()
-    await page.goto(f"{site.url}/ui/plans")
-    assert "/ui/login" in page.url
-    await page.get_by_text("Sign in with an access token").click()
-    await page.get_by_label("Access token").fill(site.tokens[user])
-    await page.get_by_role("button", name="Log in").click()
-    await page.wait_for_url(f"{site.url}/ui/plans")
-    return page
-
-
-async def shot(page: Page, name: str) -> Path:
-    ARTIFACTS.mkdir(exist_ok=True)
-    path = ARTIFACTS / f"{name}.png"
-    await page.screenshot(path=str(path), full_page=True)
-    return path
 
 
 async def test_plans_list_and_plan_page_with_charts(browser: Browser, site: Served) -> None:

@@ -7,57 +7,23 @@ Screenshots go to test-artifacts/ (dashboard-fr-*.png, dashboard-ar-*.png)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import asyncpg
-import pytest
-from playwright.async_api import Browser, Page, async_playwright
-from temporalio.testing import WorkflowEnvironment
+from playwright.async_api import Browser, Page
 
 from domain import Role
-from tests.e2e.served_stack import Served, served
-from tests.e2e.test_dashboard import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, pytestmark, shot
+from tests.e2e.browser import ARTIFACTS, shot
+from tests.e2e.browser import log_in as log_in_as
+from tests.e2e.served_stack import Served
+from tests.e2e.test_dashboard import pytestmark
 from tests.integration.conftest import dev_env  # noqa: F401 (a fixture of this module too)
 
-__all__ = ["pytestmark"]  # skipped without Chromium, as the dashboard test is
+__all__ = ["log_in_as", "pytestmark"]  # skipped without Chromium, as the dashboard test is
 
 
-@pytest.fixture(scope="module")
-async def site(
-    dev_env: WorkflowEnvironment,  # noqa: F811
-    pool: asyncpg.Pool,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> AsyncIterator[Served]:
-    async with served(dev_env.client, pool, tmp_path_factory.mktemp("home")) as site:
-        yield site
-
-
-@pytest.fixture(scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
-        )
-        yield launched
-        await launched.close()
-
-
-async def log_in_as(
-    browser: Browser, site: Served, user: str, *, locale: str, zone: str, token_label: str,
-    button: str,
-) -> Page:  # fmt: skip
-    """A browser that asks for ``locale`` in ``zone`` logs in through the translated form."""
-    context = await browser.new_context(
-        viewport={"width": 1280, "height": 900}, locale=locale, timezone_id=zone
-    )
-    page = await context.new_page()
-    await page.goto(f"{site.url}/ui/plans")
-    assert "/ui/login" in page.url
-    await page.locator("details:has(#token-sign-in) > summary").click()  # the token form
-    await page.get_by_label(token_label).fill(site.tokens[user])
-    await page.locator("#token-sign-in").get_by_role("button", name=button).click()
-    await page.wait_for_url(f"{site.url}/ui/plans")
-    return page
+async def language_of(page: Page) -> tuple[str | None, str | None]:
+    """The page's language and writing direction, as its <html> element declares them."""
+    html = page.locator("html")
+    return await html.get_attribute("lang"), await html.get_attribute("dir")
 
 
 async def test_a_focal_point_in_bamako_works_in_french(
@@ -69,9 +35,7 @@ async def test_a_focal_point_in_bamako_works_in_french(
         browser, site, "gha.fr.focal", locale="fr-FR", zone="Africa/Bamako",
         token_label="Jeton d'accès", button="Se connecter",
     )  # fmt: skip
-    html = page.locator("html")
-    assert await html.get_attribute("lang") == "fr"
-    assert await html.get_attribute("dir") == "ltr"
+    assert await language_of(page) == ("fr", "ltr")
     assert await page.get_by_role("heading", name="Plans d'action").count() == 1
     await shot(page, "dashboard-fr-plans")
 
@@ -108,7 +72,7 @@ async def test_a_focal_point_in_bamako_works_in_french(
     await page.goto(f"{site.url}/ui/overdue")
     await page.get_by_role("button", name="Español").click()
     await page.wait_for_url(f"{site.url}/ui/overdue")
-    assert await html.get_attribute("lang") == "es"
+    assert await language_of(page) == ("es", "ltr")
     assert await page.get_by_role("heading", name="Hitos vencidos").count() == 1
     saved = await pool.fetchval("SELECT language FROM users WHERE name = 'gha.fr.focal'")
     assert saved == "es"
@@ -121,9 +85,7 @@ async def test_arabic_lays_the_dashboard_out_right_to_left(browser: Browser, sit
         browser, site, "wco.manager", locale="ar-JO", zone="Asia/Amman",
         token_label="رمز الدخول", button="تسجيل الدخول",
     )  # fmt: skip
-    html = page.locator("html")
-    assert await html.get_attribute("lang") == "ar"
-    assert await html.get_attribute("dir") == "rtl"
+    assert await language_of(page) == ("ar", "rtl")
     assert await page.locator("#partly-translated").count() == 1  # says it is partial
 
     brand = await page.locator(".brand").bounding_box()

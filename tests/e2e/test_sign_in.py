@@ -8,28 +8,22 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import re
 import time
-from collections.abc import AsyncIterator, Iterator
-from email import message_from_bytes
-from email.message import Message
+from collections.abc import Iterator
 
-import asyncpg
 import pyotp
 import pytest
-from aiosmtpd.controller import Controller
-from playwright.async_api import Browser, async_playwright
-from temporalio.testing import WorkflowEnvironment
+from playwright.async_api import Browser
 
-from activities.notifications import SmtpSettings
 from api.context import AccountSettings
 from domain import Role
 from eventstore import PostgresEventStore
-from tests.e2e.served_stack import Served, free_port, served
-from tests.e2e.test_dashboard import CHROMIUM, CHROMIUM_ARGS, log_in, shot
+from tests.e2e.browser import CHROMIUM, log_in, shot
+from tests.e2e.served_stack import Served
 from tests.integration.conftest import dev_env  # noqa: F401 (a fixture of this module too)
 from tests.support.api_stack import API_YEAR, api_plan
 from tests.support.ids import unique_country
+from tests.support.mail import Inbox, smtp_server
 from tests.support.plans import Stage
 
 PASSWORD = "integrity rulings 2026 published"
@@ -40,59 +34,20 @@ pytestmark = [
 ]
 
 
-class Inbox:
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.messages: list[Message] = []
-
-    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:  # noqa: N802
-        self.messages.append(message_from_bytes(envelope.content))  # type: ignore[attr-defined]
-        return "250 OK"
-
-    async def link_to(self, address: str) -> str:
-        for _ in range(200):
-            for message in self.messages:
-                if message["To"] == address:
-                    found = re.search(r"(http://\S+/ui/welcome/\S+)", str(message.get_payload()))
-                    assert found, message.get_payload()
-                    return found.group(1)
-            await asyncio.sleep(0.05)
-        raise AssertionError(f"no e-mail reached {address}")
-
-
 @pytest.fixture(scope="module")
 def inbox() -> Iterator[Inbox]:
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=inbox.port)
-    controller.start()
-    yield inbox
-    controller.stop()
+    with smtp_server() as (inbox, _):
+        yield inbox
 
 
 @pytest.fixture(scope="module")
-async def site(
-    dev_env: WorkflowEnvironment,  # noqa: F811
-    pool: asyncpg.Pool,
-    inbox: Inbox,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> AsyncIterator[Served]:
-    async with served(dev_env.client, pool, tmp_path_factory.mktemp("home")) as site:
-        app = site.stack.app
-        smtp = SmtpSettings(host="127.0.0.1", port=inbox.port, sender="acip@test.example")
-        app.state.context = dataclasses.replace(
-            app.state.context, accounts=AccountSettings(public_url=site.url, smtp=smtp)
-        )
-        yield site
-
-
-@pytest.fixture(scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
-        )
-        yield launched
-        await launched.close()
+async def site(site: Served, inbox: Inbox) -> Served:
+    """The served stack (tests/e2e/conftest.py) sending its invitations to ``inbox``."""
+    app = site.stack.app
+    app.state.context = dataclasses.replace(
+        app.state.context, accounts=AccountSettings(public_url=site.url, smtp=inbox.smtp)
+    )
+    return site
 
 
 async def test_invited_head_enrols_signs_in_and_approves_with_a_fresh_code(
@@ -117,7 +72,7 @@ async def test_invited_head_enrols_signs_in_and_approves_with_a_fresh_code(
     await shot(manager, "accounts-people-invited")
     await manager.context.close()
 
-    link = await inbox.link_to(f"{head}@example.org")
+    link = await inbox.welcome_link(f"{head}@example.org")
     newcomer = await (await browser.new_context(viewport={"width": 1280, "height": 900})).new_page()
     await newcomer.goto(link)
     assert await newcomer.locator(".qr svg").count() == 1

@@ -12,21 +12,16 @@ import asyncio
 import dataclasses
 import hashlib
 import re
-import socket
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from email import message_from_bytes
-from email.message import Message
 
 import asyncpg
 import httpx
 import pyotp
 import pytest
-from aiosmtpd.controller import Controller
 from temporalio.testing import WorkflowEnvironment
 
-from activities.notifications import SmtpSettings
 from api.context import AccountSettings, ApiContext
 from api.credentials import hash_password
 from api.people import STREAM_PREFIX, migrate_legacy_users, rebuild_users
@@ -34,45 +29,17 @@ from domain import Role
 from eventstore import PostgresEventStore
 from tests.support.api_stack import API_YEAR, Stack, api_plan, running_stack
 from tests.support.ids import unique_country
+from tests.support.mail import Inbox, smtp_server
 from tests.support.plans import Stage
 
 REFUSED = "The account, password or code is not right."
 PASSWORD = "long enough and mine 42"
 
 
-class Inbox:
-    def __init__(self, port: int) -> None:
-        self.port = port
-        self.messages: list[Message] = []
-
-    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:  # noqa: N802
-        self.messages.append(message_from_bytes(envelope.content))  # type: ignore[attr-defined]
-        return "250 OK"
-
-    async def link_for(self, address: str) -> str:
-        for _ in range(100):
-            for message in reversed(self.messages):
-                if message["To"] == address:
-                    match = re.search(r"/ui/welcome/(\S+)", message.get_payload())  # type: ignore[arg-type]
-                    assert match, message.get_payload()
-                    return match.group(1)
-            await asyncio.sleep(0.05)
-        raise AssertionError(f"no e-mail to {address}")
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def inbox() -> Iterator[Inbox]:
-    inbox = Inbox(_free_port())
-    controller = Controller(inbox, hostname="127.0.0.1", port=inbox.port)
-    controller.start()
-    yield inbox
-    controller.stop()
+    with smtp_server() as (inbox, _):
+        yield inbox
 
 
 @pytest.fixture(scope="module")
@@ -81,8 +48,9 @@ async def stack(
 ) -> AsyncIterator[Stack]:
     async with running_stack(dev_env.client, pool) as stack:
         context: ApiContext = stack.app.state.context
-        smtp = SmtpSettings(host="127.0.0.1", port=inbox.port, sender="acip@test.example")
-        accounts = AccountSettings(public_url="http://acip.test", smtp=smtp, token_sign_in=True)
+        accounts = AccountSettings(
+            public_url="http://acip.test", smtp=inbox.smtp, token_sign_in=True
+        )
         stack.app.state.context = dataclasses.replace(context, accounts=accounts)
         await stack.add_user("manager", Role.PROGRAMME_MANAGER)
         yield stack
@@ -115,7 +83,7 @@ async def invite(stack: Stack, name: str, role: Role, country: str | None) -> No
 
 async def accept(stack: Stack, inbox: Inbox, name: str) -> str:
     """Follow the e-mailed link, set the password, enrol TOTP; returns the TOTP secret."""
-    value = await inbox.link_for(f"{name}@example.org")
+    value = await inbox.welcome_token(f"{name}@example.org")
     async with browser(stack) as http:
         page = await http.get(f"/ui/welcome/{value}")
         assert page.status_code == 200 and "<svg" in page.text
@@ -198,7 +166,7 @@ async def test_invite_enrol_sign_in_and_approve_with_a_fresh_code(
 
 async def test_an_expired_link_is_refused_clearly(stack: Stack, inbox: Inbox) -> None:
     await invite(stack, "late.observer", Role.OBSERVER, None)
-    value = await inbox.link_for("late.observer@example.org")
+    value = await inbox.welcome_token("late.observer@example.org")
     await stack.pool.execute(
         "UPDATE account_links SET expires_at = now() - interval '1 second' WHERE name = $1",
         "late.observer",
@@ -324,26 +292,15 @@ async def test_a_role_change_is_a_command_with_its_reason_and_rules(stack: Stack
     await stack.add_user("moving.observer", Role.OBSERVER)
     async with stack.http("manager") as http:
         path = "/users/moving.observer/commands"
-        moved = await http.post(
-            path,
-            json={
-                "type": "change_role",
-                "role": "focal_point",
-                "country": "GHA",
-                "reason": "now GRA's focal point",
-            },
-        )
+
+        async def change_role(role: str, reason: str) -> httpx.Response:
+            body = {"type": "change_role", "role": role, "country": "GHA", "reason": reason}
+            return await http.post(path, json=body)
+
+        moved = await change_role("focal_point", "now GRA's focal point")
         assert moved.status_code == 200, moved.text
         assert (moved.json()["role"], moved.json()["country"]) == ("focal_point", "GHA")
-        wrong = await http.post(
-            path,
-            json={
-                "type": "change_role",
-                "role": "auditor",
-                "country": "GHA",
-                "reason": "audits now",
-            },
-        )
+        wrong = await change_role("auditor", "audits now")
         assert wrong.status_code == 422 and wrong.json()["rule"] == "country_not_allowed"
         unknown = await http.post(
             "/users/nobody.at.all/commands", json={"type": "deactivate_user", "reason": "never was"}

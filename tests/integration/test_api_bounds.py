@@ -8,18 +8,14 @@ malformed plan ids are answered at once with a 422 naming the parameter (once a 
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
 from typing import Any
 
-import asyncpg
 import httpx
 import pytest
-from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
 from api.bounds import MAX_SQL_INTEGER
-from domain import Role
-from tests.support.api_stack import API_YEAR, Stack, api_plan, running_stack
+from tests.support.api_stack import API_YEAR, Stack, api_plan, stack_fixture
 from tests.support.ids import unique_country
 from tests.support.plans import Stage
 from workers.telemetry import instrument_app
@@ -51,16 +47,14 @@ OUT_OF_RANGE = [
 ]
 
 
-@pytest.fixture(scope="module")
-async def stack(dev_env: WorkflowEnvironment, pool: asyncpg.Pool) -> AsyncIterator[Stack]:
-    async with running_stack(dev_env.client, pool) as stack:
-        await stack.add_user("manager", Role.PROGRAMME_MANAGER)
-        await stack.add_user("observer", Role.OBSERVER)
-        await stack.add_user("focal", Role.FOCAL_POINT, HOME)
-        await stack.add_user("head", Role.HEAD_OF_ADMINISTRATION, HOME)
-        await api_plan(stack, HOME, focal="focal", head="head").advance(Stage.DRAFTING)
-        await stack.settle()
-        yield stack
+async def prepared(stack: Stack) -> None:
+    await stack.add_users("manager", "observer")
+    await stack.add_users("focal", "head", country=HOME)
+    await api_plan(stack, HOME, focal="focal", head="head").advance(Stage.DRAFTING)
+    await stack.settle()
+
+
+stack = stack_fixture(prepared)
 
 
 async def timed_get(

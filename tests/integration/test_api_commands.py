@@ -3,38 +3,30 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import date
 from typing import Any
 
-import asyncpg
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from temporalio.testing import WorkflowEnvironment
 
 from api.context import CSRF_HEADER, csrf_token_for
 from domain import COMMAND_TYPES, Role
-from tests.support.api_stack import (
-    API_YEAR,
-    ApiPlan,
-    Stack,
-    api_plan,
-    plan_body,
-    running_stack,
-)
+from tests.support.api_stack import API_YEAR, ApiPlan, Stack, api_plan, plan_body, stack_fixture
 from tests.support.hypothesis_profiles import examples
 from tests.support.ids import unique_country
-from tests.support.plans import Stage
+from tests.support.plans import Indicator, Milestone, Stage
 
 COUNTRY = unique_country(year=API_YEAR)
 OTHER = unique_country(year=API_YEAR)
 
 
-@pytest.fixture(scope="module")
-async def stack(dev_env: WorkflowEnvironment, pool: asyncpg.Pool) -> AsyncIterator[Stack]:
-    async with running_stack(dev_env.client, pool) as stack:
-        await stack.add_country_team(COUNTRY, OTHER)
-        await stack.add_user("gone", Role.PROGRAMME_MANAGER)
-        yield stack
+async def team(stack: Stack) -> None:
+    await stack.add_country_team(COUNTRY, OTHER)
+    await stack.add_user("gone", Role.PROGRAMME_MANAGER)
+
+
+stack = stack_fixture(team)
 
 
 def flow(stack: Stack, country: str) -> ApiPlan:
@@ -48,26 +40,21 @@ def types(body: dict[str, Any]) -> list[str]:
 async def test_every_command_of_the_lifecycle_goes_through_http(stack: Stack) -> None:
     plan = flow(stack, COUNTRY)
     await plan.advance(Stage.DRAFTED)
-    m2 = dict(
-        type="add_milestone",
-        milestone_id="M2",
-        title="Rotate staff",
-        key_factor="human_resource_management",
-        due_date="2027-06-30",
-    )
+    m2 = Milestone(
+        "M2", date(2027, 6, 30), key_factor="human_resource_management", title="Rotate staff"
+    ).command()
     assert types(await plan.ok("focal", **m2)) == ["milestone_added"]
     await plan.ok("focal", **{**m2, "milestone_id": "M3"})
     removed = await plan.ok("focal", type="remove_milestone", milestone_id="M3")
     assert types(removed) == ["milestone_removed"]
-    i2 = dict(
-        type="define_indicator",
-        indicator_id="I2",
+    i2 = Indicator(
+        "I2",
         name="E-payments",
         key_factor="automation",
-        unit="percent",
         baseline=40,
         target=95,
-    )
+        reporting_frequency="annual",
+    ).command()
     await plan.ok("focal", **i2)
     await plan.ok("focal", **{**i2, "indicator_id": "I3"})
     assert types(await plan.ok("focal", type="remove_indicator", indicator_id="I3")) == [

@@ -10,45 +10,35 @@ from collections.abc import AsyncIterator
 from datetime import date
 from typing import Any
 
-import asyncpg
 import httpx
-import pytest
 import uvicorn
 from fastapi import APIRouter
-from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app, openapi_document
 from api.versioning import API_VERSION, Deprecation, deprecated
 from domain import BenchmarkStatus, KeyFactor, Phase, Role
-from tests.support.api_stack import API_YEAR, Stack, api_plan, running_stack
+from tests.support.api_stack import API_YEAR, Stack, api_plan, home_and_away, stack_fixture
 from tests.support.ids import unique_country
-from tests.support.plans import Stage
 from tests.support.polling import eventually
 
 HOME = unique_country(year=API_YEAR)  # in implementation
 AWAY = unique_country(year=API_YEAR)  # under review
 
 
-@pytest.fixture(scope="module")
-async def stack(dev_env: WorkflowEnvironment, pool: asyncpg.Pool) -> AsyncIterator[Stack]:
-    async with running_stack(dev_env.client, pool) as stack:
-        await stack.add_user("manager", Role.PROGRAMME_MANAGER)
-        await stack.add_user("auditor", Role.AUDITOR)
-        await stack.add_user("home.observer", Role.OBSERVER, HOME)
-        for country in (HOME, AWAY):
-            await stack.add_user(f"{country}.focal", Role.FOCAL_POINT, country)
-            await stack.add_user(f"{country}.head", Role.HEAD_OF_ADMINISTRATION, country)
-        home = api_plan(stack, HOME, focal=f"{HOME}.focal", head=f"{HOME}.head")
-        away = api_plan(stack, AWAY, focal=f"{AWAY}.focal", head=f"{AWAY}.head")
-        await asyncio.gather(home.advance(Stage.IMPLEMENTATION), away.advance(Stage.UNDER_REVIEW))
-        # A refused attempt on the record: the focal point may not reschedule.
-        refused = await home.send(
-            home.focal, type="reschedule_milestone", milestone_id="M1",
-            new_due_date="2026-06-30", reason="Later",
-        )  # fmt: skip
-        assert refused.status_code == 403, refused.text
-        await timers_caught_up(stack, f"{HOME}-{API_YEAR}")
-        yield stack
+async def prepared(stack: Stack) -> None:
+    await stack.add_users("manager", "auditor")
+    await stack.add_users("home.observer", country=HOME)
+    home, _ = await home_and_away(stack, HOME, AWAY)
+    # A refused attempt on the record: the focal point may not reschedule.
+    refused = await home.send(
+        home.focal, type="reschedule_milestone", milestone_id="M1",
+        new_due_date="2026-06-30", reason="Later",
+    )  # fmt: skip
+    assert refused.status_code == 403, refused.text
+    await timers_caught_up(stack, f"{HOME}-{API_YEAR}")
+
+
+stack = stack_fixture(prepared)
 
 
 async def timers_caught_up(stack: Stack, plan_id: str) -> None:

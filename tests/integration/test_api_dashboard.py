@@ -6,14 +6,10 @@ import contextlib
 import re
 from collections.abc import AsyncIterator
 
-import asyncpg
 import httpx
-import pytest
-from temporalio.testing import WorkflowEnvironment
 
-from domain import Role
 from eventstore import PostgresEventStore
-from tests.support.api_stack import API_YEAR, Stack, api_plan, running_stack
+from tests.support.api_stack import API_YEAR, Stack, api_plan, stack_fixture
 from tests.support.ids import unique_country
 from tests.support.plans import Stage
 
@@ -22,16 +18,15 @@ AWAY = unique_country(year=API_YEAR)
 PLAN = f"{COUNTRY}-2026"
 
 
-@pytest.fixture(scope="module")
-async def stack(dev_env: WorkflowEnvironment, pool: asyncpg.Pool) -> AsyncIterator[Stack]:
-    async with running_stack(dev_env.client, pool) as stack:
-        await stack.add_user("manager", Role.PROGRAMME_MANAGER)
-        await stack.add_user("focal", Role.FOCAL_POINT, COUNTRY)
-        await stack.add_user("head", Role.HEAD_OF_ADMINISTRATION, COUNTRY)
-        await stack.add_user("away.focal", Role.FOCAL_POINT, AWAY)
-        await api_plan(stack, COUNTRY, focal="focal", head="head").advance(Stage.UNDER_REVIEW)
-        await stack.settle()
-        yield stack
+async def prepared(stack: Stack) -> None:
+    await stack.add_users("manager")
+    await stack.add_users("focal", "head", country=COUNTRY)
+    await stack.add_users("away.focal", country=AWAY)
+    await api_plan(stack, COUNTRY, focal="focal", head="head").advance(Stage.UNDER_REVIEW)
+    await stack.settle()
+
+
+stack = stack_fixture(prepared)
 
 
 @contextlib.asynccontextmanager
@@ -133,14 +128,11 @@ async def test_approve_through_the_form_then_see_it(stack: Stack) -> None:
         page = await head.get(f"/ui/plans/{PLAN}")
         version = re.search(r'name="expected_version" value="(\d+)"', page.text)
         assert version
+        # What every form of the page carries besides its command's own fields.
+        hidden = {"expected_version": version.group(1), "csrf_token": csrf_of(page.text)}
         answer = await head.post(
             f"/ui/plans/{PLAN}/commands",
-            data={
-                "type": "approve_plan",
-                "comment": "Fine",
-                "expected_version": version.group(1),
-                "csrf_token": csrf_of(page.text),
-            },
+            data={"type": "approve_plan", "comment": "Fine", **hidden},
         )
         assert answer.status_code == 303
         assert answer.headers["location"] == f"/ui/plans/{PLAN}?done=approve_plan"
@@ -149,12 +141,7 @@ async def test_approve_through_the_form_then_see_it(stack: Stack) -> None:
         assert "head approved the plan" in after.text
         stale = await head.post(
             f"/ui/plans/{PLAN}/commands",
-            data={
-                "type": "request_changes",
-                "reason": "Too late",
-                "expected_version": version.group(1),
-                "csrf_token": csrf_of(page.text),
-            },
+            data={"type": "request_changes", "reason": "Too late", **hidden},
         )
         assert stale.status_code == 409 and "version_conflict" in stale.text
 

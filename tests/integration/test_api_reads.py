@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 import itertools
-from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from typing import Any
 
-import asyncpg
 import pytest
-from temporalio.testing import WorkflowEnvironment
 
 from domain import Role
-from tests.support.api_stack import API_YEAR, Stack, api_plan, running_stack
+from tests.support.api_stack import API_YEAR, Stack, home_and_away, stack_fixture
 from tests.support.ids import unique_country
-from tests.support.plans import Stage
 from tests.support.polling import eventually
 
 HOME = unique_country(year=API_YEAR)  # in implementation, M1 overdue
@@ -23,25 +18,18 @@ AWAY = unique_country(year=API_YEAR)  # under review, another country
 READ_ENDPOINTS = ["", "/milestones", "/indicators", "/benchmarks", "/audit", "/events"]
 
 
-@pytest.fixture(scope="module")
-async def stack(dev_env: WorkflowEnvironment, pool: asyncpg.Pool) -> AsyncIterator[Stack]:
-    async with running_stack(dev_env.client, pool) as stack:
-        await stack.add_user("manager", Role.PROGRAMME_MANAGER)
-        await stack.add_user("auditor", Role.AUDITOR)
-        await stack.add_user("observer", Role.OBSERVER)
-        await stack.add_user("home.observer", Role.OBSERVER, HOME)
-        for country in (HOME, AWAY):
-            await stack.add_user(f"{country}.focal", Role.FOCAL_POINT, country)
-            await stack.add_user(f"{country}.head", Role.HEAD_OF_ADMINISTRATION, country)
-        home = api_plan(stack, HOME, focal=f"{HOME}.focal", head=f"{HOME}.head")
-        away = api_plan(stack, AWAY, focal=f"{AWAY}.focal", head=f"{AWAY}.head")
-        await asyncio.gather(home.advance(Stage.IMPLEMENTATION), away.advance(Stage.UNDER_REVIEW))
-        await home.ok(
-            home.focal, type="record_measurement", indicator_id="I1", value=30,
-            measured_on="2026-06-30",
-        )  # fmt: skip
-        await wait_for_overdue(stack, home.plan_id)
-        yield stack
+async def prepared(stack: Stack) -> None:
+    await stack.add_users("manager", "auditor", "observer")
+    await stack.add_users("home.observer", country=HOME)
+    home, _ = await home_and_away(stack, HOME, AWAY)
+    await home.ok(
+        home.focal, type="record_measurement", indicator_id="I1", value=30,
+        measured_on="2026-06-30",
+    )  # fmt: skip
+    await wait_for_overdue(stack, home.plan_id)
+
+
+stack = stack_fixture(prepared)
 
 
 async def wait_for_overdue(stack: Stack, plan_id: str) -> None:

@@ -4,13 +4,11 @@ and the plan page's tree, diagnostic and Actions panel."""
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import AsyncIterator
 from datetime import date
 from typing import Any
 
 import asyncpg
-import httpx
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
@@ -156,17 +154,8 @@ async def test_other_countries_get_404_and_bad_input_a_4xx(stack: Stack) -> None
         assert late.status_code == 409 and late.json()["rule"] == "wrong_phase", late.text
 
 
-@contextlib.asynccontextmanager
-async def browser(stack: Stack, user: str) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=stack.app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://acip.test") as client:
-        response = await client.post("/ui/login", data={"token": stack.tokens[user], "next": ""})
-        assert response.status_code == 303, response.text
-        yield client
-
-
 async def test_plan_page_shows_the_tree_the_diagnostic_and_the_row_actions(stack: Stack) -> None:
-    async with browser(stack, f"{HOME}.focal") as focal:
+    async with stack.browser(f"{HOME}.focal") as focal:
         page = (await focal.get(f"/ui/plans/{PLAN}")).text
     assert 'id="results-tree"' in page
     assert "Specific outcome O1.1" in page and "Tariff rulings are public" in page
@@ -175,7 +164,7 @@ async def test_plan_page_shows_the_tree_the_diagnostic_and_the_row_actions(stack
     assert "Nothing for a focal point to do" not in page
     assert "On each milestone below: Report progress, Complete" in page
     assert "On each indicator below: Record a measurement" in page
-    async with browser(stack, "manager") as manager:
+    async with stack.browser("manager") as manager:
         overdue = await manager.get("/ui/overdue")
     assert overdue.status_code == 200 and 'id="measurements-due"' in overdue.text
 
@@ -191,7 +180,7 @@ async def test_the_submitter_is_not_offered_approve(stack: Stack) -> None:
         until=lambda answer: answer[1]["phase"] == "under_review",
         what="the submitted plan's summary",
     )
-    async with browser(stack, "manager") as manager:
+    async with stack.browser("manager") as manager:
         page = (await manager.get(f"/ui/plans/{AWAY}-{API_YEAR + 1}")).text
     assert 'id="act-approve_plan"' not in page
     assert 'id="act-request_changes"' in page

@@ -7,18 +7,12 @@ A plan in implementation with milestones, indicators and measurements is the hea
 
 from __future__ import annotations
 
-import contextlib
 import re
-from collections.abc import AsyncIterator
 from pathlib import Path
 
-import asyncpg
 import httpx
-import pytest
-from temporalio.testing import WorkflowEnvironment
 
-from domain import Role
-from tests.support.api_stack import API_YEAR, Stack, api_plan, running_stack
+from tests.support.api_stack import API_YEAR, Stack, api_plan, stack_fixture
 from tests.support.ids import unique_country
 from tests.support.plans import Stage
 
@@ -31,21 +25,20 @@ SUBRESOURCE = re.compile(r'<(?:link|script|img)\b[^>]*\b(?:href|src)="([^"]+)"')
 EXTERNAL = re.compile(r"(?:src|href)=\"(?:https?:)?//|@import|url\(\s*['\"]?(?:https?:)?//")
 
 
-@pytest.fixture(scope="module")
-async def stack(dev_env: WorkflowEnvironment, pool: asyncpg.Pool) -> AsyncIterator[Stack]:
-    async with running_stack(dev_env.client, pool) as stack:
-        await stack.add_user("manager", Role.PROGRAMME_MANAGER)
-        await stack.add_user("focal", Role.FOCAL_POINT, COUNTRY)
-        await stack.add_user("head", Role.HEAD_OF_ADMINISTRATION, COUNTRY)
-        flow = api_plan(stack, COUNTRY, focal="focal", head="head")
-        await flow.advance(Stage.IMPLEMENTATION)
-        for day, value in (("2026-03-31", 20), ("2026-06-30", 35), ("2026-09-30", 50)):
-            await flow.ok(
-                "focal", type="record_measurement", indicator_id="I1", value=value,
-                measured_on=day,
-            )  # fmt: skip
-        await stack.settle()
-        yield stack
+async def prepared(stack: Stack) -> None:
+    await stack.add_users("manager")
+    await stack.add_users("focal", "head", country=COUNTRY)
+    flow = api_plan(stack, COUNTRY, focal="focal", head="head")
+    await flow.advance(Stage.IMPLEMENTATION)
+    for day, value in (("2026-03-31", 20), ("2026-06-30", 35), ("2026-09-30", 50)):
+        await flow.ok(
+            "focal", type="record_measurement", indicator_id="I1", value=value,
+            measured_on=day,
+        )  # fmt: skip
+    await stack.settle()
+
+
+stack = stack_fixture(prepared)
 
 
 def budgets() -> dict[str, tuple[int, int]]:
@@ -55,15 +48,6 @@ def budgets() -> dict[str, tuple[int, int]]:
     }
     assert found, f"no budget table in {BUDGET_DOC}"
     return found
-
-
-@contextlib.asynccontextmanager
-async def browser(stack: Stack, user: str) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=stack.app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://acip.test") as client:
-        login = await client.post("/ui/login", data={"token": stack.tokens[user], "next": ""})
-        assert login.status_code == 303, login.text
-        yield client
 
 
 async def weigh(client: httpx.AsyncClient, path: str) -> tuple[int, int, list[str]]:
@@ -86,7 +70,7 @@ async def weigh(client: httpx.AsyncClient, path: str) -> tuple[int, int, list[st
 
 async def test_every_dashboard_page_stays_within_its_byte_budget(stack: Stack) -> None:
     measured: dict[str, tuple[int, int]] = {}
-    async with browser(stack, "manager") as client:
+    async with stack.browser("manager") as client:
         for path, (wire_budget, raw_budget) in budgets().items():
             url = path.replace("{plan_id}", PLAN)
             wire, raw, external = await weigh(client, url)

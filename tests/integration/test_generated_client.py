@@ -15,19 +15,17 @@ import json
 import re
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-import asyncpg
 import httpx
 import pytest
-from temporalio.testing import WorkflowEnvironment
 
-from domain import KeyFactor, Role
-from tests.support.api_stack import API_YEAR, Stack, running_stack
+from domain import KeyFactor
+from tests.support.api_stack import API_YEAR, Stack, stack_fixture
 from tests.support.ids import unique_country
 
 COUNTRY = unique_country(year=API_YEAR)
@@ -37,14 +35,12 @@ GENERATOR = Path(sys.executable).parent / "openapi-python-client"
 ISO_INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}")
 
 
-@pytest.fixture(scope="module")
-async def stack(dev_env: WorkflowEnvironment, pool: asyncpg.Pool) -> AsyncIterator[Stack]:
-    async with running_stack(dev_env.client, pool) as stack:
-        await stack.add_user("manager", Role.PROGRAMME_MANAGER)
-        await stack.add_user("auditor", Role.AUDITOR)
-        await stack.add_user("focal", Role.FOCAL_POINT, COUNTRY)
-        await stack.add_user("head", Role.HEAD_OF_ADMINISTRATION, COUNTRY)
-        yield stack
+async def team(stack: Stack) -> None:
+    await stack.add_users("manager", "auditor")
+    await stack.add_users("focal", "head", country=COUNTRY)
+
+
+stack = stack_fixture(team)
 
 
 @pytest.fixture(scope="module")

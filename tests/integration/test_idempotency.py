@@ -4,17 +4,14 @@ answer only for the same command from the same actor, and only after authorizati
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
-import asyncpg
 import pytest
-from temporalio.testing import WorkflowEnvironment
 
 from api.dispatch import dispatch
 from api.errors import ApiError
 from domain import Actor, Role, parse_command
-from tests.support.api_stack import API_YEAR, Stack, api_plan, plan_body, running_stack
+from tests.support.api_stack import API_YEAR, Stack, api_plan, plan_body, stack_fixture
 from tests.support.ids import unique_country
 from tests.support.plans import Stage
 
@@ -22,14 +19,13 @@ COUNTRY = unique_country(year=API_YEAR)
 OTHER = unique_country(year=API_YEAR)
 
 
-@pytest.fixture(scope="module")
-async def stack(dev_env: WorkflowEnvironment, pool: asyncpg.Pool) -> AsyncIterator[Stack]:
-    async with running_stack(dev_env.client, pool) as stack:
-        await stack.add_country_team(COUNTRY, OTHER)
-        await stack.add_user("manager.two", Role.PROGRAMME_MANAGER)
-        await stack.add_user("focal.two", Role.FOCAL_POINT, COUNTRY)
-        await stack.add_user("observer", Role.OBSERVER)
-        yield stack
+async def team(stack: Stack) -> None:
+    await stack.add_country_team(COUNTRY, OTHER)
+    await stack.add_users("manager.two", "observer")
+    await stack.add_users("focal.two", country=COUNTRY)
+
+
+stack = stack_fixture(team)
 
 
 def finding(summary: str, command_id: str) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from api.users import add_user
 from domain import Role
 from domain.periods import add_months
 from eventstore import PostgresEventStore
+from tests.integration.conftest import Skipping
 from tests.support.ids import unique_plan_id
 from tests.support.plans import Indicator, Lifecycle, Milestone, Stage, WorkflowPlan
 from tests.support.polling import eventually
@@ -61,15 +62,10 @@ def _quarter_end(start: date, n: int) -> date:
 
 
 async def test_quarterly_indicator_missed_then_measured(
-    time_skipping_env: WorkflowEnvironment,
-    task_queue: str,
-    pool: asyncpg.Pool,
-    store: PostgresEventStore,
+    skipping: Skipping, task_queue: str, pool: asyncpg.Pool, store: PostgresEventStore
 ) -> None:
-    env = time_skipping_env
-    day0 = (await env.get_current_time()).date()
+    env, day0, plan_id = skipping.env, skipping.today, skipping.plan_id
     start = day0.replace(day=1)
-    plan_id = unique_plan_id(year=start.year)
     lifecycle = quarterly_plan(plan_id, start, 2, start + timedelta(days=700))
     focal = lifecycle.cast.focal.name
     await add_user(pool, focal, Role.FOCAL_POINT, lifecycle.country, None)

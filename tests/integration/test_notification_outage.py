@@ -8,37 +8,27 @@ arrive once the server is back, each exactly once.
 
 from __future__ import annotations
 
-import socket
 from collections import Counter
 from datetime import datetime, timedelta
 
 import asyncpg
 from aiosmtpd.controller import Controller
-from temporalio.testing import WorkflowEnvironment
 
 from activities.notification_records import list_notifications
 from activities.notifications import SmtpSettings
-from api.app import create_app
 from api.context import ApiContext
 from api.users import add_user
 from domain import Role
 from eventstore import PostgresEventStore
-from projections.projector import Projector
-from tests.integration.test_reminders import Inbox
-from tests.support.api_stack import get_as_browser
-from tests.support.ids import unique_plan_id
+from tests.integration.conftest import Skipping
+from tests.support.api_stack import dashboard_page
+from tests.support.mail import Inbox, free_port
 from tests.support.plans import MANAGER, Lifecycle, Milestone, Stage, WorkflowPlan
 from tests.support.polling import eventually
 from workers.temporal import build_worker
 from workflows.plan import PlanWorkflow
 
 POLICY = {"due_soon_days": 7, "repeat_every_days": 7, "escalate_after_days": 3}
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 async def _eventually_rows(pool: asyncpg.Pool, plan_id: str, status: str, count: int) -> None:
@@ -55,15 +45,9 @@ async def _eventually_rows(pool: asyncpg.Pool, plan_id: str, status: str, count:
 
 
 async def test_a_week_without_smtp_delays_emails_but_never_the_timers(
-    time_skipping_env: WorkflowEnvironment,
-    task_queue: str,
-    pool: asyncpg.Pool,
-    store: PostgresEventStore,
+    skipping: Skipping, task_queue: str, pool: asyncpg.Pool, store: PostgresEventStore
 ) -> None:
-    env = time_skipping_env
-    day0 = (await env.get_current_time()).date()
-    # The time-skipping server's clock starts at the real now: the plan runs from this year.
-    plan_id = unique_plan_id(year=day0.year)
+    env, day0, plan_id = skipping.env, skipping.today, skipping.plan_id
     stream = f"plan-{plan_id}"
     due = day0 + timedelta(days=2)
     lifecycle = Lifecycle.for_plan(
@@ -76,7 +60,7 @@ async def test_a_week_without_smtp_delays_emails_but_never_the_timers(
     await add_user(pool, cast.focal.name, Role.FOCAL_POINT, country, "focal@moz.example")
     await add_user(pool, cast.head.name, Role.HEAD_OF_ADMINISTRATION, country, "head@moz.example")
     manager_token = await add_user(pool, "wco.pm", Role.PROGRAMME_MANAGER, None, "pm@wco.example")
-    port = _free_port()  # nothing listens here until the week is over
+    port = free_port()  # nothing listens here until the week is over
     smtp = SmtpSettings(host="127.0.0.1", port=port, sender="acip@test.example")
     midnight = datetime.combine(day0, datetime.min.time()).replace(
         tzinfo=(await env.get_current_time()).tzinfo
@@ -99,11 +83,8 @@ async def test_a_week_without_smtp_delays_emails_but_never_the_timers(
         assert status.queued_notifications == 3 and status.failing_notifications >= 1
         assert status.timer_failures == 0
         # The dashboard's plan page says so, with the error.
-        await Projector(pool, store).catch_up()
         context = ApiContext(pool=pool, store=store, temporal=env.client, task_queue=task_queue)
-        app = create_app(context)
-        page = await get_as_browser(app, manager_token, f"/ui/plans/{plan_id}")
-        assert page.status_code == 200, page.text
+        page = await dashboard_page(context, manager_token, f"/ui/plans/{plan_id}")
         assert 'id="undelivered"' in page.text and "4 notifications not delivered yet" in page.text
         assert "(retried later)" in page.text and "SMTPConnectError" in page.text
 

@@ -16,7 +16,7 @@ from typing import Any
 import asyncpg
 import pytest
 
-from eventstore import PostgresEventStore, init_connection
+from eventstore import PostgresEventStore
 from projections.history import replay_plan
 from projections.portfolio import portfolio
 from projections.projector import Projector
@@ -24,6 +24,7 @@ from projections.rebuild import rebuild
 from projections.results_queries import measurements_due
 from projections.trend import as_of_instant, quarter_ends_between
 from testkit.synthetic import append_histories, plan_history
+from tests.support.pools import event_pool
 
 NOW = datetime(2026, 2, 10, 12, tzinfo=UTC)
 PLANS = 8
@@ -31,12 +32,8 @@ PLANS = 8
 
 @pytest.fixture
 async def pool(fresh_database_url: str) -> AsyncIterator[asyncpg.Pool]:
-    created = await asyncpg.create_pool(
-        fresh_database_url, min_size=1, max_size=4, init=init_connection
-    )
-    assert created is not None
-    yield created
-    await created.close()
+    async with event_pool(fresh_database_url, max_size=4) as created:
+        yield created
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ import pytest
 
 from domain import KeyFactorBenchmark, fold, parse_event
 from domain.benchmarks import key_factor_status
-from eventstore import NewEvent, PostgresEventStore, RecordedEvent, init_connection
+from eventstore import NewEvent, PostgresEventStore, RecordedEvent
 from projections import queries
 from projections.checkpoints import read_checkpoint
 from projections.conn import Conn
@@ -33,6 +33,7 @@ from projections.rebuild import RebuildError, rebuild
 from projections.rows import PlanRows
 from testkit.synthetic import append_histories, plan_history
 from tests.support.polling import eventually
+from tests.support.pools import event_pool
 
 TABLES = ("summary", "milestones", "indicators", "benchmarks", "reporting_periods")
 Snapshot = dict[str, list[tuple[Any, ...]]]
@@ -40,17 +41,15 @@ Snapshot = dict[str, list[tuple[Any, ...]]]
 
 @pytest.fixture
 async def pool(fresh_database_url: str) -> AsyncIterator[asyncpg.Pool]:
-    created = await asyncpg.create_pool(
-        fresh_database_url, min_size=1, max_size=12, init=init_connection
-    )
-    assert created is not None
-    yield created
-    await created.close()
+    async with event_pool(fresh_database_url, max_size=12) as created:
+        yield created
 
 
-@pytest.fixture
-def store(pool: asyncpg.Pool) -> PostgresEventStore:
-    return PostgresEventStore(pool)
+async def assert_rebuild_keeps(pool: asyncpg.Pool, store: PostgresEventStore) -> None:
+    """A rebuild from the events leaves the read models as the projector made them."""
+    incremental = await snapshot(pool)
+    await rebuild(pool, store)
+    assert await snapshot(pool) == incremental
 
 
 async def load_plans(store: PostgresEventStore, plans: int, *, seed: int = 1) -> int:
@@ -148,9 +147,7 @@ async def test_projector_killed_mid_batch_resumes_to_the_same_result(
 
     resumed = await Projector(pool, store, batch_size=200).catch_up()
     assert resumed.applied == appended - 600
-    after_crash = await snapshot(pool)
-    await rebuild(pool, store)
-    assert await snapshot(pool) == after_crash
+    await assert_rebuild_keeps(pool, store)
 
 
 async def test_projector_cancelled_at_random_moments_resumes_to_the_same_result(
@@ -171,9 +168,7 @@ async def test_projector_cancelled_at_random_moments_resumes_to_the_same_result(
             await task
         kills += 1
     assert kills > 1
-    after_kills = await snapshot(pool)
-    await rebuild(pool, store)
-    assert await snapshot(pool) == after_kills
+    await assert_rebuild_keeps(pool, store)
 
 
 def bad_event(type_: str, data: dict[str, Any]) -> NewEvent:
@@ -280,9 +275,7 @@ async def test_two_projectors_only_one_applies_and_the_other_takes_over(
     tasks[second].cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await tasks[second]
-    live = await snapshot(pool)
-    await rebuild(pool, store)
-    assert await snapshot(pool) == live
+    await assert_rebuild_keeps(pool, store)
 
 
 async def test_rebuild_beside_a_running_projector_never_shows_a_half_built_model(
@@ -314,9 +307,7 @@ async def test_rebuild_beside_a_running_projector_never_shows_a_half_built_model
         await running
     assert seen and min(seen) >= plans_before
     assert await pool.fetchval("SELECT count(*) FROM rm_plans.summary") == 50
-    live = await snapshot(pool)
-    await rebuild(pool, store)
-    assert await snapshot(pool) == live
+    await assert_rebuild_keeps(pool, store)
 
 
 async def test_replay_as_of_version_or_instant_equals_folding_the_prefix(

@@ -17,16 +17,15 @@ from projections.projector import Projector
 from projections.rebuild import rebuild
 from testkit.synthetic import Append, append_histories, plan_history
 from tests.integration.test_projections import snapshot
+from tests.support.pools import event_pool
 
 PLANS = 12
 
 
 @pytest.fixture(scope="module")
 async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
-    created = await asyncpg.create_pool(database_url, min_size=1, max_size=8, init=init_connection)
-    assert created is not None
-    yield created
-    await created.close()
+    async with event_pool(database_url, max_size=8) as created:
+        yield created
 
 
 @pytest.fixture(scope="module")

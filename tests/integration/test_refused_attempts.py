@@ -3,13 +3,9 @@ success, the plan's version untouched, readable by auditors and counted on the d
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import asyncpg
-import pytest
-from temporalio.testing import WorkflowEnvironment
 
-from tests.support.api_stack import API_YEAR, Stack, api_plan, running_stack
+from tests.support.api_stack import API_YEAR, Stack, api_plan, stack_fixture
 from tests.support.ids import unique_country
 from tests.support.plans import Stage
 
@@ -17,11 +13,7 @@ COUNTRY = unique_country(year=API_YEAR)
 OTHER = unique_country(year=API_YEAR)
 
 
-@pytest.fixture(scope="module")
-async def stack(dev_env: WorkflowEnvironment, pool: asyncpg.Pool) -> AsyncIterator[Stack]:
-    async with running_stack(dev_env.client, pool) as stack:
-        await stack.add_country_team(COUNTRY, OTHER)
-        yield stack
+stack = stack_fixture(lambda stack: stack.add_country_team(COUNTRY, OTHER))
 
 
 async def test_each_refusal_class_is_recorded_and_a_success_is_not(

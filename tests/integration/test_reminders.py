@@ -7,7 +7,6 @@ completion. An aiosmtpd server on loopback receives exactly the expected e-mails
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from datetime import timedelta
 from email import message_from_bytes
@@ -15,8 +14,6 @@ from email.message import Message
 
 import asyncpg
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.handlers import AsyncMessage
 from temporalio.testing import WorkflowEnvironment
 
 from activities.notifications import SmtpSettings
@@ -24,36 +21,16 @@ from api.users import add_user
 from domain import Role
 from eventstore import PostgresEventStore
 from tests.support.ids import unique_country, unique_plan_id
+from tests.support.mail import Inbox, smtp_server
 from tests.support.plans import Lifecycle, Milestone, Stage, WorkflowPlan
 from tests.support.polling import eventually
 from workers.temporal import build_worker
 
 
-class Inbox(AsyncMessage):
-    def __init__(self) -> None:
-        super().__init__()
-        self.messages: list[Message] = []
-
-    async def handle_message(self, message: Message) -> None:
-        self.messages.append(message)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
 def smtp_inbox() -> Iterator[tuple[Inbox, SmtpSettings]]:
-    inbox = Inbox()
-    port = _free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield inbox, SmtpSettings(host="127.0.0.1", port=port, sender="acip@test.example")
-    finally:
-        controller.stop()
+    with smtp_server() as (inbox, smtp):
+        yield inbox, smtp
 
 
 async def _time_events(store: PostgresEventStore, stream: str) -> list[tuple[str, str]]:

@@ -6,21 +6,17 @@ from __future__ import annotations
 import asyncio
 import io
 import zipfile
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import openpyxl
 import pytest
-from temporalio.testing import WorkflowEnvironment
 from typer.testing import CliRunner, Result
 
-from domain import Role
 from reports import read_bundle
 from reports.bundle import ANNEX, MANIFEST, NARRATIVE_HTML, NARRATIVE_PDF
 from reports.narrative import chromium_path
-from tests.support.api_stack import API_YEAR, ApiPlan, Stack, api_plan, running_stack
+from tests.support.api_stack import API_YEAR, ApiPlan, Stack, api_plan, stack_fixture
 from tests.support.ids import unique_country
 from tests.support.plans import Stage
 from workers.cli import app
@@ -32,23 +28,20 @@ NOT_STARTED = {"period_start": "2999-01-01", "period_end": "2999-12-31"}
 runner = CliRunner()
 
 
-@pytest.fixture(scope="module")
-async def stack(dev_env: WorkflowEnvironment, pool: asyncpg.Pool) -> AsyncIterator[Stack]:
-    async with running_stack(dev_env.client, pool) as stack:
-        await stack.add_user("manager", Role.PROGRAMME_MANAGER)
-        await stack.add_user("auditor", Role.AUDITOR)
-        await stack.add_user("observer", Role.OBSERVER)
-        await stack.add_user(f"{COUNTRY}.focal", Role.FOCAL_POINT, COUNTRY)
-        await stack.add_user(f"{COUNTRY}.head", Role.HEAD_OF_ADMINISTRATION, COUNTRY)
-        flow = plan_of(stack)
-        await flow.advance(Stage.IMPLEMENTATION)
-        await flow.ok(
-            flow.focal, type="record_measurement", indicator_id="I1", value=30,
-            measured_on="2026-06-30", source="HR records",
-        )  # fmt: skip
-        await flow.ok("manager", type="set_plan_donors", donors=["norad"], reason="Norad grant")
-        await stack.settle()
-        yield stack
+async def prepared(stack: Stack) -> None:
+    await stack.add_users("manager", "auditor", "observer")
+    await stack.add_users(f"{COUNTRY}.focal", f"{COUNTRY}.head", country=COUNTRY)
+    flow = plan_of(stack)
+    await flow.advance(Stage.IMPLEMENTATION)
+    await flow.ok(
+        flow.focal, type="record_measurement", indicator_id="I1", value=30,
+        measured_on="2026-06-30", source="HR records",
+    )  # fmt: skip
+    await flow.ok("manager", type="set_plan_donors", donors=["norad"], reason="Norad grant")
+    await stack.settle()
+
+
+stack = stack_fixture(prepared)
 
 
 def plan_of(stack: Stack) -> ApiPlan:

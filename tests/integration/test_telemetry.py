@@ -1,5 +1,5 @@
-"""Traces and metrics, end to end: an HTTP command through Temporal, the workflow, the append
-activity and its SQL share one trace; the Prometheus endpoints serve what we record.
+"""Traces, end to end: an HTTP command through Temporal, the workflow, the append
+activity and its SQL share one trace. (Metrics are tests/integration/test_metrics.py.)
 
 OpenTelemetry's global tracer provider can be set once per process. The session installs one
 (through ``configure_telemetry``, as the processes do) with a span processor that keeps spans
@@ -9,12 +9,9 @@ kept.
 
 from __future__ import annotations
 
-import asyncio
-import socket
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
@@ -28,19 +25,16 @@ from opentelemetry.trace import SpanKind
 from temporalio.client import Client, Interceptor
 from temporalio.contrib.opentelemetry import TracingInterceptor
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.runtime import Runtime
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
 from api.context import ApiContext
 from api.users import add_user
 from domain import Role
-from eventstore import ConcurrencyError, NewEvent, PostgresEventStore
+from eventstore import PostgresEventStore
 from projections.projector import Projector
 from tests.support.ids import unique_plan_id
 from tests.support.plans import Lifecycle
-from tests.support.polling import eventually
-from workers import metrics
 from workers.settings import Settings
 from workers.telemetry import (
     configure_telemetry,
@@ -152,6 +146,38 @@ def queries_under(activity: ReadableSpan, spans: Sequence[ReadableSpan]) -> list
     ]
 
 
+Traced = tuple[int, Sequence[ReadableSpan]]
+
+
+@pytest.fixture
+def opened_then_sent(
+    capture: Capture,
+    dev_env: WorkflowEnvironment,
+    task_queue: str,
+    pool: asyncpg.Pool,
+    manager_token: str,
+) -> Callable[[Interceptor, dict[str, Any]], Awaitable[Traced]]:
+    """Open a new plan, then send it a command: two requests over HTTP through a client with
+    the given interceptor. Gives the opening request's trace id, and the spans that finished
+    while the command was handled."""
+
+    async def run(interceptor: Interceptor, command: dict[str, Any]) -> Traced:
+        client = await client_with(dev_env, interceptor)
+        plan_id = unique_plan_id()
+        async with build_worker(client, task_queue, pool, store=PostgresEventStore(pool)):
+            with api(pool, client, task_queue, manager_token) as http:
+                with capture.capturing() as spans:
+                    opening = await http.post("/plans", json=plan_body(plan_id))
+                    assert opening.status_code == 201, opening.text
+                    open_trace = one(spans.get_finished_spans(), "POST /plans").context.trace_id
+                with capture.capturing() as spans:
+                    response = await http.post(f"/plans/{plan_id}/commands", json=command)
+                    assert response.status_code == 200, response.text
+                    return open_trace, spans.get_finished_spans()
+
+    return run
+
+
 async def test_open_plan_is_one_trace_from_request_to_sql(
     capture: Capture,
     dev_env: WorkflowEnvironment,
@@ -207,31 +233,15 @@ async def test_open_plan_is_one_trace_from_request_to_sql(
 
 
 async def test_a_later_command_is_handled_inside_its_own_request_trace(
-    capture: Capture,
-    dev_env: WorkflowEnvironment,
-    task_queue: str,
-    pool: asyncpg.Pool,
-    manager_token: str,
+    opened_then_sent: Callable[[Interceptor, dict[str, Any]], Awaitable[Traced]],
 ) -> None:
-    client = await client_with(dev_env, CommandTracingInterceptor())
-    plan_id = unique_plan_id()
-    async with build_worker(client, task_queue, pool, store=PostgresEventStore(pool)):
-        with api(pool, client, task_queue, manager_token) as http:
-            with capture.capturing() as spans:
-                assert (await http.post("/plans", json=plan_body(plan_id))).status_code == 201
-                open_trace = one(spans.get_finished_spans(), "POST /plans").context.trace_id
-            with capture.capturing() as spans:
-                response = await http.post(
-                    f"/plans/{plan_id}/commands",
-                    json={
-                        "type": "record_diagnostic_finding",
-                        "key_factor": "transparency",
-                        "maturity": 2,
-                        "summary": "Tariff rulings are not published",
-                    },
-                )
-                assert response.status_code == 200, response.text
-                finished = spans.get_finished_spans()
+    finding = {
+        "type": "record_diagnostic_finding",
+        "key_factor": "transparency",
+        "maturity": 2,
+        "summary": "Tariff rulings are not published",
+    }
+    open_trace, finished = await opened_then_sent(CommandTracingInterceptor(), finding)
 
     request = one(finished, "POST /plans/{plan_id}/commands")
     trace_id = request.context.trace_id
@@ -254,28 +264,12 @@ async def test_a_later_command_is_handled_inside_its_own_request_trace(
 
 
 async def test_the_stock_interceptor_files_later_commands_under_the_opening_request(
-    capture: Capture,
-    dev_env: WorkflowEnvironment,
-    task_queue: str,
-    pool: asyncpg.Pool,
-    manager_token: str,
+    opened_then_sent: Callable[[Interceptor, dict[str, Any]], Awaitable[Traced]],
 ) -> None:
     """Why CommandTracingInterceptor exists; if this starts failing, the SDK changed and the
     subclass may no longer be needed."""
-    client = await client_with(dev_env, TracingInterceptor())
-    plan_id = unique_plan_id()
-    async with build_worker(client, task_queue, pool, store=PostgresEventStore(pool)):
-        with api(pool, client, task_queue, manager_token) as http:
-            with capture.capturing() as spans:
-                assert (await http.post("/plans", json=plan_body(plan_id))).status_code == 201
-                open_trace = one(spans.get_finished_spans(), "POST /plans").context.trace_id
-            with capture.capturing() as spans:
-                response = await http.post(
-                    f"/plans/{plan_id}/commands",
-                    json={"type": "cancel_plan", "reason": "Test of trace placement"},
-                )
-                assert response.status_code == 200, response.text
-                finished = spans.get_finished_spans()
+    cancel = {"type": "cancel_plan", "reason": "Test of trace placement"}
+    open_trace, finished = await opened_then_sent(TracingInterceptor(), cancel)
 
     request_trace = one(finished, "POST /plans/{plan_id}/commands").context.trace_id
     handler = one(finished, "HandleUpdate:command")
@@ -298,144 +292,3 @@ def test_an_event_without_a_trace_id_has_no_parent_context() -> None:
     assert exact is not None
     parent = trace.get_current_span(exact).get_span_context()
     assert (parent.trace_id, parent.span_id) == (int("ab" * 16, 16), int("cd" * 8, 16))
-
-
-# --- metrics -------------------------------------------------------------------------------
-
-
-def free_port_block(size: int) -> int:
-    """A base port with ``size`` free ports from it (checked, not reserved)."""
-    for _ in range(50):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            base = probe.getsockname()[1]
-        if base + size >= 65535:
-            continue
-        try:
-            for port in range(base, base + size):
-                with socket.socket() as taken:
-                    taken.bind(("127.0.0.1", port))
-        except OSError:
-            continue
-        return base
-    raise RuntimeError("no block of free ports")
-
-
-@pytest.fixture
-def metrics_settings() -> Iterator[Settings]:
-    settings = Settings(metrics_port=free_port_block(4), api_host="127.0.0.1")
-    yield settings
-    metrics.stop_metrics()
-
-
-def sample(name: str, **labels: str) -> float | None:
-    return metrics.REGISTRY.get_sample_value(name, labels)
-
-
-def test_recording_while_metrics_are_off_changes_nothing() -> None:
-    metrics.start_metrics(Settings(metrics_port=0), "api")
-    assert not metrics.enabled()
-    before = sample("acip_commands_total", outcome="refused", rule="four_eyes", command="x")
-    metrics.record_command("refused", "four_eyes", command="x")
-    metrics.observe_append_seconds(0.01)
-    assert sample("acip_commands_total", outcome="refused", rule="four_eyes", command="x") == before
-
-
-async def test_each_process_serves_our_metrics_at_its_own_port(metrics_settings: Settings) -> None:
-    metrics.start_metrics(metrics_settings, "projector")
-    assert metrics.enabled()
-    port = metrics_settings.metrics_port + metrics.PORT_OFFSETS["projector"]
-    metrics.record_command("accepted", None, command="open_plan")
-    metrics.record_command("refused", "four_eyes", command="approve_plan")
-    metrics.observe_append_seconds(0.004)
-    metrics.set_projector_lag(3, 1.5)
-    async with httpx.AsyncClient() as http:
-        body = (await http.get(f"http://127.0.0.1:{port}/metrics")).text
-    assert 'acip_commands_total{command="open_plan",outcome="accepted",rule=""}' in body
-    assert 'acip_commands_total{command="approve_plan",outcome="refused",rule="four_eyes"}' in body
-    assert 'acip_append_seconds_bucket{le="0.005"}' in body
-    assert "acip_projector_lag_events 3.0" in body
-    assert "acip_projector_lag_seconds 1.5" in body
-    assert "process_cpu_seconds_total" in body
-
-
-@pytest.fixture
-def restore_default_runtime() -> Iterator[None]:
-    previous = Runtime.default()
-    yield
-    Runtime.set_default(previous, error_if_already_set=False)
-
-
-async def test_the_worker_also_serves_temporal_sdk_metrics(
-    metrics_settings: Settings,
-    restore_default_runtime: None,
-    dev_env: WorkflowEnvironment,
-    task_queue: str,
-    pool: asyncpg.Pool,
-) -> None:
-    previous = Runtime.default()
-    metrics.start_metrics(metrics_settings, "worker")
-    assert Runtime.default() is not previous
-    # Connected after start_metrics, as run_worker does: the client reports to the new runtime.
-    client = await connect_client(
-        dev_env.client.service_client.config.target_host, dev_env.client.namespace
-    )
-    async with build_worker(client, task_queue, pool, store=PostgresEventStore(pool)):
-        await client.count_workflows()
-    port = metrics_settings.metrics_port + metrics.TEMPORAL_SDK_PORT_OFFSET
-    async with httpx.AsyncClient() as http:
-        body = (await http.get(f"http://127.0.0.1:{port}/metrics")).text
-    assert "temporal_request" in body
-    assert f'task_queue="{task_queue}"' in body
-
-
-async def test_projector_lag_is_measured_from_the_database(
-    metrics_settings: Settings, pool: asyncpg.Pool, store: PostgresEventStore
-) -> None:
-    await store.append(
-        f"lag-test-{uuid.uuid4()}",
-        0,
-        [NewEvent(event_id=uuid.uuid4(), type="probe", data={}, occurred_at=datetime.now(UTC))],
-    )
-    checkpoint = await pool.fetchval(
-        "SELECT position FROM projection_checkpoints WHERE name = 'plans'"
-    )
-    expected = await pool.fetchval(
-        "SELECT count(*) FROM events WHERE global_position > $1", checkpoint
-    )
-    behind, age = await metrics.measure_projector_lag(pool, store, "plans")
-    assert behind == expected >= 1  # no projector runs in this module's database
-    assert age >= 0
-    with pytest.raises(LookupError):
-        await metrics.measure_projector_lag(pool, store, "no-such-projection")
-
-    metrics.start_metrics(metrics_settings, "projector")
-    sampler = asyncio.create_task(metrics.sample_projector_lag(pool, store, "plans", interval=0.05))
-
-    async def lag_sampled() -> float | None:
-        return sample("acip_projector_lag_events")
-
-    try:
-        await eventually(
-            lag_sampled, until=lambda lag: lag == behind, within=5, what="the lag sampled"
-        )
-    finally:
-        sampler.cancel()
-    lag_seconds = sample("acip_projector_lag_seconds")
-    assert lag_seconds is not None and lag_seconds >= age
-
-
-async def test_the_worker_store_times_each_append(
-    metrics_settings: Settings, pool: asyncpg.Pool
-) -> None:
-    store = metrics.TimedEventStore(pool)
-    # Any process enables the histogram; "worker" would also swap Temporal's runtime.
-    metrics.start_metrics(metrics_settings, "projector")
-    before = sample("acip_append_seconds_count") or 0.0
-    stream = f"timed-{uuid.uuid4()}"
-    probe = NewEvent(event_id=uuid.uuid4(), type="probe", data={}, occurred_at=datetime.now(UTC))
-    result = await store.append(stream, 0, [probe])
-    assert result.version == 1
-    with pytest.raises(ConcurrencyError):  # a refused append is timed as well
-        await store.append(stream, 0, [probe.model_copy(update={"event_id": uuid.uuid4()})])
-    assert sample("acip_append_seconds_count") == before + 2

@@ -9,7 +9,6 @@ calendar, whose overdue instant (the day after) cannot be computed.
 
 from __future__ import annotations
 
-import socket
 from datetime import date, timedelta
 
 import asyncpg
@@ -18,28 +17,20 @@ import pytest
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
-from temporalio.testing import WorkflowEnvironment
 
-from api.app import create_app
 from api.context import ApiContext
 from api.users import add_user
 from contracts.temporal import PlanWorkflowInput, PlanWorkflowStatus
 from domain import PlanState, Role, next_deadline
 from eventstore import PostgresEventStore
-from projections.projector import Projector
-from tests.support.api_stack import get_as_browser
-from tests.support.ids import unique_plan_id
+from tests.integration.conftest import Skipping
+from tests.support.api_stack import dashboard_page
+from tests.support.mail import free_port
 from tests.support.plans import MANAGER, Lifecycle, Milestone, Stage, WorkflowPlan
 from tests.support.polling import eventually
 from workers.temporal import build_worker
 from workflows.plan import PlanWorkflow
 from workflows.timer_health import TIMER_RETRY_FIRST
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def wedging(state: PlanState) -> PlanState:
@@ -75,19 +66,13 @@ async def _metric(port: int, name: str) -> float:
 
 
 async def test_a_failing_timer_path_never_stops_commands(
-    time_skipping_env: WorkflowEnvironment,
-    task_queue: str,
-    pool: asyncpg.Pool,
-    store: PostgresEventStore,
+    skipping: Skipping, task_queue: str, pool: asyncpg.Pool, store: PostgresEventStore
 ) -> None:
-    env = time_skipping_env
-    today = (await env.get_current_time()).date()
-    # The time-skipping server's clock starts at the real now: the plan runs from this year.
-    plan_id = unique_plan_id(year=today.year)
+    env, today, plan_id = skipping.env, skipping.today, skipping.plan_id
     manager_token = await add_user(pool, "sen.manager", Role.PROGRAMME_MANAGER, None, None)
 
     # A worker on its own runtime exporting Prometheus metrics, against the same server.
-    metrics_port = _free_port()
+    metrics_port = free_port()
     runtime = Runtime(
         telemetry=TelemetryConfig(
             metrics=PrometheusConfig(bind_address=f"127.0.0.1:{metrics_port}")
@@ -127,11 +112,8 @@ async def test_a_failing_timer_path_never_stops_commands(
         assert first.timer_retry_at - first.timer_failing_since == TIMER_RETRY_FIRST
 
         # Shown on the dashboard's plan page.
-        await Projector(pool, store).catch_up()
         context = ApiContext(pool=pool, store=store, temporal=env.client, task_queue=task_queue)
-        app = create_app(context)
-        page = await get_as_browser(app, manager_token, f"/ui/plans/{plan_id}")
-        assert page.status_code == 200, page.text
+        page = await dashboard_page(context, manager_token, f"/ui/plans/{plan_id}")
         assert 'id="timer-failure"' in page.text and "OverflowError" in page.text
 
         # Retried later, with backoff: the next retry is further away than the first.

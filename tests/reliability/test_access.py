@@ -9,22 +9,15 @@ stops at the version check (409), so the matrix changes no plan.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
-
-import asyncpg
-import pytest
-from temporalio.testing import WorkflowEnvironment
 
 from api.users import revoke_user, rotate_token
 from domain import Role
 from tests.reliability.plans import VALID_FIELDS
-from tests.support.api_stack import API_YEAR, Stack, api_plan, get_as_browser, running_stack
+from tests.support.api_stack import API_YEAR, Stack, get_as_browser, home_and_away, stack_fixture
 from tests.support.ids import unique_country
-from tests.support.plans import Stage
 
 HOME = unique_country(year=API_YEAR)
 AWAY = unique_country(year=API_YEAR)
@@ -87,18 +80,14 @@ PLAN_READS = (
 )
 
 
-@pytest.fixture(scope="module")
-async def stack(dev_env: WorkflowEnvironment, pool: asyncpg.Pool) -> AsyncIterator[Stack]:
-    async with running_stack(dev_env.client, pool) as stack:
-        for user in USERS:
-            await stack.add_user(user.name, user.role, user.country)
-        await stack.add_user("away.focal", Role.FOCAL_POINT, AWAY)
-        await stack.add_user("away.head", Role.HEAD_OF_ADMINISTRATION, AWAY)
-        home = api_plan(stack, HOME, focal="home.focal", head="home.head")
-        away = api_plan(stack, AWAY, focal="away.focal", head="away.head")
-        await asyncio.gather(home.advance(Stage.IMPLEMENTATION), away.advance(Stage.UNDER_REVIEW))
-        await stack.settle()
-        yield stack
+async def prepared(stack: Stack) -> None:
+    for user in USERS:
+        await stack.add_user(user.name, user.role, user.country)
+    await home_and_away(stack, HOME, AWAY, prefixes=("home", "away"))
+    await stack.settle()
+
+
+stack = stack_fixture(prepared)
 
 
 def expected_read(user: User, path: str, country: str) -> tuple[int, str | None]:

@@ -6,32 +6,28 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 
-import asyncpg
 import httpx
 import pytest
 from fastapi import FastAPI
-from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
 from api.limits import DEFAULT_MAX_BODY_BYTES
 from api.ratelimit import DEFAULT_MAX_FAILURES, FailedLoginLimiter
-from domain import Role
-from tests.support.api_stack import API_YEAR, Stack, api_plan, plan_body, running_stack
+from tests.support.api_stack import API_YEAR, Stack, api_plan, plan_body, stack_fixture
 from tests.support.ids import unique_country
 from tests.support.plans import Stage
 
 HOME = unique_country(year=API_YEAR)
 
 
-@pytest.fixture(scope="module")
-async def stack(dev_env: WorkflowEnvironment, pool: asyncpg.Pool) -> AsyncIterator[Stack]:
-    async with running_stack(dev_env.client, pool) as stack:
-        await stack.add_user("manager", Role.PROGRAMME_MANAGER)
-        await stack.add_user("focal", Role.FOCAL_POINT, HOME)
-        await stack.add_user("head", Role.HEAD_OF_ADMINISTRATION, HOME)
-        await api_plan(stack, HOME, focal="focal", head="head").advance(Stage.DRAFTING)
-        await stack.settle()
-        yield stack
+async def prepared(stack: Stack) -> None:
+    await stack.add_users("manager")
+    await stack.add_users("focal", "head", country=HOME)
+    await api_plan(stack, HOME, focal="focal", head="head").advance(Stage.DRAFTING)
+    await stack.settle()
+
+
+stack = stack_fixture(prepared)
 
 
 async def fresh_app(stack: Stack) -> FastAPI:

@@ -20,16 +20,13 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import pytest
 import uvicorn
 from fastapi import FastAPI
-from temporalio.testing import WorkflowEnvironment
 
 from domain import Role
-from tests.support.api_stack import API_YEAR, Stack, api_plan, running_stack
+from tests.support.api_stack import API_YEAR, Stack, home_and_away, stack_fixture
 from tests.support.ids import unique_country
-from tests.support.plans import Stage
 from tests.support.polling import eventually
 
 pytestmark = pytest.mark.slow
@@ -60,18 +57,14 @@ MINIMUM_RESPONSES = 300
 DEEPEST_USER = "manager"
 
 
-@pytest.fixture(scope="module")
-async def stack(dev_env: WorkflowEnvironment, pool: asyncpg.Pool) -> AsyncIterator[Stack]:
-    async with running_stack(dev_env.client, pool) as stack:
-        for name, (role, country) in USERS.items():
-            await stack.add_user(name, role, country)
-        await stack.add_user("away.focal", Role.FOCAL_POINT, AWAY)
-        await stack.add_user("away.head", Role.HEAD_OF_ADMINISTRATION, AWAY)
-        home = api_plan(stack, HOME, focal="home.focal", head="home.head")
-        away = api_plan(stack, AWAY, focal="away.focal", head="away.head")
-        await asyncio.gather(home.advance(Stage.IMPLEMENTATION), away.advance(Stage.UNDER_REVIEW))
-        await stack.settle()
-        yield stack
+async def prepared(stack: Stack) -> None:
+    for name, (role, country) in USERS.items():
+        await stack.add_user(name, role, country)
+    await home_and_away(stack, HOME, AWAY, prefixes=("home", "away"))
+    await stack.settle()
+
+
+stack = stack_fixture(prepared)
 
 
 @contextlib.asynccontextmanager

@@ -17,7 +17,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from eventstore import PostgresEventStore, init_connection
+from eventstore import PostgresEventStore
 from projections.checkpoints import read_checkpoint
 from testkit.synthetic import append_histories, plan_history
 from tests.reliability.harness import (
@@ -30,6 +30,7 @@ from tests.reliability.harness import (
     projector_caught_up,
 )
 from tests.support.polling import eventually
+from tests.support.pools import event_pool
 
 pytestmark = pytest.mark.slow
 
@@ -39,12 +40,8 @@ RANDOM_KILLS = 3
 
 @pytest.fixture
 async def pool(fresh_database_url: str) -> AsyncIterator[asyncpg.Pool]:
-    created = await asyncpg.create_pool(
-        fresh_database_url, min_size=1, max_size=8, init=init_connection
-    )
-    assert created is not None
-    yield created
-    await created.close()
+    async with event_pool(fresh_database_url, max_size=8) as created:
+        yield created
 
 
 async def load(store: PostgresEventStore, phase: int) -> int:

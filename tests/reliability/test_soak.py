@@ -22,7 +22,7 @@ from temporalio.testing import WorkflowEnvironment
 from activities.notifications import SmtpSettings
 from api.users import add_user
 from domain import Role
-from eventstore import PostgresEventStore, init_connection
+from eventstore import PostgresEventStore
 from projections.projector import Projector
 from tests.reliability.harness import (
     assert_read_models_equal_rebuild,
@@ -34,6 +34,7 @@ from tests.reliability.plans import Caller
 from tests.support.ids import country_of, unique_plan_id
 from tests.support.plans import MANAGER, Lifecycle, Milestone, Stage, WorkflowPlan
 from tests.support.polling import eventually
+from tests.support.pools import event_pool
 from workers.temporal import build_worker
 
 pytestmark = pytest.mark.slow
@@ -47,12 +48,8 @@ TIME_EVENTS = ("reminder_sent", "milestone_overdue", "milestone_escalated", "eva
 
 @pytest.fixture
 async def pool(fresh_database_url: str) -> AsyncIterator[asyncpg.Pool]:
-    created = await asyncpg.create_pool(
-        fresh_database_url, min_size=2, max_size=12, init=init_connection
-    )
-    assert created is not None
-    yield created
-    await created.close()
+    async with event_pool(fresh_database_url, max_size=12, min_size=2) as created:
+        yield created
 
 
 def late(index: int) -> bool:

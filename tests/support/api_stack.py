@@ -8,15 +8,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 import asyncpg
 import httpx
+import pytest
 from fastapi import FastAPI
 from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
 from api.context import ApiContext
@@ -39,6 +41,25 @@ async def get_as_browser(app: FastAPI, token: str, path: str) -> httpx.Response:
     ) as browser:
         await browser.post("/ui/login", data={"token": token, "next": "/ui/plans"})
         return await browser.get(path)
+
+
+ROLE_NAMES = {
+    "manager": Role.PROGRAMME_MANAGER,
+    "auditor": Role.AUDITOR,
+    "observer": Role.OBSERVER,
+    "focal": Role.FOCAL_POINT,
+    "head": Role.HEAD_OF_ADMINISTRATION,
+}
+
+
+async def dashboard_page(context: ApiContext, token: str, path: str) -> httpx.Response:
+    """The dashboard's page at ``path`` as a browser signed in with ``token`` sees it, once
+    the projector has caught up with the store; for a test that runs its own worker rather
+    than a whole stack."""
+    await Projector(context.pool, context.store).catch_up()
+    page = await get_as_browser(create_app(context), token, path)
+    assert page.status_code == 200, page.text
+    return page
 
 
 @dataclass
@@ -64,6 +85,25 @@ class Stack:
             self.pool, name, role, country, f"{name}@example.org", donor=donor
         )
         return self.tokens[name]
+
+    @contextlib.asynccontextmanager
+    async def browser(self, user: str) -> AsyncIterator[httpx.AsyncClient]:
+        """A browser signed in as ``user`` through the dashboard's token form (its session
+        cookie kept)."""
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=self.app), base_url="http://acip.test"
+        ) as browser:
+            login = await browser.post("/ui/login", data={"token": self.tokens[user], "next": ""})
+            assert login.status_code == 303, login.text
+            yield browser
+
+    async def add_users(self, *names: str, country: str | None = None) -> None:
+        """Users named for their role, as the API tests name them: "manager", "auditor",
+        "observer", "focal", "head", alone or dotted ("home.observer", "manager.two"), the
+        first part that names a role giving it; all of them acting for ``country``."""
+        for name in names:
+            role = next(ROLE_NAMES[part] for part in name.split(".") if part in ROLE_NAMES)
+            await self.add_user(name, role, country)
 
     async def add_country_team(self, country: str, other_country: str) -> None:
         """The users most API tests act as: a manager, the country's focal point and head,
@@ -110,6 +150,25 @@ async def running_stack(client: Client, pool: asyncpg.Pool) -> AsyncIterator[Sta
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+
+
+def stack_fixture(prepare: Callable[[Stack], Awaitable[object]]) -> Any:
+    """A module's ``stack`` fixture: the stack on the module's ``dev_env`` and ``pool``,
+    ``prepare``d once (its users added, its plans driven) before the module's first test::
+
+        async def team(stack: Stack) -> None:
+            await stack.add_users("manager", "auditor")
+
+        stack = stack_fixture(team)
+    """
+
+    @pytest.fixture(scope="module")
+    async def stack(dev_env: WorkflowEnvironment, pool: asyncpg.Pool) -> AsyncIterator[Stack]:
+        async with running_stack(dev_env.client, pool) as running:
+            await prepare(running)
+            yield running
+
+    return stack
 
 
 class ApiPlan(DrivenPlan):
@@ -175,6 +234,27 @@ def api_plan(
     stack: Stack, country: str, *, focal: str, head: str, manager: str = "manager"
 ) -> ApiPlan:
     return ApiPlan(stack, api_lifecycle(country, focal=focal, head=head, manager=manager))
+
+
+async def home_and_away(
+    stack: Stack, home: str, away: str, *, prefixes: tuple[str, str] | None = None
+) -> tuple[ApiPlan, ApiPlan]:
+    """Two countries' plans as the read and access tests look at them: ``home``'s in
+    implementation (M1 overdue), ``away``'s under review. Each is driven by its focal point
+    and head, the users ``<prefix>.focal`` and ``<prefix>.head`` (the prefix is the country
+    code unless ``prefixes`` names them), added unless the test already did."""
+    plans = []
+    for country, prefix in zip((home, away), prefixes or (home, away), strict=True):
+        focal, head = f"{prefix}.focal", f"{prefix}.head"
+        for name in (focal, head):
+            if name not in stack.tokens:
+                await stack.add_users(name, country=country)
+        plans.append(api_plan(stack, country, focal=focal, head=head))
+    home_plan, away_plan = plans
+    await asyncio.gather(
+        home_plan.advance(Stage.IMPLEMENTATION), away_plan.advance(Stage.UNDER_REVIEW)
+    )
+    return home_plan, away_plan
 
 
 def plan_body(country: str, year: int = API_YEAR) -> dict[str, Any]:

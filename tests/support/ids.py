@@ -9,7 +9,6 @@ randomness, so a session hands out the same ids in the same order every run.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterator
 
 import pycountry
@@ -33,7 +32,18 @@ def _any_year() -> Iterator[str]:
 
 
 _any_year_ids = _any_year()
-_by_year: defaultdict[int, Iterator[str]] = defaultdict(lambda: iter(COUNTRIES))
+# One rotation of countries for every year: ids drawn for different years (a plan of this
+# year and one of last year) have different countries too, so their people (named after the
+# country: ``abw.focal``) do not collide.
+_next_country = 0
+
+
+def _of_year(year: int) -> Iterator[str]:
+    global _next_country
+    for _ in range(len(COUNTRIES)):
+        country = COUNTRIES[_next_country % len(COUNTRIES)]
+        _next_country += 1
+        yield f"{country}-{year}"
 
 
 def unique_plan_id(*, year: int | None = None) -> str:
@@ -45,8 +55,7 @@ def unique_plan_id(*, year: int | None = None) -> str:
     if year is None:
         candidates: Iterator[str] = _any_year_ids
     else:
-        countries = _by_year[year]
-        candidates = (f"{country}-{year}" for country in countries)
+        candidates = _of_year(year)
     for plan_id in candidates:
         if plan_id not in _issued:
             _issued.add(plan_id)

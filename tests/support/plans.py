@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from enum import IntEnum
-from typing import Any, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 from temporalio.client import Client
 
@@ -65,8 +65,34 @@ class Stage(IntEnum):
     CLOSED = 8  # every covered key factor rated, plan closed
 
 
+class _Part:
+    """What one command declares (a milestone, a measurement...): its fields are the
+    command's, dates in ISO form, tuples as lists, the unset ones (None, empty) left out."""
+
+    TYPE: ClassVar[str]
+    RENAMED: ClassVar[dict[str, str]] = {}
+
+    def command(self) -> dict[str, Any]:
+        """The command; a test that sends one of its own builds it this way too."""
+        fields = {
+            self.RENAMED.get(name, name): _wire(value)
+            for name, value in vars(self).items()
+            if value is not None and value != ()
+        }
+        return {"type": self.TYPE, **fields}
+
+
+def _wire(value: Any) -> Any:
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, tuple):
+        return [_wire(item) for item in value]
+    return value
+
+
 @dataclass(frozen=True)
-class Outcome:
+class Outcome(_Part):
+    TYPE = "add_outcome"
     outcome_id: str
     title: str = "Integrity risks are managed"
     key_factors: tuple[str, ...] = ("code_of_conduct",)
@@ -74,7 +100,9 @@ class Outcome:
 
 
 @dataclass(frozen=True)
-class Milestone:
+class Milestone(_Part):
+    TYPE = "add_milestone"
+    RENAMED: ClassVar[dict[str, str]] = {"due": "due_date"}
     milestone_id: str
     due: date
     key_factor: str = "code_of_conduct"
@@ -83,7 +111,8 @@ class Milestone:
 
 
 @dataclass(frozen=True)
-class Indicator:
+class Indicator(_Part):
+    TYPE = "define_indicator"
     indicator_id: str = "I1"
     key_factor: str = "code_of_conduct"
     baseline: float = 10
@@ -96,16 +125,33 @@ class Indicator:
     outcome_id: str | None = None
     period_targets: tuple[tuple[date, float], ...] = ()
 
+    def command(self) -> dict[str, Any]:
+        command = super().command()
+        if self.period_targets:
+            command["period_targets"] = [
+                {"due": due.isoformat(), "target": target} for due, target in self.period_targets
+            ]
+        return command
+
 
 @dataclass(frozen=True)
-class Progress:
+class Progress(_Part):
+    TYPE = "report_milestone_progress"
     milestone_id: str
     percent: int
     note: str = "Half the staff briefed"
 
 
 @dataclass(frozen=True)
-class Measurement:
+class Completion(_Part):
+    TYPE = "complete_milestone"
+    milestone_id: str
+    evidence: str = "Circular 14"
+
+
+@dataclass(frozen=True)
+class Measurement(_Part):
+    TYPE = "record_measurement"
     indicator_id: str
     value: float
     measured_on: date
@@ -203,11 +249,8 @@ class Lifecycle:
             findings = [Step(focal, self.finding(factor)) for factor in KeyFactor]
             return [*findings, Step(focal, {"type": "complete_diagnostic"})]
         if stage is Stage.DRAFTED:
-            return (
-                [Step(focal, _add_outcome(o)) for o in self.outcomes]
-                + [Step(focal, _add_milestone(m)) for m in self.milestones]
-                + [Step(focal, _define_indicator(i)) for i in self.indicators]
-            )
+            parts: tuple[_Part, ...] = (*self.outcomes, *self.milestones, *self.indicators)
+            return [Step(focal, part.command()) for part in parts]
         if stage is Stage.UNDER_REVIEW:
             return [Step(focal, {"type": "submit_for_approval"})]
         if stage is Stage.IMPLEMENTATION:
@@ -216,11 +259,9 @@ class Lifecycle:
                 Step(manager, {"type": "approve_plan", "comment": "Agreed for the WCO"}),
             ]
         if stage is Stage.REPORTED:
-            return (
-                [Step(focal, _report_progress(p)) for p in self.progress]
-                + [Step(focal, _complete(milestone_id)) for milestone_id in self.completed]
-                + [Step(focal, _record_measurement(m)) for m in self.measurements]
-            )
+            completions = [Completion(milestone_id) for milestone_id in self.completed]
+            reports: tuple[_Part, ...] = (*self.progress, *completions, *self.measurements)
+            return [Step(focal, report.command()) for report in reports]
         if stage is Stage.EVALUATION:
             return [Step(manager, {"type": "start_evaluation"})]
         ratings = [
@@ -244,75 +285,6 @@ class Lifecycle:
             "maturity": self.maturity,
             "summary": self.finding_summary.format(factor=factor.value, label=factor.label),
         }
-
-
-def _add_outcome(outcome: Outcome) -> dict[str, Any]:
-    parent = {"parent_id": outcome.parent_id} if outcome.parent_id else {}
-    return {
-        "type": "add_outcome",
-        "outcome_id": outcome.outcome_id,
-        "title": outcome.title,
-        "key_factors": list(outcome.key_factors),
-        **parent,
-    }
-
-
-def _add_milestone(milestone: Milestone) -> dict[str, Any]:
-    outcome = {"outcome_id": milestone.outcome_id} if milestone.outcome_id else {}
-    return {
-        "type": "add_milestone",
-        "milestone_id": milestone.milestone_id,
-        "title": milestone.title,
-        "key_factor": milestone.key_factor,
-        "due_date": milestone.due.isoformat(),
-        **outcome,
-    }
-
-
-def _define_indicator(indicator: Indicator) -> dict[str, Any]:
-    return {
-        "type": "define_indicator",
-        "indicator_id": indicator.indicator_id,
-        "name": indicator.name,
-        "key_factor": indicator.key_factor,
-        "unit": indicator.unit,
-        "baseline": indicator.baseline,
-        "target": indicator.target,
-        "reporting_frequency": indicator.reporting_frequency,
-        **({"outcome_id": indicator.outcome_id} if indicator.outcome_id else {}),
-        **(
-            {
-                "period_targets": [
-                    {"due": due.isoformat(), "target": target}
-                    for due, target in indicator.period_targets
-                ]
-            }
-            if indicator.period_targets
-            else {}
-        ),
-    }
-
-
-def _report_progress(progress: Progress) -> dict[str, Any]:
-    return {
-        "type": "report_milestone_progress",
-        "milestone_id": progress.milestone_id,
-        "percent": progress.percent,
-        "note": progress.note,
-    }
-
-
-def _complete(milestone_id: str) -> dict[str, Any]:
-    return {"type": "complete_milestone", "milestone_id": milestone_id, "evidence": "Circular 14"}
-
-
-def _record_measurement(measurement: Measurement) -> dict[str, Any]:
-    return {
-        "type": "record_measurement",
-        "indicator_id": measurement.indicator_id,
-        "value": measurement.value,
-        "measured_on": measurement.measured_on.isoformat(),
-    }
 
 
 class DrivenPlan:

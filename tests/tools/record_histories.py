@@ -30,7 +30,15 @@ from api.users import add_user
 from domain import Role
 from eventstore import PostgresEventStore, init_connection
 from testkit.postgres import temporary_postgres
-from tests.support.plans import Indicator, Lifecycle, Milestone, Outcome, Stage, WorkflowPlan
+from tests.support.plans import (
+    Indicator,
+    Lifecycle,
+    Measurement,
+    Milestone,
+    Outcome,
+    Stage,
+    WorkflowPlan,
+)
 from workers.db import migrate_all
 from workers.temporal import build_worker
 
@@ -40,6 +48,18 @@ HISTORIES = Path(__file__).resolve().parents[1] / "integration" / "histories"
 # results framework (the measurement_due patch, outcomes, period targets).
 GENERATION = "v3"
 BIN = Path(sys.executable).parent
+
+
+async def rated_and_closed(
+    plan: WorkflowPlan, ratings: dict[str, str], *, note: str
+) -> WorkflowPlan:
+    """Each key factor rated (the plan under evaluation), then the plan closed."""
+    for factor, rating in ratings.items():
+        await plan.send(
+            plan.manager, type="rate_key_factor", key_factor=factor, rating=rating, note=note
+        )
+    await plan.send(plan.manager, type="close_plan", summary="Closed after evaluation")
+    return plan
 
 
 async def full_lifecycle_with_reminders(
@@ -59,16 +79,16 @@ async def full_lifecycle_with_reminders(
     await plan.advance(Stage.DRAFTED)
     await plan.send(plan.focal, type="submit_for_approval")
     await plan.send(plan.manager, type="request_changes", reason="Add a second indicator")
-    await plan.send(
-        plan.focal,
-        type="define_indicator",
-        indicator_id="I2",
+    # Annual: define_indicator's default, which this recording has always used.
+    complaints = Indicator(
+        "I2",
         name="Complaints answered",
         key_factor="transparency",
-        unit="percent",
         baseline=20,
         target=80,
+        reporting_frequency="annual",
     )
+    await plan.send(plan.focal, **complaints.command())
     await plan.advance(Stage.IMPLEMENTATION)  # submitted again, then both approvals
     await env.sleep(timedelta(days=40))
     keyed = str(uuid.uuid4())
@@ -82,24 +102,11 @@ async def full_lifecycle_with_reminders(
         new_due_date=(today + timedelta(days=90)).isoformat(),
         reason="Budget delay",
     )
-    await plan.send(
-        plan.focal,
-        type="record_measurement",
-        indicator_id="I1",
-        value=50,
-        measured_on=(today + timedelta(days=40)).isoformat(),
-    )
+    measured = Measurement("I1", 50, today + timedelta(days=40))
+    await plan.send(plan.focal, **measured.command())
     await plan.send(plan.manager, type="start_evaluation")
-    for factor in ("code_of_conduct", "transparency"):
-        await plan.send(
-            plan.manager,
-            type="rate_key_factor",
-            key_factor=factor,
-            rating="partially_achieved",
-            note="Progress made",
-        )
-    await plan.send(plan.manager, type="close_plan", summary="Closed after evaluation")
-    return plan
+    ratings = {"code_of_conduct": "partially_achieved", "transparency": "partially_achieved"}
+    return await rated_and_closed(plan, ratings, note="Progress made")
 
 
 async def results_framework_with_measurement_due(
@@ -128,13 +135,7 @@ async def results_framework_with_measurement_due(
     plan = WorkflowPlan(env.client, task_queue, lifecycle)
     await plan.advance(Stage.IMPLEMENTATION)
     await env.sleep(timedelta(days=110))  # the first quarter and its grace days pass
-    await plan.send(
-        plan.focal,
-        type="record_measurement",
-        indicator_id="I1",
-        value=25,
-        measured_on=(start + timedelta(days=100)).isoformat(),
-    )
+    await plan.send(plan.focal, **Measurement("I1", 25, start + timedelta(days=100)).command())
     await plan.send(
         plan.manager,
         type="revise_indicator_target",
@@ -151,15 +152,7 @@ async def results_framework_with_measurement_due(
         maturity=4,
         summary="Code adopted and trained",
     )
-    await plan.send(
-        plan.manager,
-        type="rate_key_factor",
-        key_factor="code_of_conduct",
-        rating="achieved",
-        note="Delivered",
-    )
-    await plan.send(plan.manager, type="close_plan", summary="Closed after evaluation")
-    return plan
+    return await rated_and_closed(plan, {"code_of_conduct": "achieved"}, note="Delivered")
 
 
 async def cancelled_in_drafting(
