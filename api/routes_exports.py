@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from api import routes_reads
-from api.bounds import MAX_PAGE, CountryFilter, PlanId, PlanIdFilter
+from api.bounds import MAX_PAGE, CountryFilter, PlanId, PlanIdFilter, RegionFilter
 from api.context import ApiContext, get_actor, get_context
 from api.errors import ErrorBody
 from domain import Actor, Phase
@@ -74,13 +74,14 @@ async def export_plans(
     format: ExportFormat = FormatQuery,
     country: CountryFilter = None,
     phase: Phase | None = None,
+    region: RegionFilter = None,
     actor: Actor = Depends(get_actor),
     context: ApiContext = Depends(get_context),
 ) -> Response:
     async def page(offset: int) -> dict[str, Any]:
         return await routes_reads.list_plans(
             request, Response(), country=country, phase=phase, limit=MAX_PAGE, offset=offset,
-            actor=actor, context=context,
+            actor=actor, context=context, region=region,
         )  # fmt: skip
 
     return file_response("plans", await every_row(page, "plans"), format)
