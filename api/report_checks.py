@@ -1,0 +1,91 @@
+"""Each issued report's last verification, kept in ``report_verifications``.
+
+A report is verified when it is issued (its files are rendered from the pins it records, so
+the record gives exactly them), again on demand, and by a background pass
+(``acip report reverify``); listing reports reads the stored results instead of refolding
+every pinned plan of every report on each view. A report with no stored result yet (issued
+before the table existed) is verified on first listing and stored.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from api.reporting import issued_reports, recheck_issued
+from eventstore import EventStore
+from reports.bundle import BundleCheck
+
+
+@dataclass(frozen=True)
+class StoredCheck:
+    ok: bool
+    problems: list[str]
+    differing_files: list[str]
+    verified_at: datetime
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "problems": self.problems,
+            "differing_files": self.differing_files,
+            "verified_at": self.verified_at,
+        }
+
+
+async def store_check(pool: asyncpg.Pool, report_id: str, check: BundleCheck) -> StoredCheck:
+    row = await pool.fetchrow(
+        """
+        INSERT INTO report_verifications (report_id, ok, problems, differing_files)
+        VALUES ($1, $2, $3::jsonb, $4::jsonb)
+        ON CONFLICT (report_id) DO UPDATE
+           SET ok = EXCLUDED.ok, problems = EXCLUDED.problems,
+               differing_files = EXCLUDED.differing_files, verified_at = clock_timestamp()
+        RETURNING verified_at
+        """,
+        report_id,
+        check.ok,
+        json.dumps(check.problems),
+        json.dumps(check.differing_files),
+    )
+    assert row is not None
+    return StoredCheck(check.ok, check.problems, check.differing_files, row["verified_at"])
+
+
+async def stored_checks(pool: asyncpg.Pool) -> dict[str, StoredCheck]:
+    rows = await pool.fetch(
+        "SELECT report_id, ok, problems, differing_files, verified_at FROM report_verifications"
+    )
+    return {
+        row["report_id"]: StoredCheck(
+            row["ok"],
+            json.loads(row["problems"]),
+            json.loads(row["differing_files"]),
+            row["verified_at"],
+        )
+        for row in rows
+    }
+
+
+async def verify_now(pool: asyncpg.Pool, store: EventStore, record: dict[str, Any]) -> StoredCheck:
+    """Recompute one issued report from the record now, and keep the result."""
+    return await store_check(pool, record["report_id"], await recheck_issued(store, record))
+
+
+async def reports_with_checks(
+    pool: asyncpg.Pool, store: EventStore, *, reverify: bool = False
+) -> list[tuple[dict[str, Any], StoredCheck]]:
+    """Every issued report (newest first) with its last verification; ``reverify``
+    recomputes each now (the background pass and ``?verify=true``)."""
+    checks = {} if reverify else await stored_checks(pool)
+    found = []
+    for record in await issued_reports(store):
+        check = checks.get(record["report_id"])
+        if check is None:
+            check = await verify_now(pool, store, record)
+        found.append((record, check))
+    return found
