@@ -59,6 +59,14 @@ async def portfolio_page(
             now=datetime.now(UTC),
         )
     )
+    filters = {
+        "country": country if re.fullmatch("[A-Z]{3}", country) else "",
+        "phase": wanted_phase or "",
+        "donor": wanted_donor or "",
+        "region": wanted_region or "",
+    }
+    # The downloads carry the filters the page shows.
+    export_query = "".join(f"&{k}={v}" for k, v in filters.items() if v)
     trends = {p.plan_id: [(q.quarter_end, worst_covered(q)) for q in p.trend] for p in plans}
     return render(
         request,
@@ -70,11 +78,7 @@ async def portfolio_page(
         key_factors=list(KeyFactor),
         phases=[p.value for p in Phase],
         regions=[r.value for r in Region],
-        filters={
-            "country": country,
-            "phase": wanted_phase,
-            "donor": donor,
-            "region": wanted_region or "",
-        },
+        filters={**filters, "donor": donor},
+        export_query=export_query,
         overdue=sum(p.milestones_overdue for p in plans),
     )
