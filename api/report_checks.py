@@ -1,4 +1,5 @@
-"""Each issued report's last verification, kept in ``report_verifications``.
+"""Each issued report's last verification, kept in ``report_verifications`` (jsonb columns
+are encoded and decoded by the pool's codec, eventstore.init_connection).
 
 A report is verified when it is issued (its files are rendered from the pins it records, so
 the record gives exactly them), again on demand, and by a background pass
@@ -9,7 +10,6 @@ before the table existed) is verified on first listing and stored.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -41,7 +41,7 @@ async def store_check(pool: asyncpg.Pool, report_id: str, check: BundleCheck) ->
     row = await pool.fetchrow(
         """
         INSERT INTO report_verifications (report_id, ok, problems, differing_files)
-        VALUES ($1, $2, $3::jsonb, $4::jsonb)
+        VALUES ($1, $2, $3, $4)
         ON CONFLICT (report_id) DO UPDATE
            SET ok = EXCLUDED.ok, problems = EXCLUDED.problems,
                differing_files = EXCLUDED.differing_files, verified_at = clock_timestamp()
@@ -49,8 +49,8 @@ async def store_check(pool: asyncpg.Pool, report_id: str, check: BundleCheck) ->
         """,
         report_id,
         check.ok,
-        json.dumps(check.problems),
-        json.dumps(check.differing_files),
+        check.problems,
+        check.differing_files,
     )
     assert row is not None
     return StoredCheck(check.ok, check.problems, check.differing_files, row["verified_at"])
@@ -63,8 +63,8 @@ async def stored_checks(pool: asyncpg.Pool) -> dict[str, StoredCheck]:
     return {
         row["report_id"]: StoredCheck(
             row["ok"],
-            json.loads(row["problems"]),
-            json.loads(row["differing_files"]),
+            list(row["problems"]),
+            list(row["differing_files"]),
             row["verified_at"],
         )
         for row in rows
