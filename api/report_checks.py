@@ -1,15 +1,16 @@
 """Each issued report's last verification, kept in ``report_verifications`` (jsonb columns
 are encoded and decoded by the pool's codec, eventstore.init_connection).
 
-A report is verified when it is issued (its files are rendered from the pins it records, so
-the record gives exactly them), again on demand, and by a background pass
-(``acip report reverify``); listing reports reads the stored results instead of refolding
-every pinned plan of every report on each view. A report with no stored result yet (issued
-before the table existed) is verified on first listing and stored.
+A report is verified right after it is issued (beside the answer), again on demand, and
+by a background pass (``acip report reverify``); listing reports reads the stored results
+instead of refolding every pinned plan of every report on each view. A report with no
+stored result yet (issued before the table existed) is verified on first listing.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -37,16 +38,26 @@ class StoredCheck:
         }
 
 
+_UPSERT = """
+INSERT INTO report_verifications (report_id, ok, problems, differing_files)
+VALUES ($1, $2, $3, $4)
+ON CONFLICT (report_id) DO UPDATE
+   SET ok = EXCLUDED.ok, problems = EXCLUDED.problems,
+       differing_files = EXCLUDED.differing_files, verified_at = clock_timestamp()
+RETURNING verified_at
+"""
+_FIRST = """
+INSERT INTO report_verifications (report_id, ok, problems, differing_files)
+VALUES ($1, $2, $3, $4) ON CONFLICT (report_id) DO NOTHING
+"""
+# Verifications started at issue, held so they are not collected while they run.
+_AT_ISSUE: set[asyncio.Task[None]] = set()
+log = logging.getLogger(__name__)
+
+
 async def store_check(pool: asyncpg.Pool, report_id: str, check: BundleCheck) -> StoredCheck:
     row = await pool.fetchrow(
-        """
-        INSERT INTO report_verifications (report_id, ok, problems, differing_files)
-        VALUES ($1, $2, $3, $4)
-        ON CONFLICT (report_id) DO UPDATE
-           SET ok = EXCLUDED.ok, problems = EXCLUDED.problems,
-               differing_files = EXCLUDED.differing_files, verified_at = clock_timestamp()
-        RETURNING verified_at
-        """,
+        _UPSERT,
         report_id,
         check.ok,
         check.problems,
@@ -74,6 +85,25 @@ async def stored_checks(pool: asyncpg.Pool) -> dict[str, StoredCheck]:
 async def verify_now(pool: asyncpg.Pool, store: EventStore, record: dict[str, Any]) -> StoredCheck:
     """Recompute one issued report from the record now, and keep the result."""
     return await store_check(pool, record["report_id"], await recheck_issued(store, record))
+
+
+def verify_after_issue(pool: asyncpg.Pool, store: EventStore, record: dict[str, Any]) -> None:
+    """The first verification of a report just issued, run beside the answer (a report is
+    issued from the read models' states; this folds every pinned plan from its events).
+    Kept only if no verification was stored meanwhile (a listing verifies one it lacks)."""
+
+    async def first() -> None:
+        try:
+            check = await recheck_issued(store, record)
+            await pool.execute(
+                _FIRST, record["report_id"], check.ok, check.problems, check.differing_files
+            )
+        except Exception:  # the listing verifies it later; the issue already succeeded
+            log.exception("verifying report %s after issue failed", record["report_id"])
+
+    task = asyncio.create_task(first())
+    _AT_ISSUE.add(task)
+    task.add_done_callback(_AT_ISSUE.discard)
 
 
 async def reports_with_checks(

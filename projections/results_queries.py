@@ -29,6 +29,14 @@ async def plan_state(pool: Executor, plan_id: str) -> PlanState | None:
     return None if raw is None else PlanState.model_validate_json(raw)
 
 
+async def plan_states(pool: Executor, plan_ids: list[str]) -> dict[str, PlanState]:
+    """Many plans' states as the projector last folded them (each at its ``version``)."""
+    rows = await pool.fetch(
+        f"SELECT plan_id, state FROM {_S}.summary WHERE plan_id = ANY($1::text[])", plan_ids
+    )
+    return {row["plan_id"]: PlanState.model_validate_json(row["state"]) for row in rows}
+
+
 async def get_results_framework(
     pool: Executor, plan_id: str, today: date
 ) -> ResultsFramework | None:
