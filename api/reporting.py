@@ -63,20 +63,6 @@ class Pins:
     last_position: int  # the highest global position among the pinned heads
 
 
-# Each plan's last event recorded up to the instant: one index probe per plan (backwards
-# on (stream_id, version)), in one statement rather than one stream read per plan.
-_HEADS = """
-SELECT s.stream_id, h.version, h.hash, h.global_position
-  FROM unnest($1::text[]) AS s(stream_id)
- CROSS JOIN LATERAL (
-       SELECT version, hash, global_position FROM events AS e
-        WHERE e.stream_id = s.stream_id AND e.recorded_at <= $2
-        ORDER BY version DESC LIMIT 1
- ) AS h
- ORDER BY s.stream_id
-"""
-
-
 async def pin_plans(
     pool: asyncpg.Pool, store: EventStore, as_of: datetime, plan_id: str | None
 ) -> Pins:
@@ -86,13 +72,13 @@ async def pin_plans(
         plan_ids = [p.plan_id for p in await list_plans(pool, limit=_ALL_PLANS)]
     else:
         plan_ids = [plan_id]
-    rows = await pool.fetch(_HEADS, [f"plan-{each}" for each in sorted(plan_ids)], as_of)
+    heads = await store.stream_heads([f"plan-{each}" for each in plan_ids], as_of)
     pins = [
-        PlanPin(plan_id=row["stream_id"].removeprefix("plan-"), version=row["version"],
-                head_hash=row["hash"])
-        for row in rows
+        PlanPin(plan_id=head.stream_id.removeprefix("plan-"), version=head.version,
+                head_hash=head.hash)
+        for head in heads
     ]  # fmt: skip
-    last_position = max((row["global_position"] for row in rows), default=0)
+    last_position = max((head.global_position for head in heads), default=0)
     return Pins(plans=sorted(pins, key=lambda p: p.plan_id), last_position=last_position)
 
 
