@@ -141,18 +141,12 @@ async def plans_page(
     wanted_phase = phase if phase in {p.value for p in Phase} else None
     wanted_region = region_filter(region)
     scope = list_scope(session.actor, country or None, region=wanted_region)
-    plans = (
-        []
-        if scope is None
-        else await reads.list_plans(
-            _context(request).pool,
-            scope.countries,
-            wanted_phase,
-            PAGE_SIZE,
-            offset,
-            donor=scope.donor,
+    pool = _context(request).pool
+    plans = []
+    if scope is not None:
+        plans = await reads.list_plans(
+            pool, scope.countries, wanted_phase, PAGE_SIZE, offset, donor=scope.donor
         )
-    )
     region_code = wanted_region.value if wanted_region else ""
 
     def link(at: int) -> str:
