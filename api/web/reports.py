@@ -81,8 +81,7 @@ async def verify_from_dashboard(request: Request, report_id: ReportId) -> Respon
     context = _context(request)
     record = await issued_record(context.store, report_id)
     if record is None:
-        return error_page(
-            request, session, ApiError(404, "not_found", f"There is no report {report_id}.")
-        )
+        missing = ApiError(404, "not_found", f"There is no report {report_id}.", rule="not_found")
+        return error_page(request, session, missing)
     await verify_now(context.pool, context.store, record)
     return RedirectResponse("/ui/reports", status_code=303)
