@@ -17,6 +17,7 @@ from fastapi import Header, Path, Query
 
 from api.errors import ApiError
 from domain.commands import DONOR_PATTERN
+from domain.regions import Region
 
 # PostgreSQL's `integer`: the widest value a version, an offset or a limit is compared with.
 MAX_SQL_INTEGER = 2**31 - 1
@@ -82,6 +83,10 @@ DonorFilter = Annotated[
     Query(
         pattern=DONOR_PATTERN, max_length=32, description="Only plans this donor funds, e.g. norad"
     ),
+]
+RegionFilter = Annotated[
+    Region | None,
+    Query(description="Only plans of this WCO region's members, e.g. west_and_central_africa"),
 ]
 IdempotencyKey = Annotated[
     str | None,

@@ -30,10 +30,15 @@ def jsonable(value: Any) -> Any:
 
 
 async def list_plans(
-    pool: asyncpg.Pool, countries: list[str] | None, phase: str | None, limit: int, offset: int
+    pool: asyncpg.Pool,
+    countries: list[str] | None,
+    phase: str | None,
+    limit: int,
+    offset: int,
+    donor: str | None = None,
 ) -> list[dict[str, Any]]:
     plans = await queries.list_plans(
-        pool, countries=countries, phase=phase, limit=limit, offset=offset
+        pool, countries=countries, phase=phase, limit=limit, offset=offset, donor=donor
     )
     return [jsonable(p) for p in plans]
 
@@ -76,9 +81,15 @@ async def audit_trail(
 
 
 async def overdue_milestones(
-    pool: asyncpg.Pool, countries: list[str] | None, limit: int = 500, offset: int = 0
+    pool: asyncpg.Pool,
+    countries: list[str] | None,
+    limit: int = 500,
+    offset: int = 0,
+    donor: str | None = None,
 ) -> list[dict[str, Any]]:
-    found = await queries.overdue_milestones(pool, countries=countries, limit=limit, offset=offset)
+    found = await queries.overdue_milestones(
+        pool, countries=countries, limit=limit, offset=offset, donor=donor
+    )
     today = datetime.now(UTC)
     # How long, for people who read "overdue since" and count days in their head.
     return [{**jsonable(m), "days_overdue": max(0, (today - m.overdue_since).days)} for m in found]

@@ -13,20 +13,24 @@ conflict); the event id derives from the report id, so one report is recorded on
 
 from __future__ import annotations
 
+import asyncio
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
 
-from domain import Actor, fold, key_factor_status, parse_event
+from domain import Actor, PlanState, fold, key_factor_status, parse_event
 from eventstore import ANY, EventStore, NewEvent
 from eventstore.checkpoints import latest as latest_checkpoint
 from projections.queries import list_plans
+from projections.results_queries import plan_states
 from reports import PlanPin, PlanSnapshot, ReportRequest
+from reports.annex import build_annex
 from reports.bundle import (
+    ANNEX,
     NARRATIVE_HTML,
     NARRATIVE_PDF,
     BundleCheck,
@@ -36,7 +40,7 @@ from reports.bundle import (
     render_files,
     sha256_hex,
 )
-from reports.narrative import PdfUnavailableError, render_pdf
+from reports.narrative import PdfUnavailableError, build_narrative, render_pdf
 
 REPORTS_STREAM = "reports-all"
 EVENT_TYPE = "report_issued"
@@ -68,21 +72,29 @@ async def pin_plans(
         plan_ids = [p.plan_id for p in await list_plans(pool, limit=_ALL_PLANS)]
     else:
         plan_ids = [plan_id]
-    pins: list[PlanPin] = []
-    last_position = 0
-    for each in sorted(plan_ids):
-        events = await store.read_stream(f"plan-{each}", recorded_up_to=as_of)
-        if events:
-            head = events[-1]
-            pins.append(PlanPin(plan_id=each, version=head.version, head_hash=head.hash))
-            last_position = max(last_position, head.global_position)
-    return Pins(plans=pins, last_position=last_position)
+    heads = await store.stream_heads([f"plan-{each}" for each in plan_ids], as_of)
+    pins = [
+        PlanPin(plan_id=head.stream_id.removeprefix("plan-"), version=head.version,
+                head_hash=head.hash)
+        for head in heads
+    ]  # fmt: skip
+    last_position = max((head.global_position for head in heads), default=0)
+    return Pins(plans=sorted(pins, key=lambda p: p.plan_id), last_position=last_position)
 
 
-async def snapshots_of(store: EventStore, pins: Sequence[PlanPin]) -> list[PlanSnapshot]:
-    """Each pinned plan folded from its stored events up to the pinned version."""
+async def snapshots_of(
+    store: EventStore, pins: Sequence[PlanPin], folded: Mapping[str, PlanState] | None = None
+) -> list[PlanSnapshot]:
+    """Each pinned plan folded from its stored events up to the pinned version; or, when
+    ``folded`` holds the plan at exactly that version (the projector's fold of the same
+    events with the same domain code), that state, read instead of folded again."""
     snapshots: list[PlanSnapshot] = []
     for pin in sorted(pins, key=lambda p: p.plan_id):
+        known = (folded or {}).get(pin.plan_id)
+        if known is not None and known.version == pin.version:
+            benchmarks = list(key_factor_status(known).values())
+            snapshots.append(PlanSnapshot(pin=pin, state=known, benchmarks=benchmarks))
+            continue
         events = await store.read_stream(f"plan-{pin.plan_id}", to_version=pin.version)
         if not events or events[-1].version != pin.version:
             raise PinMismatchError(f"plan {pin.plan_id} has no version {pin.version}")
@@ -96,6 +108,22 @@ async def snapshots_of(store: EventStore, pins: Sequence[PlanPin]) -> list[PlanS
         benchmarks = list(key_factor_status(state).values())
         snapshots.append(PlanSnapshot(pin=pin, state=state, benchmarks=benchmarks))
     return snapshots
+
+
+async def _render_with_pdf(
+    request: ReportRequest, snapshots: Sequence[PlanSnapshot]
+) -> tuple[dict[str, bytes], str | None]:
+    """The files, the PDF printed by Chromium (its own process) while the annex is built
+    in a thread: the two cores work at once. The note says why a PDF is missing."""
+    html = build_narrative(request, snapshots)
+    printing = asyncio.create_task(render_pdf(html))
+    annex = await asyncio.to_thread(build_annex, request, snapshots)
+    files = {ANNEX: annex, NARRATIVE_HTML: html}
+    try:
+        files[NARRATIVE_PDF] = await printing
+    except PdfUnavailableError as missing:
+        return files, str(missing)
+    return files, None
 
 
 @dataclass(frozen=True)
@@ -118,18 +146,19 @@ async def issue_report(
 ) -> IssuedReport:
     """Render, pin to the latest checkpoint, record ``report_issued``; the .zip to send.
     A donor scope keeps the plans that donor funded at the instant (the fold says)."""
+    # Issued from the read model's states where they are at the pinned version (most plans:
+    # no event since the instant); a verification always folds from the events again, so
+    # a read model that disagreed with the record would show as "differs".
+    folded = await plan_states(pool, [pin.plan_id for pin in pins.plans])
     snapshots = [
-        s for s in await snapshots_of(store, pins.plans) if request.scope.includes(s.state.donors)
+        s
+        for s in await snapshots_of(store, pins.plans, folded)
+        if request.scope.includes(s.state.donors)
     ]
     if not snapshots:
         raise NothingToReportError(f"no plan of {request.scope.label} was on the record")
     pins = Pins(plans=[s.pin for s in snapshots], last_position=pins.last_position)
-    files = render_files(request, snapshots)
-    pdf_note = None
-    try:
-        files[NARRATIVE_PDF] = await render_pdf(files[NARRATIVE_HTML])
-    except PdfUnavailableError as missing:
-        pdf_note = str(missing)
+    files, pdf_note = await _render_with_pdf(request, snapshots)
     checkpoint = await latest_checkpoint(pool)
     pinned_checkpoint = None
     if checkpoint is not None:

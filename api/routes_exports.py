@@ -1,5 +1,5 @@
 """CSV and XLSX downloads of the dashboard's lists: plans, overdue milestones, measurements
-due (once the results framework lands), notifications and a plan's audit trail.
+due, the portfolio grid and its trend, notifications and a plan's audit trail.
 
 Each export calls the JSON route it mirrors, page after page (its paging headers land in a
 response thrown away), so the rows, their scoping and their refusals are exactly the API's;
@@ -13,10 +13,11 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.encoders import jsonable_encoder
 from fastapi.responses import Response
 
-from api import routes_reads
-from api.bounds import MAX_PAGE, CountryFilter, PlanId, PlanIdFilter
+from api import routes_portfolio, routes_reads, routes_results
+from api.bounds import MAX_PAGE, CountryFilter, DonorFilter, PlanId, PlanIdFilter, RegionFilter
 from api.context import ApiContext, get_actor, get_context
 from api.errors import ErrorBody
 from domain import Actor, Phase
@@ -74,13 +75,14 @@ async def export_plans(
     format: ExportFormat = FormatQuery,
     country: CountryFilter = None,
     phase: Phase | None = None,
+    region: RegionFilter = None,
     actor: Actor = Depends(get_actor),
     context: ApiContext = Depends(get_context),
 ) -> Response:
     async def page(offset: int) -> dict[str, Any]:
         return await routes_reads.list_plans(
             request, Response(), country=country, phase=phase, limit=MAX_PAGE, offset=offset,
-            actor=actor, context=context,
+            actor=actor, context=context, region=region,
         )  # fmt: skip
 
     return file_response("plans", await every_row(page, "plans"), format)
@@ -149,3 +151,89 @@ async def export_audit(
         )  # fmt: skip
 
     return file_response(f"audit-{plan_id}", await every_row(page, "entries"), format)
+
+
+@router.get(
+    "/exports/measurements/due",
+    summary="Measurements due as CSV or XLSX",
+    response_class=Response,
+    responses=FILE_RESPONSES,
+)
+async def export_measurements_due(
+    format: ExportFormat = FormatQuery,
+    plan_id: PlanIdFilter = None,
+    actor: Actor = Depends(get_actor),
+    context: ApiContext = Depends(get_context),
+) -> Response:
+    async def page(offset: int) -> dict[str, Any]:
+        found = await routes_results.due(
+            plan_id=plan_id, limit=MAX_PAGE, offset=offset, actor=actor, context=context
+        )
+        return found.model_dump(mode="json")
+
+    return file_response("measurements-due", await every_row(page, "measurements"), format)
+
+
+def portfolio_filters(
+    country: CountryFilter = None,
+    phase: Phase | None = None,
+    donor: DonorFilter = None,
+    region: RegionFilter = None,
+) -> dict[str, Any]:
+    """The portfolio's own filters, for its exports."""
+    return {"country": country, "phase": phase, "donor": donor, "region": region}
+
+
+async def _portfolio(
+    actor: Actor, context: ApiContext, filters: dict[str, Any]
+) -> list[dict[str, Any]]:
+    answer = await routes_portfolio.get_portfolio(**filters, actor=actor, context=context)
+    plans: list[dict[str, Any]] = jsonable_encoder(answer["plans"])
+    return plans
+
+
+@router.get(
+    "/exports/portfolio",
+    summary="The portfolio grid as CSV or XLSX: one row per plan, a column per key factor",
+    response_class=Response,
+    responses=FILE_RESPONSES,
+)
+async def export_portfolio(
+    format: ExportFormat = FormatQuery,
+    filters: dict[str, Any] = Depends(portfolio_filters),
+    actor: Actor = Depends(get_actor),
+    context: ApiContext = Depends(get_context),
+) -> Response:
+    rows = [
+        {
+            **{k: v for k, v in plan.items() if k not in ("statuses", "trend")},
+            **plan["statuses"],
+        }
+        for plan in await _portfolio(actor, context, filters)
+    ]
+    return file_response("portfolio", rows, format)
+
+
+@router.get(
+    "/exports/portfolio/trend",
+    summary="The portfolio trend as CSV or XLSX: one row per plan and quarter end",
+    response_class=Response,
+    responses=FILE_RESPONSES,
+)
+async def export_portfolio_trend(
+    format: ExportFormat = FormatQuery,
+    filters: dict[str, Any] = Depends(portfolio_filters),
+    actor: Actor = Depends(get_actor),
+    context: ApiContext = Depends(get_context),
+) -> Response:
+    rows = [
+        {
+            "plan_id": plan["plan_id"],
+            "country": plan["country"],
+            "quarter_end": point["quarter_end"],
+            **point["statuses"],
+        }
+        for plan in await _portfolio(actor, context, filters)
+        for point in plan["trend"]
+    ]
+    return file_response("portfolio-trend", rows, format)

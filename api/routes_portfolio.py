@@ -8,11 +8,11 @@ from typing import Any
 
 from fastapi import APIRouter, Depends
 
-from api.bounds import CountryFilter, DonorFilter
+from api.bounds import CountryFilter, DonorFilter, RegionFilter
 from api.context import ApiContext, get_actor, get_context
 from api.declared import NOT_MODIFIED, UNAUTHORIZED
 from api.schemas import Portfolio
-from api.scope import portfolio_scope
+from api.scope import list_scope
 from domain import Actor, KeyFactor, Phase
 from projections.portfolio import portfolio
 
@@ -28,19 +28,20 @@ async def get_portfolio(
     country: CountryFilter = None,
     phase: Phase | None = None,
     donor: DonorFilter = None,
+    region: RegionFilter = None,
     actor: Actor = Depends(get_actor),
     context: ApiContext = Depends(get_context),
 ) -> dict[str, Any]:
     now = datetime.now(UTC)
-    scope = portfolio_scope(actor, country, donor)
+    scope = list_scope(actor, country, donor, region)
     plans = (
         []
         if scope is None
         else await portfolio(
             context.pool,
-            countries=scope[0],
+            countries=scope.countries,
             phase=phase.value if phase else None,
-            donor=scope[1],
+            donor=scope.donor,
             now=now,
         )
     )

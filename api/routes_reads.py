@@ -21,6 +21,7 @@ from api.bounds import (
     Offset,
     PlanId,
     PlanIdFilter,
+    RegionFilter,
     parse_instant,
 )
 from api.conditional import check_plan_tag, page_links, plan_tag
@@ -41,7 +42,7 @@ from api.schemas import (
     ReplayedPlan,
     Verification,
 )
-from api.scope import not_found, require_readable, visible_countries
+from api.scope import list_scope, not_found, require_readable, visible_countries
 from domain import Actor, Phase, PlanState, Role, key_factor_status
 from domain.benchmarks import worst_status
 from projections.views import PlanSummary
@@ -58,7 +59,7 @@ def _page(items: list[Any], limit: int, offset: int) -> dict[str, Any]:
 
 @router.get(
     "/plans",
-    summary="Plans the caller may see (filter by country and phase)",
+    summary="Plans the caller may see (filter by country, WCO region and phase)",
     response_model=PlanList,
 )
 async def list_plans(
@@ -70,13 +71,19 @@ async def list_plans(
     offset: Offset = 0,
     actor: Actor = Depends(get_actor),
     context: ApiContext = Depends(get_context),
+    region: RegionFilter = None,
 ) -> dict[str, Any]:
-    countries = visible_countries(actor, country)
+    scope = list_scope(actor, country, region=region)
     plans = (
         []
-        if countries == []
+        if scope is None
         else await reads.list_plans(
-            context.pool, countries, phase.value if phase else None, limit, offset
+            context.pool,
+            scope.countries,
+            phase.value if phase else None,
+            limit,
+            offset,
+            donor=scope.donor,
         )
     )
     page = _page(plans, limit, offset)
@@ -275,8 +282,13 @@ async def overdue(
     actor: Actor = Depends(get_actor),
     context: ApiContext = Depends(get_context),
 ) -> dict[str, Any]:
-    found = await reads.overdue_milestones(
-        context.pool, visible_countries(actor), limit=limit, offset=offset
+    scope = list_scope(actor)
+    found = (
+        []
+        if scope is None
+        else await reads.overdue_milestones(
+            context.pool, scope.countries, limit=limit, offset=offset, donor=scope.donor
+        )
     )
     page = _page(found, limit, offset)
     response.headers["Link"] = page_links(request, **page)

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any, Literal, Self
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -15,14 +15,13 @@ from api.bounds import PLAN_ID_PATTERN
 from api.context import ApiContext, get_actor, get_context
 from api.errors import ApiError, ErrorBody
 from api.language import request_language
+from api.report_checks import reports_with_checks, stored_checks, verify_after_issue, verify_now
 from api.reporting import (
     IssuedReport,
     NothingToReportError,
     issue_report,
     issued_record,
-    issued_reports,
     pin_plans,
-    recheck_issued,
 )
 from api.reporting import report_id_for as new_report_id
 from api.scope import require_visible
@@ -70,6 +69,7 @@ class ReportCheck(BaseModel):
     ok: bool
     problems: list[str]
     differing_files: list[str]
+    verified_at: datetime = Field(description="When the report was last recomputed")
 
 
 class IssuedReportView(BaseModel):
@@ -161,7 +161,7 @@ async def issue_for(
         language=language,
     )
     try:
-        return await issue_report(context.pool, context.store, request, pins, actor)
+        issued = await issue_report(context.pool, context.store, request, pins, actor)
     except NothingToReportError as nothing:
         raise ApiError(404, "not_found", f"{nothing}.", rule="plan_not_found") from nothing
     except (DuplicateEventError, ConcurrencyError) as repeat:
@@ -169,6 +169,13 @@ async def issue_for(
             409, "already_issued", f"Report {request.report_id} was already issued.",
             rule="report_already_issued",
         ) from repeat  # fmt: skip
+    record = {
+        "report_id": issued.report_id,
+        "manifest": issued.manifest,
+        "manifest_sha256": issued.manifest_sha256,
+    }
+    verify_after_issue(context.pool, context.store, record)
+    return issued
 
 
 def zip_response(issued: IssuedReport) -> Response:
@@ -198,43 +205,68 @@ def _view(record: dict[str, Any]) -> dict[str, Any]:
 
 @router.get(
     "/reports",
-    summary="Issued reports, newest first, each recomputed from the record",
+    summary="Issued reports, newest first, each with its last verification",
     responses={403: {"model": ErrorBody, "description": "Programme managers and auditors"}},
 )
 async def list_reports(
-    verify: bool = True,
+    verify: bool = Query(False, description="Recompute every report from the record now"),
     actor: Actor = Depends(get_actor),
     context: ApiContext = Depends(get_context),
 ) -> IssuedReportList:
     _require_reader(actor)
-    views = []
-    for record in await issued_reports(context.store):
-        check = await recheck_issued(context.store, record) if verify else None
-        verification = None if check is None else ReportCheck(ok=check.ok, **vars(check))
-        views.append(IssuedReportView(**_view(record), verification=verification))
-    return IssuedReportList(reports=views)
+    found = await reports_with_checks(context.pool, context.store, reverify=verify)
+    return IssuedReportList(
+        reports=[
+            IssuedReportView(**_view(record), verification=ReportCheck(**check.as_json()))
+            for record, check in found
+        ]
+    )
+
+
+async def _detail(context: ApiContext, report_id: str, *, reverify: bool) -> IssuedReportDetail:
+    record = await issued_record(context.store, report_id)
+    if record is None:
+        raise ApiError(404, "not_found", f"There is no report {report_id}.", rule="not_found")
+    check = None if reverify else (await stored_checks(context.pool)).get(report_id)
+    if check is None:
+        check = await verify_now(context.pool, context.store, record)
+    return IssuedReportDetail(
+        **_view(record),
+        manifest=record["manifest"],
+        verification=ReportCheck(**check.as_json()),
+    )
+
+
+REPORT_RESPONSES: dict[int | str, dict[str, Any]] = {
+    403: {"model": ErrorBody, "description": "Programme managers and auditors"},
+    404: {"model": ErrorBody, "description": "No such report"},
+}
 
 
 @router.get(
     "/reports/{report_id}",
-    summary="One issued report: its manifest as recorded, and whether the record still gives it",
-    responses={
-        403: {"model": ErrorBody, "description": "Programme managers and auditors"},
-        404: {"model": ErrorBody, "description": "No such report"},
-    },
+    summary="One issued report: its manifest as recorded, and its last verification",
+    responses=REPORT_RESPONSES,
 )
 async def get_report(
+    report_id: ReportId,
+    verify: bool = Query(False, description="Recompute the report from the record now"),
+    actor: Actor = Depends(get_actor),
+    context: ApiContext = Depends(get_context),
+) -> IssuedReportDetail:
+    _require_reader(actor)
+    return await _detail(context, report_id, reverify=verify)
+
+
+@router.post(
+    "/reports/{report_id}/verify",
+    summary="Recompute one issued report from the record now, and keep the result",
+    responses=REPORT_RESPONSES,
+)
+async def verify_report(
     report_id: ReportId,
     actor: Actor = Depends(get_actor),
     context: ApiContext = Depends(get_context),
 ) -> IssuedReportDetail:
     _require_reader(actor)
-    record = await issued_record(context.store, report_id)
-    if record is None:
-        raise ApiError(404, "not_found", f"There is no report {report_id}.", rule="not_found")
-    check = await recheck_issued(context.store, record)
-    return IssuedReportDetail(
-        **_view(record),
-        manifest=record["manifest"],
-        verification=ReportCheck(ok=check.ok, **vars(check)),
-    )
+    return await _detail(context, report_id, reverify=True)

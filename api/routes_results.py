@@ -16,7 +16,7 @@ from pydantic import BaseModel
 from api.bounds import Limit, Offset, PlanId, PlanIdFilter
 from api.context import ApiContext, get_actor, get_context
 from api.errors import ErrorBody
-from api.scope import not_found, require_visible, visible_countries
+from api.scope import list_scope, not_found, require_visible
 from domain import Actor
 from projections.results import Diagnostic, MeasurementDueItem, ResultsFramework
 from projections.results_queries import get_diagnostic, get_results_framework, measurements_due
@@ -87,18 +87,19 @@ async def due(
 ) -> MeasurementsDuePage:
     if plan_id is not None:
         require_visible(actor, plan_id)
-    countries = visible_countries(actor)
+    scope = list_scope(actor)
     today = today_utc()
     found = (
         []
-        if countries == []
+        if scope is None
         else await measurements_due(
             context.pool,
             today=today,
-            countries=countries,
+            countries=scope.countries,
             plan_id=plan_id,
             limit=limit,
             offset=offset,
+            donor=scope.donor,
         )
     )
     return MeasurementsDuePage(

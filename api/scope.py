@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from api.errors import ApiError
 from domain import Actor, Role, can_read
 from domain.access import COUNTRY_SCOPED_ROLES
+from domain.regions import Region, region_countries
 from projections.conn import Executor
 
 PLAN_ID = re.compile(r"^([A-Z]{3})-(\d{4})$")
@@ -59,8 +61,8 @@ async def require_readable(pool: Executor, actor: Actor, plan_id: str) -> str:
 def visible_countries(actor: Actor, requested: str | None = None) -> list[str] | None:
     """Countries a list may show: None means all; an empty list means none (same policy as
     domain ``can_read``: scoped roles, and observers given a country, see that country).
-    An observer scoped to a donor gets none: only lists that filter by donor
-    (``portfolio_scope``) show it anything."""
+    An observer scoped to a donor gets none here: the lists of plans filter by donor
+    (``list_scope``); notifications and the feed show it nothing."""
     if actor.donor is not None:
         return []
     scoped = actor.role in COUNTRY_SCOPED_ROLES or (
@@ -73,17 +75,46 @@ def visible_countries(actor: Actor, requested: str | None = None) -> list[str] |
     return [str(actor.country)]
 
 
-def portfolio_scope(
-    actor: Actor, country: str | None, donor: str | None
-) -> tuple[list[str] | None, str | None] | None:
-    """(countries, donor) the portfolio may show for these filters, or None for nothing.
-    A donor-scoped observer sees its donor's plans (in its country, if it has one too)."""
+@dataclass(frozen=True)
+class ListScope:
+    """What a list may show: ``countries`` None means every country; ``donor`` None means
+    any donor, else only plans that donor funds now."""
+
+    countries: list[str] | None
+    donor: str | None
+
+
+def list_scope(
+    actor: Actor,
+    country: str | None = None,
+    donor: str | None = None,
+    region: Region | None = None,
+) -> ListScope | None:
+    """The scope of a list (plans, portfolio, overdue, measurements due) for these filters,
+    or None when it shows nothing. A donor-scoped observer sees its donor's plans (in its
+    country, if it has one too); a region narrows the countries to its members."""
+    scope = _actor_scope(actor, country, donor)
+    if scope is None or region is None:
+        return scope
+    members = region_countries(region)
+    countries = members if scope.countries is None else [
+        c for c in scope.countries if c in members
+    ]  # fmt: skip
+    return ListScope(countries, scope.donor) if countries else None
+
+
+def region_filter(text: str) -> Region | None:
+    """A dashboard form's region (a code, or empty / unknown: every region)."""
+    return next((r for r in Region if r.value == text.strip()), None)
+
+
+def _actor_scope(actor: Actor, country: str | None, donor: str | None) -> ListScope | None:
     if actor.donor is None:
         countries = visible_countries(actor, country)
-        return None if countries == [] else (countries, donor)
+        return None if countries == [] else ListScope(countries, donor)
     if donor is not None and donor != actor.donor:
         return None
     if actor.country is not None and country not in (None, actor.country):
         return None
     scoped_country = actor.country or country
-    return (None if scoped_country is None else [scoped_country]), actor.donor
+    return ListScope(None if scoped_country is None else [scoped_country], actor.donor)

@@ -3,7 +3,7 @@
     python -m bench.report       (ACIP_BENCH_DATABASE_URL to use an existing server)
 
 Generates ACIP_BENCH_PLANS (2,000) plan histories with the domain's own decide()
-(testkit.synthetic, about 100 events per plan), appends them, rebuilds the plans read model
+(testkit.synthetic, about 120 events per plan), appends them, rebuilds the plans read model
 (the report takes its plan ids from it), then, ACIP_BENCH_ROUNDS times (best kept):
   replay   pin every plan as of the period's end and fold it from its events: the floor
            any report must read through
@@ -29,9 +29,11 @@ from bench.rebuild import _load
 from domain import Actor, Role
 from eventstore import PostgresEventStore, init_connection
 from projections.rebuild import rebuild
+from projections.results_queries import plan_states
 from reports import ReportPeriod, ReportRequest, ReportScope
+from reports.annex import build_annex
 from reports.model import ScopeKind
-from reports.narrative import chromium_path
+from reports.narrative import build_narrative, chromium_path, render_pdf
 
 PLANS = int(os.environ.get("ACIP_BENCH_PLANS", "2000"))
 ROUNDS = int(os.environ.get("ACIP_BENCH_ROUNDS", "3"))
@@ -75,6 +77,8 @@ async def run(url: str) -> dict[str, Any]:
             f" ({len(pins.plans)} plans, {len(issued.bundle) / 1e6:.1f} MB,"
             f" pdf: {issued.pdf_note or 'printed'})"
         )
+    stages = await _stages(pool, store, request)
+    print("stages (s): " + ", ".join(f"{k} {v}" for k, v in stages.items()))
     await pool.close()
     replayed, reported = best_of(replay_times), best_of(report_times)
     return {
@@ -87,7 +91,38 @@ async def run(url: str) -> dict[str, Any]:
         "report_over_replay": round(reported / replayed, 2),
         "bundle_bytes": sizes[-1],
         "rounds_report_seconds": [round(t, 2) for t in report_times],
+        "stages_seconds": stages,
     }
+
+
+async def _stages(
+    pool: asyncpg.Pool, store: PostgresEventStore, request: ReportRequest
+) -> dict[str, float]:
+    """Each stage of an issue alone, one after the other (where the time goes)."""
+    seconds: dict[str, float] = {}
+    started = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal started
+        seconds[name] = round(time.perf_counter() - started, 2)
+        started = time.perf_counter()
+
+    pins = await pin_plans(pool, store, request.as_of, None)
+    lap("pins")
+    folded = await snapshots_of(store, pins.plans)
+    lap("states_folded_from_events")
+    states = await plan_states(pool, [p.plan_id for p in pins.plans])
+    snapshots = await snapshots_of(store, pins.plans, states)
+    lap("states_from_read_model")
+    assert [s.state for s in snapshots] == [s.state for s in folded]
+    build_annex(request, snapshots)
+    lap("annex")
+    html = build_narrative(request, snapshots)
+    lap("narrative_html")
+    if chromium_path().exists():
+        await render_pdf(html)
+        lap("pdf")
+    return seconds
 
 
 def main() -> None:

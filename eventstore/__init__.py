@@ -21,6 +21,7 @@ from eventstore.models import (
     ExpectedVersion,
     NewEvent,
     RecordedEvent,
+    StreamHead,
     VerifyReport,
 )
 from eventstore.notifier import NOTIFY_CHANNEL
@@ -48,6 +49,7 @@ __all__ = [
     "NewEvent",
     "PostgresEventStore",
     "RecordedEvent",
+    "StreamHead",
     "StreamNotFound",
     "UpcasterRegistry",
     "VerifyReport",

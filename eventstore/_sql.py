@@ -90,6 +90,18 @@ READ_ALL = (
     f" AND global_position < {SAFE_LIMIT} ORDER BY global_position LIMIT $2"
 )
 BY_IDS = f"SELECT {READ_COLUMNS} FROM events WHERE event_id = ANY($1::uuid[])"
+# Each stream's last event recorded up to an instant: one backwards probe of the
+# (stream_id, version) index per stream, in one statement (a report pins thousands).
+STREAM_HEADS = """
+SELECT s.stream_id, h.version, h.hash, h.global_position
+  FROM unnest($1::text[]) AS s(stream_id)
+ CROSS JOIN LATERAL (
+       SELECT version, hash, global_position FROM events AS e
+        WHERE e.stream_id = s.stream_id AND e.recorded_at <= $2
+        ORDER BY version DESC LIMIT 1
+ ) AS h
+ ORDER BY s.stream_id
+"""
 STREAM_VERSION = "SELECT coalesce(max(version), 0) FROM events WHERE stream_id = $1"
 HEAD = (
     "SELECT (SELECT coalesce(max(global_position), 0) FROM events"

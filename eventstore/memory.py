@@ -24,6 +24,7 @@ from eventstore.models import (
     ExpectedVersion,
     NewEvent,
     RecordedEvent,
+    StreamHead,
     VerifyReport,
 )
 from eventstore.protocol import EventRow, LeafRow
@@ -152,6 +153,26 @@ class InMemoryEventStore:
 
     async def stream_version(self, stream_id: str) -> int:
         return len(self._streams.get(stream_id, []))
+
+    async def stream_heads(
+        self, stream_ids: Sequence[str], recorded_up_to: datetime
+    ) -> list[StreamHead]:
+        heads = []
+        for stream_id in sorted(set(stream_ids)):
+            recorded = [
+                e for e in self._streams.get(stream_id, []) if e.recorded_at <= recorded_up_to
+            ]
+            if recorded:
+                last = recorded[-1]
+                heads.append(
+                    StreamHead(
+                        stream_id=stream_id,
+                        version=last.version,
+                        hash=last.hash,
+                        global_position=last.global_position,
+                    )
+                )
+        return heads
 
     async def read_all(
         self, after_position: int = 0, limit: int = 1000, *, max_wait: float = 0.0

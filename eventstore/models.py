@@ -47,6 +47,15 @@ class RecordedEvent(NewEvent):
     hash: str
 
 
+class StreamHead(BaseModel):
+    """A stream's last event as of an instant: what pins the stream to that moment."""
+
+    stream_id: str
+    version: int
+    hash: str
+    global_position: int
+
+
 class AppendResult(BaseModel):
     model_config = ConfigDict(frozen=True)
 

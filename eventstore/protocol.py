@@ -14,7 +14,14 @@ from collections.abc import AsyncGenerator, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
-from eventstore.models import AppendResult, ExpectedVersion, NewEvent, RecordedEvent, VerifyReport
+from eventstore.models import (
+    AppendResult,
+    ExpectedVersion,
+    NewEvent,
+    RecordedEvent,
+    StreamHead,
+    VerifyReport,
+)
 
 # The fields of an ``EventRow``, by index: what a rebuild's fold needs, in this order.
 ROW_POSITION, ROW_STREAM_ID, ROW_VERSION, ROW_TYPE, ROW_SCHEMA_VERSION = range(5)
@@ -63,6 +70,13 @@ class EventStore(Protocol):
 
     async def stream_version(self, stream_id: str) -> int:
         """The stream's current version; 0 for a stream that does not exist."""
+        ...
+
+    async def stream_heads(
+        self, stream_ids: Sequence[str], recorded_up_to: datetime
+    ) -> list[StreamHead]:
+        """Each stream's last event recorded up to the instant, by stream id; streams with
+        none by then are left out."""
         ...
 
     async def read_all(

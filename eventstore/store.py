@@ -25,6 +25,7 @@ from eventstore.models import (
     ExpectedVersion,
     NewEvent,
     RecordedEvent,
+    StreamHead,
     VerifyReport,
 )
 from eventstore.notifier import NOTIFY_CHANNEL, Notifier
@@ -210,6 +211,13 @@ class PostgresEventStore:
         async with self._pool.acquire() as conn:
             version = await conn.fetchval(sql.STREAM_VERSION, stream_id)
         return int(version)
+
+    async def stream_heads(
+        self, stream_ids: Sequence[str], recorded_up_to: datetime
+    ) -> list[StreamHead]:
+        async with self._pool.acquire() as conn:
+            rows = await conn.fetch(sql.STREAM_HEADS, sorted(set(stream_ids)), recorded_up_to)
+        return [StreamHead(**dict(row)) for row in rows]
 
     async def read_all(
         self, after_position: int = 0, limit: int = 1000, *, max_wait: float = _SETTLE_WAIT

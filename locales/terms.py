@@ -62,6 +62,16 @@ SCOPE_NAMES: dict[str, str] = {"read": N_("read"), "commands": N_("commands"), "
 REPORTING_FREQUENCIES: dict[str, str] = {"quarterly": N_("quarterly"), "semiannual": N_(
     "half-yearly"), "annual": N_("annual"), "biennial": N_("every two years")}  # fmt: skip
 
+# The WCO's six regions (domain.regions), in the names the WCO's regional offices use.
+REGION_NAMES: dict[str, str] = {
+    "east_and_southern_africa": N_("East and Southern Africa"),
+    "west_and_central_africa": N_("West and Central Africa"),
+    "north_of_africa_near_and_middle_east": N_("North of Africa, Near and Middle East"),
+    "europe": N_("Europe"),
+    "americas_and_the_caribbean": N_("Americas and the Caribbean"),
+    "asia_pacific": N_("Far East, South and South East Asia, Australasia and the Pacific Islands"),
+}
+
 ROLE_NAMES: dict[str, str] = {
     "programme_manager": N_("Programme manager"),
     "focal_point": N_("Focal point"),
@@ -172,6 +182,7 @@ _ALL_NAMES: dict[str, str] = {
     **SCOPE_NAMES,
     **PHASE_NAMES,
     **KEY_FACTOR_NAMES,
+    **REGION_NAMES,
 }
 
 

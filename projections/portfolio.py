@@ -85,16 +85,22 @@ async def portfolio(
         ids,
     ):
         current[row["plan_id"]][_KEY_FACTORS[row["key_factor"]]] = _STATUSES[row["status"]]
-    fixed: dict[str, dict[date, dict[KeyFactor, BenchmarkStatus]]] = defaultdict(
-        lambda: defaultdict(dict)
-    )
+    # One row per plan and quarter end (its key factors and statuses as two arrays), not
+    # one per key factor: a tenth of the rows to decode and loop over.
+    fixed: dict[str, dict[date, dict[KeyFactor, BenchmarkStatus]]] = defaultdict(dict)
     for row in await pool.fetch(
-        f"SELECT plan_id, quarter_end, key_factor, status FROM {_S}.trend"
-        " WHERE plan_id = ANY($1::text[]) ORDER BY plan_id, quarter_end",
+        f"""
+        SELECT plan_id, quarter_end, array_agg(key_factor) AS key_factors,
+               array_agg(status) AS statuses
+          FROM {_S}.trend WHERE plan_id = ANY($1::text[])
+         GROUP BY plan_id, quarter_end ORDER BY plan_id, quarter_end
+        """,
         ids,
     ):
-        statuses = fixed[row["plan_id"]][row["quarter_end"]]
-        statuses[_KEY_FACTORS[row["key_factor"]]] = _STATUSES[row["status"]]
+        fixed[row["plan_id"]][row["quarter_end"]] = {
+            _KEY_FACTORS[k]: _STATUSES[v]
+            for k, v in zip(row["key_factors"], row["statuses"], strict=True)
+        }
     due = {
         row["plan_id"]: row["due"]
         for row in await pool.fetch(

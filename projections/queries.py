@@ -61,19 +61,22 @@ async def list_plans(
     phase: str | None = None,
     limit: int = 50,
     offset: int = 0,
+    donor: str | None = None,
 ) -> list[PlanSummary]:
-    """Plans by id, optionally of some countries and one phase."""
+    """Plans by id, optionally of some countries, one phase, one donor (among its donors)."""
     rows = await pool.fetch(
         f"""
         SELECT {_SUMMARY} FROM {_S}.summary
          WHERE ($1::text[] IS NULL OR country = ANY($1::text[]))
            AND ($2::text IS NULL OR phase = $2)
+           AND ($5::text IS NULL OR $5 = ANY(donors))
          ORDER BY plan_id LIMIT $3 OFFSET $4
         """,
         countries,
         phase,
         limit,
         offset,
+        donor,
     )
     return [_plan_summary(row) for row in rows]
 
@@ -142,20 +145,29 @@ async def get_benchmarks(pool: Executor, plan_id: str) -> list[KeyFactorView]:
 
 
 async def overdue_milestones(
-    pool: Executor, *, countries: list[str] | None = None, limit: int = 100, offset: int = 0
+    pool: Executor,
+    *,
+    countries: list[str] | None = None,
+    limit: int = 100,
+    offset: int = 0,
+    donor: str | None = None,
 ) -> list[OverdueMilestone]:
-    """Overdue milestones of running plans, longest overdue first."""
+    """Overdue milestones of running plans (of one donor's plans, if given), longest
+    overdue first."""
     rows = await pool.fetch(
         f"""
         SELECT plan_id, country, plan_title, phase, milestone_id, title, key_factor,
                due_date, original_due_date, overdue_since, percent, reminders_sent, escalated
           FROM {_S}.overdue_milestones
          WHERE ($1::text[] IS NULL OR country = ANY($1::text[]))
+           AND ($4::text IS NULL
+                OR plan_id IN (SELECT plan_id FROM {_S}.summary WHERE $4 = ANY(donors)))
          ORDER BY overdue_since, plan_id, milestone_id LIMIT $2 OFFSET $3
         """,
         countries,
         limit,
         offset,
+        donor,
     )
     return [OverdueMilestone.model_validate(dict(row)) for row in rows]
 

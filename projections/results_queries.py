@@ -29,6 +29,14 @@ async def plan_state(pool: Executor, plan_id: str) -> PlanState | None:
     return None if raw is None else PlanState.model_validate_json(raw)
 
 
+async def plan_states(pool: Executor, plan_ids: list[str]) -> dict[str, PlanState]:
+    """Many plans' states as the projector last folded them (each at its ``version``)."""
+    rows = await pool.fetch(
+        f"SELECT plan_id, state FROM {_S}.summary WHERE plan_id = ANY($1::text[])", plan_ids
+    )
+    return {row["plan_id"]: PlanState.model_validate_json(row["state"]) for row in rows}
+
+
 async def get_results_framework(
     pool: Executor, plan_id: str, today: date
 ) -> ResultsFramework | None:
@@ -49,11 +57,12 @@ async def measurements_due(
     plan_id: str | None = None,
     limit: int = 100,
     offset: int = 0,
+    donor: str | None = None,
 ) -> list[MeasurementDueItem]:
     """Reporting periods that have ended without a measurement dated inside them, of plans
-    still measuring (implementation, evaluation), oldest first. Only each indicator's latest
-    ended period is listed: a catch-up asks for that one, and an earlier period can no
-    longer be measured late into the right column anyway."""
+    still measuring (implementation, evaluation) (of one donor's plans, if given), oldest
+    first. Only each indicator's latest ended period is listed: a catch-up asks for that
+    one, and an earlier period can no longer be measured late into the right column."""
     rows = await pool.fetch(
         f"""
         SELECT * FROM (
@@ -70,6 +79,7 @@ async def measurements_due(
                AND s.phase IN ('implementation', 'evaluation')
                AND ($2::text[] IS NULL OR p.country = ANY($2::text[]))
                AND ($3::text IS NULL OR p.plan_id = $3)
+               AND ($6::text IS NULL OR $6 = ANY(s.donors))
              ORDER BY p.plan_id, p.indicator_id, p.ends DESC
         ) AS latest
          WHERE measured_on IS NULL
@@ -81,6 +91,7 @@ async def measurements_due(
         plan_id,
         limit,
         offset,
+        donor,
     )
     return [
         MeasurementDueItem.model_validate({k: v for k, v in r.items() if k != "measured_on"})

@@ -11,13 +11,16 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from copy import copy
 from datetime import UTC, date, datetime
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -38,6 +41,36 @@ def cell_text(value: Any) -> Any:
     """What people wrote may hold control characters that the xlsx format cannot store
     (openpyxl refuses them); they are dropped from the cell, the record keeps them."""
     return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
+
+
+# Per workbook, each named style's ids once set on a first cell.
+_STYLES: WeakKeyDictionary[Workbook, dict[str, StyleArray]] = WeakKeyDictionary()
+
+
+def _style(cell: Any, name: str, apply: Callable[[Cell], None]) -> None:
+    """Style ``cell`` as the workbook's first cell styled ``name`` was. openpyxl's style
+    setters hash the style objects again on every cell (most of a large annex's time);
+    copying the first cell's style ids gives the same ids, so the same bytes."""
+    known = _STYLES.setdefault(cell.parent.parent, {})
+    if name in known:
+        cell._style = copy(known[name])
+        return
+    apply(cell)
+    known[name] = copy(cell._style)
+
+
+def _date_cell(cell: Cell) -> None:
+    cell.number_format = DATE_FORMAT
+
+
+def _percent_cell(cell: Cell) -> None:
+    cell.number_format = PERCENT_FORMAT
+
+
+def _header_cell(cell: Cell) -> None:
+    cell.font = HEADER_FONT
+    cell.fill = HEADER_FILL
+    cell.alignment = Alignment(wrap_text=True, vertical="top")
 
 
 def append_row(sheet: Worksheet, values: Iterable[Any]) -> None:
@@ -100,7 +133,7 @@ def _write_summary(
         append_row(sheet, summary_row(request, snapshot))
         row = sheet.max_row
         for column in (5, 6):
-            sheet.cell(row, column).number_format = DATE_FORMAT
+            _style(sheet.cell(row, column), "date", _date_cell)
     _finish(sheet, header_row=3, widths=[12, 8, 30, 15, 12, 12, 9] + [10] * 9 + [14] * 10)
 
 
@@ -137,16 +170,16 @@ def _write_plan(sheet: Worksheet, request: ReportRequest, snapshot: PlanSnapshot
             sheet, indicator_row(indicator, benchmarks[indicator.indicator_id], request.language)
         )
         row = sheet.max_row
-        sheet.cell(row, 11).number_format = DATE_FORMAT
+        _style(sheet.cell(row, 11), "date", _date_cell)
         for column in (12, 13, 14):
-            sheet.cell(row, column).number_format = PERCENT_FORMAT
+            _style(sheet.cell(row, column), "percent", _percent_cell)
     append_row(sheet, [])
     _header(sheet, text.words(request.language, text.MILESTONE_HEADERS))
     for milestone in sorted(state.milestones.values(), key=lambda m: m.milestone_id):
         append_row(sheet, milestone_row(milestone, request))
         row = sheet.max_row
         for column in (4, 5, 8):
-            sheet.cell(row, column).number_format = DATE_FORMAT
+            _style(sheet.cell(row, column), "date", _date_cell)
     _finish(
         sheet, header_row=3, widths=[10, 22, 30, 10, 10, 10, 10, 9, 22, 10, 12, 9, 9, 9, 11, 40]
     )
@@ -216,9 +249,7 @@ def _completed_in(milestone: MilestoneState, request: ReportRequest) -> bool:
 def _header(sheet: Worksheet, headers: Sequence[str]) -> None:
     append_row(sheet, list(headers))
     for cell in sheet[sheet.max_row]:
-        cell.font = HEADER_FONT
-        cell.fill = HEADER_FILL
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        _style(cell, "header", _header_cell)
 
 
 def _finish(sheet: Worksheet, *, header_row: int, widths: Sequence[int]) -> None:

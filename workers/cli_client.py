@@ -18,6 +18,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from domain.regions import Region
 from workers.settings import load_settings
 
 plans_app = typer.Typer(help="Read action plans through the API.", no_args_is_help=True)
@@ -163,6 +164,7 @@ def read(as_json: bool, path: str, **options: Any) -> dict[str, Any] | None:
 def plans_list(
     country: str | None = typer.Option(None, "--country", help="ISO 3166-1 alpha-3, e.g. GHA"),
     phase: str | None = typer.Option(None, "--phase", help="e.g. implementation"),
+    region: Region | None = typer.Option(None, "--region", help="A WCO region, e.g. europe"),
     limit: int = typer.Option(50, "--limit", min=1, max=500),
     offset: int = typer.Option(0, "--offset", min=0),
     as_json: bool = JsonOption,
@@ -171,6 +173,8 @@ def plans_list(
     params: dict[str, Any] = {"limit": limit, "offset": offset}
     if country:
         params["country"] = country.upper()
+    if region:
+        params["region"] = region.value
     if phase:
         params["phase"] = phase
     body = read(as_json, "/plans", params=params)

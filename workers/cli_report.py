@@ -74,3 +74,22 @@ def verify(
         f"{manifest['as_of']}) is exactly what the record gives; manifest SHA-256 "
         f"{bundle.manifest_sha256}"
     )
+
+
+@report_app.command("reverify")
+def reverify() -> None:
+    """Recompute every issued report from the record and keep each result (the background
+    pass the Reports page and GET /reports show; run it from cron, e.g. nightly)."""
+    from api.report_checks import reports_with_checks
+
+    async def action(pool: asyncpg.Pool) -> list[tuple[str, bool, list[str]]]:
+        from eventstore import PostgresEventStore
+
+        found = await reports_with_checks(pool, PostgresEventStore(pool), reverify=True)
+        return [(record["report_id"], check.ok, check.problems) for record, check in found]
+
+    results = with_pool(action, failure_status=EXIT_UNREADABLE)
+    for report_id, ok, problems in results:
+        say(f"{report_id}: {'verifies' if ok else 'DIFFERS: ' + '; '.join(problems)}")
+    if not all(ok for _, ok, _ in results):
+        fail(f"{sum(not ok for _, ok, _ in results)} report(s) differ", EXIT_DIFFERS)

@@ -16,7 +16,7 @@ from api.dispatch import process_status
 from api.errors import ApiError
 from api.language import request_language
 from api.routes_results import today_utc
-from api.scope import not_found, require_readable, visible_countries
+from api.scope import list_scope, not_found, region_filter, require_readable, visible_countries
 from api.web.forms import (
     ALL_FORMS,
     INDICATOR_FORMS,
@@ -29,6 +29,7 @@ from api.web.forms import (
 from api.web.render import render
 from api.web.session import Session, current_session
 from domain import KeyFactor, Phase, Role
+from domain.regions import Region
 from locales.catalogs import N_, gettext_in
 from locales.formatting import day as format_day
 from locales.refusals import refusal_message
@@ -129,22 +130,29 @@ async def home(request: Request) -> RedirectResponse:
 
 @router.get("/ui/plans", response_class=HTMLResponse)
 async def plans_page(
-    request: Request, country: CountryText = "", phase: PhaseText = "", offset: Offset = 0
+    request: Request,
+    country: CountryText = "",
+    phase: PhaseText = "",
+    offset: Offset = 0,
+    region: PhaseText = "",
 ) -> HTMLResponse:
     session = await current_session(request)
     country = country.strip().upper()
     wanted_phase = phase if phase in {p.value for p in Phase} else None
-    countries = visible_countries(session.actor, country or None)
-    plans = (
-        []
-        if countries == []
-        else await reads.list_plans(
-            _context(request).pool, countries, wanted_phase, PAGE_SIZE, offset
+    wanted_region = region_filter(region)
+    scope = list_scope(session.actor, country or None, region=wanted_region)
+    pool = _context(request).pool
+    plans = []
+    if scope is not None:
+        plans = await reads.list_plans(
+            pool, scope.countries, wanted_phase, PAGE_SIZE, offset, donor=scope.donor
         )
-    )
+    region_code = wanted_region.value if wanted_region else ""
 
     def link(at: int) -> str:
-        query = {"country": country, "phase": wanted_phase or "", "offset": at}
+        query = {
+            "country": country, "region": region_code, "phase": wanted_phase or "", "offset": at
+        }  # fmt: skip
         return "/ui/plans?" + urlencode({k: v for k, v in query.items() if v not in ("", 0)})
 
     page = {
@@ -159,8 +167,9 @@ async def plans_page(
         session=session,
         nav="plans",
         plans=plans,
-        filters={"country": country, "phase": wanted_phase},
+        filters={"country": country, "phase": wanted_phase, "region": region_code},
         phases=[p.value for p in Phase],
+        regions=[r.value for r in Region],
         page=page,
         open_form=open_form,
         notice=done_notice(request, request.query_params.get("done", "")),
@@ -304,13 +313,13 @@ def error_page(request: Request, session: Session | None, error: ApiError) -> HT
 @router.get("/ui/overdue", response_class=HTMLResponse)
 async def overdue_page(request: Request) -> HTMLResponse:
     session = await current_session(request)
-    pool, countries = _context(request).pool, visible_countries(session.actor)
-    found = await reads.overdue_milestones(pool, countries)
-    due = (
-        []
-        if countries == []
-        else await measurements_due(pool, today=today_utc(), countries=countries, limit=500)
-    )
+    pool, scope = _context(request).pool, list_scope(session.actor)
+    found, due = [], []
+    if scope is not None:
+        found = await reads.overdue_milestones(pool, scope.countries, donor=scope.donor)
+        due = await measurements_due(
+            pool, today=today_utc(), countries=scope.countries, limit=500, donor=scope.donor
+        )
     return render(
         request,
         "overdue.html",

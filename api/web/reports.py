@@ -5,15 +5,17 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from api.context import ApiContext
 from api.errors import ApiError
-from api.reporting import issued_reports, recheck_issued
+from api.report_checks import reports_with_checks, verify_now
+from api.reporting import issued_record
 from api.routes_reports import (
     READ_ROLES,
     IssueReportBody,
+    ReportId,
     issue_for,
     report_language,
     zip_response,
@@ -37,10 +39,9 @@ async def reports_page(request: Request) -> HTMLResponse:
     if session.actor.role not in READ_ROLES:
         error = ApiError(403, "forbidden", "Only programme managers and auditors read reports.")
         return error_page(request, session, error)
-    store = _context(request).store
-    rows = []
-    for record in await issued_reports(store):
-        rows.append({"record": record, "check": await recheck_issued(store, record)})
+    context = _context(request)
+    found = await reports_with_checks(context.pool, context.store)
+    rows = [{"record": record, "check": check} for record, check in found]
     year = datetime.now(UTC).year
     return render(
         request,
@@ -68,3 +69,19 @@ async def issue_from_dashboard(request: Request) -> Response:
     except ApiError as error:
         return error_page(request, session, error)
     return zip_response(issued)
+
+
+@router.post("/ui/reports/{report_id}/verify")
+async def verify_from_dashboard(request: Request, report_id: ReportId) -> Response:
+    """Recompute one report from the record now (the button on its row), then the list."""
+    session, _ = await form_session(request)
+    if session.actor.role not in READ_ROLES:
+        error = ApiError(403, "forbidden", "Only programme managers and auditors read reports.")
+        return error_page(request, session, error)
+    context = _context(request)
+    record = await issued_record(context.store, report_id)
+    if record is None:
+        missing = ApiError(404, "not_found", f"There is no report {report_id}.", rule="not_found")
+        return error_page(request, session, missing)
+    await verify_now(context.pool, context.store, record)
+    return RedirectResponse("/ui/reports", status_code=303)

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 
 import httpx
 
+from domain.regions import Region, region_of
 from eventstore import PostgresEventStore
 from tests.support.api_stack import API_YEAR, Stack, api_plan, stack_fixture
 from tests.support.ids import unique_country
@@ -214,7 +215,16 @@ async def test_portfolio_is_the_managers_home_with_the_grid_and_filters(stack: S
         page = await manager.get("/ui/portfolio")
         none_in_closed = await manager.get("/ui/portfolio", params={"phase": "closed"})
         too_long = await manager.get("/ui/portfolio", params={"donor": "x" * 41})
+        home_region = region_of(PLAN[:3])
+        elsewhere = next(r for r in Region if r is not home_region)
+        in_region = await manager.get("/ui/portfolio", params={"region": home_region or ""})
+        other_region = await manager.get("/ui/plans", params={"region": elsewhere.value})
     assert home.headers["location"] == "/ui/portfolio"
+    # The region filter: the plan's own region (or none) shows it, another does not.
+    assert f'href="/ui/plans/{PLAN}"' in in_region.text
+    assert f'href="/ui/plans/{PLAN}"' not in other_region.text
+    assert f'<option value="{elsewhere.value}" selected>' in other_region.text
+    assert "/exports/portfolio/trend?format=csv" in page.text
     assert page.status_code == 200
     # The plan's column, its phase, and the plan page's words and colours for each factor.
     assert f'href="/ui/plans/{PLAN}"' in page.text and "phase-under_review" in page.text

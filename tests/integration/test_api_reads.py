@@ -250,10 +250,10 @@ async def test_portfolio_grid_filters_and_scopes(stack: Stack) -> None:
     assert [p["plan_id"] for p in norad["plans"]] == [away]
     _, other_donor = await get(stack, "norad.observer", "/portfolio", donor="canada")
     assert other_donor["plans"] == []
-    # Lists that do not filter by donor show it nothing (closed by default); every read of
-    # a plan it does not fund is answered 404, of one it funds 200.
+    # The plan list shows it the plans Norad funds; every read of a plan it does not fund
+    # is answered 404, of one it funds 200.
     _, plans = await get(stack, "norad.observer", "/plans")
-    assert plans["plans"] == []
+    assert [p["plan_id"] for p in plans["plans"]] == [away]
     for suffix in READ_ENDPOINTS:
         hidden, _ = await get(stack, "norad.observer", f"/plans/{home}{suffix}")
         assert hidden == 404, suffix

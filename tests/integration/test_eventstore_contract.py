@@ -56,6 +56,25 @@ async def test_versions_are_contiguous_across_appends(store: EventStore) -> None
     assert [e.version for e in await store.read_stream(s)] == [1, 2, 3, 4, 5]
 
 
+async def test_stream_heads_are_each_streams_last_event_as_of_an_instant(
+    store: EventStore,
+) -> None:
+    first, second, empty = stream(), stream(), stream()
+    early = await store.append(first, NO_STREAM, [event(), event()])
+    await store.append(second, NO_STREAM, [event()])
+    between = (await store.read_stream(second))[-1].recorded_at
+    await store.append(first, ANY, [event()])
+    now = (await store.read_stream(first))[-1].recorded_at
+    heads = await store.stream_heads([second, first, empty], now)
+    read = {s: (await store.read_stream(s))[-1] for s in (first, second)}
+    assert [(h.stream_id, h.version, h.hash, h.global_position) for h in heads] == sorted(
+        (s, e.version, e.hash, e.global_position) for s, e in read.items()
+    )
+    # As of an earlier instant, the first stream's head is its version 2.
+    before = {h.stream_id: h.version for h in await store.stream_heads([first], between)}
+    assert before == {first: 2} and early.version == 2
+
+
 @pytest.mark.parametrize(
     ("expected", "shown"),
     [(0, "0"), (NO_STREAM, "no_stream"), (1, "1"), (3, "3"), (7, "7")],

@@ -13,6 +13,8 @@ import openpyxl
 import pytest
 from typer.testing import CliRunner, Result
 
+from domain import Role
+from domain.regions import Region, region_of
 from reports import read_bundle
 from reports.bundle import ANNEX, MANIFEST, NARRATIVE_HTML, NARRATIVE_PDF
 from reports.narrative import chromium_path
@@ -107,7 +109,7 @@ async def test_report_numbers_are_the_apis_and_verify_later(
     again = await asyncio.to_thread(verify_cli, database_url, saved)
     assert again.exit_code == 0, again.output
 
-    # The dashboard's list recomputes it too.
+    # The list shows the verification stored at issue.
     async with stack.http("auditor") as http:
         listed = (await http.get("/reports")).json()["reports"]
     mine = next(r for r in listed if r["report_id"] == manifest["report_id"])
@@ -285,3 +287,129 @@ async def test_a_report_without_a_language_on_its_manifest_is_english() -> None:
     files = await recompute(NoPlans(), manifest)  # type: ignore[arg-type]
     assert b'<html lang="en">' in files[NARRATIVE_HTML]
     assert openpyxl.load_workbook(io.BytesIO(files[ANNEX])).sheetnames == ["Summary"]
+
+
+async def rows_of(http: Any, path: str, key: str, **params: Any) -> list[dict[str, Any]]:
+    response = await http.get(path, params={"limit": 500, **params})
+    assert response.status_code == 200, response.text
+    rows: list[dict[str, Any]] = response.json()[key]
+    return rows
+
+
+def sheet_rows(content: bytes) -> list[dict[str, Any]]:
+    sheet = openpyxl.load_workbook(io.BytesIO(content)).active
+    assert sheet is not None
+    values = list(sheet.iter_rows(values_only=True))
+    return [dict(zip(values[0], row, strict=True)) for row in values[1:]] if values else []
+
+
+async def test_a_donor_scoped_observer_sees_its_donors_lists_and_downloads(stack: Stack) -> None:
+    plan_id = f"{COUNTRY}-2026"
+    await stack.add_user("norad.lists", Role.OBSERVER, donor="norad")
+    await stack.add_user("canada.lists", Role.OBSERVER, donor="canada")
+    async with stack.http("manager") as http:
+        funded = {p["plan_id"] for p in await rows_of(http, "/portfolio", "plans", donor="norad")}
+        overdue = await rows_of(http, "/milestones/overdue", "milestones")
+        due = await rows_of(http, "/measurements/due", "measurements")
+    assert plan_id in funded
+    async with stack.http("norad.lists") as http:
+        plans = await rows_of(http, "/plans", "plans")
+        assert [p["plan_id"] for p in plans] == sorted(funded)
+        seen_overdue = await rows_of(http, "/milestones/overdue", "milestones")
+        assert seen_overdue == [m for m in overdue if m["plan_id"] in funded]
+        seen_due = await rows_of(http, "/measurements/due", "measurements")
+        assert seen_due == [d for d in due if d["plan_id"] in funded]
+        # The downloads are those lists: the plans as XLSX, opened by openpyxl.
+        workbook = await http.get("/exports/plans", params={"format": "xlsx"})
+        assert workbook.status_code == 200, workbook.text
+        assert [r["plan_id"] for r in sheet_rows(workbook.content)] == sorted(funded)
+        for path, expected in [
+            ("/exports/milestones/overdue", seen_overdue),
+            ("/exports/measurements/due", seen_due),
+        ]:
+            exported = await http.get(path, params={"format": "xlsx"})
+            assert exported.status_code == 200, exported.text
+            assert len(sheet_rows(exported.content)) == len(expected), path
+    async with stack.http("canada.lists") as http:
+        assert await rows_of(http, "/plans", "plans") == []
+        assert await rows_of(http, "/milestones/overdue", "milestones") == []
+        assert await rows_of(http, "/measurements/due", "measurements") == []
+
+
+async def test_region_filter_on_plans_portfolio_and_exports(stack: Stack) -> None:
+    plan_id = f"{COUNTRY}-2026"
+    home = region_of(COUNTRY)
+    async with stack.http("manager") as http:
+        for region in Region:
+            plans = await rows_of(http, "/plans", "plans", region=region.value)
+            assert all(region_of(p["country"]) is region for p in plans), region
+            assert (plan_id in {p["plan_id"] for p in plans}) == (region is home), region
+            grid = await rows_of(http, "/portfolio", "plans", region=region.value)
+            assert {p["plan_id"] for p in grid} == {p["plan_id"] for p in plans}
+        if home is not None:
+            exported = await http.get("/exports/plans", params={"format": "csv", "region": home})
+            assert plan_id in exported.text
+        bad = await http.get("/plans", params={"region": "atlantis"})
+        assert bad.status_code == 422 and "region" in bad.text
+
+
+async def test_portfolio_and_trend_exports_match_the_portfolio(stack: Stack) -> None:
+    async with stack.http("manager") as http:
+        plans = await rows_of(http, "/portfolio", "plans")
+        grid = await http.get("/exports/portfolio", params={"format": "xlsx"})
+        trend = await http.get("/exports/portfolio/trend", params={"format": "xlsx"})
+    assert grid.status_code == 200 and trend.status_code == 200, (grid.text, trend.text)
+    rows = sheet_rows(grid.content)
+    assert [r["plan_id"] for r in rows] == [p["plan_id"] for p in plans]
+    for row, plan in zip(rows, plans, strict=True):
+        assert row["measurements_due"] == plan["measurements_due"]  # a number, not text
+        assert {k: row[k] for k in plan["statuses"]} == plan["statuses"]
+    points = sheet_rows(trend.content)
+    assert len(points) == sum(len(p["trend"]) for p in plans)
+    expected = [
+        (p["plan_id"], point["quarter_end"], point["statuses"])
+        for p in plans
+        for point in p["trend"]
+    ]
+    got = [
+        (r["plan_id"], r["quarter_end"].date().isoformat(), {k: r[k] for k in s})
+        for r, (_, _, s) in zip(points, expected, strict=True)
+    ]
+    assert got == expected
+
+
+async def test_listing_reports_shows_the_stored_verification(
+    stack: Stack, database_url: str
+) -> None:
+    status, _, headers = await issue(stack, scope="plan", plan_id=f"{COUNTRY}-2026", **PERIOD)
+    assert status == 200
+    report_id = headers["x-report-id"]
+    async with stack.http("auditor") as http:
+        listed = (await http.get("/reports")).json()["reports"]
+    issued = next(r for r in listed if r["report_id"] == report_id)["verification"]
+    assert issued["ok"] is True and issued["verified_at"]
+    # The list reads what is stored (a doctored row shows as such), never recomputes...
+    await stack.pool.execute(
+        "UPDATE report_verifications SET ok = false, problems = '[\"doctored\"]'"
+        " WHERE report_id = $1",
+        report_id,
+    )
+    async with stack.http("auditor") as http:
+        listed = (await http.get("/reports")).json()["reports"]
+        stored = next(r for r in listed if r["report_id"] == report_id)["verification"]
+        assert (stored["ok"], stored["problems"]) == (False, ["doctored"])
+        # ...until it is verified again, on demand: the record still gives the report.
+        again = await http.post(f"/reports/{report_id}/verify")
+        assert again.status_code == 200, again.text
+        assert again.json()["verification"]["ok"] is True
+        assert again.json()["verification"]["verified_at"] > issued["verified_at"]
+        missing = await http.post("/reports/0123456789abcdef/verify")
+        assert missing.status_code == 404
+    async with stack.http(f"{COUNTRY}.focal") as http:
+        refused = await http.post(f"/reports/{report_id}/verify")
+        assert refused.status_code == 403
+    # The background pass recomputes every report and keeps the results.
+    env = {"ACIP_DATABASE_URL": database_url, "ACIP_LOG_LEVEL": "warning"}
+    passed = await asyncio.to_thread(runner.invoke, app, ["report", "reverify"], env=env)
+    assert passed.exit_code == 0, passed.output
+    assert f"{report_id}: verifies" in passed.stdout
