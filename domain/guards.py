@@ -1,12 +1,29 @@
-"""The checks decide() shares between commands: version, phase, the plan's items, readiness
-for review. Each returns what it looked up or raises DomainError."""
+"""The checks decide() shares between commands: version, phase, the plan's items (known, or
+new), completeness, readiness for review. Each returns what it looked up or raises DomainError."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TypeVar
 
 from domain import errors as r
 from domain.commands import Command
 from domain.errors import DomainError
+from domain.keyfactors import KeyFactor
 from domain.state import IndicatorState, MilestoneState, Phase, PlanState
+
+T = TypeVar("T")
+
+
+def check_complete(rule: str, sentence: str, missing: list[KeyFactor]) -> None:
+    """Refuse with ``rule`` while key factors are ``missing``; ``sentence`` names them in
+    its ``{missing}`` place, the details list them."""
+    if missing:
+        raise DomainError(
+            rule,
+            sentence.format(missing=", ".join(k.label for k in missing)),
+            {"missing_key_factors": missing},
+        )
 
 
 def check_version(actual: int, expected: int | None) -> None:
@@ -34,15 +51,35 @@ def check_phase(state: PlanState, command: Command) -> None:
         )
 
 
-def milestone(state: PlanState, milestone_id: str) -> MilestoneState:
-    m = state.milestones.get(milestone_id)
-    if m is None:
+def known(
+    state: PlanState, items: Mapping[str, T], noun: str, item_id: str, rule: str, field: str
+) -> T:
+    """The plan's item ``item_id`` among ``items`` (its milestones, indicators, outcomes);
+    refused with ``rule``, naming ``field``, when the plan has none by that id."""
+    item = items.get(item_id)
+    if item is None:
+        raise DomainError(rule, f"Plan {state.plan_id} has no {noun} {item_id}.", {field: item_id})
+    return item
+
+
+def check_new(
+    state: PlanState, items: Mapping[str, object], noun: str, item_id: str, rule: str
+) -> None:
+    """Refuse with ``rule`` when the plan already has a ``noun`` ``item_id``: an id is the
+    item's for the plan's life."""
+    if item_id in items:
+        article = "an" if noun[0] in "aeiou" else "a"
         raise DomainError(
-            r.UNKNOWN_MILESTONE,
-            f"Plan {state.plan_id} has no milestone {milestone_id}.",
-            {"milestone_id": milestone_id},
+            rule,
+            f"Plan {state.plan_id} already has {article} {noun} {item_id}.",
+            {f"{noun}_id": item_id},
         )
-    return m
+
+
+def milestone(state: PlanState, milestone_id: str) -> MilestoneState:
+    return known(
+        state, state.milestones, "milestone", milestone_id, r.UNKNOWN_MILESTONE, "milestone_id"
+    )
 
 
 def open_milestone(state: PlanState, milestone_id: str) -> MilestoneState:
@@ -57,14 +94,9 @@ def open_milestone(state: PlanState, milestone_id: str) -> MilestoneState:
 
 
 def indicator(state: PlanState, indicator_id: str) -> IndicatorState:
-    i = state.indicators.get(indicator_id)
-    if i is None:
-        raise DomainError(
-            r.UNKNOWN_INDICATOR,
-            f"Plan {state.plan_id} has no indicator {indicator_id}.",
-            {"indicator_id": indicator_id},
-        )
-    return i
+    return known(
+        state, state.indicators, "indicator", indicator_id, r.UNKNOWN_INDICATOR, "indicator_id"
+    )
 
 
 def check_ready(state: PlanState) -> None:
