@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TypeVar
 
 from domain import events as ev
 from domain.events import Event
@@ -19,6 +20,8 @@ from domain.state import (
     PlanState,
     Rating,
 )
+
+T = TypeVar("T")
 
 
 def evolve(state: PlanState | None, event: Event) -> PlanState:
@@ -77,6 +80,10 @@ def _indicator_changed(state: PlanState, indicator_id: str, **changes: object) -
     return _with_indicator(state, i.model_copy(update=changes))
 
 
+def _without(items: dict[str, T], item_id: str) -> dict[str, T]:
+    return {k: v for k, v in items.items() if k != item_id}
+
+
 def _finding(event: ev.DiagnosticFindingRecorded | ev.FinalAssessmentRecorded) -> Finding:
     return carried(Finding, event, recorded_by=event.actor, recorded_at=event.at)
 
@@ -93,15 +100,13 @@ def _apply(state: PlanState, event: Event) -> dict[str, object]:
         case ev.OutcomeRemoved():
             if event.outcome_id not in state.outcomes:
                 raise ValueError(f"unknown outcome {event.outcome_id} in {state.plan_id}")
-            rest_o = {k: v for k, v in state.outcomes.items() if k != event.outcome_id}
-            return {"outcomes": rest_o}
+            return {"outcomes": _without(state.outcomes, event.outcome_id)}
         case ev.MilestoneAdded():
             m = carried(MilestoneState, event, original_due_date=event.due_date)
             return _with_milestone(state, m)
         case ev.MilestoneRemoved():
             _milestone(state, event.milestone_id)
-            rest = {k: v for k, v in state.milestones.items() if k != event.milestone_id}
-            return {"milestones": rest}
+            return {"milestones": _without(state.milestones, event.milestone_id)}
         case ev.IndicatorDefined():
             i = carried(
                 IndicatorState,
@@ -112,8 +117,7 @@ def _apply(state: PlanState, event: Event) -> dict[str, object]:
             return _with_indicator(state, i)
         case ev.IndicatorRemoved():
             _indicator(state, event.indicator_id)
-            rest_i = {k: v for k, v in state.indicators.items() if k != event.indicator_id}
-            return {"indicators": rest_i}
+            return {"indicators": _without(state.indicators, event.indicator_id)}
         case ev.PlanSubmitted():
             return {
                 "phase": Phase.UNDER_REVIEW,

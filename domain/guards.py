@@ -99,57 +99,64 @@ def indicator(state: PlanState, indicator_id: str) -> IndicatorState:
     )
 
 
+# A reason a plan is not ready: the English phrase, and a code with its values, so the edge
+# can write the list in the reader's language (locales.refusals).
+Problem = tuple[str, dict[str, str]]
+
+
 def check_ready(state: PlanState) -> None:
-    # Each problem twice: the English phrase and, in ``reasons``, a code with its values,
-    # so the edge can write the list in the reader's language (locales.refusals).
-    problems: list[str] = []
-    reasons: list[dict[str, str]] = []
+    problems: list[Problem] = []
     if not state.milestones:
-        problems.append("it has no milestone")
-        reasons.append({"reason": "no_milestone"})
+        problems.append(("it has no milestone", {"reason": "no_milestone"}))
     if not state.indicators:
-        problems.append("it has no indicator")
-        reasons.append({"reason": "no_indicator"})
+        problems.append(("it has no indicator", {"reason": "no_indicator"}))
     for m in sorted(state.milestones.values(), key=lambda m: m.milestone_id):
         if not state.period_start <= m.due_date <= state.period_end:
-            problems.append(
+            phrase = (
                 f"milestone {m.milestone_id} is due on {m.due_date}, outside the plan period "
                 f"{state.period_start} to {state.period_end}"
             )
-            reasons.append(
-                {
-                    "reason": "milestone_outside_period",
-                    "milestone_id": m.milestone_id,
-                    "due_date": m.due_date.isoformat(),
-                    "period_start": state.period_start.isoformat(),
-                    "period_end": state.period_end.isoformat(),
-                }
-            )
+            reason = {
+                "reason": "milestone_outside_period",
+                "milestone_id": m.milestone_id,
+                "due_date": m.due_date.isoformat(),
+                "period_start": state.period_start.isoformat(),
+                "period_end": state.period_end.isoformat(),
+            }
+            problems.append((phrase, reason))
     for i in sorted(state.indicators.values(), key=lambda i: i.indicator_id):
         if i.target == i.baseline:
-            problems.append(f"indicator {i.indicator_id} has a target equal to its baseline")
-            reasons.append({"reason": "target_equals_baseline", "indicator_id": i.indicator_id})
+            phrase = f"indicator {i.indicator_id} has a target equal to its baseline"
+            problems.append(
+                (phrase, {"reason": "target_equals_baseline", "indicator_id": i.indicator_id})
+            )
     problems += outcome_problems(state)
-    reasons += outcome_reasons(state)
     if problems:
+        phrases = [phrase for phrase, _ in problems]
         raise DomainError(
             r.PLAN_NOT_READY,
-            f"The plan cannot be submitted yet: {'; '.join(problems)}.",
-            {"problems": problems, "reasons": reasons},
+            f"The plan cannot be submitted yet: {'; '.join(phrases)}.",
+            {"problems": phrases, "reasons": [reason for _, reason in problems]},
         )
 
 
-def outcome_problems(state: PlanState) -> list[str]:
-    """Why a plan with outcomes cannot be submitted (empty for a flat plan, as before)."""
+def outcome_problems(state: PlanState) -> list[Problem]:
+    """Why a plan with outcomes cannot be submitted (none for a flat plan, as before)."""
     if not state.outcomes:
         return []
-    problems = [
-        f"milestone {m.milestone_id} names no outcome"
+    problems: list[Problem] = [
+        (
+            f"milestone {m.milestone_id} names no outcome",
+            {"reason": "milestone_without_outcome", "milestone_id": m.milestone_id},
+        )
         for m in sorted(state.milestones.values(), key=lambda m: m.milestone_id)
         if m.outcome_id is None
     ]
     problems += [
-        f"indicator {i.indicator_id} names no outcome"
+        (
+            f"indicator {i.indicator_id} names no outcome",
+            {"reason": "indicator_without_outcome", "indicator_id": i.indicator_id},
+        )
         for i in sorted(state.indicators.values(), key=lambda i: i.indicator_id)
         if i.outcome_id is None
     ]
@@ -157,27 +164,10 @@ def outcome_problems(state: PlanState) -> list[str]:
     for o in sorted(state.outcomes.values(), key=lambda o: o.outcome_id):
         children = {c.outcome_id for c in state.outcomes.values() if c.parent_id == o.outcome_id}
         if o.outcome_id not in measured and not (children & measured):
-            problems.append(f"outcome {o.outcome_id} has no indicator (its own or a child's)")
+            problems.append(
+                (
+                    f"outcome {o.outcome_id} has no indicator (its own or a child's)",
+                    {"reason": "outcome_without_indicator", "outcome_id": o.outcome_id},
+                )
+            )
     return problems
-
-
-def outcome_reasons(state: PlanState) -> list[dict[str, str]]:
-    """``outcome_problems`` as codes with their values, in the same order."""
-    if not state.outcomes:
-        return []
-    reasons = [
-        {"reason": "milestone_without_outcome", "milestone_id": m.milestone_id}
-        for m in sorted(state.milestones.values(), key=lambda m: m.milestone_id)
-        if m.outcome_id is None
-    ]
-    reasons += [
-        {"reason": "indicator_without_outcome", "indicator_id": i.indicator_id}
-        for i in sorted(state.indicators.values(), key=lambda i: i.indicator_id)
-        if i.outcome_id is None
-    ]
-    measured = {i.outcome_id for i in state.indicators.values()}
-    for o in sorted(state.outcomes.values(), key=lambda o: o.outcome_id):
-        children = {c.outcome_id for c in state.outcomes.values() if c.parent_id == o.outcome_id}
-        if o.outcome_id not in measured and not (children & measured):
-            reasons.append({"reason": "outcome_without_indicator", "outcome_id": o.outcome_id})
-    return reasons

@@ -168,7 +168,9 @@ class MilestoneState(_Frozen):
         return self.overdue_since is not None and self.status != "completed"
 
 
-class IndicatorState(_Frozen):
+class IndicatorFigures(_Frozen):
+    """What names an indicator and sets its scale: shared by its state and its benchmark."""
+
     indicator_id: str
     name: str
     key_factor: KeyFactor
@@ -176,6 +178,9 @@ class IndicatorState(_Frozen):
     baseline: float
     target: float
     original_target: float
+
+
+class IndicatorState(IndicatorFigures):
     source: str = ""
     measurements: list[Measurement] = Field(default_factory=list)
     outcome_id: str | None = None
