@@ -107,29 +107,21 @@ Donors = Annotated[
     ),
     AfterValidator(_distinct),
 ]
-Title = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
-    NoNul,
-    TextPattern,
-]
-Text = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=4000),
-    NoNul,
-    TextPattern,
-]
+
+
+def _stripped(max_length: int, min_length: int | None = 1) -> StringConstraints:
+    """Text as people type it: surrounding white space dropped, then the length bounded."""
+    return StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length)
+
+
+Title = Annotated[str, _stripped(200), NoNul, TextPattern]
+Text = Annotated[str, _stripped(4000), NoNul, TextPattern]
+Unit = Annotated[str, _stripped(50), NoNul, TextPattern]
 OptionalText = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, max_length=4000),
+    _stripped(4000, min_length=None),
     NoNul,
     Field(json_schema_extra={"pattern": NO_NUL_PATTERN}),
-]
-Unit = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=50),
-    NoNul,
-    TextPattern,
 ]
 # Strict per field, not model-wide: a number is a JSON number (an integer is fine for a
 # float), never "3" or true; dates and enums still parse from their JSON strings.
