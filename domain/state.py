@@ -13,9 +13,10 @@ from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Fiel
 
 from domain.keyfactors import KeyFactor
 from domain.roles import Role
+from domain.vocabulary import Vocabulary
 
 
-class Phase(StrEnum):
+class Phase(Vocabulary):
     DIAGNOSTIC = "diagnostic"
     DRAFTING = "drafting"
     UNDER_REVIEW = "under_review"
@@ -23,10 +24,6 @@ class Phase(StrEnum):
     EVALUATION = "evaluation"
     CLOSED = "closed"
     CANCELLED = "cancelled"
-
-    @property
-    def label(self) -> str:
-        return self.value.replace("_", " ")
 
 
 TERMINAL_PHASES: frozenset[Phase] = frozenset({Phase.CLOSED, Phase.CANCELLED})
