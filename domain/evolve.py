@@ -4,11 +4,38 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TypeVar
 
-from domain import events as ev
-from domain.events import Event
-from domain.facts import carried
+from domain.events import (
+    DiagnosticCompleted,
+    DiagnosticFindingRecorded,
+    EvaluationStarted,
+    Event,
+    FinalAssessmentRecorded,
+    IndicatorDefined,
+    IndicatorMeasured,
+    IndicatorRemoved,
+    IndicatorTargetRevised,
+    KeyFactorRated,
+    MeasurementDue,
+    MilestoneAdded,
+    MilestoneCompleted,
+    MilestoneEscalated,
+    MilestoneOverdue,
+    MilestoneProgressReported,
+    MilestoneRemoved,
+    MilestoneRescheduled,
+    OutcomeAdded,
+    OutcomeRemoved,
+    PlanApprovalGranted,
+    PlanApproved,
+    PlanCancelled,
+    PlanChangesRequested,
+    PlanClosed,
+    PlanDonorsChanged,
+    PlanOpened,
+    PlanSubmitted,
+    ReminderSent,
+)
 from domain.state import (
     Approval,
     Finding,
@@ -21,19 +48,27 @@ from domain.state import (
     Rating,
 )
 
-T = TypeVar("T")
-
 
 def evolve(state: PlanState | None, event: Event) -> PlanState:
     """Return the state after ``event``; version grows by one on every event."""
     if state is None:
-        if not isinstance(event, ev.PlanOpened):
+        if not isinstance(event, PlanOpened):
             raise ValueError(f"a plan stream must start with plan_opened, not {event.type}")
-        return carried(
-            PlanState, event, opened_by=event.actor, opened_at=event.at, last_changed_at=event.at,
+        return PlanState(
+            plan_id=event.plan_id,
+            country=event.country,
+            administration=event.administration,
+            title=event.title,
+            period_start=event.period_start,
+            period_end=event.period_end,
+            reminder_policy=event.reminder_policy,
+            donors=event.donors,
+            opened_by=event.actor,
+            opened_at=event.at,
+            last_changed_at=event.at,
             version=1,
-        )  # fmt: skip
-    if isinstance(event, ev.PlanOpened):
+        )
+    if isinstance(event, PlanOpened):
         raise ValueError(f"plan {state.plan_id} is already open")
     changes = _apply(state, event)
     changes["version"] = state.version + 1
@@ -70,55 +105,74 @@ def _with_indicator(state: PlanState, i: IndicatorState) -> dict[str, object]:
     return {"indicators": {**state.indicators, i.indicator_id: i}}
 
 
-def _milestone_changed(state: PlanState, milestone_id: str, **changes: object) -> dict[str, object]:
-    m = _milestone(state, milestone_id)
-    return _with_milestone(state, m.model_copy(update=changes))
-
-
-def _indicator_changed(state: PlanState, indicator_id: str, **changes: object) -> dict[str, object]:
-    i = _indicator(state, indicator_id)
-    return _with_indicator(state, i.model_copy(update=changes))
-
-
-def _without(items: dict[str, T], item_id: str) -> dict[str, T]:
-    return {k: v for k, v in items.items() if k != item_id}
-
-
-def _finding(event: ev.DiagnosticFindingRecorded | ev.FinalAssessmentRecorded) -> Finding:
-    return carried(Finding, event, recorded_by=event.actor, recorded_at=event.at)
-
-
 def _apply(state: PlanState, event: Event) -> dict[str, object]:
     match event:
-        case ev.DiagnosticFindingRecorded():
-            return {"findings": {**state.findings, event.key_factor: _finding(event)}}
-        case ev.DiagnosticCompleted():
+        case DiagnosticFindingRecorded():
+            finding = Finding(
+                key_factor=event.key_factor,
+                maturity=event.maturity,
+                summary=event.summary,
+                recorded_by=event.actor,
+                recorded_at=event.at,
+            )
+            return {"findings": {**state.findings, event.key_factor: finding}}
+        case DiagnosticCompleted():
             return {"phase": Phase.DRAFTING, "diagnostic_completed_at": event.at}
-        case ev.OutcomeAdded():
-            outcome = carried(OutcomeState, event)
+        case OutcomeAdded():
+            outcome = OutcomeState(
+                outcome_id=event.outcome_id,
+                title=event.title,
+                key_factors=event.key_factors,
+                parent_id=event.parent_id,
+                description=event.description,
+            )
             return {"outcomes": {**state.outcomes, event.outcome_id: outcome}}
-        case ev.OutcomeRemoved():
+        case OutcomeRemoved():
             if event.outcome_id not in state.outcomes:
                 raise ValueError(f"unknown outcome {event.outcome_id} in {state.plan_id}")
-            return {"outcomes": _without(state.outcomes, event.outcome_id)}
-        case ev.MilestoneAdded():
-            m = carried(MilestoneState, event, original_due_date=event.due_date)
-            return _with_milestone(state, m)
-        case ev.MilestoneRemoved():
-            _milestone(state, event.milestone_id)
-            return {"milestones": _without(state.milestones, event.milestone_id)}
-        case ev.IndicatorDefined():
-            i = carried(
-                IndicatorState,
-                event,
-                original_target=event.target,
-                original_period_targets=event.period_targets,
+            rest_o = {k: v for k, v in state.outcomes.items() if k != event.outcome_id}
+            return {"outcomes": rest_o}
+        case MilestoneAdded():
+            return _with_milestone(
+                state,
+                MilestoneState(
+                    milestone_id=event.milestone_id,
+                    title=event.title,
+                    key_factor=event.key_factor,
+                    description=event.description,
+                    due_date=event.due_date,
+                    original_due_date=event.due_date,
+                    outcome_id=event.outcome_id,
+                ),
             )
-            return _with_indicator(state, i)
-        case ev.IndicatorRemoved():
+        case MilestoneRemoved():
+            _milestone(state, event.milestone_id)
+            rest = {k: v for k, v in state.milestones.items() if k != event.milestone_id}
+            return {"milestones": rest}
+        case IndicatorDefined():
+            return _with_indicator(
+                state,
+                IndicatorState(
+                    indicator_id=event.indicator_id,
+                    name=event.name,
+                    key_factor=event.key_factor,
+                    unit=event.unit,
+                    baseline=event.baseline,
+                    target=event.target,
+                    original_target=event.target,
+                    source=event.source,
+                    outcome_id=event.outcome_id,
+                    reporting_frequency=event.reporting_frequency,
+                    baseline_date=event.baseline_date,
+                    period_targets=event.period_targets,
+                    original_period_targets=event.period_targets,
+                ),
+            )
+        case IndicatorRemoved():
             _indicator(state, event.indicator_id)
-            return {"indicators": _without(state.indicators, event.indicator_id)}
-        case ev.PlanSubmitted():
+            rest_i = {k: v for k, v in state.indicators.items() if k != event.indicator_id}
+            return {"indicators": rest_i}
+        case PlanSubmitted():
             return {
                 "phase": Phase.UNDER_REVIEW,
                 "submitted_by": event.actor,
@@ -126,12 +180,14 @@ def _apply(state: PlanState, event: Event) -> dict[str, object]:
                 "approvals": [],
                 "changes_requested_reason": None,
             }
-        case ev.PlanApprovalGranted():
-            approval = carried(Approval, event, name=event.actor)
+        case PlanApprovalGranted():
+            approval = Approval(
+                name=event.actor, role=event.role, comment=event.comment, at=event.at
+            )
             return {"approvals": [*state.approvals, approval]}
-        case ev.PlanApproved():
+        case PlanApproved():
             return {"phase": Phase.IMPLEMENTATION, "approved_at": event.at}
-        case ev.PlanChangesRequested():
+        case PlanChangesRequested():
             return {
                 "phase": Phase.DRAFTING,
                 "approvals": [],
@@ -139,65 +195,106 @@ def _apply(state: PlanState, event: Event) -> dict[str, object]:
                 "submitted_at": None,
                 "changes_requested_reason": event.reason,
             }
-        case ev.MilestoneProgressReported():
-            return _milestone_changed(
-                state, event.milestone_id,
-                percent=event.percent, status="in_progress", last_note=event.note,
-            )  # fmt: skip
-        case ev.MilestoneCompleted():
-            return _milestone_changed(
-                state, event.milestone_id,
-                percent=100, status="completed", completed_at=event.at,
-                completed_by=event.actor, evidence=event.evidence,
-            )  # fmt: skip
-        case ev.MilestoneRescheduled():
+        case MilestoneProgressReported():
+            m = _milestone(state, event.milestone_id)
+            return _with_milestone(
+                state,
+                m.model_copy(
+                    update={
+                        "percent": event.percent,
+                        "status": "in_progress",
+                        "last_note": event.note,
+                    }
+                ),
+            )
+        case MilestoneCompleted():
+            m = _milestone(state, event.milestone_id)
+            return _with_milestone(
+                state,
+                m.model_copy(
+                    update={
+                        "percent": 100,
+                        "status": "completed",
+                        "completed_at": event.at,
+                        "completed_by": event.actor,
+                        "evidence": event.evidence,
+                    }
+                ),
+            )
+        case MilestoneRescheduled():
+            m = _milestone(state, event.milestone_id)
             # A new due date restarts the time rules: due-soon, overdue, repeats and
             # escalation all apply afresh to the new date (docs/lifecycle.md).
-            m = _milestone(state, event.milestone_id)
-            return _milestone_changed(
-                state, event.milestone_id,
-                due_date=event.new_due_date, overdue_since=None, due_soon_sent=False,
-                last_overdue_reminder_at=None, escalated=False,
-                times_rescheduled=m.times_rescheduled + 1,
-            )  # fmt: skip
-        case ev.IndicatorMeasured():
-            i = _indicator(state, event.indicator_id)
-            measurement = carried(Measurement, event, recorded_at=event.at, recorded_by=event.actor)
-            return _indicator_changed(
-                state, event.indicator_id, measurements=[*i.measurements, measurement]
+            return _with_milestone(
+                state,
+                m.model_copy(
+                    update={
+                        "due_date": event.new_due_date,
+                        "overdue_since": None,
+                        "due_soon_sent": False,
+                        "last_overdue_reminder_at": None,
+                        "escalated": False,
+                        "times_rescheduled": m.times_rescheduled + 1,
+                    }
+                ),
             )
-        case ev.IndicatorTargetRevised():
+        case IndicatorMeasured():
+            i = _indicator(state, event.indicator_id)
+            measurement = Measurement(
+                value=event.value,
+                measured_on=event.measured_on,
+                source=event.source,
+                recorded_at=event.at,
+                recorded_by=event.actor,
+            )
+            return _with_indicator(
+                state, i.model_copy(update={"measurements": [*i.measurements, measurement]})
+            )
+        case IndicatorTargetRevised():
+            i = _indicator(state, event.indicator_id)
             revised: dict[str, object] = {"target": event.new_target}
             if event.new_period_targets is not None:
                 # original_period_targets keeps the path as approved, visible beside it.
                 revised["period_targets"] = event.new_period_targets
-            return _indicator_changed(state, event.indicator_id, **revised)
-        case ev.EvaluationStarted():
+            return _with_indicator(state, i.model_copy(update=revised))
+        case EvaluationStarted():
             return {
                 "phase": Phase.EVALUATION,
                 "evaluation_started_at": event.at,
                 "evaluation_started_by": event.actor,
             }
-        case ev.KeyFactorRated():
-            rating = carried(Rating, event, by=event.actor)
+        case KeyFactorRated():
+            rating = Rating(
+                key_factor=event.key_factor,
+                rating=event.rating,
+                note=event.note,
+                by=event.actor,
+                at=event.at,
+            )
             return {"ratings": {**state.ratings, event.key_factor: rating}}
-        case ev.FinalAssessmentRecorded():
-            assessments = {**state.final_assessments, event.key_factor: _finding(event)}
-            return {"final_assessments": assessments}
-        case ev.PlanClosed():
+        case FinalAssessmentRecorded():
+            assessment = Finding(
+                key_factor=event.key_factor,
+                maturity=event.maturity,
+                summary=event.summary,
+                recorded_by=event.actor,
+                recorded_at=event.at,
+            )
+            return {"final_assessments": {**state.final_assessments, event.key_factor: assessment}}
+        case PlanClosed():
             return {"phase": Phase.CLOSED, "closed_at": event.at, "closing_summary": event.summary}
-        case ev.PlanDonorsChanged():
+        case PlanDonorsChanged():
             return {"donors": event.donors}
-        case ev.PlanCancelled():
+        case PlanCancelled():
             return {
                 "phase": Phase.CANCELLED,
                 "cancelled_at": event.at,
                 "cancel_reason": event.reason,
             }
-        case ev.ReminderSent() if event.kind == "measurement_due":
+        case ReminderSent() if event.kind == "measurement_due":
             # Its measurement_due (just before it) did the bookkeeping.
             return {}
-        case ev.ReminderSent():
+        case ReminderSent():
             m = _milestone(state, str(event.milestone_id))
             if event.kind == "due_soon":
                 update: dict[str, object] = {"due_soon_sent": True}
@@ -205,16 +302,24 @@ def _apply(state: PlanState, event: Event) -> dict[str, object]:
                 update = {"last_overdue_reminder_at": event.at}
             update["reminders_sent"] = m.reminders_sent + 1
             return _with_milestone(state, m.model_copy(update=update))
-        case ev.MilestoneOverdue():
-            return _milestone_changed(state, event.milestone_id, overdue_since=event.overdue_since)
-        case ev.MilestoneEscalated():
-            return _milestone_changed(state, event.milestone_id, escalated=True)
-        case ev.MeasurementDue():
+        case MilestoneOverdue():
+            m = _milestone(state, event.milestone_id)
+            return _with_milestone(
+                state, m.model_copy(update={"overdue_since": event.overdue_since})
+            )
+        case MilestoneEscalated():
+            m = _milestone(state, event.milestone_id)
+            return _with_milestone(state, m.model_copy(update={"escalated": True}))
+        case MeasurementDue():
             i = _indicator(state, event.indicator_id)
-            return _indicator_changed(
-                state, event.indicator_id,
-                measurement_due_through=event.period_ends,
-                measurements_due_sent=i.measurements_due_sent + 1,
-            )  # fmt: skip
+            return _with_indicator(
+                state,
+                i.model_copy(
+                    update={
+                        "measurement_due_through": event.period_ends,
+                        "measurements_due_sent": i.measurements_due_sent + 1,
+                    }
+                ),
+            )
         case _:
             raise ValueError(f"no evolve rule for event {event.type}")

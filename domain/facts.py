@@ -7,8 +7,10 @@ field added to a command and its event (or to an event and its state) needs no l
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from functools import cache
+from operator import attrgetter
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
@@ -22,13 +24,24 @@ def _shared(target: type[BaseModel], source: type[BaseModel]) -> frozenset[str]:
     return frozenset(target.model_fields) & frozenset(source.model_fields) - {"type"}
 
 
+@cache
+def _reader(target: type[BaseModel], source: type[BaseModel]) -> Callable[[Any], dict[str, Any]]:
+    # evolve() carries on every event of a rebuild: the names and their getter once per pair.
+    names = tuple(sorted(_shared(target, source)))
+    get = attrgetter(*names)
+    if len(names) == 1:
+        return lambda model: {names[0]: get(model)}
+    return lambda model: dict(zip(names, get(model), strict=True))
+
+
 def carried(target: type[M], source: BaseModel, **facts: Any) -> M:
     """A ``target`` with the fields it shares with ``source``, then ``facts`` (which win).
 
     The values are passed as they are: for the models of one layer (an event's nested
     models are the state's own)."""
-    data = {n: getattr(source, n) for n in _shared(target, type(source)) if n not in facts}
-    return target(**data, **facts)
+    data = _reader(target, type(source))(source)
+    data.update(facts)
+    return target(**data)
 
 
 def recorded(event: type[M], command: BaseModel, actor: str, at: datetime, **facts: Any) -> M:
