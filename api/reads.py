@@ -22,7 +22,10 @@ from projections import queries
 from projections.checkpoints import read_checkpoint
 from projections.history import replay_plan
 from projections.plans import PlanProjection
-from projections.views import PlanAsOf
+
+# The plan folded from its stored events up to an instant (recorded_at) or a version, with
+# the same domain code the workflow runs; None if no event qualifies.
+replay = replay_plan
 
 
 def jsonable(value: Any) -> Any:
@@ -121,18 +124,6 @@ async def stored_events(
 async def verify(store: EventStore, plan_id: str | None) -> VerifyReport:
     stream = None if plan_id is None else f"plan-{plan_id}"
     return await store.verify(stream)
-
-
-async def replay(
-    store: EventStore,
-    plan_id: str,
-    *,
-    as_of: datetime | None = None,
-    as_of_version: int | None = None,
-) -> PlanAsOf | None:
-    """The plan folded from its stored events up to an instant (recorded_at) or a version,
-    with the same domain code the workflow runs; None if no event qualifies."""
-    return await replay_plan(store, plan_id, as_of=as_of, version=as_of_version)
 
 
 async def wait_for_projection(pool: asyncpg.Pool, position: int, seconds: float = 3.0) -> bool:

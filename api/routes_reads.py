@@ -137,9 +137,7 @@ async def get_plan(
         check_plan_tag(request, response, plan_tag(plan_id, summary["last_position"], "summary"))
         return summary
     instant = parse_instant(as_of) if as_of else None
-    replayed = await reads.replay(
-        context.store, plan_id, as_of=instant, as_of_version=as_of_version
-    )
+    replayed = await reads.replay(context.store, plan_id, as_of=instant, version=as_of_version)
     if replayed is None:
         when = as_of if as_of else f"version {as_of_version}"
         raise ApiError(

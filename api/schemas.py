@@ -12,7 +12,7 @@ document), so a field added to an answer without its schema is caught by the tes
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -24,20 +24,12 @@ from domain import (
     BenchmarkStatus,
     KeyFactor,
     KeyFactorBenchmark,
-    Phase,
     PlanState,
     Role,
 )
 from eventstore import VerifyReport
+from projections import views
 from projections.portfolio import PortfolioPlan
-from projections.views import (
-    AuditTrail,
-    IndicatorView,
-    KeyFactorView,
-    MilestoneView,
-    OverdueMilestone,
-    PlanSummary,
-)
 
 
 class Answer(BaseModel):
@@ -58,20 +50,12 @@ class PlanOpened(Answer):
 
 
 class PlanList(Page):
-    plans: list[PlanSummary]
+    plans: list[views.PlanSummary]
 
 
-class ReplayedPlan(Answer):
+class ReplayedPlan(views.PlanHeading, Answer):
     """A plan folded from its stored events up to an instant or a version."""
 
-    plan_id: str
-    country: str
-    administration: str
-    title: str
-    phase: Phase
-    version: int
-    period_start: date
-    period_end: date
     submitted_by: str | None
     approvals: list[Approval]
     milestones_total: int
@@ -89,20 +73,20 @@ class ReplayedPlan(Answer):
 
 class PlanMilestones(Answer):
     plan_id: str
-    milestones: list[MilestoneView]
+    milestones: list[views.MilestoneView]
 
 
 class PlanIndicators(Answer):
     plan_id: str
-    indicators: list[IndicatorView]
+    indicators: list[views.IndicatorView]
 
 
 class PlanBenchmarks(Answer):
     plan_id: str
-    key_factors: list[KeyFactorView]
+    key_factors: list[views.KeyFactorView]
 
 
-class AuditPage(AuditTrail):
+class AuditPage(views.AuditTrail):
     next_offset: int | None
 
 
@@ -128,7 +112,7 @@ class PlanEvents(Answer):
     events: list[StoredEvent]
 
 
-class OverdueMilestoneAnswer(OverdueMilestone):
+class OverdueMilestoneAnswer(views.OverdueMilestone):
     days_overdue: int = Field(ge=0, description="Whole days since overdue_since")
 
 

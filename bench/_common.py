@@ -11,12 +11,14 @@ import contextlib
 import json
 import os
 import platform
+import re
 import statistics
 import sys
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -26,26 +28,20 @@ from eventstore import NewEvent
 from testkit.postgres import database_url_for, temporary_postgres
 from workers.db import migrate_all
 
-# The bare baseline: the same columns and constraints as `events`, none of our logic.
-BARE_TABLE = """
-CREATE TABLE bare_events (
-    global_position bigint      GENERATED ALWAYS AS IDENTITY,
-    event_id        uuid        NOT NULL,
-    stream_id       text        NOT NULL,
-    version         bigint      NOT NULL CHECK (version >= 1),
-    type            text        NOT NULL,
-    schema_version  integer     NOT NULL CHECK (schema_version >= 1),
-    data            jsonb       NOT NULL,
-    metadata        jsonb       NOT NULL,
-    occurred_at     timestamptz NOT NULL,
-    recorded_at     timestamptz NOT NULL DEFAULT clock_timestamp(),
-    prev_hash       text        NOT NULL,
-    hash            text        NOT NULL,
-    CONSTRAINT bare_events_pkey PRIMARY KEY (event_id),
-    CONSTRAINT bare_events_stream_version_key UNIQUE (stream_id, version),
-    CONSTRAINT bare_events_global_position_key UNIQUE (global_position)
-)
-"""
+MIGRATION_0001 = Path(__file__).resolve().parents[1] / "eventstore/migrations/0001_events.sql"
+
+
+def bare_table() -> str:
+    """The bare baseline: `events` as migration 0001 creates it (the same columns,
+    constraints and identity, read from the migration itself), renamed bare_events, with none
+    of our logic (no append function, no trigger, no hash chain: later migrations add those
+    to `events` only)."""
+    sql = MIGRATION_0001.read_text()
+    table = re.search(r"^CREATE TABLE events \(.*?^\);", sql, re.DOTALL | re.MULTILINE)
+    if table is None:
+        raise RuntimeError(f"no CREATE TABLE events in {MIGRATION_0001}")
+    return re.sub(r"\bevents", "bare_events", table.group(0))
+
 
 DUMMY_HASH = "f" * 64
 
@@ -73,7 +69,7 @@ async def fresh_database(server_url: str) -> str:
     await migrate_all(url)
     conn = await asyncpg.connect(url)
     try:
-        await conn.execute(BARE_TABLE)
+        await conn.execute(bare_table())
     finally:
         await conn.close()
     return url

@@ -7,9 +7,10 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
+from domain.facts import carried
 from domain.keyfactors import KeyFactor
 from domain.periods import path_points, path_value
-from domain.state import IndicatorState, Measurement, PlanState
+from domain.state import IndicatorFigures, IndicatorState, Measurement, PlanState
 
 # Thresholds are compared with a little slack: in binary floating point a gap that is
 # "exactly 0.10" on paper may come out as 0.10000000000000009, and a person reading the
@@ -38,16 +39,7 @@ STATUS_ORDER: tuple[BenchmarkStatus, ...] = (
 )
 
 
-class IndicatorBenchmark(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    indicator_id: str
-    name: str
-    key_factor: KeyFactor
-    unit: str
-    baseline: float
-    target: float
-    original_target: float
+class IndicatorBenchmark(IndicatorFigures):
     target_revised: bool
     latest_value: float | None
     latest_measured_on: date | None
@@ -132,14 +124,9 @@ def indicator_status(
         expected = expected_on_path(indicator, latest.measured_on, period_start, period_end)
         gap = expected - progress
         status = status_of(progress, expected)
-    return IndicatorBenchmark(
-        indicator_id=indicator.indicator_id,
-        name=indicator.name,
-        key_factor=indicator.key_factor,
-        unit=indicator.unit,
-        baseline=indicator.baseline,
-        target=indicator.target,
-        original_target=indicator.original_target,
+    return carried(
+        IndicatorBenchmark,
+        indicator,
         target_revised=indicator.target != indicator.original_target,
         latest_value=None if latest is None else latest.value,
         latest_measured_on=None if latest is None else latest.measured_on,

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from domain import commands as cmd
 from domain import decide_results as results
 from domain import errors as r
+from domain import events as ev
 from domain.access import Actor, Role, check_role, check_scope
 from domain.calendar import (
     check_in_calendar,
@@ -17,58 +19,13 @@ from domain.calendar import (
     check_period,
     check_period_order,
 )
-from domain.commands import (
-    COMMAND_BY_TYPE,
-    AddMilestone,
-    AddOutcome,
-    ApprovePlan,
-    CancelPlan,
-    ClosePlan,
-    Command,
-    CompleteDiagnostic,
-    CompleteMilestone,
-    DefineIndicator,
-    OpenPlan,
-    RateKeyFactor,
-    RecordDiagnosticFinding,
-    RecordFinalAssessment,
-    RecordMeasurement,
-    RemoveIndicator,
-    RemoveMilestone,
-    RemoveOutcome,
-    ReportMilestoneProgress,
-    RequestChanges,
-    RescheduleMilestone,
-    ReviseIndicatorTarget,
-    SetPlanDonors,
-    StartEvaluation,
-    SubmitForApproval,
-)
 from domain.countries import check_country
 from domain.errors import DomainError
-from domain.events import (
-    DiagnosticCompleted,
-    DiagnosticFindingRecorded,
-    EvaluationStarted,
-    Event,
-    IndicatorMeasured,
-    IndicatorRemoved,
-    KeyFactorRated,
-    MilestoneAdded,
-    MilestoneCompleted,
-    MilestoneProgressReported,
-    MilestoneRemoved,
-    MilestoneRescheduled,
-    PlanApprovalGranted,
-    PlanApproved,
-    PlanCancelled,
-    PlanChangesRequested,
-    PlanClosed,
-    PlanDonorsChanged,
-    PlanOpened,
-    PlanSubmitted,
-)
+from domain.events import Event
+from domain.facts import recorded
 from domain.guards import (
+    check_complete,
+    check_new,
     check_phase,
     check_ready,
     check_version,
@@ -81,7 +38,7 @@ from domain.state import Phase, PlanState
 
 # The "phase" column of DOMAIN.md, by command type, as each command declares it.
 COMMAND_PHASES: dict[str, frozenset[Phase]] = {
-    name: c.phases for name, c in COMMAND_BY_TYPE.items()
+    name: c.phases for name, c in cmd.COMMAND_BY_TYPE.items()
 }
 
 # Both roles must approve the same submission before the plan enters implementation.
@@ -90,7 +47,7 @@ APPROVING_ROLES: frozenset[Role] = frozenset({Role.HEAD_OF_ADMINISTRATION, Role.
 
 def decide(
     state: PlanState | None,
-    command: Command,
+    command: cmd.Command,
     actor: Actor,
     now: datetime,
     *,
@@ -107,7 +64,7 @@ def decide(
     if bounded and actor.country is not None:
         check_country("actor.country", actor.country)
     if state is None:
-        if not isinstance(command, OpenPlan):
+        if not isinstance(command, cmd.OpenPlan):
             raise DomainError(
                 r.PLAN_NOT_FOUND,
                 "This plan does not exist; open it first.",
@@ -117,7 +74,7 @@ def decide(
         check_version(0, command.expected_version)
         return _open_plan(command, actor, now, bounded)
     check_scope(actor, state.country)
-    if isinstance(command, OpenPlan):
+    if isinstance(command, cmd.OpenPlan):
         raise DomainError(
             r.PLAN_EXISTS,
             f"Plan {state.plan_id} already exists; a plan id is used only once.",
@@ -130,11 +87,11 @@ def decide(
     return _rules(state, command, actor, now)
 
 
-def _check_bounds(state: PlanState, command: Command, now: datetime) -> None:
+def _check_bounds(state: PlanState, command: cmd.Command, now: datetime) -> None:
     match command:
-        case AddMilestone():
+        case cmd.AddMilestone():
             check_in_calendar("due_date", command.due_date)
-        case RecordMeasurement():
+        case cmd.RecordMeasurement():
             if (i := state.indicators.get(command.indicator_id)) and i.baseline_date:
                 # Measured from the baseline date on, which may predate the plan.
                 check_measured_on(
@@ -145,7 +102,7 @@ def _check_bounds(state: PlanState, command: Command, now: datetime) -> None:
                 )
             else:
                 check_measured_on(state.period_start, command.measured_on, now.date())
-        case DefineIndicator():
+        case cmd.DefineIndicator():
             if command.baseline_date is not None:
                 check_in_calendar("baseline_date", command.baseline_date)
             for p in command.period_targets:
@@ -154,173 +111,98 @@ def _check_bounds(state: PlanState, command: Command, now: datetime) -> None:
             pass
 
 
-def _open_plan(c: OpenPlan, actor: Actor, now: datetime, bounded: bool) -> list[Event]:
+def _open_plan(c: cmd.OpenPlan, actor: Actor, now: datetime, bounded: bool) -> list[Event]:
     if bounded:
         check_country("country", c.country)
         check_period(c.period_start, c.period_end)
     else:
         check_period_order(c.period_start, c.period_end)
-    return [
-        PlanOpened(
-            plan_id=c.plan_id,
-            country=c.country,
-            administration=c.administration,
-            title=c.title,
-            period_start=c.period_start,
-            period_end=c.period_end,
-            reminder_policy=c.reminder_policy,
-            donors=c.donors,
-            actor=actor.name,
-            at=now,
-        )
-    ]
+    return [recorded(ev.PlanOpened, c, actor.name, now, plan_id=c.plan_id)]
 
 
-def _rules(state: PlanState, c: Command, actor: Actor, now: datetime) -> list[Event]:
+def _rules(state: PlanState, c: cmd.Command, actor: Actor, now: datetime) -> list[Event]:
     by = actor.name
     match c:
-        case RecordDiagnosticFinding():
+        case cmd.RecordDiagnosticFinding():
             # Recording a key factor again replaces the earlier finding.
-            return [
-                DiagnosticFindingRecorded(
-                    key_factor=c.key_factor,
-                    maturity=c.maturity,
-                    summary=c.summary,
-                    actor=by,
-                    at=now,
-                )
-            ]
-        case CompleteDiagnostic():
-            missing = [k.label for k in KeyFactor if k not in state.findings]
-            if missing:
-                raise DomainError(
-                    r.DIAGNOSTIC_INCOMPLETE,
-                    f"The diagnostic needs a finding for all ten key factors; missing: "
-                    f"{', '.join(missing)}.",
-                    {"missing_key_factors": [k for k in KeyFactor if k not in state.findings]},
-                )
-            return [DiagnosticCompleted(actor=by, at=now)]
-        case AddOutcome():
+            return [recorded(ev.DiagnosticFindingRecorded, c, by, now)]
+        case cmd.CompleteDiagnostic():
+            check_complete(
+                r.DIAGNOSTIC_INCOMPLETE,
+                "The diagnostic needs a finding for all ten key factors; missing: {missing}.",
+                [k for k in KeyFactor if k not in state.findings],
+            )
+            return [ev.DiagnosticCompleted(actor=by, at=now)]
+        case cmd.AddOutcome():
             return results.add_outcome(state, c, by, now)
-        case RemoveOutcome():
+        case cmd.RemoveOutcome():
             return results.remove_outcome(state, c, by, now)
-        case AddMilestone():
+        case cmd.AddMilestone():
             if c.outcome_id is not None:
                 results.known_outcome(state, c.outcome_id)
-            if c.milestone_id in state.milestones:
-                raise DomainError(
-                    r.DUPLICATE_MILESTONE,
-                    f"Plan {state.plan_id} already has a milestone {c.milestone_id}.",
-                    {"milestone_id": c.milestone_id},
-                )
-            return [
-                MilestoneAdded(
-                    milestone_id=c.milestone_id,
-                    title=c.title,
-                    key_factor=c.key_factor,
-                    due_date=c.due_date,
-                    description=c.description,
-                    outcome_id=c.outcome_id,
-                    actor=by,
-                    at=now,
-                )
-            ]
-        case RemoveMilestone():
+            check_new(state, state.milestones, "milestone", c.milestone_id, r.DUPLICATE_MILESTONE)
+            return [recorded(ev.MilestoneAdded, c, by, now)]
+        case cmd.RemoveMilestone():
             milestone(state, c.milestone_id)
-            return [MilestoneRemoved(milestone_id=c.milestone_id, actor=by, at=now)]
-        case DefineIndicator():
+            return [recorded(ev.MilestoneRemoved, c, by, now)]
+        case cmd.DefineIndicator():
             return results.define_indicator(state, c, by, now)
-        case RemoveIndicator():
+        case cmd.RemoveIndicator():
             indicator(state, c.indicator_id)
-            return [IndicatorRemoved(indicator_id=c.indicator_id, actor=by, at=now)]
-        case SubmitForApproval():
+            return [recorded(ev.IndicatorRemoved, c, by, now)]
+        case cmd.SubmitForApproval():
             check_ready(state)
-            return [PlanSubmitted(actor=by, at=now)]
-        case ApprovePlan():
+            return [ev.PlanSubmitted(actor=by, at=now)]
+        case cmd.ApprovePlan():
             return _approve(state, c, actor, now)
-        case RequestChanges():
-            return [PlanChangesRequested(actor=by, role=actor.role, reason=c.reason, at=now)]
-        case ReportMilestoneProgress():
+        case cmd.RequestChanges():
+            return [recorded(ev.PlanChangesRequested, c, by, now, role=actor.role)]
+        case cmd.ReportMilestoneProgress():
             open_milestone(state, c.milestone_id)
-            return [
-                MilestoneProgressReported(
-                    milestone_id=c.milestone_id, percent=c.percent, note=c.note, actor=by, at=now
-                )
-            ]
-        case CompleteMilestone():
+            return [recorded(ev.MilestoneProgressReported, c, by, now)]
+        case cmd.CompleteMilestone():
             open_milestone(state, c.milestone_id)
-            return [
-                MilestoneCompleted(
-                    milestone_id=c.milestone_id, evidence=c.evidence, actor=by, at=now
-                )
-            ]
-        case RescheduleMilestone():
+            return [recorded(ev.MilestoneCompleted, c, by, now)]
+        case cmd.RescheduleMilestone():
             return _reschedule(state, c, by, now)
-        case RecordMeasurement():
+        case cmd.RecordMeasurement():
             indicator(state, c.indicator_id)
             if c.measured_on > now.date():
                 check_measured_on(state.period_start, c.measured_on, now.date())
-            return [
-                IndicatorMeasured(
-                    indicator_id=c.indicator_id,
-                    value=c.value,
-                    measured_on=c.measured_on,
-                    source=c.source,
-                    actor=by,
-                    at=now,
-                )
-            ]
-        case ReviseIndicatorTarget():
+            return [recorded(ev.IndicatorMeasured, c, by, now)]
+        case cmd.ReviseIndicatorTarget():
             return results.revise_target(state, c, by, now)
-        case StartEvaluation():
-            return [EvaluationStarted(actor=by, at=now)]
-        case RateKeyFactor():
-            return [
-                KeyFactorRated(
-                    key_factor=c.key_factor, rating=c.rating, note=c.note, actor=by, at=now
-                )
-            ]
-        case RecordFinalAssessment():
-            return results.record_final_assessment(c, by, now)
-        case ClosePlan():
-            missing = [
-                k.label
-                for k in KeyFactor
-                if k in state.covered_key_factors() and k not in state.ratings
-            ]
-            if missing:
-                raise DomainError(
-                    r.RATINGS_INCOMPLETE,
-                    f"Every key factor with a milestone or an indicator needs a rating before "
-                    f"closing; missing: {', '.join(missing)}.",
-                    {
-                        "missing_key_factors": [
-                            k
-                            for k in KeyFactor
-                            if k in state.covered_key_factors() and k not in state.ratings
-                        ]
-                    },
-                )
-            return [PlanClosed(summary=c.summary, actor=by, at=now)]
-        case CancelPlan():
-            return [PlanCancelled(reason=c.reason, actor=by, at=now)]
-        case SetPlanDonors():
+        case cmd.StartEvaluation():
+            return [ev.EvaluationStarted(actor=by, at=now)]
+        case cmd.RateKeyFactor():
+            return [recorded(ev.KeyFactorRated, c, by, now)]
+        case cmd.RecordFinalAssessment():
+            # Recording a key factor again replaces the earlier assessment, as with findings.
+            return [recorded(ev.FinalAssessmentRecorded, c, by, now)]
+        case cmd.ClosePlan():
+            covered = state.covered_key_factors()
+            check_complete(
+                r.RATINGS_INCOMPLETE,
+                "Every key factor with a milestone or an indicator needs a rating before "
+                "closing; missing: {missing}.",
+                [k for k in KeyFactor if k in covered and k not in state.ratings],
+            )
+            return [recorded(ev.PlanClosed, c, by, now)]
+        case cmd.CancelPlan():
+            return [recorded(ev.PlanCancelled, c, by, now)]
+        case cmd.SetPlanDonors():
             if c.donors == state.donors:
                 raise DomainError(
                     r.DONORS_UNCHANGED,
                     f"Plan {state.plan_id} already has exactly these donors.",
                     {"donors": c.donors},
                 )
-            return [
-                PlanDonorsChanged(
-                    donors=c.donors, previous=state.donors, reason=c.reason, actor=by, at=now
-                )
-            ]
+            return [recorded(ev.PlanDonorsChanged, c, by, now, previous=state.donors)]
         case _:
             raise ValueError(f"no rule for command {c.type}")
 
 
-def _approve(state: PlanState, c: ApprovePlan, actor: Actor, now: datetime) -> list[Event]:
+def _approve(state: PlanState, c: cmd.ApprovePlan, actor: Actor, now: datetime) -> list[Event]:
     if actor.name == state.submitted_by:
         raise DomainError(
             r.FOUR_EYES,
@@ -333,16 +215,18 @@ def _approve(state: PlanState, c: ApprovePlan, actor: Actor, now: datetime) -> l
             f"{actor.role.with_article.capitalize()} has already approved this submission.",
             {"role": actor.role.value},
         )
-    granted = PlanApprovalGranted(actor=actor.name, role=actor.role, comment=c.comment, at=now)
+    granted = recorded(ev.PlanApprovalGranted, c, actor.name, now, role=actor.role)
     events: list[Event] = [granted]
     roles = {a.role for a in state.approvals} | {actor.role}
     if roles >= APPROVING_ROLES:
         approvers = [a.name for a in state.approvals] + [actor.name]
-        events.append(PlanApproved(approvers=approvers, at=now))
+        events.append(ev.PlanApproved(approvers=approvers, at=now))
     return events
 
 
-def _reschedule(state: PlanState, c: RescheduleMilestone, by: str, now: datetime) -> list[Event]:
+def _reschedule(
+    state: PlanState, c: cmd.RescheduleMilestone, by: str, now: datetime
+) -> list[Event]:
     m = open_milestone(state, c.milestone_id)
     if not state.period_start <= c.new_due_date <= state.period_end:
         raise DomainError(
@@ -367,13 +251,4 @@ def _reschedule(state: PlanState, c: RescheduleMilestone, by: str, now: datetime
             f"The new due date {c.new_due_date} is already in the past.",
             {"new_due_date": c.new_due_date.isoformat(), "today": now.date().isoformat()},
         )
-    return [
-        MilestoneRescheduled(
-            milestone_id=c.milestone_id,
-            previous_due_date=m.due_date,
-            new_due_date=c.new_due_date,
-            reason=c.reason,
-            actor=by,
-            at=now,
-        )
-    ]
+    return [recorded(ev.MilestoneRescheduled, c, by, now, previous_due_date=m.due_date)]

@@ -13,30 +13,24 @@ from domain.commands import (
     AddOutcome,
     DefineIndicator,
     PeriodTargetInput,
-    RecordFinalAssessment,
     RemoveOutcome,
     ReviseIndicatorTarget,
 )
 from domain.errors import DomainError
 from domain.events import (
     Event,
-    FinalAssessmentRecorded,
     IndicatorDefined,
     IndicatorTargetRevised,
     OutcomeAdded,
     OutcomeRemoved,
 )
-from domain.guards import indicator
+from domain.facts import recorded
+from domain.guards import check_new, indicator, known
 from domain.state import OutcomeState, PeriodTarget, PlanState
 
 
 def add_outcome(state: PlanState, c: AddOutcome, by: str, now: datetime) -> list[Event]:
-    if c.outcome_id in state.outcomes:
-        raise DomainError(
-            r.DUPLICATE_OUTCOME,
-            f"Plan {state.plan_id} already has an outcome {c.outcome_id}.",
-            {"outcome_id": c.outcome_id},
-        )
+    check_new(state, state.outcomes, "outcome", c.outcome_id, r.DUPLICATE_OUTCOME)
     if c.parent_id is not None:
         parent = known_outcome(state, c.parent_id, field="parent_id")
         if parent.parent_id is not None:
@@ -46,18 +40,9 @@ def add_outcome(state: PlanState, c: AddOutcome, by: str, now: datetime) -> list
                 f"(general -> specific), so {c.outcome_id} must name a general outcome.",
                 {"parent_id": c.parent_id, "its_parent_id": parent.parent_id},
             )
-    return [
-        OutcomeAdded(
-            outcome_id=c.outcome_id,
-            title=c.title,
-            # Each key factor once, in the order given.
-            key_factors=list(dict.fromkeys(c.key_factors)),
-            parent_id=c.parent_id,
-            description=c.description,
-            actor=by,
-            at=now,
-        )
-    ]
+    # Each key factor once, in the order given.
+    key_factors = list(dict.fromkeys(c.key_factors))
+    return [recorded(OutcomeAdded, c, by, now, key_factors=key_factors)]
 
 
 def remove_outcome(state: PlanState, c: RemoveOutcome, by: str, now: datetime) -> list[Event]:
@@ -85,18 +70,11 @@ def remove_outcome(state: PlanState, c: RemoveOutcome, by: str, now: datetime) -
                 "indicators": indicators,
             },
         )
-    return [OutcomeRemoved(outcome_id=c.outcome_id, actor=by, at=now)]
+    return [recorded(OutcomeRemoved, c, by, now)]
 
 
 def known_outcome(state: PlanState, outcome_id: str, field: str = "outcome_id") -> OutcomeState:
-    outcome = state.outcomes.get(outcome_id)
-    if outcome is None:
-        raise DomainError(
-            r.UNKNOWN_OUTCOME,
-            f"Plan {state.plan_id} has no outcome {outcome_id}.",
-            {field: outcome_id},
-        )
-    return outcome
+    return known(state, state.outcomes, "outcome", outcome_id, r.UNKNOWN_OUTCOME, field)
 
 
 def check_period_targets(state: PlanState, targets: list[PeriodTargetInput]) -> None:
@@ -127,12 +105,7 @@ def _path(targets: list[PeriodTargetInput]) -> list[PeriodTarget]:
 
 
 def define_indicator(state: PlanState, c: DefineIndicator, by: str, now: datetime) -> list[Event]:
-    if c.indicator_id in state.indicators:
-        raise DomainError(
-            r.DUPLICATE_INDICATOR,
-            f"Plan {state.plan_id} already has an indicator {c.indicator_id}.",
-            {"indicator_id": c.indicator_id},
-        )
+    check_new(state, state.indicators, "indicator", c.indicator_id, r.DUPLICATE_INDICATOR)
     if c.outcome_id is not None:
         known_outcome(state, c.outcome_id)
     check_period_targets(state, c.period_targets)
@@ -146,23 +119,7 @@ def define_indicator(state: PlanState, c: DefineIndicator, by: str, now: datetim
                 "period_end": state.period_end.isoformat(),
             },
         )
-    return [
-        IndicatorDefined(
-            indicator_id=c.indicator_id,
-            name=c.name,
-            key_factor=c.key_factor,
-            unit=c.unit,
-            baseline=c.baseline,
-            target=c.target,
-            source=c.source,
-            outcome_id=c.outcome_id,
-            reporting_frequency=c.reporting_frequency,
-            period_targets=_path(c.period_targets),
-            baseline_date=c.baseline_date,
-            actor=by,
-            at=now,
-        )
-    ]
+    return [recorded(IndicatorDefined, c, by, now, period_targets=_path(c.period_targets))]
 
 
 def revise_target(
@@ -187,24 +144,14 @@ def revise_target(
             {"indicator_id": c.indicator_id, "target": i.target},
         )
     return [
-        IndicatorTargetRevised(
-            indicator_id=c.indicator_id,
+        recorded(
+            IndicatorTargetRevised,
+            c,
+            by,
+            now,
             previous_target=i.target,
-            new_target=c.new_target,
-            reason=c.reason,
             previous_period_targets=None if new_path is None else i.period_targets,
             new_period_targets=new_path,
-            actor=by,
-            at=now,
-        )
-    ]
-
-
-def record_final_assessment(c: RecordFinalAssessment, by: str, now: datetime) -> list[Event]:
-    # Recording a key factor again replaces the earlier assessment, as with findings.
-    return [
-        FinalAssessmentRecorded(
-            key_factor=c.key_factor, maturity=c.maturity, summary=c.summary, actor=by, at=now
         )
     ]
 

@@ -12,37 +12,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from domain.events import (
-    DiagnosticCompleted,
-    DiagnosticFindingRecorded,
-    EvaluationStarted,
-    Event,
-    FinalAssessmentRecorded,
-    IndicatorDefined,
-    IndicatorMeasured,
-    IndicatorRemoved,
-    IndicatorTargetRevised,
-    KeyFactorRated,
-    MeasurementDue,
-    MilestoneAdded,
-    MilestoneCompleted,
-    MilestoneEscalated,
-    MilestoneOverdue,
-    MilestoneProgressReported,
-    MilestoneRemoved,
-    MilestoneRescheduled,
-    OutcomeAdded,
-    OutcomeRemoved,
-    PlanApprovalGranted,
-    PlanApproved,
-    PlanCancelled,
-    PlanChangesRequested,
-    PlanClosed,
-    PlanDonorsChanged,
-    PlanOpened,
-    PlanSubmitted,
-    ReminderSent,
-)
+from domain import events as ev
+from domain.events import Event
 from domain.keyfactors import KeyFactor
 from domain.roles import Role
 from domain.state import RatingValue
@@ -85,7 +56,7 @@ def sentence(event: Event, actor_name: str | None = None) -> Sentence:
     who = actor_name or getattr(event, "actor", "")
 
     match event:
-        case PlanOpened():
+        case ev.PlanOpened():
             return Sentence(
                 "{actor} opened plan {plan_id} for {administration} ({start} to {end}).",
                 {
@@ -96,18 +67,18 @@ def sentence(event: Event, actor_name: str | None = None) -> Sentence:
                     "end": event.period_end,
                 },
             )
-        case DiagnosticFindingRecorded():
+        case ev.DiagnosticFindingRecorded():
             return Sentence(
                 "{actor} recorded a diagnostic finding for {key_factor} with maturity "
                 "{maturity} of 5.",
                 {"actor": who, "key_factor": event.key_factor, "maturity": event.maturity},
             )
-        case DiagnosticCompleted():
+        case ev.DiagnosticCompleted():
             return Sentence(
                 "{actor} completed the diagnostic; the plan is now being drafted.",
                 {"actor": who},
             )
-        case OutcomeAdded():
+        case ev.OutcomeAdded():
             if event.parent_id:
                 return Sentence(
                     '{actor} added specific outcome {outcome_id} "{title}" under {parent_id}.',
@@ -122,12 +93,12 @@ def sentence(event: Event, actor_name: str | None = None) -> Sentence:
                 '{actor} added general outcome {outcome_id} "{title}".',
                 {"actor": who, "outcome_id": event.outcome_id, "title": event.title},
             )
-        case OutcomeRemoved():
+        case ev.OutcomeRemoved():
             return Sentence(
                 "{actor} removed outcome {outcome_id}.",
                 {"actor": who, "outcome_id": event.outcome_id},
             )
-        case MilestoneAdded():
+        case ev.MilestoneAdded():
             return Sentence(
                 '{actor} added milestone {milestone_id} "{title}" due on {due_date}.',
                 {
@@ -137,12 +108,12 @@ def sentence(event: Event, actor_name: str | None = None) -> Sentence:
                     "due_date": event.due_date,
                 },
             )
-        case MilestoneRemoved():
+        case ev.MilestoneRemoved():
             return Sentence(
                 "{actor} removed milestone {milestone_id}.",
                 {"actor": who, "milestone_id": event.milestone_id},
             )
-        case IndicatorDefined():
+        case ev.IndicatorDefined():
             return Sentence(
                 '{actor} defined indicator {indicator_id} "{name}" from {baseline} to '
                 "{target} {unit}.",
@@ -155,25 +126,25 @@ def sentence(event: Event, actor_name: str | None = None) -> Sentence:
                     "unit": event.unit,
                 },
             )
-        case IndicatorRemoved():
+        case ev.IndicatorRemoved():
             return Sentence(
                 "{actor} removed indicator {indicator_id}.",
                 {"actor": who, "indicator_id": event.indicator_id},
             )
-        case PlanSubmitted():
+        case ev.PlanSubmitted():
             return Sentence("{actor} submitted the plan for approval.", {"actor": who})
-        case PlanApprovalGranted():
+        case ev.PlanApprovalGranted():
             return Sentence(
                 "{actor} approved the plan as {role}.", {"actor": who, "role": event.role}
             )
-        case PlanApproved():
+        case ev.PlanApproved():
             return Sentence("The plan was approved by both roles and entered implementation.", {})
-        case PlanChangesRequested():
+        case ev.PlanChangesRequested():
             return Sentence(
                 "{actor} requested changes to the plan: {reason}",
                 {"actor": who, "reason": _quote(event.reason)},
             )
-        case MilestoneProgressReported():
+        case ev.MilestoneProgressReported():
             return Sentence(
                 "{actor} reported milestone {milestone_id} {percent}% done: {note}",
                 {
@@ -183,7 +154,7 @@ def sentence(event: Event, actor_name: str | None = None) -> Sentence:
                     "note": _quote(event.note),
                 },
             )
-        case MilestoneCompleted():
+        case ev.MilestoneCompleted():
             return Sentence(
                 "{actor} completed milestone {milestone_id}; evidence: {evidence}",
                 {
@@ -192,7 +163,7 @@ def sentence(event: Event, actor_name: str | None = None) -> Sentence:
                     "evidence": _quote(event.evidence),
                 },
             )
-        case MilestoneRescheduled():
+        case ev.MilestoneRescheduled():
             return Sentence(
                 "{actor} rescheduled milestone {milestone_id} from {previous} to {new}: {reason}",
                 {
@@ -203,7 +174,7 @@ def sentence(event: Event, actor_name: str | None = None) -> Sentence:
                     "reason": _quote(event.reason),
                 },
             )
-        case IndicatorMeasured():
+        case ev.IndicatorMeasured():
             return Sentence(
                 "{actor} recorded {value} for indicator {indicator_id}, measured on {measured_on}.",
                 {
@@ -213,7 +184,7 @@ def sentence(event: Event, actor_name: str | None = None) -> Sentence:
                     "measured_on": event.measured_on,
                 },
             )
-        case IndicatorTargetRevised():
+        case ev.IndicatorTargetRevised():
             revised = {
                 "actor": who,
                 "indicator_id": event.indicator_id,
@@ -232,11 +203,11 @@ def sentence(event: Event, actor_name: str | None = None) -> Sentence:
                 "{new}: {reason}",
                 revised,
             )
-        case EvaluationStarted():
+        case ev.EvaluationStarted():
             if event.actor == "system" and actor_name in (None, "system"):
                 return Sentence("The plan period ended and the evaluation started.", {})
             return Sentence("{actor} started the evaluation.", {"actor": who})
-        case KeyFactorRated():
+        case ev.KeyFactorRated():
             return Sentence(
                 "{actor} rated {key_factor} as {rating}: {note}",
                 {
@@ -246,23 +217,23 @@ def sentence(event: Event, actor_name: str | None = None) -> Sentence:
                     "note": _quote(event.note),
                 },
             )
-        case FinalAssessmentRecorded():
+        case ev.FinalAssessmentRecorded():
             return Sentence(
                 "{actor} recorded the final assessment of {key_factor} with maturity "
                 "{maturity} of 5.",
                 {"actor": who, "key_factor": event.key_factor, "maturity": event.maturity},
             )
-        case PlanClosed():
+        case ev.PlanClosed():
             return Sentence(
                 "{actor} closed the plan: {summary}",
                 {"actor": who, "summary": _quote(event.summary)},
             )
-        case PlanCancelled():
+        case ev.PlanCancelled():
             return Sentence(
                 "{actor} cancelled the plan: {reason}",
                 {"actor": who, "reason": _quote(event.reason)},
             )
-        case PlanDonorsChanged():
+        case ev.PlanDonorsChanged():
             if not event.donors:
                 return Sentence(
                     "{actor} removed every donor of the plan: {reason}",
@@ -272,13 +243,13 @@ def sentence(event: Event, actor_name: str | None = None) -> Sentence:
                 "{actor} set the plan's donors to {donors}: {reason}",
                 {"actor": who, "donors": ", ".join(event.donors), "reason": _quote(event.reason)},
             )
-        case ReminderSent() if event.kind == "measurement_due":
+        case ev.ReminderSent() if event.kind == "measurement_due":
             return Sentence(
                 "A reminder was sent that indicator {indicator_id} has no measurement for the "
                 "period ending {due_date}.",
                 {"indicator_id": event.indicator_id, "due_date": event.due_date},
             )
-        case ReminderSent():
+        case ev.ReminderSent():
             values = {"milestone_id": event.milestone_id, "due_date": event.due_date}
             if event.kind == "due_soon":
                 return Sentence(
@@ -289,18 +260,18 @@ def sentence(event: Event, actor_name: str | None = None) -> Sentence:
                 "A reminder was sent that milestone {milestone_id}, due on {due_date}, is overdue.",
                 values,
             )
-        case MilestoneOverdue():
+        case ev.MilestoneOverdue():
             return Sentence(
                 "Milestone {milestone_id}, due on {due_date}, became overdue.",
                 {"milestone_id": event.milestone_id, "due_date": event.due_date},
             )
-        case MilestoneEscalated():
+        case ev.MilestoneEscalated():
             return Sentence(
                 "Milestone {milestone_id}, overdue since {overdue_since}, was escalated to "
                 "the head of administration and programme managers.",
                 {"milestone_id": event.milestone_id, "overdue_since": event.overdue_since},
             )
-        case MeasurementDue():
+        case ev.MeasurementDue():
             due: dict[str, Any] = {
                 "indicator_id": event.indicator_id,
                 "starts": event.period_starts,

@@ -371,6 +371,16 @@ def event_data(event: Event) -> dict[str, Any]:
     return event.model_dump(mode="json", exclude={"type"})
 
 
+def envelope_fields(event: Event) -> dict[str, Any]:
+    """What the envelope says of ``event`` itself: its ``type``, the ``schema_version`` its
+    class writes and its ``data``; the writer adds the id, metadata and instant."""
+    return {
+        "type": event.type,
+        "schema_version": EVENT_SCHEMA_VERSIONS.get(event.type, 1),
+        "data": event_data(event),
+    }
+
+
 def parse_event(type: str, data: dict[str, Any], schema_version: int | None = None) -> Event:
     """Rebuild an event from the envelope's ``type``, ``data`` and ``schema_version``.
 

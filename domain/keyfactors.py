@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
+from domain.vocabulary import Vocabulary
 
 
-class KeyFactor(StrEnum):
+class KeyFactor(Vocabulary):
     LEADERSHIP_AND_COMMITMENT = "leadership_and_commitment"
     REGULATORY_FRAMEWORK = "regulatory_framework"
     TRANSPARENCY = "transparency"
@@ -16,11 +16,6 @@ class KeyFactor(StrEnum):
     HUMAN_RESOURCE_MANAGEMENT = "human_resource_management"
     MORALE_AND_ORGANIZATIONAL_CULTURE = "morale_and_organizational_culture"
     RELATIONSHIP_WITH_PRIVATE_SECTOR = "relationship_with_private_sector"
-
-    @property
-    def label(self) -> str:
-        """Human label, e.g. 'leadership and commitment'."""
-        return self.value.replace("_", " ")
 
 
 ALL_KEY_FACTORS: tuple[KeyFactor, ...] = tuple(KeyFactor)

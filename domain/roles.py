@@ -6,20 +6,16 @@ roles without importing the access policy (which itself reads the commands' decl
 
 from __future__ import annotations
 
-from enum import StrEnum
+from domain.vocabulary import Vocabulary
 
 
-class Role(StrEnum):
+class Role(Vocabulary):
     PROGRAMME_MANAGER = "programme_manager"
     FOCAL_POINT = "focal_point"
     HEAD_OF_ADMINISTRATION = "head_of_administration"
     AUDITOR = "auditor"
     OBSERVER = "observer"
     SYSTEM = "system"
-
-    @property
-    def label(self) -> str:
-        return self.value.replace("_", " ")
 
     @property
     def with_article(self) -> str:

@@ -13,9 +13,10 @@ from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Fiel
 
 from domain.keyfactors import KeyFactor
 from domain.roles import Role
+from domain.vocabulary import Vocabulary
 
 
-class Phase(StrEnum):
+class Phase(Vocabulary):
     DIAGNOSTIC = "diagnostic"
     DRAFTING = "drafting"
     UNDER_REVIEW = "under_review"
@@ -23,10 +24,6 @@ class Phase(StrEnum):
     EVALUATION = "evaluation"
     CLOSED = "closed"
     CANCELLED = "cancelled"
-
-    @property
-    def label(self) -> str:
-        return self.value.replace("_", " ")
 
 
 TERMINAL_PHASES: frozenset[Phase] = frozenset({Phase.CLOSED, Phase.CANCELLED})
@@ -168,7 +165,9 @@ class MilestoneState(_Frozen):
         return self.overdue_since is not None and self.status != "completed"
 
 
-class IndicatorState(_Frozen):
+class IndicatorFigures(_Frozen):
+    """What names an indicator and sets its scale: shared by its state and its benchmark."""
+
     indicator_id: str
     name: str
     key_factor: KeyFactor
@@ -176,6 +175,9 @@ class IndicatorState(_Frozen):
     baseline: float
     target: float
     original_target: float
+
+
+class IndicatorState(IndicatorFigures):
     source: str = ""
     measurements: list[Measurement] = Field(default_factory=list)
     outcome_id: str | None = None

@@ -28,6 +28,7 @@ from domain.events import (
     MilestoneOverdue,
     ReminderSent,
 )
+from domain.facts import carried
 from domain.periods import ReportingPeriod, indicator_periods
 from domain.state import IndicatorState, MilestoneState, Phase, PlanState, ReminderPolicy
 
@@ -148,14 +149,7 @@ def _milestone_events(m: MilestoneState, policy: ReminderPolicy, now: datetime) 
             # Overdue (possibly caught up late): overdue_since is the true instant, so an
             # escalation already due follows in the same call.
             overdue_since = overdue_at(m)
-            events.append(
-                MilestoneOverdue(
-                    milestone_id=m.milestone_id,
-                    due_date=m.due_date,
-                    overdue_since=overdue_since,
-                    at=now,
-                )
-            )
+            events.append(carried(MilestoneOverdue, m, overdue_since=overdue_since, at=now))
             events.append(_reminder(m, "overdue", now))
         elif not m.due_soon_sent and now >= due_soon_at(m, policy):
             # A due-soon reminder is pointless once overdue, hence only in this branch.
@@ -169,14 +163,7 @@ def _milestone_events(m: MilestoneState, policy: ReminderPolicy, now: datetime) 
         and not m.escalated
         and now >= overdue_since + timedelta(days=policy.escalate_after_days)
     ):
-        events.append(
-            MilestoneEscalated(
-                milestone_id=m.milestone_id,
-                due_date=m.due_date,
-                overdue_since=overdue_since,
-                at=now,
-            )
-        )
+        events.append(carried(MilestoneEscalated, m, overdue_since=overdue_since, at=now))
     return events
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -185,11 +186,7 @@ class Projector:
             log.error(
                 "projection stopped at an event it cannot apply",
                 projection=projection.name,
-                position=failure.position,
-                event_type=failure.event_type,
-                event_id=failure.event_id,
-                stream_id=failure.stream_id,
-                error=failure.error,
+                **dataclasses.asdict(failure),
             )
         return done, failure
 

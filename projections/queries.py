@@ -17,6 +17,7 @@ from domain import (
     describe,
     parse_event,
 )
+from domain.facts import carried
 from eventstore import EventStore, RecordedEvent
 from projections.checkpoints import list_checkpoints
 from projections.conn import Executor
@@ -183,21 +184,13 @@ def describe_event(event: RecordedEvent) -> str:
 
 
 def audit_entry(event: RecordedEvent) -> AuditEntry:
-    return AuditEntry(
-        global_position=event.global_position,
-        version=event.version,
-        event_id=event.event_id,
+    return carried(
+        AuditEntry,
+        event,
         type=event.type,
-        schema_version=event.schema_version,
-        occurred_at=event.occurred_at,
-        recorded_at=event.recorded_at,
         actor=event.metadata.get("actor"),
         role=event.metadata.get("role"),
         description=describe_event(event),
-        data=event.data,
-        metadata=event.metadata,
-        prev_hash=event.prev_hash,
-        hash=event.hash,
     )
 
 

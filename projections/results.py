@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict
 
 from domain import BenchmarkStatus, KeyFactor, Phase, PlanState
 from domain.benchmarks import indicator_status
+from domain.facts import carried
 from domain.periods import ReportingPeriod, indicator_periods, target_for_period
 from domain.state import (
     IndicatorState,
@@ -214,43 +215,20 @@ def _period_views(state: PlanState, i: IndicatorState, today: date) -> list[Peri
 
 def indicator_result(state: PlanState, i: IndicatorState, today: date) -> IndicatorResult:
     b = indicator_status(i, state.period_start, state.period_end)
-    return IndicatorResult(
-        indicator_id=i.indicator_id,
-        name=i.name,
-        key_factor=i.key_factor,
-        unit=i.unit,
-        source=i.source,
-        baseline=i.baseline,
-        baseline_date=i.baseline_date,
-        target=i.target,
-        original_target=i.original_target,
-        reporting_frequency=i.reporting_frequency,
-        period_targets=i.period_targets,
-        original_period_targets=i.original_period_targets,
+    return carried(
+        IndicatorResult,
+        i,
         path_revised=i.period_targets != i.original_period_targets,
-        latest_value=b.latest_value,
-        latest_measured_on=b.latest_measured_on,
-        progress=b.progress,
-        expected=b.expected,
-        status=b.status,
-        measurements_due_sent=i.measurements_due_sent,
+        # The benchmark's reading of the latest measurement against the path.
+        **b.model_dump(
+            include={"latest_value", "latest_measured_on", "progress", "expected", "status"}
+        ),
         periods=_period_views(state, i, today),
     )
 
 
 def milestone_result(m: MilestoneState) -> MilestoneResult:
-    return MilestoneResult(
-        milestone_id=m.milestone_id,
-        title=m.title,
-        key_factor=m.key_factor,
-        due_date=m.due_date,
-        original_due_date=m.original_due_date,
-        status=m.status,
-        percent=m.percent,
-        overdue=m.is_overdue,
-        last_note=m.last_note,
-        evidence=m.evidence,
-    )
+    return carried(MilestoneResult, m, overdue=m.is_overdue)
 
 
 def _outcome(
@@ -264,12 +242,9 @@ def _outcome(
         if c.parent_id == o.outcome_id
     ]
     own = [indicators[i] for i, v in state.indicators.items() if v.outcome_id == o.outcome_id]
-    return OutcomeResult(
-        outcome_id=o.outcome_id,
-        title=o.title,
-        description=o.description,
-        key_factors=o.key_factors,
-        parent_id=o.parent_id,
+    return carried(
+        OutcomeResult,
+        o,
         status=_worst([i.status for i in own] + [c.status for c in children]),
         milestones=[
             milestone_result(m) for m in state.milestones.values() if m.outcome_id == o.outcome_id

@@ -30,7 +30,9 @@ class _View(BaseModel):
     model_config = ConfigDict(frozen=True)
 
 
-class PlanSummary(_View):
+class PlanHeading(_View):
+    """What names a plan and where it stands: the head of its summary and of its replay."""
+
     plan_id: str
     country: str
     administration: str
@@ -39,6 +41,9 @@ class PlanSummary(_View):
     version: int
     period_start: date
     period_end: date
+
+
+class PlanSummary(PlanHeading):
     opened_by: str
     opened_at: datetime
     submitted_by: str | None

@@ -17,7 +17,6 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from domain import (
-    EVENT_SCHEMA_VERSIONS,
     SYSTEM_ACTOR,
     Actor,
     DomainError,
@@ -28,12 +27,12 @@ from domain import (
     Role,
     decide,
     due_events,
-    event_data,
     evolve,
     next_deadline,
     parse_command,
 )
 from domain.countries import country_codes
+from domain.events import envelope_fields
 from eventstore import EventStore, NewEvent
 
 MANAGER = Actor(name="wco.manager", role=Role.PROGRAMME_MANAGER)
@@ -83,9 +82,7 @@ class _Plan:
                 events=[
                     NewEvent(
                         event_id=self._uuid(),
-                        type=event.type,
-                        schema_version=EVENT_SCHEMA_VERSIONS.get(event.type, 1),
-                        data=event_data(event),
+                        **envelope_fields(event),
                         metadata=metadata,
                         occurred_at=at,
                     )

@@ -51,11 +51,10 @@ with workflow.unsafe.imports_passed_through():
         authorize,
         decide,
         due_events,
-        event_data,
         evolve,
         next_deadline,
     )
-    from domain.events import EVENT_SCHEMA_VERSIONS
+    from domain.events import envelope_fields
     from workflows.notify_inline import deliver_inline
     from workflows.outbox import NotificationOutbox
     from workflows.timer_health import TimerHealth
@@ -371,9 +370,7 @@ class PlanWorkflow:
         pending = [
             PendingEvent(
                 event_id=workflow.uuid4(),
-                type=event.type,
-                schema_version=EVENT_SCHEMA_VERSIONS.get(event.type, 1),
-                data=event_data(event),
+                **envelope_fields(event),
                 metadata=metadata,
                 occurred_at=now,
             )

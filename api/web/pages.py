@@ -375,7 +375,7 @@ async def history_page(
         return error_page(request, session, error)
     replayed = None
     if instant is not None or version is not None:
-        replayed = await reads.replay(store, plan_id, as_of=instant, as_of_version=version)
+        replayed = await reads.replay(store, plan_id, as_of=instant, version=version)
     elif await reads.plan_summary(pool, plan_id) is None:
         return error_page(request, session, not_found(plan_id))
     label = None
