@@ -18,6 +18,8 @@ from api.dispatch import CommandObserver, dispatch, with_stored_events
 from api.errors import ApiError
 from api.invitations import Mailer
 from api.sessions import LiveSession, resume_session
+from api.sso import SsoSettings
+from api.sso_accounts import still_allowed
 from api.tokens import allowed_scopes, authenticate_token
 from contracts.temporal import CommandResult
 from domain import Actor, Command
@@ -41,6 +43,8 @@ class AccountSettings:
     demo_waives_second_factor: bool = False
     # The dashboard's "sign in with an access token" form (scripts, demo, tests).
     token_sign_in: bool = True
+    # Single sign-on through an OpenID provider; None: not offered (api/sso.py).
+    sso: SsoSettings | None = None
 
     @property
     def mailer(self) -> Mailer:
@@ -143,6 +147,10 @@ async def authenticate(
             )
         return Principal(actor=use.actor, via="token", scopes=use.scopes)
     session = await resume_session(context.pool, token)
+    if session is not None and not await still_allowed(
+        context.pool, context.accounts.sso, session, client_address(request)
+    ):
+        session = None
     if session is None:
         raise ApiError(401, "unauthorized", "The session has ended; sign in again.")
     scopes = frozenset(session.token_scopes or allowed_scopes(session.actor.role))

@@ -14,9 +14,10 @@ from urllib.parse import quote
 
 from fastapi import Request
 
-from api.context import COOKIE_NAME, ApiContext, csrf_matches, csrf_token_for
+from api.context import COOKIE_NAME, ApiContext, client_address, csrf_matches, csrf_token_for
 from api.people import requires_second_factor
 from api.sessions import ABSOLUTE_LIFETIME, LiveSession, resume_session
+from api.sso_accounts import still_allowed
 from domain import Actor
 
 SESSION_SECONDS = int(ABSOLUTE_LIFETIME.total_seconds())
@@ -75,7 +76,10 @@ async def current_session(request: Request) -> Session:
     context: ApiContext = request.app.state.context
     if token:
         live = await resume_session(context.pool, token)
-        if live is not None:
+        address = client_address(request)
+        if live is not None and await still_allowed(
+            context.pool, context.accounts.sso, live, address
+        ):
             if must_enrol(context, live) and request.url.path not in ENROLMENT_PATHS:
                 raise EnrolmentRequiredError
             request.state.account_language = live.language  # api.language's first choice
