@@ -24,6 +24,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
 from api.credentials import hash_secret
+from locales.catalogs import N_
 
 CALLBACK_PATH = "/ui/sso/callback"
 # How long a person may take at the provider before the callback is refused.
@@ -118,12 +119,12 @@ async def provider(settings: SsoSettings, *, fresh_keys: bool = False) -> _Disco
             metadata = await _fetch_json(settings.discovery)
             if metadata.get("issuer") != settings.issuer:
                 raise SsoRefusedError(
-                    "The sign-in provider is not configured correctly.", "issuer_mismatch", 502
+                    N_("The sign-in provider is not configured correctly."), "issuer_mismatch", 502
                 )
             keys = KeySet.import_key_set(await _fetch_json(metadata["jwks_uri"]))  # type: ignore[arg-type]
         except (httpx.HTTPError, KeyError, ValueError) as failure:
             raise SsoRefusedError(
-                "The sign-in provider cannot be reached; try again shortly.",
+                N_("The sign-in provider cannot be reached; try again shortly."),
                 f"provider_unreachable: {type(failure).__name__}",
                 502,
             ) from None
@@ -181,7 +182,7 @@ async def begin(
     return str(url), browser
 
 
-STALE_STATE = "This sign-in was not started in this browser, took too long or was already used."
+STALE_STATE = N_("This sign-in was not started in this browser, took too long or was already used.")
 
 
 async def _spend(pool: asyncpg.Pool, state: str, browser: str) -> asyncpg.Record:
@@ -210,7 +211,7 @@ async def finish(
     pending = Pending(row["purpose"], row["link_name"], row["next_path"])
     if "error" in query or not query.get("code"):
         raise SsoRefusedError(
-            "The sign-in provider did not sign you in.", f"provider: {query.get('error')}", 401
+            N_("The sign-in provider did not sign you in."), f"provider: {query.get('error')}", 401
         )
     discovered = await provider(settings)
     async with _client(settings, redirect_uri) as client:
@@ -223,16 +224,19 @@ async def finish(
             )
         except OAuthError as refused:
             raise SsoRefusedError(
-                "The sign-in provider refused the sign-in code (used already or expired).",
+                N_("The sign-in provider refused the sign-in code (used already or expired)."),
                 f"code: {refused.error}",
             ) from None
         except httpx.HTTPError:
             raise SsoRefusedError(
-                "The sign-in provider cannot be reached; try again shortly.",
+                N_("The sign-in provider cannot be reached; try again shortly."),
                 "provider_unreachable",
                 502,
             ) from None
-    claims = await validated_claims(settings, token.get("id_token", ""), nonce=row["nonce"])
+        claims = await validated_claims(settings, token.get("id_token", ""), nonce=row["nonce"])
+        if "email" not in claims and "userinfo_endpoint" in discovered.metadata:
+            # Many providers put the scope's claims in userinfo only (OIDC Core 5.4).
+            claims = {**await _userinfo(client, discovered, str(claims["sub"])), **claims}
     identity = Identity(
         issuer=settings.issuer,
         subject=str(claims["sub"]),
@@ -245,13 +249,27 @@ async def finish(
     return identity, pending
 
 
+async def _userinfo(
+    client: AsyncOAuth2Client, discovered: _Discovered, subject: str
+) -> dict[str, Any]:
+    """The e-mail claims from userinfo, when about the same subject (else none)."""
+    try:
+        answer = await client.get(discovered.metadata["userinfo_endpoint"])
+        info = answer.json() if answer.status_code == 200 else {}
+    except (httpx.HTTPError, ValueError):
+        return {}
+    if not isinstance(info, dict) or str(info.get("sub")) != subject:
+        return {}
+    return {key: info[key] for key in ("email", "email_verified") if key in info}
+
+
 async def validated_claims(
     settings: SsoSettings, id_token: str, *, nonce: str | None
 ) -> dict[str, Any]:
     """The ID token's claims once its signature (the provider's JWKS), issuer, audience,
     expiry and, at sign-in, nonce have checked out; SsoRefusedError otherwise."""
     if not id_token:
-        raise SsoRefusedError("The sign-in provider sent no ID token.", "id_token_missing")
+        raise SsoRefusedError(N_("The sign-in provider sent no ID token."), "id_token_missing")
     discovered = await provider(settings)
     try:
         try:
@@ -270,7 +288,7 @@ async def validated_claims(
         jwt.JWTClaimsRegistry(leeway=60, **expected).validate(decoded.claims)
     except (JoseError, ValueError) as invalid:
         raise SsoRefusedError(
-            "The sign-in provider's answer did not check out.", f"id_token: {invalid}"
+            N_("The sign-in provider's answer did not check out."), f"id_token: {invalid}"
         ) from None
     claims = decoded.claims
     audience = claims.get("aud")
@@ -279,7 +297,7 @@ async def validated_claims(
         len(audiences) > 1 and claims.get("azp") != settings.client_id
     ):
         raise SsoRefusedError(
-            "The sign-in provider's answer did not check out.", "id_token: audience"
+            N_("The sign-in provider's answer did not check out."), "id_token: audience"
         )
     return claims
 

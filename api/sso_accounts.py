@@ -25,8 +25,9 @@ from api.people import Person, find_person, record
 from api.sessions import ENDED, LiveSession, start_session
 from api.sso import Identity, Pending, SsoRefusedError, SsoSettings, still_there
 from domain import Actor
+from locales.catalogs import N_
 
-NOT_LINKED = (
+NOT_LINKED = N_(
     "No active account here is linked to this sign-in. Ask a programme manager for an"
     " invitation, or sign in with your password and link it on your account page."
 )
@@ -43,6 +44,12 @@ async def _linked_name(pool: asyncpg.Pool, identity: Identity) -> str | None:
         identity.subject,
     )
     return name
+
+
+async def linked_subject(pool: asyncpg.Pool, name: str) -> str | None:
+    """The provider's subject this account is linked to (None: not linked)."""
+    subject: str | None = await pool.fetchval("SELECT sso_subject FROM users WHERE name = $1", name)
+    return subject
 
 
 async def _link(
@@ -71,7 +78,7 @@ async def person_for(
             raise SsoRefusedError(NOT_LINKED, "link: account not active", 403)
         if linked is not None and linked != person.name:
             raise SsoRefusedError(
-                "This sign-in is already linked to another account here.", "link: taken", 409
+                N_("This sign-in is already linked to another account here."), "link: taken", 409
             )
         if linked == person.name:
             return person

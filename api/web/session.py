@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from fastapi import Request
+from fastapi import Request, Response
 
 from api.context import COOKIE_NAME, ApiContext, client_address, csrf_matches, csrf_token_for
 from api.people import requires_second_factor
@@ -109,3 +109,18 @@ async def form_session(request: Request) -> tuple[Session, dict[str, str]]:
 def is_secure(request: Request) -> bool:
     # Behind a TLS-terminating proxy, uvicorn's proxy headers make the scheme https.
     return request.url.scheme == "https"
+
+
+def set_session_cookie(request: Request, response: Response, session_id: str) -> None:
+    """The session cookie, the same for every way of signing in: HttpOnly, SameSite=Strict,
+    Secure over https. (A sign-in through the provider arrives cross-site: its callback
+    answers with a page of ours that moves on, so the Strict cookie rides on that.)"""
+    response.set_cookie(
+        COOKIE_NAME,
+        session_id,
+        max_age=SESSION_SECONDS,
+        httponly=True,
+        samesite="strict",
+        secure=is_secure(request),
+        path="/",
+    )

@@ -31,12 +31,11 @@ from api.tokens import authenticate_token
 from api.web.pages import ERROR_TITLES
 from api.web.render import render, translate
 from api.web.session import (
-    SESSION_SECONDS,
     CsrfError,
     current_session,
     form_session,
-    is_secure,
     safe_next,
+    set_session_cookie,
 )
 from locales.catalogs import N_, gettext_in
 
@@ -67,17 +66,7 @@ async def _form(request: Request) -> dict[str, str]:
 
 def _signed_in(request: Request, session_id: str, target: str) -> Response:
     response = RedirectResponse(target, status_code=303)
-    # Lax would be needed only for a redirect back from an identity provider; the password
-    # sign-in keeps Strict.
-    response.set_cookie(
-        COOKIE_NAME,
-        session_id,
-        max_age=SESSION_SECONDS,
-        httponly=True,
-        samesite="strict",
-        secure=is_secure(request),
-        path="/",
-    )
+    set_session_cookie(request, response, session_id)
     return response
 
 
@@ -90,6 +79,7 @@ def _login_page(request: Request, target: str, status: int = 200, **extra: objec
         session=None,
         next=target,
         token_sign_in=settings.token_sign_in,
+        sso_name=settings.sso.display_name if settings.sso else None,
         demo_waiver=settings.demo_waives_second_factor,
         **extra,
     )

@@ -44,7 +44,16 @@ const provider = new Provider(issuer, {
   // Like most directories (Keycloak, Entra ID with offline_access): a refresh token with every
   // code, so the downstream application can ask again later whether the person is still here.
   issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
-  findAccount: async (_ctx, sub) => enabledAccount(sub),
+  // A disabled account still names itself to the authorization endpoint of a browser that
+  // holds a session here, so a code is issued; the token endpoint then refuses that code
+  // (invalid_grant), which is the downstream application's "next sign-in" to handle.
+  findAccount: async (ctx, sub) => {
+    const route = ctx?.oidc?.route;
+    if (disabled.has(sub) && accounts[sub] && (route === 'authorization' || route === 'resume')) {
+      return { accountId: sub, async claims() { return { sub }; } };
+    }
+    return enabledAccount(sub);
+  },
   renderError: async (ctx, out) => {
     ctx.type = 'text/plain';
     ctx.body = `${out.error}: ${out.error_description || ''}`;
