@@ -13,7 +13,7 @@ from temporalio.client import Client
 
 from activities.notifications import SmtpSettings
 from api import security_log
-from api.attempts import record_refused_attempt
+from api.attempts import record_refused_attempt, record_refused_request
 from api.dispatch import CommandObserver, dispatch, with_stored_events
 from api.errors import ApiError
 from api.invitations import Mailer
@@ -182,12 +182,18 @@ async def get_principal(
     # refusal names the role rule and is recorded as an attempt; a scope the person chose
     # not to give this token is refused here.
     if needed not in principal.scopes and needed in allowed_scopes(principal.actor.role):
-        raise ApiError(
+        error = ApiError(
             403,
             "forbidden",
             f"This token lacks the {needed} scope.",
             rule="insufficient_scope",
         )
+        route = getattr(request.scope.get("route"), "path", request.url.path)
+        plan_id = request.path_params.get("plan_id")
+        await record_refused_request(
+            context.store, plan_id, f"{request.method} {route}", principal.actor, error
+        )
+        raise error
     request.state.principal = principal
     return principal
 

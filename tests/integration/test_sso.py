@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import AsyncIterator, Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import asyncpg
@@ -121,7 +121,8 @@ async def test_an_invited_person_signs_in_through_the_provider(stack: Stack) -> 
     }
     assert events[-1].data["method"] == "sso"
     tokens = await stack.pool.fetchval(
-        "SELECT count(*) FROM sessions WHERE name = 'sso.newcomer' AND sso_refresh_token IS NOT NULL"
+        "SELECT count(*) FROM sessions WHERE name = 'sso.newcomer'"
+        " AND sso_refresh_token IS NOT NULL"
     )
     assert tokens == 1
 
@@ -158,6 +159,7 @@ async def test_an_unknown_subject_is_refused_without_naming_an_account(stack: St
         plans = await http.get(f"{SITE}/ui/plans")
         assert plans.url.path == "/ui/login"
     person = await stack.pool.fetchrow("SELECT * FROM users WHERE name = 'sso.unverified'")
+    assert person is not None
     assert person["status"] == "invited" and person["sso_subject"] is None
 
 
