@@ -8,21 +8,21 @@ Screenshots go to test-artifacts/sso-*.png."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import timedelta
 
-import asyncpg
 import httpx
 import pytest
-from playwright.async_api import Browser, async_playwright
-from temporalio.testing import WorkflowEnvironment
+from playwright.async_api import Browser
 
 from api.context import AccountSettings
 from api.sso import SsoSettings
 from testkit.oidc_provider import Account, RunningProvider, running_provider
-from tests.e2e.served_stack import Served, served
-from tests.e2e.test_dashboard import CHROMIUM, CHROMIUM_ARGS, shot
-from tests.integration.conftest import dev_env  # noqa: F401 (a fixture of this module too)
+from tests.e2e.served_stack import Served
+
+# browser and site are fixtures of this module too (Chromium; the served stack, demo people).
+from tests.e2e.test_dashboard import CHROMIUM, browser, shot, site  # noqa: F401
+from tests.integration.conftest import dev_env  # noqa: F401
 
 pytestmark = [
     pytest.mark.e2e,
@@ -32,17 +32,7 @@ PERSON = Account("directory-4711", "a directory password", "sso.browser@example.
 
 
 @pytest.fixture(scope="module")
-async def site(
-    dev_env: WorkflowEnvironment,  # noqa: F811
-    pool: asyncpg.Pool,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> AsyncIterator[Served]:
-    async with served(dev_env.client, pool, tmp_path_factory.mktemp("home")) as site:
-        yield site
-
-
-@pytest.fixture(scope="module")
-def provider(site: Served) -> Iterator[RunningProvider]:
+def provider(site: Served) -> Iterator[RunningProvider]:  # noqa: F811
     with running_provider(f"{site.url}/ui/sso/callback", [PERSON]) as running:
         sso = SsoSettings(
             issuer=running.issuer,
@@ -58,18 +48,10 @@ def provider(site: Served) -> Iterator[RunningProvider]:
         yield running
 
 
-@pytest.fixture(scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
-        )
-        yield launched
-        await launched.close()
-
-
 async def test_sign_in_through_the_provider_and_lose_access_when_disabled_there(
-    browser: Browser, site: Served, provider: RunningProvider
+    browser: Browser,  # noqa: F811
+    site: Served,  # noqa: F811
+    provider: RunningProvider,
 ) -> None:
     async with httpx.AsyncClient(base_url=site.url) as api:
         invited = await api.post(
