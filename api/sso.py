@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import secrets
 import time
+import warnings
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -18,12 +19,16 @@ from typing import Any
 import asyncpg
 import httpx
 from authlib.integrations.base_client import OAuthError
-from authlib.integrations.httpx_client import AsyncOAuth2Client
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
 from api.credentials import hash_secret
+
+with warnings.catch_warnings():
+    # authlib 1.9 points its httpx users at an "httpx2" package; httpx is what it runs on.
+    warnings.filterwarnings("ignore", "The httpx module is deprecated", DeprecationWarning)
+    from authlib.integrations.httpx_client import AsyncOAuth2Client
 from locales.catalogs import N_
 
 CALLBACK_PATH = "/ui/sso/callback"
