@@ -13,10 +13,12 @@ import secrets
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import httpx
 
@@ -89,29 +91,32 @@ def running_provider(redirect_uri: str, accounts: list[Account]) -> Iterator[Run
             }
         ),
     }
-    process = subprocess.Popen(
-        [node, str(SCRIPT)],
-        cwd=HERE,
-        env=environment,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(f"{running.issuer}/.well-known/openid-configuration").raise_for_status()
-                break
-            except httpx.HTTPError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    error = process.stderr.read().decode() if process.stderr else ""
-                    raise RuntimeError(f"the test OpenID provider did not start: {error}") from None
-                time.sleep(0.1)
-        yield running
-    finally:
-        process.terminate()
+    # The provider's own log goes to a file: a pipe nobody reads would fill and stall it.
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(
+            [node, str(SCRIPT)], cwd=HERE, env=environment, stdout=log, stderr=subprocess.STDOUT
+        )
         try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+            _wait_until_serving(running.issuer, process, log)
+            yield running
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def _wait_until_serving(issuer: str, process: subprocess.Popen[bytes], log: IO[bytes]) -> None:
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            httpx.get(f"{issuer}/.well-known/openid-configuration").raise_for_status()
+            return
+        except httpx.HTTPError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                log.seek(0)
+                error = log.read().decode(errors="replace")
+                raise RuntimeError(f"the test OpenID provider did not start: {error}") from None
+            time.sleep(0.1)
