@@ -24,6 +24,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
 from api.credentials import hash_secret
+from api.signin import SignInRefusedError
 
 with warnings.catch_warnings():
     # authlib 1.9 points its httpx users at an "httpx2" package; httpx is what it runs on.
@@ -65,15 +66,13 @@ class SsoSettings:
         return self.discovery_url or (self.issuer.rstrip("/") + "/.well-known/openid-configuration")
 
 
-class SsoRefusedError(Exception):
+class SsoRefusedError(SignInRefusedError):
     """The sign-in through the provider did not go through; ``message`` says why in words
     that name no account, ``why`` is the code for the security record."""
 
     def __init__(self, message: str, why: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.message = message
+        super().__init__(message, status)
         self.why = why
-        self.status = status
 
 
 @dataclass(frozen=True)
