@@ -4,7 +4,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 
-.PHONY: up test lint typecheck messages check-messages unit integration e2e explore record-histories bench clean install
+TEST_TOOLS := testkit/oidc_provider
+TOOLS_STAMP := $(TEST_TOOLS)/node_modules/.installed
+
+.PHONY: up test test-tools lint typecheck messages check-messages unit integration e2e explore record-histories bench clean install
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -16,6 +19,14 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# What the tests start besides Python: a real OpenID provider (panva's oidc-provider, pinned
+# by the committed package-lock.json) for tests/integration/test_sso.py and the e2e sign-in.
+$(TOOLS_STAMP): $(TEST_TOOLS)/package.json $(TEST_TOOLS)/package-lock.json
+	npm ci --prefix $(TEST_TOOLS) --no-audit --no-fund
+	touch $(TOOLS_STAMP)
+
+test-tools: $(TOOLS_STAMP)
 
 # exec: the shell becomes `acip up`, so a signal to the recipe's process reaches it, and
 # `acip up` stops the stack when make itself is killed (it watches for its parent's death).
@@ -40,16 +51,16 @@ messages: $(STAMP)
 check-messages: $(STAMP)
 	$(BIN)/python -m locales.maintain check
 
-test: lint typecheck check-messages
+test: lint typecheck check-messages test-tools
 	$(BIN)/pytest -q -p no:cacheprovider
 
 unit: $(STAMP)
 	$(BIN)/pytest -q tests/unit
 
-integration: $(STAMP)
+integration: $(STAMP) test-tools
 	$(BIN)/pytest -q tests/integration
 
-e2e: $(STAMP)
+e2e: $(STAMP) test-tools
 	$(BIN)/pytest -q tests/e2e
 
 # Property tests drawing new examples, ten times as many (nightly, or on demand); a failure

@@ -33,7 +33,15 @@ from api.ratelimit import FailedLoginLimiter, FailedLoginLimitMiddleware
 from api.request_context import RequestContextMiddleware
 from api.schemas import Health
 from api.versioning import API_VERSION
-from api.web import account_pages, actions, pages, portfolio_page, preferences, signin_pages
+from api.web import (
+    account_pages,
+    actions,
+    pages,
+    portfolio_page,
+    preferences,
+    signin_pages,
+    sso_pages,
+)
 from api.web import reports as web_reports
 from api.web.render import render
 from api.web.session import CsrfError, EnrolmentRequiredError, LoginRequiredError, login_url
@@ -119,6 +127,7 @@ def create_app(context: ApiContext, *, max_body_bytes: int = DEFAULT_MAX_BODY_BY
     app.include_router(routes_exports.router)
     app.include_router(routes_people.router)
     app.include_router(signin_pages.router)
+    app.include_router(sso_pages.router)
     app.include_router(account_pages.router)
     app.include_router(pages.router)
     app.include_router(portfolio_page.router)

@@ -68,6 +68,30 @@ async def record_refused_attempt(
     event_id = (
         uuid.uuid5(_NAMESPACE, f"{plan_id}/{command_id}/{rule}") if command_id else uuid.uuid4()
     )
+    await _append(store, plan_id, event_id, data, actor)
+
+
+async def record_refused_request(
+    store: EventStore, plan_id: str | None, request_name: str, actor: Actor, error: ApiError
+) -> None:
+    """A request refused before its command was read (a token without the scope the route
+    needs): recorded like a refused command, its ``command_type`` the route (``POST
+    /plans/{plan_id}/commands``), in the plan's attempts when the route names a plan."""
+    data: dict[str, Any] = {
+        "command_type": request_name,
+        "rule": error.rule,
+        "message": error.message,
+        "actor": actor.name,
+        "role": actor.role.value,
+        "plan_id": plan_id,
+        "command_id": None,
+    }
+    await _append(store, plan_id or "", uuid.uuid4(), data, actor)
+
+
+async def _append(
+    store: EventStore, plan_id: str, event_id: uuid.UUID, data: dict[str, Any], actor: Actor
+) -> None:
     event = NewEvent(
         event_id=event_id,
         type=EVENT_TYPE,
@@ -83,7 +107,9 @@ async def record_refused_attempt(
     except DuplicateEventError:
         pass  # the same refused command, retried: already on the record
     except (asyncpg.PostgresError, OSError) as failure:
-        log.error("refused attempt NOT recorded", plan_id=plan_id, rule=rule, error=str(failure))
+        log.error(
+            "refused attempt NOT recorded", plan_id=plan_id, rule=data["rule"], error=str(failure)
+        )
 
 
 async def refused_attempts(store: EventStore, plan_id: str) -> list[dict[str, Any]]:

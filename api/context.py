@@ -13,11 +13,13 @@ from temporalio.client import Client
 
 from activities.notifications import SmtpSettings
 from api import security_log
-from api.attempts import record_refused_attempt
+from api.attempts import record_refused_attempt, record_refused_request
 from api.dispatch import CommandObserver, dispatch, with_stored_events
 from api.errors import ApiError
 from api.invitations import Mailer
 from api.sessions import LiveSession, resume_session
+from api.sso import SsoSettings
+from api.sso_accounts import still_allowed
 from api.tokens import allowed_scopes, authenticate_token
 from contracts.temporal import CommandResult
 from domain import Actor, Command
@@ -41,6 +43,8 @@ class AccountSettings:
     demo_waives_second_factor: bool = False
     # The dashboard's "sign in with an access token" form (scripts, demo, tests).
     token_sign_in: bool = True
+    # Single sign-on through an OpenID provider; None: not offered (api/sso.py).
+    sso: SsoSettings | None = None
 
     @property
     def mailer(self) -> Mailer:
@@ -143,6 +147,10 @@ async def authenticate(
             )
         return Principal(actor=use.actor, via="token", scopes=use.scopes)
     session = await resume_session(context.pool, token)
+    if session is not None and not await still_allowed(
+        context.pool, context.accounts.sso, session, client_address(request)
+    ):
+        session = None
     if session is None:
         raise ApiError(401, "unauthorized", "The session has ended; sign in again.")
     scopes = frozenset(session.token_scopes or allowed_scopes(session.actor.role))
@@ -174,12 +182,18 @@ async def get_principal(
     # refusal names the role rule and is recorded as an attempt; a scope the person chose
     # not to give this token is refused here.
     if needed not in principal.scopes and needed in allowed_scopes(principal.actor.role):
-        raise ApiError(
+        error = ApiError(
             403,
             "forbidden",
             f"This token lacks the {needed} scope.",
             rule="insufficient_scope",
         )
+        route = getattr(request.scope.get("route"), "path", request.url.path)
+        plan_id = request.path_params.get("plan_id")
+        await record_refused_request(
+            context.store, plan_id, f"{request.method} {route}", principal.actor, error
+        )
+        raise error
     request.state.principal = principal
     return principal
 

@@ -137,6 +137,19 @@ async def set_password(conn: Executor, name: str, password: str) -> None:
     )
 
 
+async def pending_totp_secret(pool: Executor, name: str) -> str:
+    """The TOTP secret being enrolled, kept here (never in a form field) until a code
+    proves it: the same one on a reload, so a QR code already scanned stays good."""
+    secret: str = await pool.fetchval(
+        "INSERT INTO credentials (name, totp_pending) VALUES ($1, $2) ON CONFLICT (name)"
+        " DO UPDATE SET totp_pending = coalesce(credentials.totp_pending, $2)"
+        " RETURNING totp_pending",
+        name,
+        new_totp_secret(),
+    )
+    return secret
+
+
 async def enrol_totp(conn: Executor, name: str, secret: str, step: int) -> list[str]:
     """Make ``secret`` the person's second factor; returns recovery codes (shown once)."""
     codes = new_recovery_codes()

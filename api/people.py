@@ -56,6 +56,7 @@ USER_EVENT_TYPES = frozenset(
         "token_revoked",
         "user_deactivated",
         "user_reactivated",
+        "user_linked",
     }
 )
 
@@ -228,6 +229,8 @@ async def apply_event(conn: Conn, event: RecordedEvent) -> None:
         changes = {"second_factor": data["kind"]}
     elif event.type == "second_factor_reset":
         changes = {"second_factor": None}
+    elif event.type == "user_linked":
+        changes = {"sso_issuer": data["issuer"], "sso_subject": data["subject"]}
     assignments = ", ".join(f"{column} = ${i + 3}" for i, column in enumerate(changes))
     await conn.execute(
         f"UPDATE users SET stream_version = $2{', ' if changes else ''}{assignments}"

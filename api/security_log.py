@@ -30,6 +30,7 @@ KINDS = frozenset(
         "token_used_from_new_address",
         "signed_out_everywhere",
         "password_reset_requested",
+        "sso_access_ended",
     }
 )
 

@@ -20,6 +20,8 @@ IDLE_TIMEOUT = timedelta(minutes=30)
 ABSOLUTE_LIFETIME = timedelta(hours=12)
 # An approval in the dashboard needs the second factor proven this recently.
 FRESH_SECOND_FACTOR = timedelta(minutes=5)
+# An ended session keeps no token of the OpenID provider.
+ENDED = "ended_at = now(), sso_refresh_token = NULL, sso_access_token = NULL"
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,9 @@ class LiveSession:
     enrolled: bool = False
     # The language the person chose (None: not chosen; api.language decides).
     language: str | None = None
+    # Begun through the OpenID provider: when the provider last said the person may go on
+    # (api/sso_accounts.py asks again); None: not a single sign-on session.
+    sso_checked_at: datetime | None = None
 
     def second_factor_is_fresh(self, now: datetime | None = None) -> bool:
         now = now or datetime.now(UTC)
@@ -74,7 +79,8 @@ async def resume_session(pool: asyncpg.Pool, session_id: str) -> LiveSession | N
         " WHERE s.id_hash = $1 AND u.name = s.name AND u.status = 'active'"
         " AND s.ended_at IS NULL AND s.last_seen_at > $3 AND s.created_at > $4"
         " RETURNING s.id_hash, s.created_at, s.second_factor_at, s.token_scopes, u.name, u.role,"
-        " u.country, u.donor, u.second_factor, u.language",
+        " u.country, u.donor, u.second_factor, u.language,"
+        " s.sso_checked_at",
         hash_secret(session_id),
         now,
         now - IDLE_TIMEOUT,
@@ -92,6 +98,7 @@ async def resume_session(pool: asyncpg.Pool, session_id: str) -> LiveSession | N
         token_scopes=None if row["token_scopes"] is None else list(row["token_scopes"]),
         enrolled=row["second_factor"] is not None,
         language=row["language"],
+        sso_checked_at=row["sso_checked_at"],
     )
 
 
@@ -101,14 +108,14 @@ async def confirm_second_factor(pool: asyncpg.Pool, id_hash: str) -> None:
 
 async def end_session(pool: asyncpg.Pool, session_id: str) -> None:
     await pool.execute(
-        "UPDATE sessions SET ended_at = now() WHERE id_hash = $1 AND ended_at IS NULL",
+        f"UPDATE sessions SET {ENDED} WHERE id_hash = $1 AND ended_at IS NULL",
         hash_secret(session_id),
     )
 
 
 async def end_all_sessions(conn: Executor, name: str) -> int:
     status = await conn.execute(
-        "UPDATE sessions SET ended_at = now() WHERE name = $1 AND ended_at IS NULL", name
+        f"UPDATE sessions SET {ENDED} WHERE name = $1 AND ended_at IS NULL", name
     )
     return int(status.split()[-1])
 

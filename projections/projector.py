@@ -98,6 +98,12 @@ class Projector:
             except CheckpointMovedError as moved:
                 log.info("projection checkpoint moved; resuming from it", error=str(moved))
             except Exception as error:
+                task = asyncio.current_task()
+                if task is not None and task.cancelling():
+                    # The stop was asked for mid-batch and the driver turned the
+                    # cancellation into its own error (asyncpg's "connection has been
+                    # released"): stop as asked, rather than retry forever.
+                    raise asyncio.CancelledError from error
                 # Lost connection, server restart, a bug in a row: report and try again
                 # from the committed checkpoint; nothing of the failed batch was kept.
                 # Quickly after a blip, then backing off while it lasts.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+from datetime import timedelta
 
 import structlog
 import uvicorn
@@ -12,6 +13,7 @@ from activities.notifications import SmtpSettings
 from api.app import create_app
 from api.context import AccountSettings, ApiContext
 from api.people import migrate_legacy_users
+from api.sso import SsoSettings
 from eventstore import PostgresEventStore
 from workers.db import create_pool
 from workers.metrics import (
@@ -89,6 +91,22 @@ def account_settings(settings: Settings) -> AccountSettings:
         second_factor_for_everyone=settings.second_factor_for_everyone,
         demo_waives_second_factor=settings.demo,
         token_sign_in=settings.dashboard_token_sign_in,
+        sso=sso_settings(settings),
+    )
+
+
+def sso_settings(settings: Settings) -> SsoSettings | None:
+    if not settings.oidc_issuer:
+        return None
+    return SsoSettings(
+        issuer=settings.oidc_issuer,
+        discovery_url=settings.oidc_discovery_url,
+        client_id=settings.oidc_client_id,
+        client_secret=settings.oidc_client_secret,
+        display_name=settings.oidc_display_name,
+        scopes=settings.oidc_scopes,
+        recheck_every=timedelta(seconds=settings.oidc_recheck_seconds),
+        link_invited_by_email=settings.oidc_link_invited_by_email,
     )
 
 

@@ -41,6 +41,19 @@ class Settings(BaseSettings):
     dashboard_token_sign_in: bool = True
     # Set by `acip up --demo` only: the second factor is waived and every page says so.
     demo: bool = False
+    # Single sign-on through an OpenID provider (docs/security.md "Single sign-on"); off
+    # while oidc_issuer is empty. The redirect URI to register is <public_url>/ui/sso/callback.
+    oidc_issuer: str = ""
+    # Empty: <oidc_issuer>/.well-known/openid-configuration.
+    oidc_discovery_url: str = ""
+    oidc_client_id: str = ""
+    oidc_client_secret: str = ""
+    oidc_display_name: str = "single sign-on"
+    oidc_scopes: str = "openid email"
+    # How often a session begun through the provider asks it again (seconds of activity).
+    oidc_recheck_seconds: float = Field(default=300.0, ge=0)
+    # Link an invited account at first sign-in by the provider's verified e-mail address.
+    oidc_link_invited_by_email: bool = True
     # `acip up` gives up on a child that crashed this many times within this many seconds.
     up_max_crashes: int = Field(default=5, ge=1)
     up_crash_window: float = Field(default=60.0, gt=0)

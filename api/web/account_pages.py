@@ -20,6 +20,7 @@ from api.errors import ApiError
 from api.language import request_language
 from api.people import find_person, list_people
 from api.sessions import list_sessions
+from api.sso_accounts import linked_subject
 from api.tokens import SCOPES, allowed_scopes, issue_token, list_tokens, revoke_token
 from api.web.actions import invalid_form
 from api.web.pages import ERROR_TITLES, error_view
@@ -56,6 +57,8 @@ async def _account(
         tokens=await list_tokens(context.pool, session.actor.name),
         scopes=allowed_scopes(session.actor.role),
         now=datetime.now(UTC),
+        sso_name=context.accounts.sso.display_name if context.accounts.sso else None,
+        sso_linked=await linked_subject(context.pool, session.actor.name),
         **extra,
     )
 

@@ -12,11 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from fastapi import Request
+from fastapi import Request, Response
 
-from api.context import COOKIE_NAME, ApiContext, csrf_matches, csrf_token_for
+from api.context import COOKIE_NAME, ApiContext, client_address, csrf_matches, csrf_token_for
 from api.people import requires_second_factor
 from api.sessions import ABSOLUTE_LIFETIME, LiveSession, resume_session
+from api.sso_accounts import still_allowed
 from domain import Actor
 
 SESSION_SECONDS = int(ABSOLUTE_LIFETIME.total_seconds())
@@ -75,7 +76,10 @@ async def current_session(request: Request) -> Session:
     context: ApiContext = request.app.state.context
     if token:
         live = await resume_session(context.pool, token)
-        if live is not None:
+        address = client_address(request)
+        if live is not None and await still_allowed(
+            context.pool, context.accounts.sso, live, address
+        ):
             if must_enrol(context, live) and request.url.path not in ENROLMENT_PATHS:
                 raise EnrolmentRequiredError
             request.state.account_language = live.language  # api.language's first choice
@@ -105,3 +109,18 @@ async def form_session(request: Request) -> tuple[Session, dict[str, str]]:
 def is_secure(request: Request) -> bool:
     # Behind a TLS-terminating proxy, uvicorn's proxy headers make the scheme https.
     return request.url.scheme == "https"
+
+
+def set_session_cookie(request: Request, response: Response, session_id: str) -> None:
+    """The session cookie, the same for every way of signing in: HttpOnly, SameSite=Strict,
+    Secure over https. (A sign-in through the provider arrives cross-site: its callback
+    answers with a page of ours that moves on, so the Strict cookie rides on that.)"""
+    response.set_cookie(
+        COOKIE_NAME,
+        session_id,
+        max_age=SESSION_SECONDS,
+        httponly=True,
+        samesite="strict",
+        secure=is_secure(request),
+        path="/",
+    )

@@ -31,12 +31,11 @@ from api.tokens import authenticate_token
 from api.web.pages import ERROR_TITLES
 from api.web.render import render, translate
 from api.web.session import (
-    SESSION_SECONDS,
     CsrfError,
     current_session,
     form_session,
-    is_secure,
     safe_next,
+    set_session_cookie,
 )
 from locales.catalogs import N_, gettext_in
 
@@ -67,17 +66,7 @@ async def _form(request: Request) -> dict[str, str]:
 
 def _signed_in(request: Request, session_id: str, target: str) -> Response:
     response = RedirectResponse(target, status_code=303)
-    # Lax would be needed only for a redirect back from an identity provider; the password
-    # sign-in keeps Strict.
-    response.set_cookie(
-        COOKIE_NAME,
-        session_id,
-        max_age=SESSION_SECONDS,
-        httponly=True,
-        samesite="strict",
-        secure=is_secure(request),
-        path="/",
-    )
+    set_session_cookie(request, response, session_id)
     return response
 
 
@@ -90,6 +79,7 @@ def _login_page(request: Request, target: str, status: int = 200, **extra: objec
         session=None,
         next=target,
         token_sign_in=settings.token_sign_in,
+        sso_name=settings.sso.display_name if settings.sso else None,
         demo_waiver=settings.demo_waives_second_factor,
         **extra,
     )
@@ -194,8 +184,9 @@ async def welcome_page(request: Request, value: str) -> HTMLResponse:
         return _link_refused(request, (link and link.problem) or LINK_NOT_VALID)
     person = await find_person(context.pool, link.name)
     assert person is not None
+    secret = await credentials.pending_totp_secret(context.pool, person.name)
     return _welcome(
-        request, value, link.purpose, person.name, person.role.value, person.second_factor
+        request, value, link.purpose, person.name, person.role.value, person.second_factor, secret
     )
 
 
@@ -206,11 +197,11 @@ def _welcome(
     name: str,
     role: str,
     enrolled: str | None,
+    secret: str,
     *,
     status: int = 200,
     error: dict[str, str] | None = None,
 ) -> HTMLResponse:
-    secret = credentials.new_totp_secret()
     uri = credentials.provisioning_uri(secret, name)
     return render(
         request,
@@ -254,6 +245,8 @@ async def welcome(request: Request, value: str) -> Response:
     person = await find_person(context.pool, link.name) if link and not link.problem else None
     if link is None or link.problem or person is None:
         return _link_refused(request, (link and link.problem) or LINK_NOT_VALID)
+    # The secret the page showed, kept server side (the form never carries it).
+    secret = await credentials.pending_totp_secret(context.pool, person.name)
     if data.get("password", "") != data.get("password_again", ""):
         error = {
             "title": translate(request, ERROR_TITLES[422]),
@@ -266,6 +259,7 @@ async def welcome(request: Request, value: str) -> Response:
             person.name,
             person.role.value,
             person.second_factor,
+            secret,
             status=422,
             error=error,
         )
@@ -275,7 +269,7 @@ async def welcome(request: Request, value: str) -> Response:
             context.pool,
             value,
             data.get("password", ""),
-            data.get("totp_secret", ""),
+            secret,
             data.get("code", ""),
             second_factor_required=required,
         )
@@ -293,6 +287,7 @@ async def welcome(request: Request, value: str) -> Response:
             person.name,
             person.role.value,
             person.second_factor,
+            secret,
             status=422,
             error=error,
         )
@@ -333,7 +328,7 @@ async def reset(request: Request) -> HTMLResponse:
 @router.get("/ui/account/second-factor", response_class=HTMLResponse)
 async def enrol_page(request: Request) -> HTMLResponse:
     session = await current_session(request)
-    secret = credentials.new_totp_secret()
+    secret = await credentials.pending_totp_secret(_context(request).pool, session.actor.name)
     uri = credentials.provisioning_uri(secret, session.actor.name)
     return render(request, "enrol.html", session=session, secret=secret, qr=credentials.qr_svg(uri))
 
@@ -358,7 +353,7 @@ async def enrol(request: Request) -> HTMLResponse:
                 ),
             },
         )
-    secret = data.get("totp_secret", "")
+    secret = await credentials.pending_totp_secret(context.pool, person.name)
     try:
         codes = await enrol_second_factor(context.pool, person, secret, data.get("code", ""))
     except SignInRefusedError as refused:
