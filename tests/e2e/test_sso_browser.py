@@ -18,10 +18,8 @@ from playwright.async_api import Browser
 from api.context import AccountSettings
 from api.sso import SsoSettings
 from testkit.oidc_provider import Account, RunningProvider, running_provider
+from tests.e2e.browser import CHROMIUM, shot
 from tests.e2e.served_stack import Served
-
-# browser and site are fixtures of this module too (Chromium; the served stack, demo people).
-from tests.e2e.test_dashboard import CHROMIUM, browser, shot, site  # noqa: F401
 from tests.integration.conftest import dev_env  # noqa: F401
 
 pytestmark = [
@@ -32,7 +30,7 @@ PERSON = Account("directory-4711", "a directory password", "sso.browser@example.
 
 
 @pytest.fixture(scope="module")
-def provider(site: Served) -> Iterator[RunningProvider]:  # noqa: F811
+def provider(site: Served) -> Iterator[RunningProvider]:
     with running_provider(f"{site.url}/ui/sso/callback", [PERSON]) as running:
         sso = SsoSettings(
             issuer=running.issuer,
@@ -49,8 +47,8 @@ def provider(site: Served) -> Iterator[RunningProvider]:  # noqa: F811
 
 
 async def test_sign_in_through_the_provider_and_lose_access_when_disabled_there(
-    browser: Browser,  # noqa: F811
-    site: Served,  # noqa: F811
+    browser: Browser,
+    site: Served,
     provider: RunningProvider,
 ) -> None:
     async with httpx.AsyncClient(base_url=site.url) as api:
