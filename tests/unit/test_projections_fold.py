@@ -83,8 +83,18 @@ def test_stored_text_and_decoded_data_fold_to_the_same_rows() -> None:
     from_text, from_dicts = PlanFold(complete=True), PlanFold(complete=True)
     for row in rows:
         from_text.apply_fields(*row)
-        decoded = json.loads(row[5])
-        from_dicts.apply_fields(*row[:5], decoded, *row[6:])
+        position, stream_id, version, type_, schema, data, occurred, recorded, event_id = row
+        from_dicts.apply_fields(
+            position,
+            stream_id,
+            version,
+            type_,
+            schema,
+            json.loads(data),
+            occurred,
+            recorded,
+            event_id,
+        )
     assert from_text.states == from_dicts.states
     text_rows, dict_rows = from_text.take_changed(), from_dicts.take_changed()
     assert text_rows == dict_rows
