@@ -75,10 +75,6 @@ BOUNDED_INPUT_PATCH = "bounded-input-rules"
 # before it arm the timers they armed then; new runs (and old ones after continue-as-new)
 # call for measurements too.
 MEASUREMENT_DUE_PATCH = "measurement-due-v1"
-# workflow.patched id: the append runs as a local activity (in this worker, which hosts
-# append_events too): no activity task through the server, three history events fewer per
-# command (bench/lifecycle.py). Runs recorded before it keep scheduling the activity.
-LOCAL_APPEND_PATCH = "append-local-activity-v1"
 
 # An append takes milliseconds; a worker that died mid-append is retried elsewhere after this.
 APPEND_TIMEOUT = timedelta(seconds=10)
@@ -380,14 +376,11 @@ class PlanWorkflow:
             )
             for event in events
         ]
-        append = AppendEventsInput(
-            stream_id=stream_id_for(self._plan_id), expected_version=expected, events=pending
-        )
-        local = workflow.patched(LOCAL_APPEND_PATCH)
-        execute = workflow.execute_local_activity if local else workflow.execute_activity
-        stored = await execute(
+        stored = await workflow.execute_activity(
             APPEND_EVENTS,
-            append,
+            AppendEventsInput(
+                stream_id=stream_id_for(self._plan_id), expected_version=expected, events=pending
+            ),
             result_type=AppendEventsResult,
             start_to_close_timeout=APPEND_TIMEOUT,
             retry_policy=APPEND_RETRY,
