@@ -106,6 +106,17 @@ def _with_indicator(state: PlanState, i: IndicatorState) -> dict[str, object]:
     return {"indicators": {**state.indicators, i.indicator_id: i}}
 
 
+def _finding(event: DiagnosticFindingRecorded | FinalAssessmentRecorded) -> Finding:
+    """A maturity per key factor: at the diagnostic, or at the final assessment."""
+    return Finding(
+        key_factor=event.key_factor,
+        maturity=event.maturity,
+        summary=event.summary,
+        recorded_by=event.actor,
+        recorded_at=event.at,
+    )
+
+
 def _apply(state: PlanState, event: Event) -> dict[str, object]:
     # Most frequent events first (a realistic history: reminders about a third, then
     # measurements, findings, progress): each case is an isinstance check, in order.
@@ -134,14 +145,7 @@ def _apply(state: PlanState, event: Event) -> dict[str, object]:
                 state, replaced(i, {"measurements": [*i.measurements, measurement]})
             )
         case DiagnosticFindingRecorded():
-            finding = Finding(
-                key_factor=event.key_factor,
-                maturity=event.maturity,
-                summary=event.summary,
-                recorded_by=event.actor,
-                recorded_at=event.at,
-            )
-            return {"findings": {**state.findings, event.key_factor: finding}}
+            return {"findings": {**state.findings, event.key_factor: _finding(event)}}
         case MilestoneProgressReported():
             m = _milestone(state, event.milestone_id)
             return _with_milestone(
@@ -193,14 +197,8 @@ def _apply(state: PlanState, event: Event) -> dict[str, object]:
             )
             return {"ratings": {**state.ratings, event.key_factor: rating}}
         case FinalAssessmentRecorded():
-            assessment = Finding(
-                key_factor=event.key_factor,
-                maturity=event.maturity,
-                summary=event.summary,
-                recorded_by=event.actor,
-                recorded_at=event.at,
-            )
-            return {"final_assessments": {**state.final_assessments, event.key_factor: assessment}}
+            assessments = {**state.final_assessments, event.key_factor: _finding(event)}
+            return {"final_assessments": assessments}
         case IndicatorDefined():
             return _with_indicator(
                 state,
