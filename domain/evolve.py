@@ -106,59 +106,33 @@ def _with_indicator(state: PlanState, i: IndicatorState) -> dict[str, object]:
     return {"indicators": {**state.indicators, i.indicator_id: i}}
 
 
-def _finding(event: DiagnosticFindingRecorded | FinalAssessmentRecorded) -> Finding:
-    """A maturity per key factor: at the diagnostic, or at the final assessment."""
-    return Finding(
-        key_factor=event.key_factor,
-        maturity=event.maturity,
-        summary=event.summary,
-        recorded_by=event.actor,
-        recorded_at=event.at,
-    )
-
-
 def _apply(state: PlanState, event: Event) -> dict[str, object]:
-    # Most frequent events first (a realistic history: reminders about a third, then
-    # measurements, findings, progress): each case is an isinstance check, in order.
     match event:
-        case ReminderSent() if event.kind == "measurement_due":
-            # Its measurement_due (just before it) did the bookkeeping.
-            return {}
-        case ReminderSent():
-            m = _milestone(state, str(event.milestone_id))
-            if event.kind == "due_soon":
-                update: dict[str, object] = {"due_soon_sent": True}
-            else:
-                update = {"last_overdue_reminder_at": event.at}
-            update["reminders_sent"] = m.reminders_sent + 1
-            return _with_milestone(state, replaced(m, update))
-        case IndicatorMeasured():
-            i = _indicator(state, event.indicator_id)
-            measurement = Measurement(
-                value=event.value,
-                measured_on=event.measured_on,
-                source=event.source,
-                recorded_at=event.at,
-                recorded_by=event.actor,
-            )
-            return _with_indicator(
-                state, replaced(i, {"measurements": [*i.measurements, measurement]})
-            )
         case DiagnosticFindingRecorded():
-            return {"findings": {**state.findings, event.key_factor: _finding(event)}}
-        case MilestoneProgressReported():
-            m = _milestone(state, event.milestone_id)
-            return _with_milestone(
-                state,
-                replaced(
-                    m,
-                    {
-                        "percent": event.percent,
-                        "status": "in_progress",
-                        "last_note": event.note,
-                    },
-                ),
+            finding = Finding(
+                key_factor=event.key_factor,
+                maturity=event.maturity,
+                summary=event.summary,
+                recorded_by=event.actor,
+                recorded_at=event.at,
             )
+            return {"findings": {**state.findings, event.key_factor: finding}}
+        case DiagnosticCompleted():
+            return {"phase": Phase.DRAFTING, "diagnostic_completed_at": event.at}
+        case OutcomeAdded():
+            outcome = OutcomeState(
+                outcome_id=event.outcome_id,
+                title=event.title,
+                key_factors=event.key_factors,
+                parent_id=event.parent_id,
+                description=event.description,
+            )
+            return {"outcomes": {**state.outcomes, event.outcome_id: outcome}}
+        case OutcomeRemoved():
+            if event.outcome_id not in state.outcomes:
+                raise ValueError(f"unknown outcome {event.outcome_id} in {state.plan_id}")
+            rest_o = {k: v for k, v in state.outcomes.items() if k != event.outcome_id}
+            return {"outcomes": rest_o}
         case MilestoneAdded():
             return _with_milestone(
                 state,
@@ -172,33 +146,10 @@ def _apply(state: PlanState, event: Event) -> dict[str, object]:
                     outcome_id=event.outcome_id,
                 ),
             )
-        case MilestoneCompleted():
-            m = _milestone(state, event.milestone_id)
-            return _with_milestone(
-                state,
-                replaced(
-                    m,
-                    {
-                        "percent": 100,
-                        "status": "completed",
-                        "completed_at": event.at,
-                        "completed_by": event.actor,
-                        "evidence": event.evidence,
-                    },
-                ),
-            )
-        case KeyFactorRated():
-            rating = Rating(
-                key_factor=event.key_factor,
-                rating=event.rating,
-                note=event.note,
-                by=event.actor,
-                at=event.at,
-            )
-            return {"ratings": {**state.ratings, event.key_factor: rating}}
-        case FinalAssessmentRecorded():
-            assessments = {**state.final_assessments, event.key_factor: _finding(event)}
-            return {"final_assessments": assessments}
+        case MilestoneRemoved():
+            _milestone(state, event.milestone_id)
+            rest = {k: v for k, v in state.milestones.items() if k != event.milestone_id}
+            return {"milestones": rest}
         case IndicatorDefined():
             return _with_indicator(
                 state,
@@ -218,38 +169,61 @@ def _apply(state: PlanState, event: Event) -> dict[str, object]:
                     original_period_targets=event.period_targets,
                 ),
             )
-        case MilestoneOverdue():
-            m = _milestone(state, event.milestone_id)
-            return _with_milestone(state, replaced(m, {"overdue_since": event.overdue_since}))
-        case MilestoneEscalated():
-            m = _milestone(state, event.milestone_id)
-            return _with_milestone(state, replaced(m, {"escalated": True}))
-        case OutcomeAdded():
-            outcome = OutcomeState(
-                outcome_id=event.outcome_id,
-                title=event.title,
-                key_factors=event.key_factors,
-                parent_id=event.parent_id,
-                description=event.description,
-            )
-            return {"outcomes": {**state.outcomes, event.outcome_id: outcome}}
-        case MeasurementDue():
-            i = _indicator(state, event.indicator_id)
-            return _with_indicator(
-                state,
-                replaced(
-                    i,
-                    {
-                        "measurement_due_through": event.period_ends,
-                        "measurements_due_sent": i.measurements_due_sent + 1,
-                    },
-                ),
-            )
+        case IndicatorRemoved():
+            _indicator(state, event.indicator_id)
+            rest_i = {k: v for k, v in state.indicators.items() if k != event.indicator_id}
+            return {"indicators": rest_i}
+        case PlanSubmitted():
+            return {
+                "phase": Phase.UNDER_REVIEW,
+                "submitted_by": event.actor,
+                "submitted_at": event.at,
+                "approvals": [],
+                "changes_requested_reason": None,
+            }
         case PlanApprovalGranted():
             approval = Approval(
                 name=event.actor, role=event.role, comment=event.comment, at=event.at
             )
             return {"approvals": [*state.approvals, approval]}
+        case PlanApproved():
+            return {"phase": Phase.IMPLEMENTATION, "approved_at": event.at}
+        case PlanChangesRequested():
+            return {
+                "phase": Phase.DRAFTING,
+                "approvals": [],
+                "submitted_by": None,
+                "submitted_at": None,
+                "changes_requested_reason": event.reason,
+            }
+        case MilestoneProgressReported():
+            m = _milestone(state, event.milestone_id)
+            return _with_milestone(
+                state,
+                replaced(
+                    m,
+                    {
+                        "percent": event.percent,
+                        "status": "in_progress",
+                        "last_note": event.note,
+                    },
+                ),
+            )
+        case MilestoneCompleted():
+            m = _milestone(state, event.milestone_id)
+            return _with_milestone(
+                state,
+                replaced(
+                    m,
+                    {
+                        "percent": 100,
+                        "status": "completed",
+                        "completed_at": event.at,
+                        "completed_by": event.actor,
+                        "evidence": event.evidence,
+                    },
+                ),
+            )
         case MilestoneRescheduled():
             m = _milestone(state, event.milestone_id)
             # A new due date restarts the time rules: due-soon, overdue, repeats and
@@ -268,39 +242,18 @@ def _apply(state: PlanState, event: Event) -> dict[str, object]:
                     },
                 ),
             )
-        case DiagnosticCompleted():
-            return {"phase": Phase.DRAFTING, "diagnostic_completed_at": event.at}
-        case OutcomeRemoved():
-            if event.outcome_id not in state.outcomes:
-                raise ValueError(f"unknown outcome {event.outcome_id} in {state.plan_id}")
-            rest_o = {k: v for k, v in state.outcomes.items() if k != event.outcome_id}
-            return {"outcomes": rest_o}
-        case MilestoneRemoved():
-            _milestone(state, event.milestone_id)
-            rest = {k: v for k, v in state.milestones.items() if k != event.milestone_id}
-            return {"milestones": rest}
-        case IndicatorRemoved():
-            _indicator(state, event.indicator_id)
-            rest_i = {k: v for k, v in state.indicators.items() if k != event.indicator_id}
-            return {"indicators": rest_i}
-        case PlanSubmitted():
-            return {
-                "phase": Phase.UNDER_REVIEW,
-                "submitted_by": event.actor,
-                "submitted_at": event.at,
-                "approvals": [],
-                "changes_requested_reason": None,
-            }
-        case PlanApproved():
-            return {"phase": Phase.IMPLEMENTATION, "approved_at": event.at}
-        case PlanChangesRequested():
-            return {
-                "phase": Phase.DRAFTING,
-                "approvals": [],
-                "submitted_by": None,
-                "submitted_at": None,
-                "changes_requested_reason": event.reason,
-            }
+        case IndicatorMeasured():
+            i = _indicator(state, event.indicator_id)
+            measurement = Measurement(
+                value=event.value,
+                measured_on=event.measured_on,
+                source=event.source,
+                recorded_at=event.at,
+                recorded_by=event.actor,
+            )
+            return _with_indicator(
+                state, replaced(i, {"measurements": [*i.measurements, measurement]})
+            )
         case IndicatorTargetRevised():
             i = _indicator(state, event.indicator_id)
             revised: dict[str, object] = {"target": event.new_target}
@@ -314,6 +267,24 @@ def _apply(state: PlanState, event: Event) -> dict[str, object]:
                 "evaluation_started_at": event.at,
                 "evaluation_started_by": event.actor,
             }
+        case KeyFactorRated():
+            rating = Rating(
+                key_factor=event.key_factor,
+                rating=event.rating,
+                note=event.note,
+                by=event.actor,
+                at=event.at,
+            )
+            return {"ratings": {**state.ratings, event.key_factor: rating}}
+        case FinalAssessmentRecorded():
+            assessment = Finding(
+                key_factor=event.key_factor,
+                maturity=event.maturity,
+                summary=event.summary,
+                recorded_by=event.actor,
+                recorded_at=event.at,
+            )
+            return {"final_assessments": {**state.final_assessments, event.key_factor: assessment}}
         case PlanClosed():
             return {"phase": Phase.CLOSED, "closed_at": event.at, "closing_summary": event.summary}
         case PlanDonorsChanged():
@@ -324,5 +295,34 @@ def _apply(state: PlanState, event: Event) -> dict[str, object]:
                 "cancelled_at": event.at,
                 "cancel_reason": event.reason,
             }
+        case ReminderSent() if event.kind == "measurement_due":
+            # Its measurement_due (just before it) did the bookkeeping.
+            return {}
+        case ReminderSent():
+            m = _milestone(state, str(event.milestone_id))
+            if event.kind == "due_soon":
+                update: dict[str, object] = {"due_soon_sent": True}
+            else:
+                update = {"last_overdue_reminder_at": event.at}
+            update["reminders_sent"] = m.reminders_sent + 1
+            return _with_milestone(state, replaced(m, update))
+        case MilestoneOverdue():
+            m = _milestone(state, event.milestone_id)
+            return _with_milestone(state, replaced(m, {"overdue_since": event.overdue_since}))
+        case MilestoneEscalated():
+            m = _milestone(state, event.milestone_id)
+            return _with_milestone(state, replaced(m, {"escalated": True}))
+        case MeasurementDue():
+            i = _indicator(state, event.indicator_id)
+            return _with_indicator(
+                state,
+                replaced(
+                    i,
+                    {
+                        "measurement_due_through": event.period_ends,
+                        "measurements_due_sent": i.measurements_due_sent + 1,
+                    },
+                ),
+            )
         case _:
             raise ValueError(f"no evolve rule for event {event.type}")

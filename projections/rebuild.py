@@ -146,9 +146,6 @@ class _Rebuild:
                 while events := await self.store.read_all(self.fold.position, self.page_size):
                     await self._fold(events)
                 await self._swap()
-                # Free the states while the collector is still off: re-enabled with
-                # millions of them alive, its first full pass would walk them all (~1 s).
-                self.fold.states.clear()
         except BaseException:
             with contextlib.suppress(asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
                 await conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
