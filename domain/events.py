@@ -389,3 +389,15 @@ def parse_event(type: str, data: dict[str, Any], schema_version: int | None = No
     if schema_version is not None:
         data = upcast(type, schema_version, data)
     return EVENT_ADAPTER.validate_python({**data, "type": type})
+
+
+def parse_current_event_json(type: str, data_json: str | bytes) -> Event:
+    """``parse_event(type, json.loads(data_json))`` for data already in the current schema
+    version of ``type``: pydantic reads the JSON text itself, with no Python dict in
+    between and no discriminated union to pick through (about 3x faster; a rebuild's
+    hot path). tests/unit/test_domain_fastpaths.py holds both equal."""
+    try:
+        model = EVENT_BY_TYPE[type]
+    except KeyError:
+        raise ValueError(f"unknown event type {type!r}") from None
+    return model.model_validate_json(data_json)  # type: ignore[return-value]

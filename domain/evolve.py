@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from domain.copying import replaced
 from domain.events import (
     DiagnosticCompleted,
     DiagnosticFindingRecorded,
@@ -73,7 +74,7 @@ def evolve(state: PlanState | None, event: Event) -> PlanState:
     changes = _apply(state, event)
     changes["version"] = state.version + 1
     changes["last_changed_at"] = max(event.at, state.last_changed_at)
-    return state.model_copy(update=changes)
+    return replaced(state, changes)
 
 
 def fold(events: Iterable[Event], state: PlanState | None = None) -> PlanState | None:
@@ -199,26 +200,28 @@ def _apply(state: PlanState, event: Event) -> dict[str, object]:
             m = _milestone(state, event.milestone_id)
             return _with_milestone(
                 state,
-                m.model_copy(
-                    update={
+                replaced(
+                    m,
+                    {
                         "percent": event.percent,
                         "status": "in_progress",
                         "last_note": event.note,
-                    }
+                    },
                 ),
             )
         case MilestoneCompleted():
             m = _milestone(state, event.milestone_id)
             return _with_milestone(
                 state,
-                m.model_copy(
-                    update={
+                replaced(
+                    m,
+                    {
                         "percent": 100,
                         "status": "completed",
                         "completed_at": event.at,
                         "completed_by": event.actor,
                         "evidence": event.evidence,
-                    }
+                    },
                 ),
             )
         case MilestoneRescheduled():
@@ -227,15 +230,16 @@ def _apply(state: PlanState, event: Event) -> dict[str, object]:
             # escalation all apply afresh to the new date (docs/lifecycle.md).
             return _with_milestone(
                 state,
-                m.model_copy(
-                    update={
+                replaced(
+                    m,
+                    {
                         "due_date": event.new_due_date,
                         "overdue_since": None,
                         "due_soon_sent": False,
                         "last_overdue_reminder_at": None,
                         "escalated": False,
                         "times_rescheduled": m.times_rescheduled + 1,
-                    }
+                    },
                 ),
             )
         case IndicatorMeasured():
@@ -248,7 +252,7 @@ def _apply(state: PlanState, event: Event) -> dict[str, object]:
                 recorded_by=event.actor,
             )
             return _with_indicator(
-                state, i.model_copy(update={"measurements": [*i.measurements, measurement]})
+                state, replaced(i, {"measurements": [*i.measurements, measurement]})
             )
         case IndicatorTargetRevised():
             i = _indicator(state, event.indicator_id)
@@ -256,7 +260,7 @@ def _apply(state: PlanState, event: Event) -> dict[str, object]:
             if event.new_period_targets is not None:
                 # original_period_targets keeps the path as approved, visible beside it.
                 revised["period_targets"] = event.new_period_targets
-            return _with_indicator(state, i.model_copy(update=revised))
+            return _with_indicator(state, replaced(i, revised))
         case EvaluationStarted():
             return {
                 "phase": Phase.EVALUATION,
@@ -301,24 +305,23 @@ def _apply(state: PlanState, event: Event) -> dict[str, object]:
             else:
                 update = {"last_overdue_reminder_at": event.at}
             update["reminders_sent"] = m.reminders_sent + 1
-            return _with_milestone(state, m.model_copy(update=update))
+            return _with_milestone(state, replaced(m, update))
         case MilestoneOverdue():
             m = _milestone(state, event.milestone_id)
-            return _with_milestone(
-                state, m.model_copy(update={"overdue_since": event.overdue_since})
-            )
+            return _with_milestone(state, replaced(m, {"overdue_since": event.overdue_since}))
         case MilestoneEscalated():
             m = _milestone(state, event.milestone_id)
-            return _with_milestone(state, m.model_copy(update={"escalated": True}))
+            return _with_milestone(state, replaced(m, {"escalated": True}))
         case MeasurementDue():
             i = _indicator(state, event.indicator_id)
             return _with_indicator(
                 state,
-                i.model_copy(
-                    update={
+                replaced(
+                    i,
+                    {
                         "measurement_due_through": event.period_ends,
                         "measurements_due_sent": i.measurements_due_sent + 1,
-                    }
+                    },
                 ),
             )
         case _:

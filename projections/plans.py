@@ -16,6 +16,7 @@ from typing import Any
 from uuid import UUID
 
 from domain import PlanState, evolve, parse_event
+from domain.events import parse_current_event_json
 from eventstore import RecordedEvent
 from projections.conn import Conn
 from projections.results import REPORTING_PERIOD_COLUMNS
@@ -27,7 +28,7 @@ from projections.rows import (
     LastEvent,
     PlanRows,
 )
-from projections.trend import TREND_COLUMNS, quarter_ends_between, trend_rows
+from projections.trend import TREND_COLUMNS, first_boundary_after, quarter_ends_between, trend_rows
 
 STREAM_PREFIX = "plan-"
 
@@ -73,6 +74,9 @@ class PlanFold:
     last_recorded: dict[str, datetime] = field(default_factory=dict)
     # Trend rows fixed by the events folded since the last take_changed().
     trend: list[tuple[Any, ...]] = field(default_factory=list)
+    # plan_id -> first_boundary_after(its last_recorded): an event recorded between the
+    # two fixes no quarter end (most events), so there is nothing to compute for it.
+    next_boundary: dict[str, datetime] = field(default_factory=dict)
 
     def missing(self, stream_ids: Iterable[str]) -> list[str]:
         """Plans of these streams whose state is not in memory (load them first)."""
@@ -101,14 +105,16 @@ class PlanFold:
         version: int,
         type_: str,
         schema_version: int,
-        data: dict[str, Any],
+        data: dict[str, Any] | str,
         occurred_at: datetime,
         recorded_at: datetime,
         event_id: UUID,
     ) -> None:
         """Fold one event; raise ProjectionEventError, leaving this fold as it was before
         the event, when the event cannot be applied. (Fields rather than an event object:
-        a rebuild feeds rows straight from its bulk read, with no object per event.)"""
+        a rebuild feeds rows straight from its bulk read, with no object per event; it
+        passes ``data`` as the stored JSON text, and only when ``schema_version`` is the
+        type's current one.)"""
         if stream_id.startswith(STREAM_PREFIX):
             plan_id = stream_id[len(STREAM_PREFIX) :]
             state = self.states.get(plan_id)
@@ -121,7 +127,11 @@ class PlanFold:
             try:
                 if version != current + 1:
                     raise ValueError(f"version {version} follows {current}: events are missing")
-                new_state = evolve(state, parse_event(type_, data, schema_version))
+                if isinstance(data, str):
+                    event = parse_current_event_json(type_, data)
+                else:
+                    event = parse_event(type_, data, schema_version)
+                new_state = evolve(state, event)
             except Exception as error:  # anything the domain raises on this event
                 raise ProjectionEventError(
                     EventFailure(
@@ -133,11 +143,14 @@ class PlanFold:
                     )
                 ) from error
             if state is not None:
-                # Quarter ends passed since the plan's previous event: the state before
-                # this one is the state as of each of them (projections.trend).
                 previous = self.last_recorded.get(plan_id, state.last_changed_at)
-                passed = list(quarter_ends_between(previous, recorded_at))
-                self.trend.extend(trend_rows(state, passed))
+                next_boundary = self.next_boundary.get(plan_id)
+                if next_boundary is None or not previous <= recorded_at < next_boundary:
+                    # Quarter ends passed since the plan's previous event: the state before
+                    # this one is the state as of each of them (projections.trend).
+                    passed = list(quarter_ends_between(previous, recorded_at))
+                    self.trend.extend(trend_rows(state, passed))
+                    self.next_boundary[plan_id] = first_boundary_after(recorded_at)
             self.last_recorded[plan_id] = recorded_at
             self.states[plan_id] = new_state
             self.changed[plan_id] = (type_, occurred_at, recorded_at, position)
@@ -175,6 +188,7 @@ class PlanProjection:
         for row in rows:
             fold.states[row["plan_id"]] = PlanState.model_validate_json(row["state"])
             fold.last_recorded[row["plan_id"]] = row["last_recorded_at"]
+            fold.next_boundary.pop(row["plan_id"], None)
 
     async def write(self, conn: Conn, schema: str, rows: PlanRows) -> None:
         """Replace the rows of the plans in ``rows``; call inside a transaction."""

@@ -53,6 +53,12 @@ def quarter_ends_between(after: datetime, up_to: datetime) -> Iterator[date]:
         quarter_end = _quarter_end_on_or_after(quarter_end + timedelta(days=1))
 
 
+def first_boundary_after(instant: datetime) -> datetime:
+    """The boundary of the first quarter end after ``instant``: quarter_ends_between
+    (instant, t) is empty for every t before it."""
+    return boundary(_quarter_end_on_or_after(instant.astimezone(UTC).date()))
+
+
 def open_quarter_ends(last_recorded_at: datetime, now: datetime) -> list[date]:
     """Quarter ends passed since the plan's last event: the current state holds for them."""
     return list(quarter_ends_between(last_recorded_at, now))
