@@ -28,18 +28,26 @@ import orjson
 from eventstore.hashing import stored_event_hash
 
 # occurred_at as RFC 8785's canonical instant plus the era ("AD"): to_char is exact for
-# every instant PostgreSQL holds, and the era keeps years BC apart (YYYY drops the sign).
-STORED_INSTANT = """to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"AD')"""
-
+# every finite instant PostgreSQL holds, and the era keeps years BC apart (YYYY drops the
+# sign). asyncpg writes datetime.max and .min as +-infinity and reads them back so: the
+# instants an append of those was hashed with.
+STORED_INSTANT = (
+    "CASE WHEN isfinite(occurred_at) THEN"
+    """ to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"AD')"""
+    " WHEN occurred_at = 'infinity' THEN '9999-12-31T23:59:59.999999ZAD'"
+    " WHEN occurred_at = '-infinity' THEN '0001-01-01T00:00:00.000000ZAD' END"
+)
 _SORTED = orjson.OPT_SORT_KEYS
 _dumps = orjson.dumps
 _loads = orjson.loads
 _sha256 = hashlib.sha256
 
 
-def canonical_instant(stored: str) -> str:
+def canonical_instant(stored: str | None) -> str:
     """The canonical instant of a ``STORED_INSTANT`` text; a year BC (which no append can
     produce) keeps its era, so it matches nothing and the checked path refuses it."""
+    if stored is None:
+        return ""  # no instant at all: refused as well
     return stored[:-2] if stored.endswith("AD") else stored
 
 
