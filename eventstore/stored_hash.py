@@ -1,10 +1,10 @@
 """Does a stored event's hash still match its content? The fast check ``verify`` makes.
 
-``stored_hash_holds`` first hashes the body built from orjson's sorted, compact rewrite of
-data and metadata (no checks on the values) and from the instant as PostgreSQL formats it
-in ``STORED_INSTANT``. When that equals the stored hash the event is intact; otherwise it
-decides with ``hashing.stored_event_hash``, the checked path (RFC 8785 exactly, falling
-back to the reference implementation).
+``content_failures`` first hashes, for each row, the body built from orjson's sorted,
+compact rewrite of data and metadata (no checks on the values) and from the instant as
+PostgreSQL formats it in ``STORED_INSTANT``. When that equals the stored hash the event
+is intact; otherwise ``hashing.stored_event_hash`` decides, the checked path (RFC 8785
+exactly, falling back to the reference implementation).
 
 Why a match on the fast path is enough (docs/performance.md): the stored hash is the
 SHA-256 of the RFC 8785 text of the event as appended, and that text is also JSON. If the
@@ -49,28 +49,6 @@ def canonical_instant(stored: str | None) -> str:
     if stored is None:
         return ""  # no instant at all: refused as well
     return stored[:-2] if stored.endswith("AD") else stored
-
-
-def stored_hash_holds(
-    stored: str,
-    prev_hash: str,
-    *,
-    event_id: str,
-    stream_id: str,
-    type: str,
-    schema_version: int,
-    data_json: str,
-    metadata_json: str,
-    occurred_at: str,
-    version: int,
-) -> bool:
-    """Whether ``stored`` is the hash of this row (columns as ``STORED_ROWS`` reads them:
-    ``uuid::text``, ``jsonb::text``, ``STORED_INSTANT``) after ``prev_hash``."""
-    row = (
-        event_id, stream_id, version, 0, type, schema_version, data_json, metadata_json,
-        occurred_at, prev_hash, stored,
-    )  # fmt: skip
-    return not content_failures([row])
 
 
 def content_failures(rows: Sequence[Any]) -> list[int]:

@@ -7,7 +7,7 @@ Each leans on a library behaving exactly as it did when the path was measured an
   payloads, and falls back to the ``rfc8785`` package otherwise;
 - ``eventstore.hashing.canonical_stored_json`` (verification) trusts orjson to write the
   sorted, compact text of a value whose numbers it has checked exactly as RFC 8785 does;
-- ``eventstore.stored_hash.stored_hash_holds`` (the whole-store verify) trusts orjson to
+- ``eventstore.stored_hash.content_failures`` (the whole-store verify) trusts orjson to
   read a row's JSON exactly and write back text that parses to what it read (a byte-equal
   match with the appended RFC 8785 text then proves the content), and otherwise decides
   with the checked path;
@@ -37,7 +37,7 @@ import eventstore.hashing as hashing
 import eventstore.stored_hash as stored_hash
 from eventstore import RecordedEvent
 from eventstore._records import recorded
-from eventstore.stored_hash import stored_hash_holds
+from eventstore.stored_hash import content_failures
 
 # Checked on (python -m bench.fastpaths, and these tests): see docs/performance.md.
 CHECKED_PYTHON = {(3, 11)}
@@ -275,7 +275,7 @@ def test_ordinary_stored_payloads_take_the_fast_path(monkeypatch: pytest.MonkeyP
     )
 
 
-# stored_hash.stored_hash_holds (the whole-store verify): orjson's rewrite first, the checked
+# stored_hash.content_failures (the whole-store verify): orjson's rewrite first, the checked
 # path when that misses. It must say "holds" exactly when the checked path does, whatever the
 # row holds now: the appended payload, a changed one, or one orjson writes differently.
 def _holds_both_ways(appended: Any, now: Any, occurred_at: datetime) -> tuple[bool, bool]:
@@ -292,7 +292,11 @@ def _holds_both_ways(appended: Any, now: Any, occurred_at: datetime) -> tuple[bo
     row = {**fields, "data_json": _as_postgres_writes(now), "metadata_json": '{"actor": "u-1"}'}
     del row["data"], row["metadata"]
     instant = hashing.canonical_datetime(occurred_at) + "AD"  # as STORED_INSTANT writes it
-    fast = stored_hash_holds(digest, prev, **{**row, "occurred_at": instant})
+    as_read = (
+        event_id, "plan-GHA-2026", 7, 1, "measure_added", 1, row["data_json"],
+        row["metadata_json"], instant, prev, digest,
+    )  # columns of STORED_ROWS, position 1  # fmt: skip
+    fast = content_failures([as_read]) == []
     try:
         checked = hashing.stored_event_hash(prev, **row) == digest
     except ValueError:
@@ -302,7 +306,7 @@ def _holds_both_ways(appended: Any, now: Any, occurred_at: datetime) -> tuple[bo
 
 @settings(max_examples=400, deadline=None)
 @given(appended=wide_objects, changed=wide_objects, same=st.booleans(), occurred_at=instants)
-def test_stored_hash_holds_exactly_when_the_checked_path_says_so(
+def test_a_stored_hash_holds_exactly_when_the_checked_path_says_so(
     appended: dict[str, Any], changed: dict[str, Any], same: bool, occurred_at: datetime
 ) -> None:
     fast, checked = _holds_both_ways(appended, appended if same else changed, occurred_at)
