@@ -64,12 +64,15 @@ async def feed_store(
     """Feed ``verifier`` every stored event (``conn`` inside a repeatable-read
     transaction), asking the server for the next batch before checking the current one."""
     workers = default_workers() if workers is None else workers
+    if dsn is None or workers < 2:
+        await read_in_batches(conn, STORED_ROWS, verifier.feed_stored, batch)
+        return
     extent = await conn.fetchrow(
         "SELECT count(*), min(global_position), max(global_position) FROM events"
     )
     assert extent is not None
     count, first, last = extent
-    if dsn is None or workers < 2 or count < max(parallel_after, 1):
+    if count < max(parallel_after, 1):
         await read_in_batches(conn, STORED_ROWS, verifier.feed_stored, batch)
         return
     snapshot = await conn.fetchval("SELECT pg_export_snapshot()")
