@@ -8,7 +8,10 @@ in its own child process so that its peak RSS is its own:
   bare    read the same rows (same query, same batches fetched ahead) and do nothing
           with them;
   verify  eventstore.checkpoints.verify_store: every hash chain, the RFC 9162 tree, the
-          witnessed checkpoint (what `acip audit verify` runs).
+          witnessed checkpoint (what `acip audit verify` runs: the hashes recomputed by
+          a worker process per CPU);
+  verify-1  the same in one process.
+Peak RSS: each child's own (VmHWM), and its largest worker's (an upper bound).
 """
 
 from __future__ import annotations
