@@ -27,7 +27,9 @@ import asyncpg
 from eventstore.log_verify import LogVerifier
 from eventstore.stored_hash import STORED_INSTANT, content_failures
 
-PARALLEL_AFTER = 100_000
+# Below this, starting the workers (1-3 s on a busy machine) ate what they saved (300,000
+# events: no gain measured; 1,000,000: twice as fast as one process; docs/performance.md).
+PARALLEL_AFTER = 500_000
 _ROWS_PER_RANGE = 20_000
 
 _COLUMNS = (
