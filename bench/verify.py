@@ -8,9 +8,9 @@ in its own child process so that its peak RSS is its own:
   bare    read the same rows (same query, same batches fetched ahead) and do nothing
           with them;
   verify  eventstore.checkpoints.verify_store: every hash chain, the RFC 9162 tree, the
-          witnessed checkpoint (what `acip audit verify` runs: the hashes recomputed by
-          a worker process per CPU);
-  verify-1  the same in one process.
+          witnessed checkpoint (what `acip audit verify` runs: from 500,000 events, the
+          hashes recomputed by a worker process per CPU but one);
+  verify-1  the same in one process;  verify-2  with two worker processes.
 Peak RSS: each child's own (VmHWM), and its largest worker's (an upper bound).
 """
 
@@ -38,13 +38,14 @@ from eventstore.checkpoints import make_checkpoint
 from eventstore.hashing import compute_hash
 from eventstore.keys import load_or_create
 from eventstore.models import GENESIS_HASH
+from eventstore.verify_feed import PARALLEL_AFTER
 from witness.service import Witness
 from workers.db import create_pool
 
 EVENTS = int(os.environ.get("ACIP_BENCH_EVENTS", "1000000"))
 PER_STREAM = 100
-# bare read; verify as `acip audit verify` runs it (a worker per CPU); verify in one process.
-PHASES = ("bare", "verify", "verify-1")
+# bare read; verify as `acip audit verify` runs it; in one process; with two workers.
+PHASES = ("bare", "verify", "verify-1", "verify-2")
 _NEXT_XID = "SELECT pg_current_xact_id()::text::bigint"
 _COPY_COLUMNS = [
     "event_id", "stream_id", "version", "global_position", "type", "schema_version", "data",
@@ -130,10 +131,11 @@ async def _child(phase: str, url: str, saved: dict[str, Any]) -> dict[str, Any]:
                 await read_in_batches(conn, STORED_ROWS, count_rows)
             count, ok = counted[0], True
         else:
-            workers = 1 if phase == "verify-1" else None
+            workers = {"verify": None, "verify-1": 1, "verify-2": 2}[phase]
             result = await verify_store(
-                pool, saved["record"], bytes.fromhex(saved["key"]), dsn=url, workers=workers
-            )
+                pool, saved["record"], bytes.fromhex(saved["key"]), dsn=url, workers=workers,
+                parallel_after=0 if phase == "verify-2" else PARALLEL_AFTER,
+            )  # fmt: skip
             count, ok = result.events, result.ok
         seconds = time.perf_counter() - started
     finally:
@@ -180,7 +182,7 @@ def main() -> None:
         record_file.write_text(json.dumps({"record": record, "key": key.hex()}))
         print(f"first checkpoint over {EVENTS} events: {checkpoint_s:.1f} s", flush=True)
         runs = {phase: _run_child(phase, url, str(record_file)) for phase in PHASES}
-    assert runs["verify"]["ok"] and runs["verify-1"]["ok"], runs
+    assert all(r["ok"] for r in runs.values()), runs
     rates = {name: r["events"] / r["seconds"] for name, r in runs.items()}
     for name, r in runs.items():
         print(
@@ -188,7 +190,7 @@ def main() -> None:
             f"{r['events'] / r['seconds']:>9.0f} ev/s  peak RSS {r['peak_rss_mb']:.0f} MB"
             f" (workers' largest {r['worker_peak_rss_mb']:.0f} MB)"
         )
-    for name in ("verify", "verify-1"):
+    for name in PHASES[1:]:
         print(f"{name}/bare throughput: {rates[name] / rates['bare']:.2f} (target >= 50,000 ev/s)")
     emit(
         {

@@ -246,8 +246,8 @@ async def verify_store(
     """Rebuild the tree and chains from the database and hold them against the witness.
 
     From ``parallel_after`` events on, and given the database's address ``dsn``, the
-    hashes are recomputed in ``workers`` processes (default: one per CPU; 1 = all in this
-    process): eventstore/verify_feed.py."""
+    hashes are recomputed in ``workers`` processes (default: one per CPU but one; 1 = all
+    in this process): eventstore/verify_feed.py."""
     witnessed, problems = check_witness_record(witness_record, witness_public_key)
     verifier = LogVerifier(witnessed)
     async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):

@@ -27,8 +27,7 @@ import asyncpg
 from eventstore.log_verify import LogVerifier
 from eventstore.stored_hash import STORED_INSTANT, content_failures
 
-# Below this, starting the workers (1-3 s on a busy machine) ate what they saved (300,000
-# events: no gain measured; 1,000,000: twice as fast as one process; docs/performance.md).
+# Below this, starting the workers (1-3 s on a busy machine) weighs too much.
 PARALLEL_AFTER = 500_000
 _ROWS_PER_RANGE = 20_000
 
@@ -51,7 +50,11 @@ _SNAPSHOT_ID = re.compile(r"[0-9A-F]+-[0-9A-F]+(-[0-9]+)?")
 
 
 def default_workers() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
+    """One per CPU but one, left to this process and the server. On 2 CPUs that is none:
+    measured there, two workers beside this process were no faster than one process
+    (docs/performance.md); the path is for machines with more CPUs."""
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
+    return max(cpus - 1, 1)
 
 
 async def feed_store(
