@@ -18,12 +18,16 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import tempfile
 import threading
 import time
 import uuid
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
+from multiprocessing import get_context
+from multiprocessing.context import SpawnProcess
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -42,7 +46,9 @@ from eventstore import NewEvent, PostgresEventStore, init_connection
 
 ROUNDS = int(os.environ.get("ACIP_BENCH_ROUNDS", "30"))
 # 1: a checkpointer signs the Merkle log every second during the run (production: 30 s),
-# to show what it costs the writers (compare with a run without).
+# to show what it costs the writers (compare with a run without). It runs in a process of
+# its own, as `acip up` runs `acip checkpointer`: it shares the server and the CPUs, not
+# the writers' event loop.
 CHECKPOINTER = os.environ.get("ACIP_BENCH_CHECKPOINTER") == "1"
 SINGLE_APPENDS = int(os.environ.get("ACIP_BENCH_SINGLE", "100"))
 WRITERS = 8
@@ -237,6 +243,26 @@ def _batch_payload() -> list[list[NewEvent]]:
     return [_fresh_events(BATCH) for _ in range(BATCHES)]
 
 
+def _start_checkpointer(url: str) -> SpawnProcess:
+    key_file = Path(tempfile.mkdtemp()) / "checkpoint.pem"
+    process = get_context("spawn").Process(
+        target=_checkpointer_process, args=(url, key_file), daemon=True
+    )
+    process.start()
+    return process
+
+
+def _checkpointer_process(url: str, key_file: Path) -> None:
+    from workers.checkpointer import Checkpointer
+
+    async def checkpoint_every_second() -> None:
+        pool = await asyncpg.create_pool(url, min_size=1, max_size=2)
+        assert pool is not None
+        await Checkpointer(pool, key_file, origin="bench", witness=None, interval=1.0).run()
+
+    asyncio.run(checkpoint_every_second())
+
+
 async def run(url: str) -> dict[str, Any]:
     # Room for every writer plus the store's notifier connection; the same pool for all.
     pool = await asyncpg.create_pool(
@@ -277,21 +303,7 @@ async def run(url: str) -> dict[str, Any]:
     times: dict[str, dict[str, list[float]]] = {
         workload: {system: [] for system in systems} for workload, (_, systems) in plans.items()
     }
-    checkpointer = None
-    if CHECKPOINTER:
-        import tempfile
-        from pathlib import Path
-
-        from workers.checkpointer import Checkpointer
-
-        key_file = Path(tempfile.mkdtemp()) / "checkpoint.pem"
-        checkpointer_pool = await asyncpg.create_pool(url, min_size=1, max_size=2)
-        assert checkpointer_pool is not None
-        checkpointer = asyncio.create_task(
-            Checkpointer(
-                checkpointer_pool, key_file, origin="bench", witness=None, interval=1.0
-            ).run()
-        )
+    checkpointer = _start_checkpointer(url) if CHECKPOINTER else None
     try:
         # Warm up: prepared statements, plan caches, connections.
         await ours_sequential(store, _fresh_events(50))
@@ -310,9 +322,8 @@ async def run(url: str) -> dict[str, Any]:
             print(f"round {round_number}/{ROUNDS} done", flush=True)
     finally:
         if checkpointer is not None:
-            checkpointer.cancel()
-            await asyncio.gather(checkpointer, return_exceptions=True)
-            await checkpointer_pool.close()
+            checkpointer.terminate()
+            checkpointer.join()
         await pool.close()
         recorder.datastore.close()
 

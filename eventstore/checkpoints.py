@@ -10,8 +10,7 @@ predecessor (no double, no fork).
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -28,6 +27,7 @@ from eventstore.log_verify import (
 )
 from eventstore.merkle import Frontier, MerkleTree, event_leaf_hash
 from eventstore.tree_head import TreeHead
+from eventstore.verify_feed import PARALLEL_AFTER, feed_store
 
 # Rows of the leaves after a position, only of ended transactions (as read_all).
 LEAVES_AFTER = (
@@ -219,13 +219,6 @@ async def make_checkpoint(
         return Checkpoint.of(stored)
 
 
-# What LogVerifier.feed_stored takes: the event id and payloads as text, so nothing is
-# decoded that the canonical-JSON fast path does not need (docs/performance.md).
-STORED_ROWS = (
-    "SELECT event_id::text, stream_id, version, global_position, type, schema_version,"
-    " data::text, metadata::text, occurred_at, prev_hash, hash FROM events"
-    " ORDER BY global_position"
-)
 _VERIFY_BATCH = 5000
 
 
@@ -242,13 +235,26 @@ class StoreVerification:
 
 
 async def verify_store(
-    pool: asyncpg.Pool, witness_record: dict[str, Any], witness_public_key: bytes
+    pool: asyncpg.Pool,
+    witness_record: dict[str, Any],
+    witness_public_key: bytes,
+    *,
+    dsn: str | None = None,
+    workers: int | None = None,
+    parallel_after: int = PARALLEL_AFTER,
 ) -> StoreVerification:
-    """Rebuild the tree and chains from the database and hold them against the witness."""
+    """Rebuild the tree and chains from the database and hold them against the witness.
+
+    From ``parallel_after`` events on, and given the database's address ``dsn``, the
+    hashes are recomputed in ``workers`` processes (default: one per CPU but one; 1 = all
+    in this process): eventstore/verify_feed.py."""
     witnessed, problems = check_witness_record(witness_record, witness_public_key)
     verifier = LogVerifier(witnessed)
     async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
-        await read_in_batches(conn, STORED_ROWS, verifier.feed_stored)
+        await feed_store(
+            conn, verifier, batch=_VERIFY_BATCH, dsn=dsn, workers=workers,
+            parallel_after=parallel_after,
+        )  # fmt: skip
         stored = await all_checkpoints(conn)
     verifier.finish()
     found: list[str] = []
@@ -270,23 +276,6 @@ async def verify_store(
         divergence=verifier.divergence,
         problems=found,
     )
-
-
-async def read_in_batches(
-    conn: asyncpg.Connection | asyncpg.pool.PoolConnectionProxy,
-    query: str,
-    consume: Callable[[list[Any]], None],
-    batch: int = _VERIFY_BATCH,
-) -> None:
-    """Feed ``consume`` the query's rows batch by batch (inside a transaction), asking the
-    server for the next batch before consuming the current one: the server reads and sends
-    while this process hashes."""
-    cursor = await conn.cursor(query)
-    pending = asyncio.ensure_future(cursor.fetch(batch))
-    while rows := await pending:
-        pending = asyncio.ensure_future(cursor.fetch(batch))
-        await asyncio.sleep(0)  # let the fetch send its request before the CPU work
-        consume(rows)
 
 
 def _table_disagreements(

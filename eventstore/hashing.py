@@ -186,7 +186,7 @@ def stored_event_hash(
     schema_version: int,
     data_json: str,
     metadata_json: str,
-    occurred_at: datetime,
+    occurred_at: datetime | str,
     version: int,
 ) -> str:
     """``compute_hash`` of a stored row read with data and metadata as JSON text and the

@@ -16,14 +16,16 @@ frontier (about 64 hashes) and one (version, hash) per stream.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import hashlib
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from eventstore.hashing import compute_hash, stored_event_hash
+from eventstore.hashing import compute_hash
 from eventstore.merkle import Frontier, event_leaf_hash, verify_consistency
 from eventstore.models import GENESIS_HASH
+from eventstore.stored_hash import content_failures
 from eventstore.tree_head import (
     TreeHead,
     TreeHeadError,
@@ -31,6 +33,9 @@ from eventstore.tree_head import (
     key_id,
     signature_valid,
 )
+
+_NO_HEAD = (0, GENESIS_HASH)
+_sha256 = hashlib.sha256
 
 
 class Row(Protocol):
@@ -136,8 +141,13 @@ class LogVerifier:
     matched_size: int = 0
     matched_checkpoints: int = 0
     _heads: dict[str, tuple[int, str]] = field(default_factory=dict)
+    # The global position of each chain break, and those where the link did not hold.
+    _break_positions: list[int] = field(default_factory=list)
+    _unlinked: set[int] = field(default_factory=set)
     _targets: list[_Target] = field(default_factory=list)
     _watch: tuple[int, tuple[str, int, int] | None] = (0, None)
+    # The tree size at which to compare next (-1: nothing left to compare).
+    _next_end: int = -1
 
     def __post_init__(self) -> None:
         for checkpoint in sorted(self.checkpoints, key=lambda c: c.head.size, reverse=True):
@@ -163,29 +173,51 @@ class LogVerifier:
         if index == self._watch[0]:
             self._watch = (index, (stream_id, version, position))
         self.frontier.append(event_leaf_hash(stream_id, version, position, stored))
-        if self.divergence is None and self._targets:
+        if self.frontier.size == self._next_end:
             self._compare()
 
-    def feed_stored(self, rows: Iterable[Sequence[Any]]) -> None:
-        """Rows of ``STORED_ROWS`` (tuples: event id and payloads as text), in global order:
-        the same checks as ``feed``, on the fast path that skips building a mapping."""
+    def feed_stored(self, rows: Sequence[Any]) -> None:
+        """Rows of ``STORED_ROWS`` (tuples: event id, payloads and instant as text), in
+        global order: the same checks as ``feed``."""
+        self.feed_checked(rows, content_failures(rows))
+
+    def feed_checked(self, rows: Sequence[Any], changed: Collection[int]) -> None:
+        """``feed_stored`` with the content checks made elsewhere: ``changed`` holds the
+        global position of every row whose stored hash is not that of its content
+        (``stored_hash.content_failures``), or is empty when they are reported later
+        (``add_content_failures``). Written out in one loop: this is the whole-store
+        verify's inner loop (docs/performance.md)."""
+        heads, frontier = self._heads, self.frontier
+        append_leaf = frontier.append
+        changed = frozenset(changed)
         for row in rows:
-            (
-                event_id, stream_id, version, position, type_, schema_version,
-                data_json, metadata_json, occurred_at, prev_hash, stored,
-            ) = row  # fmt: skip
-            if self._link_holds(stream_id, version, position, prev_hash, stored):
-                try:
-                    recomputed = stored_event_hash(
-                        prev_hash, event_id=event_id, stream_id=stream_id, type=type_,
-                        schema_version=schema_version, data_json=data_json,
-                        metadata_json=metadata_json, occurred_at=occurred_at, version=version,
-                    )  # fmt: skip
-                except (ValueError, TypeError) as error:
-                    recomputed = f"not canonical: {error}"
-                if recomputed != stored:
-                    self._hash_mismatch(stream_id, version, position)
-            self._add_leaf(stream_id, version, position, stored)
+            stream_id, version, position, prev_hash, stored = (
+                row[1], row[2], row[3], row[9], row[10]
+            )  # fmt: skip
+            last_version, last_hash = heads.get(stream_id, _NO_HEAD)
+            heads[stream_id] = (version, stored)
+            if version != last_version + 1 or prev_hash != last_hash:
+                self._break(stream_id, version, position, last_version, last_hash, prev_hash)
+            elif changed and position in changed:
+                self._hash_mismatch(stream_id, version, position)
+            index = frontier.size
+            if index == self._watch[0]:
+                self._watch = (index, (stream_id, version, position))
+            append_leaf(
+                _sha256(f"\x00{stream_id}\n{version}\n{position}\n{stored}".encode()).digest()
+            )
+            if index + 1 == self._next_end:
+                self._compare()
+
+    def add_content_failures(self, failures: Iterable[tuple[int, str, int]]) -> None:
+        """Hash mismatches found apart, as (position, stream, version): each is reported
+        where its link held (as ``feed`` would), all breaks in global order."""
+        for position, stream_id, version in failures:
+            if position not in self._unlinked:
+                self._hash_mismatch(stream_id, version, position)
+        order = sorted(range(len(self.chain_breaks)), key=self._break_positions.__getitem__)
+        self.chain_breaks[:] = [self.chain_breaks[i] for i in order]
+        self._break_positions.sort()
 
     def _check_chain(self, row: Row, stream_id: str, version: int, stored: str) -> None:
         position = row["global_position"]
@@ -202,23 +234,37 @@ class LogVerifier:
     ) -> bool:
         """Version and link checks (each break named); True when the hash is to be
         recomputed. The stream's head moves to the stored row either way."""
-        last_version, last_hash = self._heads.get(stream_id, (0, GENESIS_HASH))
+        last_version, last_hash = self._heads.get(stream_id, _NO_HEAD)
         self._heads[stream_id] = (version, stored)
+        if version == last_version + 1 and prev_hash == last_hash:
+            return True
+        self._break(stream_id, version, position, last_version, last_hash, prev_hash)
+        return False
+
+    def _break(
+        self,
+        stream_id: str,
+        version: int,
+        position: int,
+        last_version: int,
+        last_hash: str,
+        prev_hash: str,
+    ) -> None:
+        self._unlinked.add(position)
+        self._break_positions.append(position)
         if version != last_version + 1:
             self.chain_breaks.append(
                 f"{stream_id} version {version} (position {position}): version gap,"
                 f" expected {last_version + 1}"
             )
-            return False
-        if prev_hash != last_hash:
+        elif prev_hash != last_hash:
             self.chain_breaks.append(
                 f"{stream_id} version {version} (position {position}): broken link to"
                 f" version {last_version}"
             )
-            return False
-        return True
 
     def _hash_mismatch(self, stream_id: str, version: int, position: int) -> None:
+        self._break_positions.append(position)
         self.chain_breaks.append(
             f"{stream_id} version {version} (position {position}): hash mismatch, content changed"
         )
@@ -230,6 +276,7 @@ class LogVerifier:
             return
         if self.frontier.hashes[-1] != witnessed:
             self._diverged(target, max(start, self.matched_size), end, "content or order differs")
+            self._next_end = -1
             return
         target.next_range += 1
         if target.next_range == len(target.ranges):
@@ -239,6 +286,7 @@ class LogVerifier:
             self._skip_matched()
         else:
             self._watch = (max(end, self.matched_size), None)
+            self._next_end = target.ranges[target.next_range][0][1]
 
     def _skip_matched(self) -> None:
         # Subtrees wholly inside a size already matched are the same in the next checkpoint
@@ -247,6 +295,9 @@ class LogVerifier:
             target = self._targets[-1]
             while target.ranges[target.next_range][0][1] <= self.matched_size:
                 target.next_range += 1
+            self._next_end = target.ranges[target.next_range][0][1]
+        else:
+            self._next_end = -1
         self._watch = (self.matched_size, None)
 
     def _diverged(self, target: _Target, first: int, end: int, detail: str) -> None:

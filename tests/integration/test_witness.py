@@ -75,8 +75,9 @@ async def test_the_witness_refuses_a_rewritten_tree_and_keeps_the_refusal(
     "tamper",
     ["change_and_rechain", "delete_last", "delete_stream", "reorder", "insert", "replace_table"],
 )
+@pytest.mark.parametrize("in_workers", [False, True], ids=["one process", "workers"])
 async def test_each_kind_of_tampering_is_found_and_placed(
-    fresh_database_url: str, tmp_path: Path, tamper: str
+    fresh_database_url: str, tmp_path: Path, tamper: str, in_workers: bool
 ) -> None:
     async with rig(fresh_database_url, tmp_path) as r:
         await r.append_and_witness("plan-a", 3)
@@ -128,7 +129,7 @@ async def test_each_kind_of_tampering_is_found_and_placed(
                 await conn.execute("DELETE FROM checkpoints WHERE size > 2")
                 await conn.execute("UPDATE checkpoints SET root_hash = repeat('0', 64)")
                 expected = None
-        report = await r.verify()
+        report = await r.verify(in_workers=in_workers)
         assert not report.ok
         if expected is None:
             assert report.divergence is None

@@ -43,6 +43,7 @@ class Rig:
     key_file: Path
     witness: Witness
     client: httpx.AsyncClient
+    database_url: str
 
     async def append(self, stream_id: str, count: int = 1) -> None:
         await self.store.append(stream_id, ANY, [event(i) for i in range(count)])
@@ -60,9 +61,16 @@ class Rig:
             await self.checkpoint()
             await self.witness_all()
 
-    async def verify(self) -> Any:
+    async def verify(self, *, in_workers: bool = False) -> Any:
+        """``verify_store``; ``in_workers``: the hashes recomputed by two worker processes
+        reading their own ranges, as for a large store (eventstore/verify_feed.py)."""
         record = (await self.client.get("/checkpoints")).json()
-        return await verify_store(self.pool, record, self.witness.public_key)
+        if in_workers:
+            return await verify_store(
+                self.pool, record, self.witness.public_key, dsn=self.database_url,
+                workers=2, parallel_after=0,
+            )  # fmt: skip
+        return await verify_store(self.pool, record, self.witness.public_key, workers=1)
 
 
 @contextlib.asynccontextmanager
@@ -72,7 +80,10 @@ async def rig(database_url: str, home: Path) -> AsyncIterator[Rig]:
     transport = httpx.ASGITransport(app=create_app(witness))
     try:
         async with httpx.AsyncClient(transport=transport, base_url="http://witness") as client:
-            yield Rig(pool, PostgresEventStore(pool), home / "keys" / "cp.pem", witness, client)
+            yield Rig(
+                pool, PostgresEventStore(pool), home / "keys" / "cp.pem", witness, client,
+                database_url,
+            )  # fmt: skip
     finally:
         witness.close()
         await pool.close()

@@ -7,6 +7,10 @@ Each leans on a library behaving exactly as it did when the path was measured an
   payloads, and falls back to the ``rfc8785`` package otherwise;
 - ``eventstore.hashing.canonical_stored_json`` (verification) trusts orjson to write the
   sorted, compact text of a value whose numbers it has checked exactly as RFC 8785 does;
+- ``eventstore.stored_hash.content_failures`` (the whole-store verify) trusts orjson to
+  read a row's JSON exactly and write back text that parses to what it read (a byte-equal
+  match with the appended RFC 8785 text then proves the content), and otherwise decides
+  with the checked path;
 - ``eventstore._records.recorded`` fills pydantic's instance slots itself instead of
   calling ``RecordedEvent.model_construct``.
 
@@ -30,8 +34,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import eventstore.hashing as hashing
+import eventstore.stored_hash as stored_hash
 from eventstore import RecordedEvent
 from eventstore._records import recorded
+from eventstore.stored_hash import content_failures
 
 # Checked on (python -m bench.fastpaths, and these tests): see docs/performance.md.
 CHECKED_PYTHON = {(3, 11)}
@@ -267,3 +273,67 @@ def test_ordinary_stored_payloads_take_the_fast_path(monkeypatch: pytest.MonkeyP
     assert hashing.canonical_stored_json(text) == (
         '{"nested":{"b":null},"progress":40,"title":"Rotate officers, é€","weight":0.25}'
     )
+
+
+# stored_hash.content_failures (the whole-store verify): orjson's rewrite first, the checked
+# path when that misses. It must say "holds" exactly when the checked path does, whatever the
+# row holds now: the appended payload, a changed one, or one orjson writes differently.
+def _holds_both_ways(appended: Any, now: Any, occurred_at: datetime) -> tuple[bool, bool]:
+    prev, event_id = "ab" * 32, str(uuid.uuid4())
+    fields = {
+        "event_id": event_id, "stream_id": "plan-GHA-2026", "type": "measure_added",
+        "schema_version": 1, "data": appended, "metadata": {"actor": "u-1"},
+        "occurred_at": occurred_at, "version": 7,
+    }  # fmt: skip
+    try:
+        digest = hashing.compute_hash(prev, fields)
+    except ValueError:
+        digest = "0" * 64
+    row = {**fields, "data_json": _as_postgres_writes(now), "metadata_json": '{"actor": "u-1"}'}
+    del row["data"], row["metadata"]
+    instant = hashing.canonical_datetime(occurred_at) + "AD"  # as STORED_INSTANT writes it
+    as_read = (
+        event_id, "plan-GHA-2026", 7, 1, "measure_added", 1, row["data_json"],
+        row["metadata_json"], instant, prev, digest,
+    )  # columns of STORED_ROWS, position 1  # fmt: skip
+    fast = content_failures([as_read]) == []
+    try:
+        checked = hashing.stored_event_hash(prev, **row) == digest
+    except ValueError:
+        checked = False
+    return fast, checked
+
+
+@settings(max_examples=400, deadline=None)
+@given(appended=wide_objects, changed=wide_objects, same=st.booleans(), occurred_at=instants)
+def test_a_stored_hash_holds_exactly_when_the_checked_path_says_so(
+    appended: dict[str, Any], changed: dict[str, Any], same: bool, occurred_at: datetime
+) -> None:
+    fast, checked = _holds_both_ways(appended, appended if same else changed, occurred_at)
+    assert fast == checked
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [{"a": 5.0}, {"a": 1e-07}, {"\ue000": 1, "\U0001f600": 2}, {"a": "\ud800"}, {"t": 'q"\n'}],
+)
+def test_what_orjson_writes_otherwise_still_holds_through_the_checked_path(
+    payload: dict[str, Any],
+) -> None:
+    moment = datetime(2026, 1, 1, tzinfo=UTC)
+    fast, checked = _holds_both_ways(payload, payload, moment)
+    assert fast == checked == (payload != {"a": "\ud800"})  # a lone surrogate: not JSON
+    assert _holds_both_ways(payload, {**payload, "x": 1}, moment) == (False, False)
+
+
+def test_ordinary_rows_never_take_the_checked_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    # If orjson's rewrite stopped matching RFC 8785 for ordinary payloads, every row would
+    # silently take the checked path and only the benchmark would notice.
+    def no_fallback(*args: Any, **kwargs: Any) -> str:
+        raise AssertionError("took the checked path")
+
+    appended = {"title": "Rotate officers, é€", "weight": 0.25, "progress": 40, "n": None}
+    moment = datetime(2026, 1, 1, 8, 30, tzinfo=UTC)
+    fast, _ = _holds_both_ways(appended, appended, moment)
+    monkeypatch.setattr(stored_hash, "stored_event_hash", no_fallback)
+    assert fast and _holds_both_ways(appended, appended, moment)[0]
