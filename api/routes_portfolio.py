@@ -1,5 +1,6 @@
-"""The portfolio: every plan the caller may see, key factor by country, as of today and as
-of every quarter end since each plan opened (projections.portfolio)."""
+"""The portfolio: a page of the plans the caller may see, key factor by country, with
+totals and the trend across all of them counted in SQL (projections.portfolio_totals), and
+one plan's trend on demand (projections.portfolio)."""
 
 from __future__ import annotations
 
@@ -8,20 +9,52 @@ from typing import Any
 
 from fastapi import APIRouter, Depends
 
-from api.bounds import CountryFilter, DonorFilter, RegionFilter
+from api.bounds import CountryFilter, DonorFilter, Limit, Offset, PlanId, RegionFilter
 from api.context import ApiContext, get_actor, get_context
-from api.declared import NOT_MODIFIED, UNAUTHORIZED
-from api.schemas import Portfolio
-from api.scope import list_scope
+from api.declared import NOT_MODIFIED, NOT_VISIBLE, UNAUTHORIZED
+from api.schemas import PlanTrend, Portfolio
+from api.scope import list_scope, not_found, require_readable
 from domain import Actor, KeyFactor, Phase
-from projections.portfolio import portfolio
+from projections.portfolio import PortfolioFilter, plan_trends, portfolio_plans
+from projections.portfolio_totals import portfolio_totals
 
 router = APIRouter(tags=["reads"], responses={**UNAUTHORIZED, **NOT_MODIFIED})
 
 
+async def portfolio_answer(
+    context: ApiContext,
+    chosen: PortfolioFilter | None,
+    *,
+    limit: int,
+    offset: int,
+    now: datetime,
+) -> dict[str, Any]:
+    """The portfolio's answer (the API's and the page's); None: the caller sees no plan."""
+    if chosen is None:
+        plans: list[Any] = []
+        totals: dict[str, Any] = {
+            "plans": 0, "milestones_overdue": 0, "measurements_due": 0,
+            "status_counts": {k: {} for k in KeyFactor}, "trend": [],
+        }  # fmt: skip
+    else:
+        plans = await portfolio_plans(context.pool, chosen, now=now, limit=limit, offset=offset)
+        totals = dict(await portfolio_totals(context.pool, chosen, now=now))
+    total = totals.pop("plans")
+    return {
+        "as_of": now,
+        "key_factors": list(KeyFactor),
+        "plans": plans,
+        "total": total,
+        "limit": limit,
+        "offset": offset,
+        "next_offset": offset + limit if offset + limit < total else None,
+        **totals,
+    }
+
+
 @router.get(
     "/portfolio",
-    summary="Key factor x country grid of the plans the caller sees, with their trend",
+    summary="Key factor x country grid of the plans the caller sees, with totals and trend",
     response_model=Portfolio,
 )
 async def get_portfolio(
@@ -29,26 +62,36 @@ async def get_portfolio(
     phase: Phase | None = None,
     donor: DonorFilter = None,
     region: RegionFilter = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
     actor: Actor = Depends(get_actor),
     context: ApiContext = Depends(get_context),
 ) -> dict[str, Any]:
-    now = datetime.now(UTC)
     scope = list_scope(actor, country, donor, region)
-    plans = (
-        []
+    chosen = (
+        None
         if scope is None
-        else await portfolio(
-            context.pool,
-            countries=scope.countries,
-            phase=phase.value if phase else None,
-            donor=scope.donor,
-            now=now,
-        )
+        else PortfolioFilter(scope.countries, phase.value if phase else None, scope.donor)
     )
-    return {
-        "as_of": now,
-        "key_factors": list(KeyFactor),
-        "plans": plans,
-        "milestones_overdue": sum(plan.milestones_overdue for plan in plans),
-        "measurements_due": sum(plan.measurements_due for plan in plans),
-    }
+    return await portfolio_answer(
+        context, chosen, limit=limit, offset=offset, now=datetime.now(UTC)
+    )
+
+
+@router.get(
+    "/plans/{plan_id}/trend",
+    summary="The plan's key factor statuses as of every quarter end since it opened",
+    responses=NOT_VISIBLE,
+    response_model=PlanTrend,
+)
+async def get_plan_trend(
+    plan_id: PlanId,
+    actor: Actor = Depends(get_actor),
+    context: ApiContext = Depends(get_context),
+) -> dict[str, Any]:
+    await require_readable(context.pool, actor, plan_id)
+    now = datetime.now(UTC)
+    trends = await plan_trends(context.pool, [plan_id], now=now)
+    if plan_id not in trends:
+        raise not_found(plan_id)
+    return {"plan_id": plan_id, "as_of": now, "trend": trends[plan_id]}
