@@ -4,16 +4,19 @@ one plan's trend on demand (projections.portfolio)."""
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
 from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request, Response
 
 from api.bounds import CountryFilter, DonorFilter, Limit, Offset, PlanId, RegionFilter
+from api.conditional import check_plan_tag, page_links
 from api.context import ApiContext, get_actor, get_context
 from api.declared import NOT_MODIFIED, NOT_VISIBLE, UNAUTHORIZED
 from api.schemas import PlanTrend, Portfolio
 from api.scope import list_scope, not_found, require_readable
+from api.versioning import API_VERSION
 from domain import Actor, KeyFactor, Phase
 from projections.portfolio import PortfolioFilter, plan_trends, portfolio_plans
 from projections.portfolio_totals import portfolio_totals
@@ -52,12 +55,29 @@ async def portfolio_answer(
     }
 
 
+async def portfolio_tag(
+    context: ApiContext, chosen: PortfolioFilter | None, limit: int, offset: int, now: datetime
+) -> str:
+    """The answer's tag, known before it is computed: the answer changes only when the
+    projector moves (or a rebuild swaps the read model in) or the day changes (quarter ends
+    and reporting periods pass at midnight UTC), for the same scope, filters and page. A
+    client that holds it gets a 304 for one small read."""
+    moved = await context.pool.fetchrow(
+        "SELECT max(position) AS position, max(rebuilt_at) AS rebuilt_at"
+        " FROM projection_checkpoints"
+    )
+    key = repr((tuple(moved), now.date(), chosen, limit, offset))
+    return f'W/"portfolio.{hashlib.sha256(key.encode()).hexdigest()[:32]}.{API_VERSION}"'
+
+
 @router.get(
     "/portfolio",
     summary="Key factor x country grid of the plans the caller sees, with totals and trend",
     response_model=Portfolio,
 )
 async def get_portfolio(
+    request: Request,
+    response: Response,
     country: CountryFilter = None,
     phase: Phase | None = None,
     donor: DonorFilter = None,
@@ -73,9 +93,14 @@ async def get_portfolio(
         if scope is None
         else PortfolioFilter(scope.countries, phase.value if phase else None, scope.donor)
     )
-    return await portfolio_answer(
-        context, chosen, limit=limit, offset=offset, now=datetime.now(UTC)
-    )
+    now = datetime.now(UTC)
+    check_plan_tag(request, response, await portfolio_tag(context, chosen, limit, offset, now))
+    answer = await portfolio_answer(context, chosen, limit=limit, offset=offset, now=now)
+    response.headers["Link"] = page_links(
+        request, limit=limit, offset=offset, next_offset=answer["next_offset"],
+        total=answer["total"],
+    )  # fmt: skip
+    return answer
 
 
 @router.get(

@@ -80,9 +80,7 @@ async def portfolio_page(
     wanted_donor = donor if re.fullmatch(DONOR_PATTERN, donor) else None
     wanted_region = region_filter(region)
     scope = list_scope(session.actor, country or None, wanted_donor, wanted_region)
-    chosen = (
-        None if scope is None else PortfolioFilter(scope.countries, wanted_phase, scope.donor)
-    )
+    chosen = None if scope is None else PortfolioFilter(scope.countries, wanted_phase, scope.donor)
     now = datetime.now(UTC)
     answer = await portfolio_answer(context, chosen, limit=PAGE_SIZE, offset=offset, now=now)
     plans = answer["plans"]
