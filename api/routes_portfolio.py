@@ -5,6 +5,7 @@ one plan's trend on demand (projections.portfolio)."""
 from __future__ import annotations
 
 import hashlib
+from collections import OrderedDict
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,6 +25,46 @@ from projections.portfolio_totals import portfolio_totals
 router = APIRouter(tags=["reads"], responses={**UNAUTHORIZED, **NOT_MODIFIED})
 
 
+# The totals of the last few (state, scope) pairs: they are a function of the read model's
+# position, the day and the scope only (portfolio_state), so a read between two events
+# reuses them; the first read after the projector moves computes them again.
+_REMEMBERED_TOTALS: OrderedDict[str, dict[str, Any]] = OrderedDict()
+REMEMBERED = 32
+
+
+async def portfolio_state(
+    context: ApiContext, chosen: PortfolioFilter | None, now: datetime
+) -> str:
+    """What the answer is a function of, besides the page: the projector's position (or a
+    rebuild swapping the read model in), the day (quarter ends and reporting periods pass
+    at midnight UTC) and the scope and filters. One small read."""
+    moved = await context.pool.fetchrow(
+        "SELECT max(position) AS position, max(rebuilt_at) AS rebuilt_at"
+        " FROM projection_checkpoints"
+    )
+    return repr((tuple(moved), now.date(), chosen))
+
+
+def portfolio_tag(state: str, limit: int, offset: int) -> str:
+    """The answer's tag, known before it is computed: a client that holds it gets a 304."""
+    key = f"{state}.{limit}.{offset}".encode()
+    return f'W/"portfolio.{hashlib.sha256(key).hexdigest()[:32]}.{API_VERSION}"'
+
+
+async def _totals(
+    context: ApiContext, chosen: PortfolioFilter, now: datetime, state: str | None
+) -> dict[str, Any]:
+    if state is not None and state in _REMEMBERED_TOTALS:
+        _REMEMBERED_TOTALS.move_to_end(state)
+        return dict(_REMEMBERED_TOTALS[state])
+    totals = dict(await portfolio_totals(context.pool, chosen, now=now))
+    if state is not None:
+        _REMEMBERED_TOTALS[state] = totals
+        while len(_REMEMBERED_TOTALS) > REMEMBERED:
+            _REMEMBERED_TOTALS.popitem(last=False)
+    return dict(totals)
+
+
 async def portfolio_answer(
     context: ApiContext,
     chosen: PortfolioFilter | None,
@@ -31,8 +72,10 @@ async def portfolio_answer(
     limit: int,
     offset: int,
     now: datetime,
+    state: str | None = None,
 ) -> dict[str, Any]:
-    """The portfolio's answer (the API's and the page's); None: the caller sees no plan."""
+    """The portfolio's answer (the API's and the page's); ``chosen`` None: the caller sees
+    no plan. With ``state`` (portfolio_state), totals already counted for it are reused."""
     if chosen is None:
         plans: list[Any] = []
         totals: dict[str, Any] = {
@@ -41,7 +84,7 @@ async def portfolio_answer(
         }  # fmt: skip
     else:
         plans = await portfolio_plans(context.pool, chosen, now=now, limit=limit, offset=offset)
-        totals = dict(await portfolio_totals(context.pool, chosen, now=now))
+        totals = await _totals(context, chosen, now, state)
     total = totals.pop("plans")
     return {
         "as_of": now,
@@ -53,21 +96,6 @@ async def portfolio_answer(
         "next_offset": offset + limit if offset + limit < total else None,
         **totals,
     }
-
-
-async def portfolio_tag(
-    context: ApiContext, chosen: PortfolioFilter | None, limit: int, offset: int, now: datetime
-) -> str:
-    """The answer's tag, known before it is computed: the answer changes only when the
-    projector moves (or a rebuild swaps the read model in) or the day changes (quarter ends
-    and reporting periods pass at midnight UTC), for the same scope, filters and page. A
-    client that holds it gets a 304 for one small read."""
-    moved = await context.pool.fetchrow(
-        "SELECT max(position) AS position, max(rebuilt_at) AS rebuilt_at"
-        " FROM projection_checkpoints"
-    )
-    key = repr((tuple(moved), now.date(), chosen, limit, offset))
-    return f'W/"portfolio.{hashlib.sha256(key.encode()).hexdigest()[:32]}.{API_VERSION}"'
 
 
 @router.get(
@@ -94,8 +122,11 @@ async def get_portfolio(
         else PortfolioFilter(scope.countries, phase.value if phase else None, scope.donor)
     )
     now = datetime.now(UTC)
-    check_plan_tag(request, response, await portfolio_tag(context, chosen, limit, offset, now))
-    answer = await portfolio_answer(context, chosen, limit=limit, offset=offset, now=now)
+    state = await portfolio_state(context, chosen, now)
+    check_plan_tag(request, response, portfolio_tag(state, limit, offset))
+    answer = await portfolio_answer(
+        context, chosen, limit=limit, offset=offset, now=now, state=state
+    )
     response.headers["Link"] = page_links(
         request, limit=limit, offset=offset, next_offset=answer["next_offset"],
         total=answer["total"],

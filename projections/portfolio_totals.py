@@ -10,16 +10,18 @@ of them gives. A quarter end's instant is ``trend.boundary``: 00:00 UTC the day 
 
 from __future__ import annotations
 
-from collections import defaultdict
+import asyncio
+from collections import Counter, defaultdict
 from datetime import date, datetime
 
+import asyncpg
 from pydantic import BaseModel, ConfigDict
 
 from domain import BenchmarkStatus, KeyFactor
 from projections.conn import Executor
 from projections.plans import PlanProjection
 from projections.portfolio import CHOSEN_PLANS, MEASURING_PHASES, PortfolioFilter
-from projections.trend import quarter_ends_between
+from projections.trend import boundary, quarter_ends_between
 
 _S = PlanProjection.live_schema
 _KEY_FACTORS = {k.value: k for k in KeyFactor}
@@ -48,7 +50,7 @@ class PortfolioTotals(BaseModel):
 async def portfolio_totals(
     pool: Executor, chosen: PortfolioFilter, *, now: datetime
 ) -> PortfolioTotals:
-    head = await pool.fetchrow(
+    head_read = pool.fetchrow(
         f"""
         WITH chosen AS (SELECT plan_id, phase, milestones_overdue, last_recorded_at
                           FROM {_S}.summary WHERE {CHOSEN_PLANS})
@@ -66,8 +68,7 @@ async def portfolio_totals(
         now.date(),
         MEASURING_PHASES,
     )
-    status_counts: dict[KeyFactor, dict[BenchmarkStatus, int]] = {k: {} for k in KeyFactor}
-    for row in await pool.fetch(
+    counts_read = pool.fetch(
         f"""
         SELECT b.key_factor, b.status, count(*) AS n
           FROM {_S}.benchmarks AS b
@@ -75,7 +76,23 @@ async def portfolio_totals(
          GROUP BY 1, 2
         """,
         *chosen.args(),
-    ):
+    )
+    stored_read = pool.fetch(
+        f"""
+        SELECT t.quarter_end, t.status, count(*) AS n,
+               count(*) FILTER (WHERE t.key_factor = $4) AS plans
+          FROM {_chosen_rows(chosen, "trend")} GROUP BY 1, 2
+        """,
+        *chosen.args(),
+        FIRST_KEY_FACTOR,
+    )
+    # A pool lends each read its own connection: the three run at once.
+    if isinstance(pool, asyncpg.Pool):
+        head, counts, stored = await asyncio.gather(head_read, counts_read, stored_read)
+    else:
+        head, counts, stored = await head_read, await counts_read, await stored_read
+    status_counts: dict[KeyFactor, dict[BenchmarkStatus, int]] = {k: {} for k in KeyFactor}
+    for row in counts:
         status_counts[_KEY_FACTORS[row["key_factor"]]][_STATUSES[row["status"]]] = row["n"]
     passed = list(quarter_ends_between(head["earliest"], now)) if head["earliest"] else []
     return PortfolioTotals(
@@ -83,44 +100,67 @@ async def portfolio_totals(
         milestones_overdue=head["overdue"],
         measurements_due=head["due"],
         status_counts=status_counts,
-        trend=await _trend_counts(pool, chosen, passed),
+        trend=await _trend_counts(pool, chosen, stored, passed),
     )
+
+
+def _chosen_rows(chosen: PortfolioFilter, table: str) -> str:
+    """Rows of ``table`` (aliased t) of the chosen plans; with no filter, every row (no
+    join: the common case of a programme manager's whole portfolio)."""
+    if chosen == PortfolioFilter():
+        every = "$1::text[] IS NULL AND $2::text IS NULL AND $3::text IS NULL"
+        return f"{_S}.{table} AS t WHERE {every}"
+    plans = f"SELECT plan_id FROM {_S}.summary WHERE {CHOSEN_PLANS}"
+    return f"{_S}.{table} AS t WHERE t.plan_id IN ({plans})"
 
 
 async def _trend_counts(
-    pool: Executor, chosen: PortfolioFilter, passed: list[date]
+    pool: Executor, chosen: PortfolioFilter, stored: list[asyncpg.Record], passed: list[date]
 ) -> list[QuarterCounts]:
     # Every plan has a row for every key factor at each of its quarter ends (trend_rows,
     # benchmarks): the rows of one key factor count the plans.
-    rows = await pool.fetch(
-        f"""
-        WITH chosen AS (SELECT plan_id, last_recorded_at
-                          FROM {_S}.summary WHERE {CHOSEN_PLANS}),
-        cells AS (
-            SELECT t.quarter_end, t.key_factor, t.status
-              FROM {_S}.trend AS t JOIN chosen USING (plan_id)
-            UNION ALL
-            -- Quarter ends passed since the plan's last event: its current statuses.
-            SELECT q.quarter_end, b.key_factor, b.status
-              FROM unnest($4::date[]) AS q(quarter_end)
-              JOIN chosen
-                ON (q.quarter_end + 1)::timestamp AT TIME ZONE 'UTC' > chosen.last_recorded_at
-              JOIN {_S}.benchmarks AS b USING (plan_id)
-        )
-        SELECT quarter_end, status, count(*) AS n,
-               count(*) FILTER (WHERE key_factor = $5) AS plans
-          FROM cells GROUP BY 1, 2 ORDER BY 1, 2
-        """,
-        *chosen.args(),
-        passed,
-        FIRST_KEY_FACTOR,
-    )
-    statuses: dict[date, dict[BenchmarkStatus, int]] = defaultdict(dict)
-    plans: dict[date, int] = defaultdict(int)
-    for row in rows:
-        statuses[row["quarter_end"]][_STATUSES[row["status"]]] = row["n"]
+    statuses: dict[date, Counter[BenchmarkStatus]] = defaultdict(Counter)
+    plans: Counter[date] = Counter()
+    for row in stored:
+        statuses[row["quarter_end"]][_STATUSES[row["status"]]] += row["n"]
         plans[row["quarter_end"]] += row["plans"]
+    # Quarter ends passed since a plan's last event hold its current statuses: a plan
+    # counts from the first such quarter end (its index in ``passed``) to the last. Counted
+    # per first index in SQL, then added up along the quarter ends here.
+    starting: dict[int, Counter[BenchmarkStatus]] = defaultdict(Counter)
+    starting_plans: Counter[int] = Counter()
+    for row in (
+        []
+        if not passed
+        else await pool.fetch(
+            f"""
+        WITH first_passed AS MATERIALIZED (
+            -- How many boundaries are at or before the plan's last event: the index of
+            -- its first passed quarter end (bisect_right, as plan_trends cuts it).
+            SELECT plan_id, width_bucket(last_recorded_at, $5::timestamptz[]) AS first
+              FROM {_S}.summary WHERE {CHOSEN_PLANS}
+        )
+        SELECT f.first, t.status, count(*) AS n,
+               count(*) FILTER (WHERE t.key_factor = $4) AS plans
+          FROM first_passed AS f JOIN {_S}.benchmarks AS t USING (plan_id)
+         WHERE f.first < cardinality($5::timestamptz[]) GROUP BY 1, 2
+        """,
+            *chosen.args(),
+            FIRST_KEY_FACTOR,
+            [boundary(q) for q in passed],
+        )
+    ):
+        starting[row["first"]][_STATUSES[row["status"]]] += row["n"]
+        starting_plans[row["first"]] += row["plans"]
+    running: Counter[BenchmarkStatus] = Counter()
+    running_plans = 0
+    for index, quarter_end in enumerate(passed):
+        running.update(starting.get(index, {}))
+        running_plans += starting_plans.get(index, 0)
+        if running_plans:
+            statuses[quarter_end].update(running)
+            plans[quarter_end] += running_plans
     return [
-        QuarterCounts(quarter_end=q, plans=plans[q], statuses=counts)
-        for q, counts in statuses.items()
+        QuarterCounts(quarter_end=q, plans=plans[q], statuses=dict(statuses[q]))
+        for q in sorted(statuses)
     ]

@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse
 
 from api.bounds import Offset
 from api.context import ApiContext
-from api.routes_portfolio import portfolio_answer
+from api.routes_portfolio import portfolio_answer, portfolio_state
 from api.scope import list_scope, region_filter
 from api.web.render import render
 from api.web.session import current_session
@@ -82,7 +82,10 @@ async def portfolio_page(
     scope = list_scope(session.actor, country or None, wanted_donor, wanted_region)
     chosen = None if scope is None else PortfolioFilter(scope.countries, wanted_phase, scope.donor)
     now = datetime.now(UTC)
-    answer = await portfolio_answer(context, chosen, limit=PAGE_SIZE, offset=offset, now=now)
+    state = await portfolio_state(context, chosen, now)
+    answer = await portfolio_answer(
+        context, chosen, limit=PAGE_SIZE, offset=offset, now=now, state=state
+    )
     plans = answer["plans"]
     filters = {
         "country": country if re.fullmatch("[A-Z]{3}", country) else "",
