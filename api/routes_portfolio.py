@@ -19,6 +19,7 @@ from api.schemas import PlanTrend, Portfolio
 from api.scope import list_scope, not_found, require_readable
 from api.versioning import API_VERSION
 from domain import Actor, KeyFactor, Phase
+from projections.checkpoints import read_models_moved
 from projections.portfolio import PortfolioFilter, plan_trends, portfolio_plans
 from projections.portfolio_totals import portfolio_totals
 
@@ -38,11 +39,7 @@ async def portfolio_state(
     """What the answer is a function of, besides the page: the projector's position (or a
     rebuild swapping the read model in), the day (quarter ends and reporting periods pass
     at midnight UTC) and the scope and filters. One small read."""
-    moved = await context.pool.fetchrow(
-        "SELECT max(position) AS position, max(rebuilt_at) AS rebuilt_at"
-        " FROM projection_checkpoints"
-    )
-    return repr((tuple(moved), now.date(), chosen))
+    return repr((await read_models_moved(context.pool), now.date(), chosen))
 
 
 def portfolio_tag(state: str, limit: int, offset: int) -> str:

@@ -75,6 +75,26 @@ async def fresh_database(server_url: str) -> str:
     return url
 
 
+async def kept_database(server_url: str, name: str) -> tuple[str, bool]:
+    """The URL of database ``name`` (created with the migrations if missing), and whether
+    it already holds a generated portfolio."""
+    admin = await asyncpg.connect(server_url)
+    try:
+        exists = await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
+        if not exists:
+            await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    url = database_url_for(server_url, name)
+    await migrate_all(url)
+    conn = await asyncpg.connect(url)
+    try:
+        generated = bool(await conn.fetchval("SELECT count(*) FROM rm_plans.summary"))
+    finally:
+        await conn.close()
+    return url, generated
+
+
 def libpq_params(url: str) -> dict[str, str]:
     """Split a postgresql:// URL (socket in ?host=) into eventsourcing's datastore args."""
     parts = urlsplit(url)

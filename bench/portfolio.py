@@ -46,14 +46,19 @@ import projections.plans
 from api.context import ApiContext
 from api.routes_portfolio import portfolio_answer, portfolio_state
 from api.schemas import Portfolio
-from bench._common import best_of, emit, environment, fresh_database, postgres_server
+from bench._common import (
+    best_of,
+    emit,
+    environment,
+    fresh_database,
+    kept_database,
+    postgres_server,
+)
 from bench.rebuild import _load
 from eventstore import PostgresEventStore, init_connection
 from projections import queries
 from projections.portfolio import PortfolioFilter, plan_trends, portfolio
 from projections.rebuild import rebuild
-from testkit.postgres import database_url_for
-from workers.db import migrate_all
 
 PLANS = int(os.environ.get("ACIP_BENCH_PLANS", "2000"))
 ROUNDS = int(os.environ.get("ACIP_BENCH_ROUNDS", "3"))
@@ -90,26 +95,6 @@ async def _generate(pool: asyncpg.Pool, store: PostgresEventStore) -> int:
         await conn.execute("ALTER TABLE events ENABLE TRIGGER events_refuse_update_delete")
     await pool.execute("VACUUM ANALYZE events")
     return events
-
-
-async def kept_database(server_url: str, name: str) -> tuple[str, bool]:
-    """The URL of database ``name`` (created with the migrations if missing), and whether
-    it already holds a generated portfolio."""
-    admin = await asyncpg.connect(server_url)
-    try:
-        exists = await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
-        if not exists:
-            await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    url = database_url_for(server_url, name)
-    await migrate_all(url)
-    conn = await asyncpg.connect(url)
-    try:
-        generated = bool(await conn.fetchval("SELECT count(*) FROM rm_plans.summary"))
-    finally:
-        await conn.close()
-    return url, generated
 
 
 async def run(url: str, *, generated: bool = False) -> dict[str, Any]:
