@@ -91,6 +91,7 @@ async def portfolio_totals(
         head, counts, stored = await asyncio.gather(head_read, counts_read, stored_read)
     else:
         head, counts, stored = await head_read, await counts_read, await stored_read
+    assert head is not None  # aggregates answer one row
     status_counts: dict[KeyFactor, dict[BenchmarkStatus, int]] = {k: {} for k in KeyFactor}
     for row in counts:
         status_counts[_KEY_FACTORS[row["key_factor"]]][_STATUSES[row["status"]]] = row["n"]
