@@ -16,6 +16,7 @@ from pathlib import Path
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from domain import BenchmarkStatus, KeyFactor
+from domain.benchmarks import STATUSES_BEST_FIRST
 from locales.catalogs import gettext_in, ngettext_in
 from reports import text
 from reports.model import PlanSnapshot, ReportRequest
@@ -39,14 +40,7 @@ SUMMARY_TEMPLATE = "narrative_summary.html"
 PER_PLAN_TEMPLATE = "narrative.html"
 CHART_WIDTH = 400
 # The chart's and the table's order of statuses, best first.
-SUMMARY_STATUSES = [
-    BenchmarkStatus.ACHIEVED,
-    BenchmarkStatus.ON_TRACK,
-    BenchmarkStatus.AT_RISK,
-    BenchmarkStatus.OFF_TRACK,
-    BenchmarkStatus.NO_DATA,
-    BenchmarkStatus.NOT_COVERED,
-]
+SUMMARY_STATUSES = list(STATUSES_BEST_FIRST)
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from api.scope import list_scope, region_filter
 from api.web.render import render
 from api.web.session import current_session
 from domain import BenchmarkStatus, KeyFactor, Phase
-from domain.benchmarks import worst_status
+from domain.benchmarks import STATUSES_BEST_FIRST, worst_status
 from domain.commands import DONOR_PATTERN
 from domain.regions import Region
 from projections.portfolio import PortfolioFilter, QuarterStatuses, plan_trends
@@ -32,14 +32,7 @@ FilterText = Annotated[str, Query(max_length=40)]
 PAGE_SIZE = 50
 BAR_HEIGHT = 60
 # The order statuses are stacked in, best at the bottom.
-STACK_ORDER = [
-    BenchmarkStatus.ACHIEVED,
-    BenchmarkStatus.ON_TRACK,
-    BenchmarkStatus.AT_RISK,
-    BenchmarkStatus.OFF_TRACK,
-    BenchmarkStatus.NO_DATA,
-    BenchmarkStatus.NOT_COVERED,
-]
+STACK_ORDER = list(STATUSES_BEST_FIRST)
 
 
 def worst_covered(point: QuarterStatuses) -> BenchmarkStatus:
