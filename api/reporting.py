@@ -32,6 +32,7 @@ from reports.annex import build_annex
 from reports.bundle import (
     ANNEX,
     FORMAT,
+    FORMAT_V1,
     NARRATIVE_HTML,
     NARRATIVE_PDF,
     BundleCheck,
@@ -221,8 +222,10 @@ async def recompute(store: EventStore, manifest: dict[str, Any]) -> dict[str, by
         # Reports issued before they were translated carry no language: English.
         language=manifest.get("language", "en"),
     )
-    # Each report with the generator its format names: reports issued before stay exact.
-    return render_files(request, await snapshots_of(store, pins), manifest["format"])
+    # Each report with the generator its format names: reports issued before stay exact
+    # (a manifest naming none is older than the formats: the first).
+    format = manifest.get("format", FORMAT_V1)
+    return render_files(request, await snapshots_of(store, pins), format)
 
 
 async def recheck_issued(store: EventStore, record: dict[str, Any]) -> BundleCheck:
