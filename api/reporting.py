@@ -31,6 +31,8 @@ from reports import PlanPin, PlanSnapshot, ReportRequest
 from reports.annex import build_annex
 from reports.bundle import (
     ANNEX,
+    FORMAT,
+    FORMAT_V1,
     NARRATIVE_HTML,
     NARRATIVE_PDF,
     BundleCheck,
@@ -39,6 +41,7 @@ from reports.bundle import (
     manifest_bytes,
     render_files,
     sha256_hex,
+    summary_narrative,
 )
 from reports.narrative import PdfUnavailableError, build_narrative, render_pdf
 
@@ -111,11 +114,11 @@ async def snapshots_of(
 
 
 async def _render_with_pdf(
-    request: ReportRequest, snapshots: Sequence[PlanSnapshot]
+    request: ReportRequest, snapshots: Sequence[PlanSnapshot], format: str
 ) -> tuple[dict[str, bytes], str | None]:
     """The files, the PDF printed by Chromium (its own process) while the annex is built
     in a thread: the two cores work at once. The note says why a PDF is missing."""
-    html = build_narrative(request, snapshots)
+    html = build_narrative(request, snapshots, summary=summary_narrative(request, format))
     printing = asyncio.create_task(render_pdf(html))
     annex = await asyncio.to_thread(build_annex, request, snapshots)
     files = {ANNEX: annex, NARRATIVE_HTML: html}
@@ -142,10 +145,17 @@ def report_id_for(command_id: uuid.UUID | None) -> str:
 
 
 async def issue_report(
-    pool: asyncpg.Pool, store: EventStore, request: ReportRequest, pins: Pins, actor: Actor
+    pool: asyncpg.Pool,
+    store: EventStore,
+    request: ReportRequest,
+    pins: Pins,
+    actor: Actor,
+    format: str = FORMAT,
 ) -> IssuedReport:
     """Render, pin to the latest checkpoint, record ``report_issued``; the .zip to send.
-    A donor scope keeps the plans that donor funded at the instant (the fold says)."""
+    A donor scope keeps the plans that donor funded at the instant (the fold says).
+    ``format``: the manifest's (reports.bundle.FORMATS); only the newest is issued, the
+    older ones are kept to verify the reports issued with them."""
     # Issued from the read model's states where they are at the pinned version (most plans:
     # no event since the instant); a verification always folds from the events again, so
     # a read model that disagreed with the record would show as "differs".
@@ -158,7 +168,7 @@ async def issue_report(
     if not snapshots:
         raise NothingToReportError(f"no plan of {request.scope.label} was on the record")
     pins = Pins(plans=[s.pin for s in snapshots], last_position=pins.last_position)
-    files, pdf_note = await _render_with_pdf(request, snapshots)
+    files, pdf_note = await _render_with_pdf(request, snapshots, format)
     checkpoint = await latest_checkpoint(pool)
     pinned_checkpoint = None
     if checkpoint is not None:
@@ -168,7 +178,7 @@ async def issue_report(
             # are the pin and the next checkpoint will cover them.
             "covers_report": checkpoint.last_position >= pins.last_position,
         }
-    manifest = build_manifest(request, pins.plans, files, pinned_checkpoint)
+    manifest = build_manifest(request, pins.plans, files, pinned_checkpoint, format)
     if pdf_note:
         manifest["pdf_missing"] = pdf_note
     digest = sha256_hex(manifest_bytes(manifest))
@@ -212,7 +222,10 @@ async def recompute(store: EventStore, manifest: dict[str, Any]) -> dict[str, by
         # Reports issued before they were translated carry no language: English.
         language=manifest.get("language", "en"),
     )
-    return render_files(request, await snapshots_of(store, pins))
+    # Each report with the generator its format names: reports issued before stay exact
+    # (a manifest naming none is older than the formats: the first).
+    format = manifest.get("format", FORMAT_V1)
+    return render_files(request, await snapshots_of(store, pins), format)
 
 
 async def recheck_issued(store: EventStore, record: dict[str, Any]) -> BundleCheck:

@@ -16,11 +16,13 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import Response
 
-from api import routes_portfolio, routes_reads, routes_results
+from api import routes_reads, routes_results
 from api.bounds import MAX_PAGE, CountryFilter, DonorFilter, PlanId, PlanIdFilter, RegionFilter
 from api.context import ApiContext, get_actor, get_context
 from api.errors import ErrorBody
+from api.scope import list_scope
 from domain import Actor, Phase
+from projections.portfolio import portfolio
 from reports.tables import to_csv, to_xlsx
 
 router = APIRouter(tags=["exports"])
@@ -187,9 +189,19 @@ def portfolio_filters(
 async def _portfolio(
     actor: Actor, context: ApiContext, filters: dict[str, Any]
 ) -> list[dict[str, Any]]:
-    answer = await routes_portfolio.get_portfolio(**filters, actor=actor, context=context)
-    plans: list[dict[str, Any]] = jsonable_encoder(answer["plans"])
-    return plans
+    """Every plan of the portfolio with these filters (all pages), with its trend."""
+    scope = list_scope(actor, filters["country"], filters["donor"], filters["region"])
+    if scope is None:
+        return []
+    phase = filters["phase"]
+    plans = await portfolio(
+        context.pool,
+        countries=scope.countries,
+        phase=phase.value if phase else None,
+        donor=scope.donor,
+    )
+    rows: list[dict[str, Any]] = jsonable_encoder(plans)
+    return rows
 
 
 @router.get(

@@ -29,7 +29,8 @@ from domain import (
 )
 from eventstore import VerifyReport
 from projections import views
-from projections.portfolio import PortfolioPlan
+from projections.portfolio import PortfolioPlan, QuarterStatuses
+from projections.portfolio_totals import QuarterCounts
 
 
 class Answer(BaseModel):
@@ -220,11 +221,32 @@ class FeedPage(Answer):
 
 
 class Portfolio(Answer):
-    """Every plan the caller may see: its key factor statuses today (the plan page's words)
-    and as of every quarter end since it opened (``trend``, oldest first)."""
+    """A page of the plans the caller may see, with their key factor statuses today (the
+    plan page's words), and totals over every such plan: today's statuses per key factor
+    and the trend across the plans (counts per status at every quarter end). A plan's own
+    trend is ``GET /plans/{id}/trend``."""
 
     as_of: datetime = Field(description="The instant 'today' is, and the trend runs up to")
     key_factors: list[KeyFactor] = Field(description="The grid's rows, in declaration order")
-    plans: list[PortfolioPlan] = Field(description="The grid's columns, by plan id")
-    milestones_overdue: int = Field(description="Overdue milestones over these plans")
-    measurements_due: int = Field(description="Measurements due over these plans")
+    plans: list[PortfolioPlan] = Field(description="The grid's columns: this page, by plan id")
+    total: int = Field(description="Plans the caller may see with these filters")
+    limit: int
+    offset: int
+    next_offset: int | None
+    milestones_overdue: int = Field(description="Overdue milestones over all these plans")
+    measurements_due: int = Field(description="Measurements due over all these plans")
+    status_counts: dict[KeyFactor, dict[BenchmarkStatus, int]] = Field(
+        description="Per key factor, how many of these plans have each status today"
+    )
+    trend: list[QuarterCounts] = Field(
+        description="Per quarter end, oldest first: the plans open by then and how many of "
+        "their key factors had each status as of it"
+    )
+
+
+class PlanTrend(Answer):
+    """The plan's key factor statuses as of every quarter end since it opened."""
+
+    plan_id: str
+    as_of: datetime
+    trend: list[QuarterStatuses] = Field(description="Oldest quarter end first")

@@ -57,9 +57,10 @@ def postgres_server() -> Iterator[str]:
         yield url
 
 
-async def fresh_database(server_url: str) -> str:
-    """A new database with all migrations and the bare table; returns its URL."""
-    name = f"acip_bench_{uuid.uuid4().hex[:12]}"
+async def fresh_database(server_url: str, name: str | None = None) -> str:
+    """A new database (named ``name``, or at random) with all migrations and the bare
+    table; returns its URL."""
+    name = name or f"acip_bench_{uuid.uuid4().hex[:12]}"
     admin = await asyncpg.connect(server_url)
     try:
         await admin.execute(f'CREATE DATABASE "{name}"')
@@ -73,6 +74,25 @@ async def fresh_database(server_url: str) -> str:
     finally:
         await conn.close()
     return url
+
+
+async def kept_database(server_url: str, name: str) -> tuple[str, bool]:
+    """The URL of database ``name`` (a fresh one made if missing), and whether it already
+    holds generated plans (its plans read model has rows)."""
+    admin = await asyncpg.connect(server_url)
+    try:
+        exists = await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
+    finally:
+        await admin.close()
+    if not exists:
+        return await fresh_database(server_url, name), False
+    url = database_url_for(server_url, name)
+    conn = await asyncpg.connect(url)
+    try:
+        generated = bool(await conn.fetchval("SELECT count(*) FROM rm_plans.summary"))
+    finally:
+        await conn.close()
+    return url, generated
 
 
 def libpq_params(url: str) -> dict[str, str]:

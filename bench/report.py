@@ -2,6 +2,9 @@
 
     python -m bench.report       (ACIP_BENCH_DATABASE_URL to use an existing server)
 
+ACIP_BENCH_KEEP_DATABASE=NAME (with ACIP_BENCH_DATABASE_URL) reuses a database kept by an
+earlier run of this bench or of bench.portfolio instead of generating the plans again.
+
 Generates ACIP_BENCH_PLANS (2,000) plan histories with the domain's own decide()
 (testkit.synthetic, about 120 events per plan), appends them, rebuilds the plans read model
 (the report takes its plan ids from it), then, ACIP_BENCH_ROUNDS times (best kept):
@@ -24,7 +27,14 @@ from typing import Any
 import asyncpg
 
 from api.reporting import issue_report, pin_plans, report_id_for, snapshots_of
-from bench._common import best_of, emit, environment, fresh_database, postgres_server
+from bench._common import (
+    best_of,
+    emit,
+    environment,
+    fresh_database,
+    kept_database,
+    postgres_server,
+)
 from bench.rebuild import _load
 from domain import Actor, Role
 from eventstore import PostgresEventStore, init_connection
@@ -32,6 +42,7 @@ from projections.rebuild import rebuild
 from projections.results_queries import plan_states
 from reports import ReportPeriod, ReportRequest, ReportScope
 from reports.annex import build_annex
+from reports.bundle import FORMAT, summary_narrative
 from reports.model import ScopeKind
 from reports.narrative import build_narrative, chromium_path, render_pdf
 
@@ -41,15 +52,19 @@ TARGET_SECONDS = 10.0
 MANAGER = Actor(name="bench.manager", role=Role.PROGRAMME_MANAGER)
 
 
-async def run(url: str) -> dict[str, Any]:
+async def run(url: str, *, generated: bool = False) -> dict[str, Any]:
     pool = await asyncpg.create_pool(url, min_size=2, max_size=6, init=init_connection)
     assert pool is not None
     store = PostgresEventStore(pool)
     started = time.perf_counter()
-    events = await _load(store)
-    print(f"generated and appended {events} events of {PLANS} plans")
-    await rebuild(pool, store)
-    print(f"loaded and projected in {time.perf_counter() - started:.1f} s")
+    if generated:
+        events = await pool.fetchval("SELECT count(*) FROM events")
+        print(f"{events} events reused from the kept database")
+    else:
+        events = await _load(store)
+        print(f"generated and appended {events} events of {PLANS} plans")
+        await rebuild(pool, store)
+        print(f"loaded and projected in {time.perf_counter() - started:.1f} s")
     # The synthetic events are recorded now (their business time is in the past), so the
     # annual report is this year's, as of now.
     now = datetime.now(UTC)
@@ -117,7 +132,7 @@ async def _stages(
     assert [s.state for s in snapshots] == [s.state for s in folded]
     build_annex(request, snapshots)
     lap("annex")
-    html = build_narrative(request, snapshots)
+    html = build_narrative(request, snapshots, summary=summary_narrative(request, FORMAT))
     lap("narrative_html")
     if chromium_path().exists():
         await render_pdf(html)
@@ -126,9 +141,13 @@ async def _stages(
 
 
 def main() -> None:
+    kept = os.environ.get("ACIP_BENCH_KEEP_DATABASE")
     with postgres_server() as server_url:
-        url = asyncio.run(fresh_database(server_url))
-        results = asyncio.run(run(url))
+        if kept:
+            url, generated = asyncio.run(kept_database(server_url, kept))
+        else:
+            url, generated = asyncio.run(fresh_database(server_url)), False
+        results = asyncio.run(run(url, generated=generated))
     print(
         f"programme report {results['report_seconds']} s for {PLANS} plans"
         f" (target {TARGET_SECONDS} s); plain replay {results['replay_seconds']} s"

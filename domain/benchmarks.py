@@ -38,6 +38,12 @@ STATUS_ORDER: tuple[BenchmarkStatus, ...] = (
     BenchmarkStatus.ACHIEVED,
 )
 
+# Best first, not_covered last: the order counts of statuses are shown and stacked in.
+STATUSES_BEST_FIRST: tuple[BenchmarkStatus, ...] = (
+    *reversed(STATUS_ORDER),
+    BenchmarkStatus.NOT_COVERED,
+)
+
 
 class IndicatorBenchmark(IndicatorFigures):
     target_revised: bool

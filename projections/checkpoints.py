@@ -99,3 +99,14 @@ async def record_failure(conn: Conn, name: str, failure: EventFailure) -> None:
         failure.event_type,
         failure.error,
     )
+
+
+async def read_models_moved(conn: Executor) -> tuple[int, datetime | None]:
+    """How far the projections have got, and when one was last rebuilt: a read of the
+    read models gives the same answer while both stay the same (for the same day)."""
+    row = await conn.fetchrow(
+        "SELECT coalesce(max(position), 0) AS position, max(rebuilt_at) AS rebuilt_at"
+        " FROM projection_checkpoints"
+    )
+    assert row is not None  # an aggregate always answers one row
+    return row["position"], row["rebuilt_at"]

@@ -17,10 +17,15 @@ from typing import Any
 import rfc8785
 
 from reports.annex import ZIP_EPOCH, build_annex
-from reports.model import PlanPin, PlanSnapshot, ReportRequest
+from reports.model import PlanPin, PlanSnapshot, ReportRequest, ScopeKind
 from reports.narrative import build_narrative
 
-FORMAT = "acip-report/1"
+# The manifest's format names the generator of its files, so a report is always verified
+# with the one that wrote it. 1: a section and a chart per plan in every narrative. 2: a
+# programme's or a donor's narrative is a summary (reports.narrative.SUMMARY_TEMPLATE).
+FORMAT_V1 = "acip-report/1"
+FORMAT = "acip-report/2"
+FORMATS = (FORMAT_V1, FORMAT)
 MANIFEST = "manifest.json"
 ANNEX = "annex.xlsx"
 NARRATIVE_HTML = "narrative.html"
@@ -37,11 +42,20 @@ def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def render_files(request: ReportRequest, snapshots: Sequence[PlanSnapshot]) -> dict[str, bytes]:
-    """The files a verification recomputes: same snapshots, same bytes."""
+def summary_narrative(request: ReportRequest, format: str) -> bool:
+    """Whether this report's narrative is the summary form (format 2, beyond one plan)."""
+    return format != FORMAT_V1 and request.scope.kind is not ScopeKind.PLAN
+
+
+def render_files(
+    request: ReportRequest, snapshots: Sequence[PlanSnapshot], format: str = FORMAT
+) -> dict[str, bytes]:
+    """The files a verification recomputes: same snapshots and format, same bytes."""
     return {
         ANNEX: build_annex(request, snapshots),
-        NARRATIVE_HTML: build_narrative(request, snapshots),
+        NARRATIVE_HTML: build_narrative(
+            request, snapshots, summary=summary_narrative(request, format)
+        ),
     }
 
 
@@ -50,9 +64,10 @@ def build_manifest(
     pins: Sequence[PlanPin],
     files: Mapping[str, bytes],
     checkpoint: Mapping[str, Any] | None,
+    format: str = FORMAT,
 ) -> dict[str, Any]:
     return {
-        "format": FORMAT,
+        "format": format,
         "report_id": request.report_id,
         "scope": request.scope.model_dump(mode="json"),
         "period": request.period.model_dump(mode="json"),
@@ -111,8 +126,8 @@ def read_bundle(data: bytes) -> OpenedBundle:
         manifest = json.loads(raw)
     except ValueError as error:
         raise BundleUnreadableError(f"{MANIFEST} is not JSON: {error}") from error
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        raise BundleUnreadableError(f"{MANIFEST} is not an {FORMAT} manifest")
+    if not isinstance(manifest, dict) or manifest.get("format") not in FORMATS:
+        raise BundleUnreadableError(f"{MANIFEST} is not an {' or '.join(FORMATS)} manifest")
     return OpenedBundle(manifest=manifest, manifest_sha256=sha256_hex(raw), files=members)
 
 

@@ -8,13 +8,16 @@ from, and checks the PDF's bytes against the digest issued on the record.
 from __future__ import annotations
 
 import os
+from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from domain import KeyFactor
-from locales.catalogs import gettext_in
+from domain import BenchmarkStatus, KeyFactor
+from domain.benchmarks import STATUSES_BEST_FIRST
+from locales.catalogs import gettext_in, ngettext_in
 from reports import text
 from reports.model import PlanSnapshot, ReportRequest
 
@@ -30,8 +33,45 @@ class PdfUnavailableError(RuntimeError):
     """No headless Chromium to print with: the report can still be issued without a PDF."""
 
 
-def build_narrative(request: ReportRequest, snapshots: Sequence[PlanSnapshot]) -> bytes:
-    template = _environment.get_template("narrative.html")
+# A programme's or a donor's report in the second format: the summary (aggregates, one
+# chart, a table of plans); each plan's detail is in the annex. Single-plan reports, and
+# every report of the first format, keep a section and a chart per plan.
+SUMMARY_TEMPLATE = "narrative_summary.html"
+PER_PLAN_TEMPLATE = "narrative.html"
+CHART_WIDTH = 400
+# The chart's and the table's order of statuses, best first.
+SUMMARY_STATUSES = list(STATUSES_BEST_FIRST)
+
+
+@dataclass(frozen=True)
+class KeyFactorCounts:
+    by_status: dict[BenchmarkStatus, int]
+    segments: list[tuple[BenchmarkStatus, float, float]]  # status, x, width
+
+
+def key_factor_counts(snapshots: Sequence[PlanSnapshot]) -> dict[KeyFactor, KeyFactorCounts]:
+    """Per key factor, how many plans have each status, and the chart's bar of them."""
+    counted: dict[KeyFactor, Counter[BenchmarkStatus]] = {k: Counter() for k in KeyFactor}
+    for snapshot in snapshots:
+        for benchmark in snapshot.benchmarks:
+            counted[benchmark.key_factor][benchmark.status] += 1
+    result = {}
+    for key_factor, counts in counted.items():
+        total, x, segments = sum(counts.values()) or 1, 0.0, []
+        for status in SUMMARY_STATUSES:
+            if counts[status]:
+                width = round(CHART_WIDTH * counts[status] / total, 2)
+                segments.append((status, round(x, 2), width))
+                x += width
+        result[key_factor] = KeyFactorCounts(by_status=dict(counts), segments=segments)
+    return result
+
+
+def build_narrative(
+    request: ReportRequest, snapshots: Sequence[PlanSnapshot], *, summary: bool = False
+) -> bytes:
+    """The narrative's HTML; ``summary``: the programme-level form (SUMMARY_TEMPLATE)."""
+    template = _environment.get_template(SUMMARY_TEMPLATE if summary else PER_PLAN_TEMPLATE)
     language = request.language
 
     def translate(message: str, **values: object) -> str:
@@ -39,8 +79,14 @@ def build_narrative(request: ReportRequest, snapshots: Sequence[PlanSnapshot]) -
         translated = gettext_in(language, message)
         return translated % values if values else translated
 
+    def translate_plural(singular: str, plural: str, n: int) -> str:
+        return ngettext_in(language, singular, plural, n) % {"num": n}
+
     html = template.render(
         _=translate,
+        ngettext=translate_plural,
+        counts=key_factor_counts(snapshots) if summary else {},
+        statuses=SUMMARY_STATUSES,
         language=language,
         title=text.report_title(request),
         as_of_line=text.as_of_line(request),

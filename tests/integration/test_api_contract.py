@@ -179,6 +179,13 @@ async def test_lists_get_a_digest_tag_and_link_headers(stack: Stack) -> None:
         body = audit.json()
         last_offset = (body["total"] - 1) // 5 * 5
         assert f'offset={last_offset}>; rel="last"' in audit.headers["link"]
+        grid = await http.get("/portfolio", params={"limit": 1})
+        assert grid.status_code == 200 and grid.json()["next_offset"] == 1
+        assert '/portfolio?limit=1&offset=1>; rel="next"' in grid.headers["link"]
+        held = await http.get(
+            "/portfolio", params={"limit": 1}, headers={"If-None-Match": grid.headers["etag"]}
+        )
+        assert held.status_code == 304
 
 
 async def test_answers_are_compressed_when_the_client_accepts_gzip(stack: Stack) -> None:

@@ -225,7 +225,18 @@ async def test_portfolio_grid_filters_and_scopes(stack: Stack) -> None:
     # Measured on 2026-06-30, inside its first (annual) period: nothing due yet.
     assert (by_id[home]["measurements_due"], body["measurements_due"]) == (0, 0)
     # Opened this quarter: no quarter end has passed since, so no trend yet.
-    assert by_id[home]["trend"] == []
+    assert "trend" not in by_id[home]
+    trend_status, trend = await get(stack, "manager", f"/plans/{home}/trend")
+    assert (trend_status, trend["plan_id"], trend["trend"]) == (200, home, [])
+    # Totals over every plan: one page here, today's statuses counted per key factor.
+    assert (body["total"], body["offset"], body["next_offset"]) == (2, 0, None)
+    for key_factor, counts in body["status_counts"].items():
+        assert sum(counts.values()) == 2
+        assert counts.get(by_id[home]["statuses"][key_factor], 0) >= 1
+    _, first = await get(stack, "manager", "/portfolio", limit=1)
+    _, second = await get(stack, "manager", "/portfolio", limit=1, offset=1)
+    assert [p["plan_id"] for p in first["plans"] + second["plans"]] == sorted([home, away])
+    assert (first["next_offset"], second["next_offset"], second["total"]) == (1, None, 2)
 
     _, review = await get(stack, "auditor", "/portfolio", phase="under_review")
     assert [p["plan_id"] for p in review["plans"]] == [away]
@@ -249,7 +260,9 @@ async def test_portfolio_grid_filters_and_scopes(stack: Stack) -> None:
     _, norad = await get(stack, "norad.observer", "/portfolio")
     assert [p["plan_id"] for p in norad["plans"]] == [away]
     _, other_donor = await get(stack, "norad.observer", "/portfolio", donor="canada")
-    assert other_donor["plans"] == []
+    assert other_donor["plans"] == [] and other_donor["total"] == 0
+    hidden_trend, _ = await get(stack, "norad.observer", f"/plans/{home}/trend")
+    assert hidden_trend == 404
     # The plan list shows it the plans Norad funds; every read of a plan it does not fund
     # is answered 404, of one it funds 200.
     _, plans = await get(stack, "norad.observer", "/plans")

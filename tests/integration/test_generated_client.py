@@ -128,6 +128,9 @@ async def read_everything(manager: Typed, auditor: Typed) -> None:
     await manager.call("reads", "plan_events", "PlanEvents", plan_id=PLAN)
     await manager.call("reads", "get_plan", "ReplayedPlan", plan_id=PLAN, as_of_version=2)
     await manager.call("reads", "overdue", "OverdueList")
+    grid = await manager.call("reads", "get_portfolio", "Portfolio", limit=500)
+    assert PLAN in [p.plan_id for p in grid.plans] and grid.total >= 1
+    await manager.call("reads", "get_plan_trend", "PlanTrend", plan_id=PLAN)
     await manager.call("reads", "list_notifications", "NotificationList", plan_id=PLAN)
     await auditor.call("reads", "verify", "Verification")
     await auditor.call("reads", "verify", "Verification", plan_id=PLAN)

@@ -9,6 +9,7 @@ occurred_at, on this test's own database), so quarter ends fall between their ev
 
 from __future__ import annotations
 
+from collections import Counter, defaultdict
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
@@ -18,7 +19,8 @@ import pytest
 
 from eventstore import PostgresEventStore
 from projections.history import replay_plan
-from projections.portfolio import portfolio
+from projections.portfolio import PortfolioFilter, portfolio, portfolio_plans
+from projections.portfolio_totals import portfolio_totals
 from projections.projector import Projector
 from projections.rebuild import rebuild
 from projections.results_queries import measurements_due
@@ -104,3 +106,39 @@ async def test_trend_rebuilt_equals_trend_kept_incrementally(
     await rebuild(pool, store, page_size=50, max_states=3)
     assert await trend_table(pool) == incremental
     assert [p.trend for p in await portfolio(pool, now=NOW)]
+
+
+async def test_totals_and_trend_across_plans_add_up_the_plans_own(
+    pool: asyncpg.Pool, store: PostgresEventStore
+) -> None:
+    await Projector(pool, store, batch_size=29).catch_up()
+    plans = await portfolio(pool, now=NOW)
+    one_country = plans[0].country
+    for chosen in (PortfolioFilter(), PortfolioFilter(countries=[one_country])):
+        mine = [p for p in plans if chosen.countries is None or p.country in chosen.countries]
+        totals = await portfolio_totals(pool, chosen, now=NOW)
+        assert totals.plans == len(mine)
+        assert totals.milestones_overdue == sum(p.milestones_overdue for p in mine)
+        assert totals.measurements_due == sum(p.measurements_due for p in mine)
+        today: dict[Any, Counter[Any]] = defaultdict(Counter)
+        for plan in mine:
+            for key_factor, status in plan.statuses.items():
+                today[key_factor][status] += 1
+        assert {k: dict(c) for k, c in today.items()} == {
+            k: c for k, c in totals.status_counts.items() if c
+        }
+        # The trend across the plans: each plan's own trend (equal to the fold, above),
+        # counted per status at every quarter end.
+        cells: dict[Any, Counter[Any]] = defaultdict(Counter)
+        open_plans: Counter[Any] = Counter()
+        for plan in mine:
+            for point in plan.trend:
+                cells[point.quarter_end].update(point.statuses.values())
+                open_plans[point.quarter_end] += 1
+        assert [(q.quarter_end, q.plans, q.statuses) for q in totals.trend] == [
+            (q, open_plans[q], dict(cells[q])) for q in sorted(cells)
+        ]
+    # A page of the grid is the same plans as the whole, cut.
+    page = await portfolio_plans(pool, PortfolioFilter(), now=NOW, limit=3, offset=2)
+    assert [p.plan_id for p in page] == [p.plan_id for p in plans[2:5]]
+    assert page[0].statuses == plans[2].statuses
