@@ -79,7 +79,7 @@ async def create_token(request: Request) -> HTMLResponse:
     try:
         days = int(data.get("days", "90"))
         token, info = await issue_token(
-            context.pool, person, data.get("label", ""), scopes, days, session.actor
+            context.pool, context.store, person, data.get("label", ""), scopes, days, session.actor
         )
     except ValueError:
         return await _account(
@@ -108,7 +108,7 @@ async def revoke_own_token(request: Request, token_id: uuid.UUID) -> Response:
     person = await find_person(context.pool, session.actor.name)
     assert person is not None
     try:
-        await revoke_token(context.pool, person, token_id, session.actor)
+        await revoke_token(context.pool, context.store, person, token_id, session.actor)
     except ApiError as error:
         return await _account(request, session, status=error.status, error=_shown(request, error))
     return RedirectResponse("/ui/account?done=revoked", status_code=303)
@@ -163,7 +163,7 @@ async def invite_person(request: Request) -> Response:
     fields = {k: v for k, v in data.items() if k != "csrf_token" and v.strip()}
     try:
         command = InviteUser.model_validate(fields)
-        await invite(context.pool, context.mailer, command, session.actor)
+        await invite(context.pool, context.store, context.mailer, command, session.actor)
     except ValidationError as invalid:
         message = invalid_form(invalid, request_language(request)).message
         return await _people(
@@ -186,6 +186,7 @@ async def administer_person(request: Request, name: str) -> Response:
         command = _user_command.validate_python(fields)
         await administer(
             context.pool,
+            context.store,
             context.mailer,
             name,
             command,
@@ -214,7 +215,7 @@ async def revoke_someones_token(request: Request, name: str, token_id: uuid.UUID
         person = await find_person(context.pool, name)
         if person is None:
             raise ApiError(404, "not_found", f"There is no person named {name}.")
-        await revoke_token(context.pool, person, token_id, session.actor)
+        await revoke_token(context.pool, context.store, person, token_id, session.actor)
     except ApiError as error:
         return await _people(request, session, status=error.status, error=_shown(request, error))
     return RedirectResponse("/ui/users?done=token_revoked", status_code=303)
@@ -240,7 +241,7 @@ async def security_page(request: Request, day: str = "") -> HTMLResponse:
             "message": translate(request, N_("Give a date as 2026-12-01.")),
         }
         return render(request, "error.html", status=422, session=session, error=error)
-    events = await security_log.events_of_day(_context(request).pool, wanted)
+    events = await security_log.events_of_day(_context(request).store, wanted)
     return render(
         request, "security.html", session=session, nav="security", day=wanted, events=events
     )
