@@ -75,10 +75,7 @@ def worker() -> None:
     """Run the Temporal worker (plan workflows and their activities)."""
     from workers.processes import run_worker
 
-    settings = _settings()
-    _need(settings.database_url, "ACIP_DATABASE_URL")
-    _need(settings.temporal_address, "ACIP_TEMPORAL_ADDRESS")
-    _run(lambda: run_worker(settings))
+    _serve(run_worker, temporal=True)
 
 
 @app.command()
@@ -86,9 +83,7 @@ def projector() -> None:
     """Run the projector that folds events into read models."""
     from workers.processes import run_projector
 
-    settings = _settings()
-    _need(settings.database_url, "ACIP_DATABASE_URL")
-    _run(lambda: run_projector(settings))
+    _serve(run_projector, temporal=False)
 
 
 @app.command()
@@ -96,10 +91,7 @@ def api() -> None:
     """Serve the HTTP API and the dashboard."""
     from workers.processes import run_api
 
-    settings = _settings()
-    _need(settings.database_url, "ACIP_DATABASE_URL")
-    _need(settings.temporal_address, "ACIP_TEMPORAL_ADDRESS")
-    _run(lambda: run_api(settings))
+    _serve(run_api, temporal=True)
 
 
 @app.command()
@@ -253,6 +245,15 @@ def security_events(
         typer.echo(f"{event['occurred_at']}  {event['type']:28} {account:24} {event['address']}")
     if not events:
         typer.echo(f"nothing recorded on {wanted.isoformat()}", err=True)
+
+
+def _serve(process: Callable[[Settings], Awaitable[None]], *, temporal: bool) -> None:
+    """Run one long-lived process of the stack on this environment's settings."""
+    settings = _settings()
+    _need(settings.database_url, "ACIP_DATABASE_URL")
+    if temporal:
+        _need(settings.temporal_address, "ACIP_TEMPORAL_ADDRESS")
+    _run(lambda: process(settings))
 
 
 async def _with_pool(url: str, action: Callable[..., Awaitable[T]]) -> T:
