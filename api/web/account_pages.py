@@ -156,6 +156,23 @@ async def users_page(request: Request, done: str = "") -> HTMLResponse:
     return await _people(request, session, notice=notice)
 
 
+async def _people_refused(
+    request: Request, session: Session, failure: ValidationError | ApiError
+) -> Response:
+    """The people page again, saying why a form was refused (in the reader's words)."""
+    if isinstance(failure, ApiError):
+        return await _people(
+            request, session, status=failure.status, error=_shown(request, failure)
+        )
+    message = invalid_form(failure, request_language(request)).message
+    return await _people(
+        request,
+        session,
+        status=422,
+        error={"title": translate(request, ERROR_TITLES[422]), "message": message},
+    )
+
+
 @router.post("/ui/users", response_class=HTMLResponse)
 async def invite_person(request: Request) -> Response:
     session, data = await form_session(request)
@@ -164,16 +181,8 @@ async def invite_person(request: Request) -> Response:
     try:
         command = InviteUser.model_validate(fields)
         await invite(context.pool, context.store, context.mailer, command, session.actor)
-    except ValidationError as invalid:
-        message = invalid_form(invalid, request_language(request)).message
-        return await _people(
-            request,
-            session,
-            status=422,
-            error={"title": translate(request, ERROR_TITLES[422]), "message": message},
-        )
-    except ApiError as error:
-        return await _people(request, session, status=error.status, error=_shown(request, error))
+    except (ValidationError, ApiError) as failure:
+        return await _people_refused(request, session, failure)
     return RedirectResponse("/ui/users?done=invite_user", status_code=303)
 
 
@@ -193,16 +202,8 @@ async def administer_person(request: Request, name: str) -> Response:
             session.actor,
             address=client_address(request),
         )
-    except ValidationError as invalid:
-        message = invalid_form(invalid, request_language(request)).message
-        return await _people(
-            request,
-            session,
-            status=422,
-            error={"title": translate(request, ERROR_TITLES[422]), "message": message},
-        )
-    except ApiError as error:
-        return await _people(request, session, status=error.status, error=_shown(request, error))
+    except (ValidationError, ApiError) as failure:
+        return await _people_refused(request, session, failure)
     return RedirectResponse(f"/ui/users?done={fields.get('type', '')}", status_code=303)
 
 

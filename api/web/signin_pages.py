@@ -248,22 +248,25 @@ async def welcome(request: Request, value: str) -> Response:
         return _link_refused(request, (link and link.problem) or LINK_NOT_VALID)
     # The secret the page showed, kept server side (the form never carries it).
     secret = await credentials.pending_totp_secret(context.pool, person.name)
-    if data.get("password", "") != data.get("password_again", ""):
-        error = {
-            "title": translate(request, ERROR_TITLES[422]),
-            "message": translate(request, N_("The two passwords differ.")),
-        }
+    purpose, shown = link.purpose, person  # as narrowed here, for the closure below
+
+    def form_again(message: str) -> Response:
+        """The same form, its secret and QR code unchanged, saying what to put right."""
+        error = {"title": translate(request, ERROR_TITLES[422]), "message": message}
         return _welcome(
             request,
             value,
-            link.purpose,
-            person.name,
-            person.role.value,
-            person.second_factor,
+            purpose,
+            shown.name,
+            shown.role.value,
+            shown.second_factor,
             secret,
             status=422,
             error=error,
         )
+
+    if data.get("password", "") != data.get("password_again", ""):
+        return form_again(translate(request, N_("The two passwords differ.")))
     required = requires_second_factor(person.role, context.accounts.second_factor_for_everyone)
     try:
         accepted = await accept_link(
@@ -278,21 +281,7 @@ async def welcome(request: Request, value: str) -> Response:
     except SignInRefusedError as refused:
         if refused.status == 410:
             return _link_refused(request, refused.template)
-        error = {
-            "title": translate(request, ERROR_TITLES[422]),
-            "message": refused.in_language(request_language(request)),
-        }
-        return _welcome(
-            request,
-            value,
-            link.purpose,
-            person.name,
-            person.role.value,
-            person.second_factor,
-            secret,
-            status=422,
-            error=error,
-        )
+        return form_again(refused.in_language(request_language(request)))
     return render(
         request,
         "recovery.html",
