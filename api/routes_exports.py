@@ -171,10 +171,13 @@ def portfolio_filters(
     return {"country": country, "phase": phase, "donor": donor, "region": region}
 
 
-async def _portfolio(
-    actor: Actor, context: ApiContext, filters: dict[str, Any]
+async def portfolio_plans(
+    filters: dict[str, Any] = Depends(portfolio_filters),
+    actor: Actor = Depends(get_actor),
+    context: ApiContext = Depends(get_context),
 ) -> list[dict[str, Any]]:
-    """Every plan of the portfolio with these filters (all pages), with its trend."""
+    """Every plan of the portfolio with these filters (all pages), with its trend: what
+    both of its exports are made of."""
     scope = list_scope(actor, filters["country"], filters["donor"], filters["region"])
     if scope is None:
         return []
@@ -195,16 +198,14 @@ async def _portfolio(
 )
 async def export_portfolio(
     format: ExportFormat = FormatQuery,
-    filters: dict[str, Any] = Depends(portfolio_filters),
-    actor: Actor = Depends(get_actor),
-    context: ApiContext = Depends(get_context),
+    plans: list[dict[str, Any]] = Depends(portfolio_plans),
 ) -> Response:
     rows = [
         {
             **{k: v for k, v in plan.items() if k not in ("statuses", "trend")},
             **plan["statuses"],
         }
-        for plan in await _portfolio(actor, context, filters)
+        for plan in plans
     ]
     return file_response("portfolio", rows, format)
 
@@ -215,9 +216,7 @@ async def export_portfolio(
 )
 async def export_portfolio_trend(
     format: ExportFormat = FormatQuery,
-    filters: dict[str, Any] = Depends(portfolio_filters),
-    actor: Actor = Depends(get_actor),
-    context: ApiContext = Depends(get_context),
+    plans: list[dict[str, Any]] = Depends(portfolio_plans),
 ) -> Response:
     rows = [
         {
@@ -226,7 +225,7 @@ async def export_portfolio_trend(
             "quarter_end": point["quarter_end"],
             **point["statuses"],
         }
-        for plan in await _portfolio(actor, context, filters)
+        for plan in plans
         for point in plan["trend"]
     ]
     return file_response("portfolio-trend", rows, format)
