@@ -32,7 +32,7 @@ from api.people import (
 from api.sessions import end_all_sessions
 from api.tokens import revoke_all
 from domain import Actor, Role
-from eventstore import ANY, NewEvent, PostgresEventStore
+from eventstore import ANY, EventStore, NewEvent
 from locales.catalogs import LANGUAGES, normalize
 
 log = structlog.get_logger(__name__)
@@ -97,7 +97,7 @@ def _require_manager(actor: Actor) -> None:
 
 
 async def invite(
-    pool: asyncpg.Pool, mailer: Mailer, command: InviteUser, actor: Actor
+    pool: asyncpg.Pool, store: EventStore, mailer: Mailer, command: InviteUser, actor: Actor
 ) -> tuple[Person, str]:
     """Invite a person; returns them and the link (sent by e-mail, printed by the CLI)."""
     try:
@@ -118,9 +118,11 @@ async def invite(
                 "user_exists", f"There is already a person named {command.name}.", name=command.name
             )
         data = {"role": command.role.value, "country": country, "email": command.email}
-        await record(pool, command.name, 0, [("user_invited", data)], actor, reason=command.reason)
+        await record(
+            pool, store, command.name, 0, [("user_invited", data)], actor, reason=command.reason
+        )
     except ApiError as error:
-        await record_refusal(pool, command.type, command.name, actor, error)
+        await record_refusal(store, command.type, command.name, actor, error)
         raise
     if language is not None:
         # A preference kept on the row, as the switcher keeps it (api.users.set_language).
@@ -135,6 +137,7 @@ async def invite(
 
 async def administer(
     pool: asyncpg.Pool,
+    store: EventStore,
     mailer: Mailer,
     name: str,
     command: ChangeRole | ResetSecondFactor | DeactivateUser | ReactivateUser | ResendInvitation,
@@ -147,9 +150,9 @@ async def administer(
         person = await find_person(pool, name)
         if person is None:
             raise refuse("unknown_user", f"There is no person named {name}.", 404, name=name)
-        await _decide_and_record(pool, mailer, person, command, actor, address)
+        await _decide_and_record(pool, store, mailer, person, command, actor, address)
     except ApiError as error:
-        await record_refusal(pool, command.type, name, actor, error)
+        await record_refusal(store, command.type, name, actor, error)
         raise
     changed = await find_person(pool, name)
     assert changed is not None
@@ -158,6 +161,7 @@ async def administer(
 
 async def _decide_and_record(
     pool: asyncpg.Pool,
+    store: EventStore,
     mailer: Mailer,
     person: Person,
     command: ChangeRole | ResetSecondFactor | DeactivateUser | ReactivateUser | ResendInvitation,
@@ -176,14 +180,7 @@ async def _decide_and_record(
                 "no_change", f"{person.name} already has this role and country.", name=person.name
             )
         data = {"role": command.role.value, "country": country, "previous_role": person.role.value}
-        await record(
-            pool,
-            person.name,
-            person.version,
-            [("user_role_changed", data)],
-            actor,
-            reason=command.reason,
-        )
+        await _record_one(pool, store, person, "user_role_changed", data, actor, command.reason)
         # New powers need a new sign-in: sessions and tokens of the old role end now.
         await _cut_access(pool, person.name)
     elif isinstance(command, ResetSecondFactor):
@@ -194,17 +191,10 @@ async def _decide_and_record(
                 name=person.name,
             )
         await credentials.clear_second_factor(pool, person.name)
-        await record(
-            pool,
-            person.name,
-            person.version,
-            [("second_factor_reset", {})],
-            actor,
-            reason=command.reason,
-        )
+        await _record_one(pool, store, person, "second_factor_reset", {}, actor, command.reason)
         await end_all_sessions(pool, person.name)
         await security_log.note(
-            pool,
+            store,
             "second_factor_reset",
             address=address,
             account=person.name,
@@ -220,26 +210,12 @@ async def _decide_and_record(
             raise refuse(
                 "last_programme_manager", "The last active programme manager cannot be deactivated."
             )
-        await record(
-            pool,
-            person.name,
-            person.version,
-            [("user_deactivated", {})],
-            actor,
-            reason=command.reason,
-        )
+        await _record_one(pool, store, person, "user_deactivated", {}, actor, command.reason)
         await _cut_access(pool, person.name)
     elif isinstance(command, ReactivateUser):
         if person.status != "deactivated":
             raise refuse("not_deactivated", f"{person.name} is not deactivated.", name=person.name)
-        await record(
-            pool,
-            person.name,
-            person.version,
-            [("user_reactivated", {})],
-            actor,
-            reason=command.reason,
-        )
+        await _record_one(pool, store, person, "user_reactivated", {}, actor, command.reason)
     else:
         if person.status != "invited" or not person.email:
             raise refuse(
@@ -252,6 +228,19 @@ async def _decide_and_record(
         )
 
 
+async def _record_one(
+    pool: asyncpg.Pool,
+    store: EventStore,
+    person: Person,
+    kind: str,
+    data: dict[str, Any],
+    actor: Actor,
+    reason: str,
+) -> None:
+    """One event on the person's stream, at the version the decision was taken on."""
+    await record(pool, store, person.name, person.version, [(kind, data)], actor, reason=reason)
+
+
 async def _cut_access(pool: asyncpg.Pool, name: str) -> None:
     """Effective at once: every session and token of the person stops working."""
     async with pool.acquire() as conn, conn.transaction():
@@ -260,7 +249,7 @@ async def _cut_access(pool: asyncpg.Pool, name: str) -> None:
 
 
 async def record_refusal(
-    pool: asyncpg.Pool, command_type: str, name: str, actor: Actor, error: ApiError
+    store: EventStore, command_type: str, name: str, actor: Actor, error: ApiError
 ) -> None:
     if error.rule is None or error.status >= 500:
         return
@@ -281,6 +270,6 @@ async def record_refusal(
         occurred_at=datetime.now(UTC),
     )
     try:
-        await PostgresEventStore(pool).append(ATTEMPTS_STREAM, ANY, [event])
+        await store.append(ATTEMPTS_STREAM, ANY, [event])
     except (asyncpg.PostgresError, OSError) as failure:
         log.error("refused attempt NOT recorded", rule=error.rule, error=str(failure))

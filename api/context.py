@@ -139,7 +139,7 @@ async def authenticate(
             raise ApiError(401, "unauthorized", "The token is unknown, expired or revoked.")
         if use.new_address:
             await security_log.note(
-                context.pool,
+                context.store,
                 "token_used_from_new_address",
                 address=client_address(request),
                 account=use.actor.name,
@@ -148,7 +148,7 @@ async def authenticate(
         return Principal(actor=use.actor, via="token", scopes=use.scopes)
     session = await resume_session(context.pool, token)
     if session is not None and not await still_allowed(
-        context.pool, context.accounts.sso, session, client_address(request)
+        context.pool, context.store, context.accounts.sso, session, client_address(request)
     ):
         session = None
     if session is None:

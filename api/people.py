@@ -23,7 +23,7 @@ import asyncpg
 
 from api.errors import ApiError
 from domain import Actor, Role
-from eventstore import NewEvent, PostgresEventStore, RecordedEvent
+from eventstore import EventStore, NewEvent, RecordedEvent
 from eventstore.errors import ConcurrencyError, DuplicateEventError
 from projections.conn import Conn, Executor
 
@@ -165,6 +165,7 @@ async def active_managers(pool: asyncpg.Pool) -> int:
 
 async def record(
     pool: asyncpg.Pool,
+    store: EventStore,
     name: str,
     expected_version: int,
     events: Sequence[tuple[str, dict[str, Any]]],
@@ -188,7 +189,7 @@ async def record(
         for i, (kind, data) in enumerate(events)
     ]
     try:
-        result = await PostgresEventStore(pool).append(stream_for(name), expected_version, new)
+        result = await store.append(stream_for(name), expected_version, new)
     except ConcurrencyError:
         raise refuse(
             "version_conflict", f"{name} was changed meanwhile; reload and try again."
@@ -241,9 +242,8 @@ async def apply_event(conn: Conn, event: RecordedEvent) -> None:
     )
 
 
-async def rebuild_users(pool: asyncpg.Pool) -> int:
+async def rebuild_users(pool: asyncpg.Pool, store: EventStore) -> int:
     """The read model from the streams alone; returns how many events were folded."""
-    store = PostgresEventStore(pool)
     folded = 0
     async with pool.acquire() as conn, conn.transaction():
         # Everyone with a stream is folded again from nothing; a row without one (made
@@ -266,7 +266,7 @@ async def rebuild_users(pool: asyncpg.Pool) -> int:
     return folded
 
 
-async def migrate_legacy_users(pool: asyncpg.Pool) -> list[str]:
+async def migrate_legacy_users(pool: asyncpg.Pool, store: EventStore) -> list[str]:
     """Give every user made before streams (stream_version 0) a stream: invited and activated
     as migrated, their token carried over as a personal access token, deactivated if it was
     revoked. Idempotent: the event ids derive from the name, so a second run appends nothing.
@@ -295,7 +295,7 @@ async def migrate_legacy_users(pool: asyncpg.Pool) -> list[str]:
             events.append(("user_deactivated", {}))
         ids = [uuid.uuid5(_MIGRATION_NAMESPACE, f"{name}/{i}") for i in range(len(events))]
         try:
-            await record(pool, name, 0, events, system, reason="migrated", event_ids=ids)
+            await record(pool, store, name, 0, events, system, reason="migrated", event_ids=ids)
         except (DuplicateEventError, ApiError):
             continue  # another process migrated this person first
         migrated.append(name)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.encoders import jsonable_encoder
@@ -44,6 +44,7 @@ FILE_RESPONSES: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorBody, "description": "No such plan, or not one the caller may see"},
 }
 Page = Callable[[int], Awaitable[dict[str, Any]]]
+Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
 
 
 async def every_row(page: Page, key: str) -> list[dict[str, Any]]:
@@ -58,6 +59,15 @@ async def every_row(page: Page, key: str) -> list[dict[str, Any]]:
         offset += MAX_PAGE
 
 
+def export_route(path: str, summary: str) -> Callable[[Endpoint], Endpoint]:
+    """A download: a file of the given formats, refused as the list it mirrors is."""
+    return router.get(path, summary=summary, response_class=Response, responses=FILE_RESPONSES)
+
+
+async def paged_file(name: str, page: Page, key: str, fmt: ExportFormat) -> Response:
+    return file_response(name, await every_row(page, key), fmt)
+
+
 def file_response(name: str, rows: list[dict[str, Any]], fmt: ExportFormat) -> Response:
     now = datetime.now(UTC)
     stamp = now.strftime("%Y%m%dT%H%M%SZ")
@@ -66,12 +76,7 @@ def file_response(name: str, rows: list[dict[str, Any]], fmt: ExportFormat) -> R
     return Response(content, media_type=MEDIA_TYPES[fmt], headers=headers)
 
 
-@router.get(
-    "/exports/plans",
-    summary="The plans list as CSV or XLSX",
-    response_class=Response,
-    responses=FILE_RESPONSES,
-)
+@export_route("/exports/plans", "The plans list as CSV or XLSX")
 async def export_plans(
     request: Request,
     format: ExportFormat = FormatQuery,
@@ -87,15 +92,10 @@ async def export_plans(
             actor=actor, context=context, region=region,
         )  # fmt: skip
 
-    return file_response("plans", await every_row(page, "plans"), format)
+    return await paged_file("plans", page, "plans", format)
 
 
-@router.get(
-    "/exports/milestones/overdue",
-    summary="Overdue milestones as CSV or XLSX",
-    response_class=Response,
-    responses=FILE_RESPONSES,
-)
+@export_route("/exports/milestones/overdue", "Overdue milestones as CSV or XLSX")
 async def export_overdue(
     request: Request,
     format: ExportFormat = FormatQuery,
@@ -107,15 +107,10 @@ async def export_overdue(
             request, Response(), limit=MAX_PAGE, offset=offset, actor=actor, context=context
         )
 
-    return file_response("overdue-milestones", await every_row(page, "milestones"), format)
+    return await paged_file("overdue-milestones", page, "milestones", format)
 
 
-@router.get(
-    "/exports/notifications",
-    summary="Notifications as CSV or XLSX",
-    response_class=Response,
-    responses=FILE_RESPONSES,
-)
+@export_route("/exports/notifications", "Notifications as CSV or XLSX")
 async def export_notifications(
     request: Request,
     format: ExportFormat = FormatQuery,
@@ -130,15 +125,10 @@ async def export_notifications(
             actor=actor, context=context,
         )  # fmt: skip
 
-    return file_response("notifications", await every_row(page, "notifications"), format)
+    return await paged_file("notifications", page, "notifications", format)
 
 
-@router.get(
-    "/plans/{plan_id}/audit/export",
-    summary="A plan's audit trail as CSV or XLSX",
-    response_class=Response,
-    responses=FILE_RESPONSES,
-)
+@export_route("/plans/{plan_id}/audit/export", "A plan's audit trail as CSV or XLSX")
 async def export_audit(
     request: Request,
     plan_id: PlanId,
@@ -152,15 +142,10 @@ async def export_audit(
             context=context,
         )  # fmt: skip
 
-    return file_response(f"audit-{plan_id}", await every_row(page, "entries"), format)
+    return await paged_file(f"audit-{plan_id}", page, "entries", format)
 
 
-@router.get(
-    "/exports/measurements/due",
-    summary="Measurements due as CSV or XLSX",
-    response_class=Response,
-    responses=FILE_RESPONSES,
-)
+@export_route("/exports/measurements/due", "Measurements due as CSV or XLSX")
 async def export_measurements_due(
     format: ExportFormat = FormatQuery,
     plan_id: PlanIdFilter = None,
@@ -173,7 +158,7 @@ async def export_measurements_due(
         )
         return found.model_dump(mode="json")
 
-    return file_response("measurements-due", await every_row(page, "measurements"), format)
+    return await paged_file("measurements-due", page, "measurements", format)
 
 
 def portfolio_filters(
@@ -186,10 +171,13 @@ def portfolio_filters(
     return {"country": country, "phase": phase, "donor": donor, "region": region}
 
 
-async def _portfolio(
-    actor: Actor, context: ApiContext, filters: dict[str, Any]
+async def portfolio_plans(
+    filters: dict[str, Any] = Depends(portfolio_filters),
+    actor: Actor = Depends(get_actor),
+    context: ApiContext = Depends(get_context),
 ) -> list[dict[str, Any]]:
-    """Every plan of the portfolio with these filters (all pages), with its trend."""
+    """Every plan of the portfolio with these filters (all pages), with its trend: what
+    both of its exports are made of."""
     scope = list_scope(actor, filters["country"], filters["donor"], filters["region"])
     if scope is None:
         return []
@@ -204,39 +192,31 @@ async def _portfolio(
     return rows
 
 
-@router.get(
+@export_route(
     "/exports/portfolio",
-    summary="The portfolio grid as CSV or XLSX: one row per plan, a column per key factor",
-    response_class=Response,
-    responses=FILE_RESPONSES,
+    "The portfolio grid as CSV or XLSX: one row per plan, a column per key factor",
 )
 async def export_portfolio(
     format: ExportFormat = FormatQuery,
-    filters: dict[str, Any] = Depends(portfolio_filters),
-    actor: Actor = Depends(get_actor),
-    context: ApiContext = Depends(get_context),
+    plans: list[dict[str, Any]] = Depends(portfolio_plans),
 ) -> Response:
     rows = [
         {
             **{k: v for k, v in plan.items() if k not in ("statuses", "trend")},
             **plan["statuses"],
         }
-        for plan in await _portfolio(actor, context, filters)
+        for plan in plans
     ]
     return file_response("portfolio", rows, format)
 
 
-@router.get(
+@export_route(
     "/exports/portfolio/trend",
-    summary="The portfolio trend as CSV or XLSX: one row per plan and quarter end",
-    response_class=Response,
-    responses=FILE_RESPONSES,
+    "The portfolio trend as CSV or XLSX: one row per plan and quarter end",
 )
 async def export_portfolio_trend(
     format: ExportFormat = FormatQuery,
-    filters: dict[str, Any] = Depends(portfolio_filters),
-    actor: Actor = Depends(get_actor),
-    context: ApiContext = Depends(get_context),
+    plans: list[dict[str, Any]] = Depends(portfolio_plans),
 ) -> Response:
     rows = [
         {
@@ -245,7 +225,7 @@ async def export_portfolio_trend(
             "quarter_end": point["quarter_end"],
             **point["statuses"],
         }
-        for plan in await _portfolio(actor, context, filters)
+        for plan in plans
         for point in plan["trend"]
     ]
     return file_response("portfolio-trend", rows, format)

@@ -158,7 +158,7 @@ async def invite_person(
     principal: Principal = Depends(get_principal),
     context: ApiContext = Depends(get_context),
 ) -> InvitedOut:
-    person, _ = await invite(context.pool, context.mailer, command, principal.actor)
+    person, _ = await invite(context.pool, context.store, context.mailer, command, principal.actor)
     return InvitedOut(person=_person(person), invitation_sent_to=command.email)
 
 
@@ -176,6 +176,7 @@ async def administer_person(
 ) -> PersonOut:
     person = await administer(
         context.pool,
+        context.store,
         context.mailer,
         name,
         command,
@@ -218,7 +219,7 @@ async def new_token(
         )
     person = await _target(context, principal, name)
     token, info = await issue_token(
-        context.pool, person, body.label, body.scopes, body.days, principal.actor
+        context.pool, context.store, person, body.label, body.scopes, body.days, principal.actor
     )
     return NewTokenOut(token=token, **_token(info).model_dump())
 
@@ -236,7 +237,7 @@ async def revoke(
     context: ApiContext = Depends(get_context),
 ) -> PersonOut:
     person = await _target(context, principal, name)
-    await revoke_token(context.pool, person, uuid.UUID(token_id), principal.actor)
+    await revoke_token(context.pool, context.store, person, uuid.UUID(token_id), principal.actor)
     changed = await find_person(context.pool, name)
     assert changed is not None
     return _person(changed)
@@ -261,7 +262,7 @@ async def security_events(
         wanted = date.fromisoformat(day) if day else datetime.now(UTC).date()
     except ValueError:
         raise ApiError(422, "invalid_request", f"{day} is not a calendar date.") from None
-    events = await security_log.events_of_day(context.pool, wanted)
+    events = await security_log.events_of_day(context.store, wanted)
     fixed = {"type", "occurred_at", "version", "hash", "address", "account"}
     return [
         SecurityEventOut(

@@ -6,9 +6,12 @@ plan that does not exist, and lists only contain what the caller may see.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any, Literal
 
+import asyncpg
 from fastapi import APIRouter, Depends, Request, Response
+from pydantic import BaseModel
 
 from api import reads
 from api.bounds import (
@@ -167,55 +170,51 @@ async def _visible_plan(
     check_plan_tag(request, response, tag)
 
 
-@router.get(
-    "/plans/{plan_id}/milestones",
-    summary="Milestones of a plan",
-    responses=NOT_VISIBLE,
-    response_model=PlanMilestones,
+PlanPartRead = Callable[[asyncpg.Pool, str], Awaitable[list[dict[str, Any]]]]
+
+
+def _plan_part_route(
+    part: str, summary: str, model: type[BaseModel], key: str, read: PlanPartRead
+) -> None:
+    """``GET /plans/{plan_id}/<part>``: one part of a plan's read model, answered alike for
+    every part (visibility, its own ETag, 304) and named as the OpenAPI document has it."""
+
+    async def read_part(
+        request: Request,
+        response: Response,
+        plan_id: PlanId,
+        actor: Actor = Depends(get_actor),
+        context: ApiContext = Depends(get_context),
+    ) -> dict[str, Any]:
+        await _visible_plan(actor, plan_id, context, (request, response, part))
+        return {"plan_id": plan_id, key: await read(context.pool, plan_id)}
+
+    router.get(
+        f"/plans/{{plan_id}}/{part}",
+        summary=summary,
+        responses=NOT_VISIBLE,
+        response_model=model,
+        name=f"plan_{part}",
+    )(read_part)
+
+
+_plan_part_route(
+    "milestones", "Milestones of a plan", PlanMilestones, "milestones", reads.milestones
 )
-async def plan_milestones(
-    request: Request,
-    response: Response,
-    plan_id: PlanId,
-    actor: Actor = Depends(get_actor),
-    context: ApiContext = Depends(get_context),
-) -> dict[str, Any]:
-    await _visible_plan(actor, plan_id, context, (request, response, "milestones"))
-    return {"plan_id": plan_id, "milestones": await reads.milestones(context.pool, plan_id)}
-
-
-@router.get(
-    "/plans/{plan_id}/indicators",
-    summary="Indicators with their measurements",
-    responses=NOT_VISIBLE,
-    response_model=PlanIndicators,
+_plan_part_route(
+    "indicators",
+    "Indicators with their measurements",
+    PlanIndicators,
+    "indicators",
+    reads.indicators,
 )
-async def plan_indicators(
-    request: Request,
-    response: Response,
-    plan_id: PlanId,
-    actor: Actor = Depends(get_actor),
-    context: ApiContext = Depends(get_context),
-) -> dict[str, Any]:
-    await _visible_plan(actor, plan_id, context, (request, response, "indicators"))
-    return {"plan_id": plan_id, "indicators": await reads.indicators(context.pool, plan_id)}
-
-
-@router.get(
-    "/plans/{plan_id}/benchmarks",
-    summary="Benchmark status per key factor",
-    responses=NOT_VISIBLE,
-    response_model=PlanBenchmarks,
+_plan_part_route(
+    "benchmarks",
+    "Benchmark status per key factor",
+    PlanBenchmarks,
+    "key_factors",
+    reads.benchmarks,
 )
-async def plan_benchmarks(
-    request: Request,
-    response: Response,
-    plan_id: PlanId,
-    actor: Actor = Depends(get_actor),
-    context: ApiContext = Depends(get_context),
-) -> dict[str, Any]:
-    await _visible_plan(actor, plan_id, context, (request, response, "benchmarks"))
-    return {"plan_id": plan_id, "key_factors": await reads.benchmarks(context.pool, plan_id)}
 
 
 @router.get(

@@ -7,8 +7,9 @@ exactly as one that does not exist; lists hold only what the caller may see.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel
@@ -36,6 +37,20 @@ class MeasurementsDuePage(BaseModel):
     next_offset: int | None
 
 
+Found = TypeVar("Found")
+
+
+async def _visible_read(
+    actor: Actor, plan_id: str, read: Callable[[], Awaitable[Found | None]]
+) -> Found:
+    """404 for a plan the actor may not see, exactly as for one that does not exist."""
+    require_visible(actor, plan_id)
+    found = await read()
+    if found is None:
+        raise not_found(plan_id)
+    return found
+
+
 def today_utc() -> date:
     return datetime.now(UTC).date()
 
@@ -49,11 +64,9 @@ def today_utc() -> date:
 async def plan_results(
     plan_id: PlanId, actor: Actor = Depends(get_actor), context: ApiContext = Depends(get_context)
 ) -> ResultsFramework:
-    require_visible(actor, plan_id)
-    found = await get_results_framework(context.pool, plan_id, today_utc())
-    if found is None:
-        raise not_found(plan_id)
-    return found
+    return await _visible_read(
+        actor, plan_id, lambda: get_results_framework(context.pool, plan_id, today_utc())
+    )
 
 
 @router.get(
@@ -65,11 +78,7 @@ async def plan_results(
 async def plan_diagnostic(
     plan_id: PlanId, actor: Actor = Depends(get_actor), context: ApiContext = Depends(get_context)
 ) -> Diagnostic:
-    require_visible(actor, plan_id)
-    found = await get_diagnostic(context.pool, plan_id)
-    if found is None:
-        raise not_found(plan_id)
-    return found
+    return await _visible_read(actor, plan_id, lambda: get_diagnostic(context.pool, plan_id))
 
 
 @router.get(

@@ -16,7 +16,7 @@ from typing import Any
 import asyncpg
 import structlog
 
-from eventstore import ANY, NewEvent, PostgresEventStore
+from eventstore import ANY, EventStore, NewEvent
 
 log = structlog.get_logger(__name__)
 
@@ -39,7 +39,7 @@ def stream_for(day: date) -> str:
     return f"{PREFIX}{day.isoformat()}"
 
 
-async def note(pool: asyncpg.Pool, kind: str, *, address: str, **data: Any) -> None:
+async def note(store: EventStore, kind: str, *, address: str, **data: Any) -> None:
     """Append one security event; a failure to record is logged loudly but never changes
     the answer the person gets (as with refused attempts)."""
     assert kind in KINDS, kind
@@ -52,13 +52,13 @@ async def note(pool: asyncpg.Pool, kind: str, *, address: str, **data: Any) -> N
         occurred_at=now,
     )
     try:
-        await PostgresEventStore(pool).append(stream_for(now.date()), ANY, [event])
+        await store.append(stream_for(now.date()), ANY, [event])
     except (asyncpg.PostgresError, OSError) as failure:
         log.error("security event NOT recorded", kind=kind, error=str(failure))
 
 
-async def events_of_day(pool: asyncpg.Pool, day: date) -> list[dict[str, Any]]:
-    rows = await PostgresEventStore(pool).read_stream_raw(stream_for(day))
+async def events_of_day(store: EventStore, day: date) -> list[dict[str, Any]]:
+    rows = await store.read_stream_raw(stream_for(day))
     return [
         {
             "type": row["type"],

@@ -22,6 +22,7 @@ from api.people import Person, find_by_login, find_person, record
 from api.ratelimit import FailedLoginLimiter
 from api.sessions import end_all_sessions
 from domain import Actor
+from eventstore import EventStore
 from locales.catalogs import N_, gettext_in
 
 FAILURE_WINDOW = timedelta(minutes=15)
@@ -73,7 +74,7 @@ def account_throttle(pool: asyncpg.Pool) -> FailedLoginLimiter:
 
 
 async def sign_in(
-    pool: asyncpg.Pool, login: str, password: str, code: str, address: str
+    pool: asyncpg.Pool, store: EventStore, login: str, password: str, code: str, address: str
 ) -> SignedIn:
     key = _login_key(login)
     person = await find_by_login(pool, key) if key else None
@@ -96,7 +97,7 @@ async def sign_in(
     ok = credentials.password_matches(hashed, password) and person is not None
     if not ok or person is None or person.status != "active":
         await security_log.note(
-            pool, "sign_in_failed", address=address, login=key, account=account, why="password"
+            store, "sign_in_failed", address=address, login=key, account=account, why="password"
         )
         await throttle.record_failure(keys)
         raise SignInRefusedError(REFUSED)
@@ -104,13 +105,13 @@ async def sign_in(
     if stored is not None and stored["totp_secret"]:
         if not await credentials.check_second_factor(pool, person.name, code):
             await security_log.note(
-                pool, "second_factor_failed", address=address, login=key, account=account
+                store, "second_factor_failed", address=address, login=key, account=account
             )
             await throttle.record_failure(keys)
             raise SignInRefusedError(REFUSED)
         proven = True
     await security_log.note(
-        pool, "sign_in_succeeded", address=address, account=person.name, second_factor=proven
+        store, "sign_in_succeeded", address=address, account=person.name, second_factor=proven
     )
     return SignedIn(person=person, second_factor=proven)
 
@@ -123,6 +124,7 @@ class LinkAccepted:
 
 async def accept_link(
     pool: asyncpg.Pool,
+    store: EventStore,
     value: str,
     password: str,
     totp_secret: str,
@@ -167,14 +169,14 @@ async def accept_link(
         if link.purpose == "password_reset":
             # Whoever knew the old password is out: every session ends.
             await end_all_sessions(conn, person.name)
-    await record(pool, person.name, person.version, events, actor, reason=link.purpose)
+    await record(pool, store, person.name, person.version, events, actor, reason=link.purpose)
     changed = await find_person(pool, person.name)
     assert changed is not None
     return LinkAccepted(person=changed, recovery_codes=codes)
 
 
 async def enrol_second_factor(
-    pool: asyncpg.Pool, person: Person, secret: str, code: str
+    pool: asyncpg.Pool, store: EventStore, person: Person, secret: str, code: str
 ) -> list[str]:
     """Enrol TOTP from the account page; returns the recovery codes (shown once)."""
     step = credentials.totp_step(secret, code, 0)
@@ -182,7 +184,8 @@ async def enrol_second_factor(
         raise SignInRefusedError(CODE_MISMATCH, 422)
     codes = await credentials.enrol_totp(pool, person.name, secret, step)
     actor = Actor(name=person.name, role=person.role, country=person.country, donor=person.donor)
+    enrolled = {"kind": "totp"}
     await record(
-        pool, person.name, person.version, [("second_factor_enrolled", {"kind": "totp"})], actor
+        pool, store, person.name, person.version, [("second_factor_enrolled", enrolled)], actor
     )
     return codes

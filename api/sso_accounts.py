@@ -25,6 +25,7 @@ from api.people import Person, find_person, record
 from api.sessions import ENDED, LiveSession, start_session
 from api.sso import Identity, Pending, SsoRefusedError, SsoSettings, still_there
 from domain import Actor
+from eventstore import EventStore
 from locales.catalogs import N_
 
 NOT_LINKED = N_(
@@ -53,21 +54,30 @@ async def linked_subject(pool: asyncpg.Pool, name: str) -> str | None:
 
 
 async def _link(
-    pool: asyncpg.Pool, person: Person, identity: Identity, extra: list[str], reason: str
+    pool: asyncpg.Pool,
+    store: EventStore,
+    person: Person,
+    identity: Identity,
+    extra: list[str],
+    reason: str,
 ) -> Person:
     events: list[tuple[str, dict[str, object]]] = [
         ("user_linked", {"issuer": identity.issuer, "subject": identity.subject})
     ]
     if "activate" in extra:
         events.append(("user_activated", {"method": "sso"}))
-    await record(pool, person.name, person.version, events, _actor(person), reason=reason)
+    await record(pool, store, person.name, person.version, events, _actor(person), reason=reason)
     linked = await find_person(pool, person.name)
     assert linked is not None
     return linked
 
 
 async def person_for(
-    pool: asyncpg.Pool, settings: SsoSettings, identity: Identity, pending: Pending
+    pool: asyncpg.Pool,
+    store: EventStore,
+    settings: SsoSettings,
+    identity: Identity,
+    pending: Pending,
 ) -> Person:
     """The active person this identity signs in as (linking them first where that is the
     purpose, or where an invitation to the verified address is waiting)."""
@@ -82,7 +92,7 @@ async def person_for(
             )
         if linked == person.name:
             return person
-        return await _link(pool, person, identity, [], f"linked to {settings.display_name}")
+        return await _link(pool, store, person, identity, [], f"linked to {settings.display_name}")
     if linked is not None:
         person = await find_person(pool, linked)
         if person is None or person.status != "active":
@@ -97,12 +107,17 @@ async def person_for(
         invited = await find_person(pool, name) if name else None
         if invited is not None:
             reason = f"first sign-in through {settings.display_name}, invited at this address"
-            return await _link(pool, invited, identity, ["activate"], reason)
+            return await _link(pool, store, invited, identity, ["activate"], reason)
     raise SsoRefusedError(NOT_LINKED, "unknown subject", 403)
 
 
 async def start_sso_session(
-    pool: asyncpg.Pool, person: Person, identity: Identity, address: str, user_agent: str
+    pool: asyncpg.Pool,
+    store: EventStore,
+    person: Person,
+    identity: Identity,
+    address: str,
+    user_agent: str,
 ) -> str:
     """A dashboard session for a sign-in through the provider, holding (server side) what
     it needs to ask the provider again later. No second factor is counted as proven here:
@@ -116,7 +131,7 @@ async def start_sso_session(
         identity.access_token,
     )
     await security_log.note(
-        pool,
+        store,
         "sign_in_succeeded",
         address=address,
         account=person.name,
@@ -128,7 +143,11 @@ async def start_sso_session(
 
 
 async def still_allowed(
-    pool: asyncpg.Pool, settings: SsoSettings | None, live: LiveSession, address: str
+    pool: asyncpg.Pool,
+    store: EventStore,
+    settings: SsoSettings | None,
+    live: LiveSession,
+    address: str,
 ) -> bool:
     """Whether a live session may go on: sessions not begun through the provider always
     may; one that was asks the provider again when its last check is older than
@@ -170,6 +189,6 @@ async def still_allowed(
             live.id_hash,
         )
     await security_log.note(
-        pool, "sso_access_ended", address=address, account=live.actor.name, why=why
+        store, "sso_access_ended", address=address, account=live.actor.name, why=why
     )
     return False

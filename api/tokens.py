@@ -17,6 +17,7 @@ import asyncpg
 from api.credentials import hash_secret
 from api.people import SCOPES_BY_ROLE, Person, record, refuse
 from domain import Actor, Role
+from eventstore import EventStore
 from projections.conn import Executor
 
 TOKEN_BYTES = 32
@@ -47,6 +48,7 @@ def allowed_scopes(role: Role) -> list[str]:
 
 async def issue_token(
     pool: asyncpg.Pool,
+    store: EventStore,
     person: Person,
     label: str,
     scopes: list[str],
@@ -86,6 +88,7 @@ async def issue_token(
     )
     await record(
         pool,
+        store,
         person.name,
         person.version,
         [("token_issued", _event(token_id, label, ordered, expires))],
@@ -126,7 +129,7 @@ async def adopt_legacy_token(pool: asyncpg.Pool, name: str, role: Role, token_ha
 
 
 async def revoke_token(
-    pool: asyncpg.Pool, person: Person, token_id: uuid.UUID, actor: Actor
+    pool: asyncpg.Pool, store: EventStore, person: Person, token_id: uuid.UUID, actor: Actor
 ) -> None:
     status = await pool.execute(
         "UPDATE access_tokens SET revoked_at = now() "
@@ -136,9 +139,8 @@ async def revoke_token(
     )
     if status.endswith(" 0"):
         raise refuse("unknown_token", "No such live token.", 404)
-    await record(
-        pool, person.name, person.version, [("token_revoked", {"token_id": str(token_id)})], actor
-    )
+    revoked = {"token_id": str(token_id)}
+    await record(pool, store, person.name, person.version, [("token_revoked", revoked)], actor)
 
 
 async def revoke_all(conn: Executor, name: str) -> int:

@@ -16,6 +16,7 @@ from pydantic import BaseModel
 from api.errors import ApiError
 from api.invitations import Mailer, create_link, link_url
 from api.people import (
+    Person,
     check_role_and_country,
     find_person,
     list_people,
@@ -34,6 +35,7 @@ from api.tokens import (
 )
 from domain import Actor, Role
 from domain.commands import DONOR_PATTERN
+from eventstore import EventStore
 from locales.catalogs import LANGUAGES, normalize
 
 SYSTEM = Actor(name="system", role=Role.SYSTEM, country=None)
@@ -84,6 +86,7 @@ async def set_language(pool: asyncpg.Pool, name: str, language: str | None) -> s
 
 async def add_user(
     pool: asyncpg.Pool,
+    store: EventStore,
     name: str,
     role: Role,
     country: str | None,
@@ -114,6 +117,7 @@ async def add_user(
         data["donor"] = donor
     await record(
         pool,
+        store,
         name,
         0,
         [("user_invited", data), ("user_activated", {"method": "operator"})],
@@ -122,10 +126,10 @@ async def add_user(
     )
     if language is not None:
         await set_language(pool, name, language)
-    return await rotate_token(pool, name)
+    return await rotate_token(pool, store, name)
 
 
-async def rotate_token(pool: asyncpg.Pool, name: str) -> str:
+async def rotate_token(pool: asyncpg.Pool, store: EventStore, name: str) -> str:
     """A new operator token for an active person, with every scope the role allows; the
     operator's earlier tokens stop working (the person's own tokens are theirs to keep)."""
     person = await find_person(pool, name)
@@ -137,51 +141,47 @@ async def rotate_token(pool: asyncpg.Pool, name: str) -> str:
         )
     for old in await list_tokens(pool, name):
         if old.revoked_at is None and old.label in (BOOTSTRAP_TOKEN, MIGRATED_TOKEN):
-            await revoke_token(pool, person, old.token_id, SYSTEM)
+            await revoke_token(pool, store, person, old.token_id, SYSTEM)
             person = await find_person(pool, name) or person
     try:
         token, _ = await issue_token(
-            pool, person, BOOTSTRAP_TOKEN, allowed_scopes(person.role), MAX_DAYS, SYSTEM
+            pool, store, person, BOOTSTRAP_TOKEN, allowed_scopes(person.role), MAX_DAYS, SYSTEM
         )
     except ApiError as error:
         raise _user_error(error) from None
     return token
 
 
-async def revoke_user(pool: asyncpg.Pool, name: str) -> None:
+async def revoke_user(pool: asyncpg.Pool, store: EventStore, name: str) -> None:
     """Deactivate: effective at once, sessions and tokens included."""
     person = await find_person(pool, name)
     if person is None or person.status == "deactivated":
         raise UserError(f"no active user named {name!r}")
-    await record(
-        pool,
-        name,
-        person.version,
-        [("user_deactivated", {})],
-        SYSTEM,
-        reason="deactivated by the operator",
+    await _record_by_operator(
+        pool, store, person, "user_deactivated", "deactivated by the operator"
     )
     async with pool.acquire() as conn, conn.transaction():
         await end_all_sessions(conn, name)
         await revoke_all(conn, name)
 
 
-async def reactivate_user(pool: asyncpg.Pool, name: str) -> str:
+async def reactivate_user(pool: asyncpg.Pool, store: EventStore, name: str) -> str:
     """Give a deactivated person access again, with a new token (the old ones stay dead)."""
     person = await find_person(pool, name)
     if person is None:
         raise UserError(f"no user named {name!r}")
     if person.status != "deactivated":
         raise UserError(f"{name!r} is active; `acip users token {name}` issues a new token")
-    await record(
-        pool,
-        name,
-        person.version,
-        [("user_reactivated", {})],
-        SYSTEM,
-        reason="reactivated by the operator",
+    await _record_by_operator(
+        pool, store, person, "user_reactivated", "reactivated by the operator"
     )
-    return await rotate_token(pool, name)
+    return await rotate_token(pool, store, name)
+
+
+async def _record_by_operator(
+    pool: asyncpg.Pool, store: EventStore, person: Person, kind: str, reason: str
+) -> None:
+    await record(pool, store, person.name, person.version, [(kind, {})], SYSTEM, reason=reason)
 
 
 async def list_users(pool: asyncpg.Pool) -> list[UserRecord]:

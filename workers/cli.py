@@ -16,6 +16,8 @@ from workers.settings import Settings, load_settings
 if TYPE_CHECKING:
     import asyncpg
 
+    from eventstore import EventStore
+
 app = typer.Typer(
     name="acip",
     help="A-CIP action plans: run the stack, manage users, read plans and audit trails.",
@@ -73,10 +75,7 @@ def worker() -> None:
     """Run the Temporal worker (plan workflows and their activities)."""
     from workers.processes import run_worker
 
-    settings = _settings()
-    _need(settings.database_url, "ACIP_DATABASE_URL")
-    _need(settings.temporal_address, "ACIP_TEMPORAL_ADDRESS")
-    _run(lambda: run_worker(settings))
+    _serve(run_worker, temporal=True)
 
 
 @app.command()
@@ -84,9 +83,7 @@ def projector() -> None:
     """Run the projector that folds events into read models."""
     from workers.processes import run_projector
 
-    settings = _settings()
-    _need(settings.database_url, "ACIP_DATABASE_URL")
-    _run(lambda: run_projector(settings))
+    _serve(run_projector, temporal=False)
 
 
 @app.command()
@@ -94,10 +91,7 @@ def api() -> None:
     """Serve the HTTP API and the dashboard."""
     from workers.processes import run_api
 
-    settings = _settings()
-    _need(settings.database_url, "ACIP_DATABASE_URL")
-    _need(settings.temporal_address, "ACIP_TEMPORAL_ADDRESS")
-    _run(lambda: run_api(settings))
+    _serve(run_api, temporal=True)
 
 
 @app.command()
@@ -112,7 +106,7 @@ def migrate() -> None:
     typer.echo(
         f"applied {len(applied)} migration(s)" + (f": {', '.join(applied)}" if applied else "")
     )
-    migrated = _run(lambda: _with_pool(url, migrate_legacy_users))
+    migrated = _run(lambda: _with_store(url, migrate_legacy_users))
     if migrated:
         typer.echo(f"users migrated into streams: {', '.join(migrated)}")
 
@@ -155,11 +149,11 @@ def users_add(
     settings = _settings()
     url = _need(settings.database_url, "ACIP_DATABASE_URL")
 
-    async def add(pool: asyncpg.Pool) -> tuple[str, str]:
-        token = await add_user(pool, name, parsed_role, code, email, language, donor)
+    async def add(pool: asyncpg.Pool, store: EventStore) -> tuple[str, str]:
+        token = await add_user(pool, store, name, parsed_role, code, email, language, donor)
         return token, await setup_link(pool, name, settings.link_base_url)
 
-    token, link = _run(lambda: _with_pool(url, add))
+    token, link = _run(lambda: _with_store(url, add))
     typer.echo(token)
     typer.echo(f"Dashboard: set a password and second factor within 72 hours at {link}", err=True)
 
@@ -204,7 +198,7 @@ def users_revoke(name: str) -> None:
 
     settings = _settings()
     url = _need(settings.database_url, "ACIP_DATABASE_URL")
-    _run(lambda: _with_pool(url, lambda pool: revoke_user(pool, name)))
+    _run(lambda: _with_store(url, lambda pool, store: revoke_user(pool, store, name)))
     typer.echo(f"revoked {name}")
 
 
@@ -215,7 +209,7 @@ def users_token(name: str) -> None:
 
     settings = _settings()
     url = _need(settings.database_url, "ACIP_DATABASE_URL")
-    typer.echo(_run(lambda: _with_pool(url, lambda pool: rotate_token(pool, name))))
+    typer.echo(_run(lambda: _with_store(url, lambda pool, store: rotate_token(pool, store, name))))
 
 
 @users_app.command("reactivate")
@@ -225,7 +219,9 @@ def users_reactivate(name: str) -> None:
 
     settings = _settings()
     url = _need(settings.database_url, "ACIP_DATABASE_URL")
-    typer.echo(_run(lambda: _with_pool(url, lambda pool: reactivate_user(pool, name))))
+    typer.echo(
+        _run(lambda: _with_store(url, lambda pool, store: reactivate_user(pool, store, name)))
+    )
 
 
 @security_app.command("events")
@@ -243,12 +239,21 @@ def security_events(
     except ValueError:
         raise CliError(f"--day {day!r} is not a date like 2026-12-01") from None
     url = _need(_settings().database_url, "ACIP_DATABASE_URL")
-    events = _run(lambda: _with_pool(url, lambda pool: events_of_day(pool, wanted)))
+    events = _run(lambda: _with_store(url, lambda _, store: events_of_day(store, wanted)))
     for event in events:
         account = event.get("account") or event.get("login") or "-"
         typer.echo(f"{event['occurred_at']}  {event['type']:28} {account:24} {event['address']}")
     if not events:
         typer.echo(f"nothing recorded on {wanted.isoformat()}", err=True)
+
+
+def _serve(process: Callable[[Settings], Awaitable[None]], *, temporal: bool) -> None:
+    """Run one long-lived process of the stack on this environment's settings."""
+    settings = _settings()
+    _need(settings.database_url, "ACIP_DATABASE_URL")
+    if temporal:
+        _need(settings.temporal_address, "ACIP_TEMPORAL_ADDRESS")
+    _run(lambda: process(settings))
 
 
 async def _with_pool(url: str, action: Callable[..., Awaitable[T]]) -> T:
@@ -259,6 +264,13 @@ async def _with_pool(url: str, action: Callable[..., Awaitable[T]]) -> T:
         return await action(pool)
     finally:
         await pool.close()
+
+
+async def _with_store(url: str, action: Callable[..., Awaitable[T]]) -> T:
+    """``action(pool, store)``: the event store is built here, once, on the command's pool."""
+    from eventstore import PostgresEventStore
+
+    return await _with_pool(url, lambda pool: action(pool, PostgresEventStore(pool)))
 
 
 def _register_optional_apps() -> None:

@@ -16,6 +16,7 @@ import asyncpg
 from api.credentials import set_password
 from api.users import UserError, add_user, list_users, reactivate_user, rotate_token
 from domain import Role
+from eventstore import EventStore
 
 DEMO_USERS: tuple[tuple[str, Role, str | None, str], ...] = (
     ("wco.manager", Role.PROGRAMME_MANAGER, None, "manager@wco.example"),
@@ -34,7 +35,7 @@ DEMO_USERS: tuple[tuple[str, Role, str | None, str], ...] = (
 Entry = dict[str, str | None]
 
 
-async def ensure_demo_users(pool: asyncpg.Pool, path: Path) -> list[Entry]:
+async def ensure_demo_users(pool: asyncpg.Pool, store: EventStore, path: Path) -> list[Entry]:
     """Create the demo users, or give existing ones fresh tokens and passwords if the file
     was lost or is of an older shape (no password)."""
     saved = _read(path)
@@ -53,12 +54,12 @@ async def ensure_demo_users(pool: asyncpg.Pool, path: Path) -> list[Entry]:
         if name in existing:
             # `--demo` promises a working account per role, so a deactivated one comes back.
             renew = reactivate_user if existing[name].revoked else rotate_token
-            token = await renew(pool, name)
+            token = await renew(pool, store, name)
         else:
             try:
-                token = await add_user(pool, name, role, country, email)
+                token = await add_user(pool, store, name, role, country, email)
             except UserError:
-                token = await rotate_token(pool, name)
+                token = await rotate_token(pool, store, name)
         # Random, so a demo left reachable is not open to a published password.
         password = secrets.token_urlsafe(12)
         await set_password(pool, name, password)

@@ -114,16 +114,17 @@ async def run_api(settings: Settings) -> None:
     configure_telemetry(settings, "api")
     start_metrics(settings, "api")
     pool = await create_pool(settings.database_url)
+    store = PostgresEventStore(pool)
     # People made before accounts were streams get theirs (idempotent, so every API
     # process may run it at start-up).
-    migrated = await migrate_legacy_users(pool)
+    migrated = await migrate_legacy_users(pool, store)
     if migrated:
         log.info("users migrated into streams", users=migrated)
     client = await connect_client(settings.temporal_address, settings.temporal_namespace)
     app = create_app(
         ApiContext(
             pool=pool,
-            store=PostgresEventStore(pool),
+            store=store,
             temporal=client,
             task_queue=settings.task_queue,
             on_command=record_command,

@@ -10,6 +10,7 @@ import sys
 import threading
 from pathlib import Path
 
+from eventstore import PostgresEventStore
 from workers.db import create_pool, migrate_all
 from workers.demo import ensure_demo_users
 from workers.embedded import (
@@ -57,7 +58,7 @@ async def _prepare_database(database_url: str, demo: bool, home: Path) -> None:
     if demo:
         pool = await create_pool(database_url, max_size=2)
         try:
-            await ensure_demo_users(pool, home / "demo-users.json")
+            await ensure_demo_users(pool, PostgresEventStore(pool), home / "demo-users.json")
         finally:
             await pool.close()
 

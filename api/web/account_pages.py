@@ -79,7 +79,7 @@ async def create_token(request: Request) -> HTMLResponse:
     try:
         days = int(data.get("days", "90"))
         token, info = await issue_token(
-            context.pool, person, data.get("label", ""), scopes, days, session.actor
+            context.pool, context.store, person, data.get("label", ""), scopes, days, session.actor
         )
     except ValueError:
         return await _account(
@@ -108,7 +108,7 @@ async def revoke_own_token(request: Request, token_id: uuid.UUID) -> Response:
     person = await find_person(context.pool, session.actor.name)
     assert person is not None
     try:
-        await revoke_token(context.pool, person, token_id, session.actor)
+        await revoke_token(context.pool, context.store, person, token_id, session.actor)
     except ApiError as error:
         return await _account(request, session, status=error.status, error=_shown(request, error))
     return RedirectResponse("/ui/account?done=revoked", status_code=303)
@@ -156,6 +156,23 @@ async def users_page(request: Request, done: str = "") -> HTMLResponse:
     return await _people(request, session, notice=notice)
 
 
+async def _people_refused(
+    request: Request, session: Session, failure: ValidationError | ApiError
+) -> Response:
+    """The people page again, saying why a form was refused (in the reader's words)."""
+    if isinstance(failure, ApiError):
+        return await _people(
+            request, session, status=failure.status, error=_shown(request, failure)
+        )
+    message = invalid_form(failure, request_language(request)).message
+    return await _people(
+        request,
+        session,
+        status=422,
+        error={"title": translate(request, ERROR_TITLES[422]), "message": message},
+    )
+
+
 @router.post("/ui/users", response_class=HTMLResponse)
 async def invite_person(request: Request) -> Response:
     session, data = await form_session(request)
@@ -163,17 +180,9 @@ async def invite_person(request: Request) -> Response:
     fields = {k: v for k, v in data.items() if k != "csrf_token" and v.strip()}
     try:
         command = InviteUser.model_validate(fields)
-        await invite(context.pool, context.mailer, command, session.actor)
-    except ValidationError as invalid:
-        message = invalid_form(invalid, request_language(request)).message
-        return await _people(
-            request,
-            session,
-            status=422,
-            error={"title": translate(request, ERROR_TITLES[422]), "message": message},
-        )
-    except ApiError as error:
-        return await _people(request, session, status=error.status, error=_shown(request, error))
+        await invite(context.pool, context.store, context.mailer, command, session.actor)
+    except (ValidationError, ApiError) as failure:
+        return await _people_refused(request, session, failure)
     return RedirectResponse("/ui/users?done=invite_user", status_code=303)
 
 
@@ -186,22 +195,15 @@ async def administer_person(request: Request, name: str) -> Response:
         command = _user_command.validate_python(fields)
         await administer(
             context.pool,
+            context.store,
             context.mailer,
             name,
             command,
             session.actor,
             address=client_address(request),
         )
-    except ValidationError as invalid:
-        message = invalid_form(invalid, request_language(request)).message
-        return await _people(
-            request,
-            session,
-            status=422,
-            error={"title": translate(request, ERROR_TITLES[422]), "message": message},
-        )
-    except ApiError as error:
-        return await _people(request, session, status=error.status, error=_shown(request, error))
+    except (ValidationError, ApiError) as failure:
+        return await _people_refused(request, session, failure)
     return RedirectResponse(f"/ui/users?done={fields.get('type', '')}", status_code=303)
 
 
@@ -214,7 +216,7 @@ async def revoke_someones_token(request: Request, name: str, token_id: uuid.UUID
         person = await find_person(context.pool, name)
         if person is None:
             raise ApiError(404, "not_found", f"There is no person named {name}.")
-        await revoke_token(context.pool, person, token_id, session.actor)
+        await revoke_token(context.pool, context.store, person, token_id, session.actor)
     except ApiError as error:
         return await _people(request, session, status=error.status, error=_shown(request, error))
     return RedirectResponse("/ui/users?done=token_revoked", status_code=303)
@@ -240,7 +242,7 @@ async def security_page(request: Request, day: str = "") -> HTMLResponse:
             "message": translate(request, N_("Give a date as 2026-12-01.")),
         }
         return render(request, "error.html", status=422, session=session, error=error)
-    events = await security_log.events_of_day(_context(request).pool, wanted)
+    events = await security_log.events_of_day(_context(request).store, wanted)
     return render(
         request, "security.html", session=session, nav="security", day=wanted, events=events
     )

@@ -78,7 +78,7 @@ async def current_session(request: Request) -> Session:
         live = await resume_session(context.pool, token)
         address = client_address(request)
         if live is not None and await still_allowed(
-            context.pool, context.accounts.sso, live, address
+            context.pool, context.store, context.accounts.sso, live, address
         ):
             if must_enrol(context, live) and request.url.path not in ENROLMENT_PATHS:
                 raise EnrolmentRequiredError

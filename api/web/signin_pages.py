@@ -102,7 +102,7 @@ async def login(request: Request) -> Response:
     if "token" in data and context.accounts.token_sign_in:
         use = await authenticate_token(context.pool, data["token"].strip(), address)
         if use is None:
-            await security_log.note(context.pool, "sign_in_failed", address=address, why="token")
+            await security_log.note(context.store, "sign_in_failed", address=address, why="token")
             message = gettext_in(request_language(request), "That token is unknown or revoked.")
             return _refused(request, target, message, 401)
         session_id = await start_session(
@@ -114,7 +114,7 @@ async def login(request: Request) -> Response:
             token_scopes=sorted(use.scopes),
         )
         await security_log.note(
-            context.pool,
+            context.store,
             "sign_in_succeeded",
             address=address,
             account=use.actor.name,
@@ -124,6 +124,7 @@ async def login(request: Request) -> Response:
     try:
         signed = await sign_in(
             context.pool,
+            context.store,
             data.get("login", ""),
             data.get("password", ""),
             data.get("code", ""),
@@ -165,7 +166,7 @@ async def logout_everywhere(request: Request) -> Response:
     session, _ = await form_session(request)
     ended = await end_all_sessions(_context(request).pool, session.actor.name)
     await security_log.note(
-        _context(request).pool,
+        _context(request).store,
         "signed_out_everywhere",
         address=client_address(request),
         account=session.actor.name,
@@ -247,26 +248,30 @@ async def welcome(request: Request, value: str) -> Response:
         return _link_refused(request, (link and link.problem) or LINK_NOT_VALID)
     # The secret the page showed, kept server side (the form never carries it).
     secret = await credentials.pending_totp_secret(context.pool, person.name)
-    if data.get("password", "") != data.get("password_again", ""):
-        error = {
-            "title": translate(request, ERROR_TITLES[422]),
-            "message": translate(request, N_("The two passwords differ.")),
-        }
+    purpose, shown = link.purpose, person  # as narrowed here, for the closure below
+
+    def form_again(message: str) -> Response:
+        """The same form, its secret and QR code unchanged, saying what to put right."""
+        error = {"title": translate(request, ERROR_TITLES[422]), "message": message}
         return _welcome(
             request,
             value,
-            link.purpose,
-            person.name,
-            person.role.value,
-            person.second_factor,
+            purpose,
+            shown.name,
+            shown.role.value,
+            shown.second_factor,
             secret,
             status=422,
             error=error,
         )
+
+    if data.get("password", "") != data.get("password_again", ""):
+        return form_again(translate(request, N_("The two passwords differ.")))
     required = requires_second_factor(person.role, context.accounts.second_factor_for_everyone)
     try:
         accepted = await accept_link(
             context.pool,
+            context.store,
             value,
             data.get("password", ""),
             secret,
@@ -276,21 +281,7 @@ async def welcome(request: Request, value: str) -> Response:
     except SignInRefusedError as refused:
         if refused.status == 410:
             return _link_refused(request, refused.template)
-        error = {
-            "title": translate(request, ERROR_TITLES[422]),
-            "message": refused.in_language(request_language(request)),
-        }
-        return _welcome(
-            request,
-            value,
-            link.purpose,
-            person.name,
-            person.role.value,
-            person.second_factor,
-            secret,
-            status=422,
-            error=error,
-        )
+        return form_again(refused.in_language(request_language(request)))
     return render(
         request,
         "recovery.html",
@@ -312,7 +303,7 @@ async def reset(request: Request) -> HTMLResponse:
     login = data.get("email", "").strip()
     person = await find_by_login(context.pool, login) if login else None
     await security_log.note(
-        context.pool,
+        context.store,
         "password_reset_requested",
         address=client_address(request),
         login=login.lower()[:64],
@@ -355,7 +346,9 @@ async def enrol(request: Request) -> HTMLResponse:
         )
     secret = await credentials.pending_totp_secret(context.pool, person.name)
     try:
-        codes = await enrol_second_factor(context.pool, person, secret, data.get("code", ""))
+        codes = await enrol_second_factor(
+            context.pool, context.store, person, secret, data.get("code", "")
+        )
     except SignInRefusedError as refused:
         uri = credentials.provisioning_uri(secret, person.name)
         return render(

@@ -119,14 +119,16 @@ async def sso_callback(request: Request) -> Response:
             query,
             request.cookies.get(BROWSER_COOKIE, ""),
         )
-        person = await person_for(context.pool, settings, identity, pending)
+        person = await person_for(context.pool, context.store, settings, identity, pending)
     except SsoRefusedError as refused:
         await security_log.note(
-            context.pool, "sign_in_failed", address=address, via="sso", why=refused.why
+            context.store, "sign_in_failed", address=address, via="sso", why=refused.why
         )
         return _refusal(request, refused.message, refused.status)
     agent = request.headers.get("user-agent", "")
-    session_id = await start_sso_session(context.pool, person, identity, address, agent)
+    session_id = await start_sso_session(
+        context.pool, context.store, person, identity, address, agent
+    )
     target = safe_next(pending.next_path)
     response = render(request, "continue.html", session=None, target=target)
     set_session_cookie(request, response, session_id)

@@ -36,7 +36,7 @@ def free_port() -> int:
 @contextlib.asynccontextmanager
 async def served(client: Client, pool: asyncpg.Pool, home: Path) -> AsyncIterator[Served]:
     async with running_stack(client, pool) as stack:
-        users = await ensure_demo_users(pool, home / "demo-users.json")
+        users = await ensure_demo_users(pool, stack.store, home / "demo-users.json")
         tokens = {str(u["name"]): str(u["token"]) for u in users}
         stack.tokens.update(tokens)
         await seed_demo_plans(client, stack.task_queue, pool)

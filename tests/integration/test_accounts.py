@@ -251,8 +251,8 @@ async def test_the_read_model_rebuilt_equals_the_incremental_one(stack: Stack) -
         "VALUES ('old.observer', 'observer', 'old@example.org', $1, 0)",
         hashlib.sha256(b"acip_legacy").hexdigest(),
     )
-    assert await migrate_legacy_users(stack.pool) == ["old.observer"]
-    assert await migrate_legacy_users(stack.pool) == []
+    assert await migrate_legacy_users(stack.pool, stack.store) == ["old.observer"]
+    assert await migrate_legacy_users(stack.pool, stack.store) == []
     async with browser(stack) as http:
         legacy = await http.get("/plans", headers={"Authorization": "Bearer acip_legacy"})
     assert legacy.status_code == 200
@@ -261,7 +261,7 @@ async def test_the_read_model_rebuilt_equals_the_incremental_one(stack: Stack) -
         "revoked_at IS NULL AS live FROM users ORDER BY name"
     )
     incremental = [dict(r) for r in await stack.pool.fetch(query)]
-    assert await rebuild_users(stack.pool) > 0
+    assert await rebuild_users(stack.pool, stack.store) > 0
     assert [dict(r) for r in await stack.pool.fetch(query)] == incremental
 
 

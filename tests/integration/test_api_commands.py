@@ -205,7 +205,7 @@ async def test_authentication_errors_are_401(stack: Stack) -> None:
     token = stack.tokens["gone"]
     from api.users import revoke_user
 
-    await revoke_user(stack.pool, "gone")
+    await revoke_user(stack.pool, stack.store, "gone")
     async with stack.http() as http:
         revoked = await http.get("/plans", headers={"Authorization": f"Bearer {token}"})
     assert revoked.status_code == 401

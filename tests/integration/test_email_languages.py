@@ -45,6 +45,7 @@ async def test_a_french_speaking_focal_point_is_reminded_in_french(
     time_skipping_env: WorkflowEnvironment,
     task_queue: str,
     pool: asyncpg.Pool,
+    store: PostgresEventStore,
     smtp_inbox: tuple[Inbox, SmtpSettings],  # noqa: F811
 ) -> None:
     inbox, smtp = smtp_inbox
@@ -60,9 +61,11 @@ async def test_a_french_speaking_focal_point_is_reminded_in_french(
     country = lifecycle.country
     # Bamako's focal point reads French; a second focal point has chosen nothing, so the
     # deployment's default (Spanish here) applies to them.
-    await add_user(pool, lifecycle.cast.focal.name, Role.FOCAL_POINT, country, "awa@ml.example",
-                   "fr")  # fmt: skip
-    await add_user(pool, f"{country.lower()}.deputy", Role.FOCAL_POINT, country, "d@ml.example")
+    focal = lifecycle.cast.focal.name
+    await add_user(pool, store, focal, Role.FOCAL_POINT, country, "awa@ml.example", "fr")
+    await add_user(
+        pool, store, f"{country.lower()}.deputy", Role.FOCAL_POINT, country, "d@ml.example"
+    )
     await set_language(pool, f"{country.lower()}.deputy", None)
 
     async with build_worker(
@@ -112,6 +115,7 @@ async def test_a_french_speaking_focal_point_is_reminded_in_french(
 
 async def test_an_invitation_to_a_french_speaking_focal_point_arrives_in_french(
     pool: asyncpg.Pool,
+    store: PostgresEventStore,
     smtp_inbox: tuple[Inbox, SmtpSettings],  # noqa: F811
 ) -> None:
     """The inviter names the person's language; the invitation, then a password reset,
@@ -125,7 +129,7 @@ async def test_an_invitation_to_a_french_speaking_focal_point_arrives_in_french(
         name=name, email=f"{name}@ml.example", role=Role.FOCAL_POINT, country=country,
         reason="point focal de la douane", language="fr-ML",
     )  # fmt: skip
-    person, url = await invite(pool, mailer, command, manager)
+    person, url = await invite(pool, store, mailer, command, manager)
     assert person.language == "fr"
     await _wait_for(inbox, 1)
     french = inbox.messages[-1]
@@ -140,9 +144,7 @@ async def test_an_invitation_to_a_french_speaking_focal_point_arrives_in_french(
     assert _subject(inbox.messages[-1]) == "Réinitialiser votre mot de passe A-CPI"
 
     undecided = f"deputy.{uuid.uuid4().hex[:8]}"
-    await invite(
-        pool,
-        mailer,
+    await invite(pool, store, mailer,
         InviteUser(name=undecided, email=f"{undecided}@mz.example", role=Role.OBSERVER,
                    reason="joins the programme"),
         manager,

@@ -15,6 +15,7 @@ from api.language import LANGUAGE_COOKIE
 from api.recipients import UserRecipientDirectory
 from api.users import UserError, add_user, set_language
 from domain import Role
+from eventstore import PostgresEventStore
 from tests.support.api_stack import API_YEAR, Stack, api_plan, running_stack
 from tests.support.ids import unique_country
 from tests.support.plans import Stage
@@ -88,12 +89,16 @@ async def test_the_switcher_saves_the_choice_on_the_account(
         assert '<html lang="pt"' in page.text  # the account's language, in any browser
 
 
-async def test_users_carry_their_language_to_the_recipient_directory(pool: asyncpg.Pool) -> None:
+async def test_users_carry_their_language_to_the_recipient_directory(
+    pool: asyncpg.Pool, store: PostgresEventStore
+) -> None:
     country = unique_country(year=API_YEAR)
-    await add_user(pool, f"{country.lower()}.awa", Role.FOCAL_POINT, country, "a@x.org", "fr-ML")
-    await add_user(pool, f"{country.lower()}.ben", Role.FOCAL_POINT, country, "b@x.org")
+    await add_user(
+        pool, store, f"{country.lower()}.awa", Role.FOCAL_POINT, country, "a@x.org", "fr-ML"
+    )
+    await add_user(pool, store, f"{country.lower()}.ben", Role.FOCAL_POINT, country, "b@x.org")
     with pytest.raises(UserError, match="language must be one of en, fr, es, pt, ar"):
-        await add_user(pool, f"{country.lower()}.cy", Role.FOCAL_POINT, country, None, "de")
+        await add_user(pool, store, f"{country.lower()}.cy", Role.FOCAL_POINT, country, None, "de")
     assert await set_language(pool, f"{country.lower()}.ben", "PT") == "pt"
     recipients = await UserRecipientDirectory(pool).recipients_for(country, [Role.FOCAL_POINT])
     assert [(r.name.split(".")[1], r.language) for r in recipients] == [

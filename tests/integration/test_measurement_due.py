@@ -68,7 +68,7 @@ async def test_quarterly_indicator_missed_then_measured(
     start = day0.replace(day=1)
     lifecycle = quarterly_plan(plan_id, start, 2, start + timedelta(days=700))
     focal = lifecycle.cast.focal.name
-    await add_user(pool, focal, Role.FOCAL_POINT, lifecycle.country, None)
+    await add_user(pool, store, focal, Role.FOCAL_POINT, lifecycle.country, None)
     stream = f"plan-{plan_id}"
     q1_end, q2_end, q3_end = (_quarter_end(start, n) for n in (1, 2, 3))
     async with build_worker(env.client, task_queue, pool, store=store):

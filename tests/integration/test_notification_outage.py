@@ -57,9 +57,13 @@ async def test_a_week_without_smtp_delays_emails_but_never_the_timers(
         open_fields={"reminder_policy": POLICY},
     )
     country, cast = lifecycle.country, lifecycle.cast
-    await add_user(pool, cast.focal.name, Role.FOCAL_POINT, country, "focal@moz.example")
-    await add_user(pool, cast.head.name, Role.HEAD_OF_ADMINISTRATION, country, "head@moz.example")
-    manager_token = await add_user(pool, "wco.pm", Role.PROGRAMME_MANAGER, None, "pm@wco.example")
+    await add_user(pool, store, cast.focal.name, Role.FOCAL_POINT, country, "focal@moz.example")
+    await add_user(
+        pool, store, cast.head.name, Role.HEAD_OF_ADMINISTRATION, country, "head@moz.example"
+    )
+    manager_token = await add_user(
+        pool, store, "wco.pm", Role.PROGRAMME_MANAGER, None, "pm@wco.example"
+    )
     port = free_port()  # nothing listens here until the week is over
     smtp = SmtpSettings(host="127.0.0.1", port=port, sender="acip@test.example")
     midnight = datetime.combine(day0, datetime.min.time()).replace(

@@ -75,13 +75,22 @@ async def test_reminders_escalation_and_emails(
         milestones=(Milestone("M1", day0 + timedelta(days=30)),),
     )
     plan_focal, plan_head = lifecycle.cast.focal, lifecycle.cast.head
-    await add_user(pool, plan_focal.name, Role.FOCAL_POINT, lifecycle.country, "focal@tmr.example")
     await add_user(
-        pool, plan_head.name, Role.HEAD_OF_ADMINISTRATION, lifecycle.country, "head@tmr.example"
+        pool, store, plan_focal.name, Role.FOCAL_POINT, lifecycle.country, "focal@tmr.example"
     )
-    await add_user(pool, "wco.pm", Role.PROGRAMME_MANAGER, None, "pm@wco.example")
+    await add_user(
+        pool,
+        store,
+        plan_head.name,
+        Role.HEAD_OF_ADMINISTRATION,
+        lifecycle.country,
+        "head@tmr.example",
+    )
+    await add_user(pool, store, "wco.pm", Role.PROGRAMME_MANAGER, None, "pm@wco.example")
     other = unique_country(year=day0.year)
-    await add_user(pool, f"{other.lower()}.focal", Role.FOCAL_POINT, other, "other@xyz.example")
+    await add_user(
+        pool, store, f"{other.lower()}.focal", Role.FOCAL_POINT, other, "other@xyz.example"
+    )
 
     stream = f"plan-{plan_id}"
     async with build_worker(

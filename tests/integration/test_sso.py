@@ -182,7 +182,7 @@ async def test_a_person_disabled_at_the_provider_is_cut_in_session_and_at_sign_i
             assert (await http.get(f"{SITE}/ui/plans")).url.path == "/ui/login"
         finally:
             provider.enable("sub-leaver")
-    record = await events_of_day(stack.pool, datetime.now(UTC).date())
+    record = await events_of_day(stack.store, datetime.now(UTC).date())
     ended = [e for e in record if e.get("account") == "sso.leaver"]
     assert any(e["type"] == "sso_access_ended" for e in ended), ended
     refused = [e for e in record if e["type"] == "sign_in_failed" and e.get("via") == "sso"]

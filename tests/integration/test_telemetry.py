@@ -97,8 +97,10 @@ async def client_with(dev_env: WorkflowEnvironment, interceptor: Interceptor) ->
 
 
 @pytest.fixture
-async def manager_token(pool: asyncpg.Pool) -> str:
-    return await add_user(pool, f"pm-{uuid.uuid4().hex[:8]}", Role.PROGRAMME_MANAGER, None, None)
+async def manager_token(pool: asyncpg.Pool, store: PostgresEventStore) -> str:
+    return await add_user(
+        pool, store, f"pm-{uuid.uuid4().hex[:8]}", Role.PROGRAMME_MANAGER, None, None
+    )
 
 
 @contextmanager

@@ -69,7 +69,7 @@ async def test_a_failing_timer_path_never_stops_commands(
     skipping: Skipping, task_queue: str, pool: asyncpg.Pool, store: PostgresEventStore
 ) -> None:
     env, today, plan_id = skipping.env, skipping.today, skipping.plan_id
-    manager_token = await add_user(pool, "sen.manager", Role.PROGRAMME_MANAGER, None, None)
+    manager_token = await add_user(pool, store, "sen.manager", Role.PROGRAMME_MANAGER, None, None)
 
     # A worker on its own runtime exporting Prometheus metrics, against the same server.
     metrics_port = free_port()

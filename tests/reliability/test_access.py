@@ -209,7 +209,7 @@ async def test_tokens_are_stored_hashed_and_refused_once_revoked(stack: Stack) -
 
     token = await stack.add_user("leaver", Role.AUDITOR)
     assert (await call(stack, "leaver", "GET", "/plans"))[0] == 200
-    await revoke_user(stack.pool, "leaver")
+    await revoke_user(stack.pool, stack.store, "leaver")
     status, body = await call(stack, "leaver", "GET", "/plans")
     assert (status, body["error"]) == (401, "unauthorized")
     page = await get_as_browser(stack.app, token, "/ui/plans")
@@ -217,7 +217,7 @@ async def test_tokens_are_stored_hashed_and_refused_once_revoked(stack: Stack) -
 
     await stack.add_user("rotator", Role.AUDITOR)
     old = stack.tokens["rotator"]
-    stack.tokens["rotator"] = await rotate_token(stack.pool, "rotator")
+    stack.tokens["rotator"] = await rotate_token(stack.pool, stack.store, "rotator")
     assert (await call(stack, "rotator", "GET", "/plans"))[0] == 200
     stack.tokens["rotator.old"] = old
     assert (await call(stack, "rotator.old", "GET", "/plans"))[0] == 401

@@ -14,6 +14,7 @@ from temporalio.testing import WorkflowEnvironment
 from api.ratelimit import DEFAULT_MAX_FAILURES, DEFAULT_WINDOW_SECONDS
 from api.users import add_user
 from domain import Role
+from eventstore import PostgresEventStore
 from tests.reliability.harness import children, free_port, port_open
 from tests.support.polling import eventually
 
@@ -27,7 +28,9 @@ async def test_two_api_processes_share_the_failed_login_limit(
         pool = await asyncpg.create_pool(fresh_database_url, min_size=1, max_size=2)
         assert pool is not None
         try:
-            good = await add_user(pool, "wco.pm", Role.PROGRAMME_MANAGER, None, None)
+            good = await add_user(
+                pool, PostgresEventStore(pool), "wco.pm", Role.PROGRAMME_MANAGER, None, None
+            )
         finally:
             await pool.close()
         with children(tmp_path) as kids:

@@ -124,7 +124,9 @@ async def test_a_postgres_restart_during_a_burst_of_commands(
         await migrate_all(url)
         setup = await asyncpg.create_pool(url, min_size=1, max_size=2)
         assert setup is not None
-        token = await add_user(setup, "wco.pm", Role.PROGRAMME_MANAGER, None, None)
+        token = await add_user(
+            setup, PostgresEventStore(setup), "wco.pm", Role.PROGRAMME_MANAGER, None, None
+        )
         await setup.close()
 
         burst = Burst()

@@ -79,11 +79,11 @@ async def test_fifty_plans_through_a_year(
     countries = [country_of(plan_id) for plan_id in plan_ids]
     for country in countries:
         lower = country.lower()
-        await add_user(pool, f"{lower}.focal", Role.FOCAL_POINT, country, f"focal@{lower}.x")
+        await add_user(pool, store, f"{lower}.focal", Role.FOCAL_POINT, country, f"focal@{lower}.x")
         await add_user(
-            pool, f"{lower}.head", Role.HEAD_OF_ADMINISTRATION, country, f"head@{lower}.x"
+            pool, store, f"{lower}.head", Role.HEAD_OF_ADMINISTRATION, country, f"head@{lower}.x"
         )
-    await add_user(pool, "wco.pm", Role.PROGRAMME_MANAGER, None, "pm@wco.x")
+    await add_user(pool, store, "wco.pm", Role.PROGRAMME_MANAGER, None, "pm@wco.x")
 
     due = tuple(
         Milestone(f"M{n}", day0 + timedelta(days=d))

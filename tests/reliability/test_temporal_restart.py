@@ -107,14 +107,22 @@ async def test_temporal_killed_and_restarted_mid_lifecycle(
             # The stages' commands, sent piece by piece to stop each plan where the test needs.
             p2_approval = p2.plan.lifecycle.steps(Stage.IMPLEMENTATION, after=Stage.DRAFTED)
             p3_drafting = p3.plan.lifecycle.steps_of(Stage.DRAFTED)
+            store = PostgresEventStore(pool)
             for caller in (p1, p2, p3, p4):
                 country = caller.plan.plan_id[:3]
                 lower = country.lower()
-                await add_user(pool, f"{lower}.focal", Role.FOCAL_POINT, country, f"f@{lower}.x")
                 await add_user(
-                    pool, f"{lower}.head", Role.HEAD_OF_ADMINISTRATION, country, f"h@{lower}.x"
+                    pool, store, f"{lower}.focal", Role.FOCAL_POINT, country, f"f@{lower}.x"
                 )
-            await add_user(pool, "wco.pm", Role.PROGRAMME_MANAGER, None, "pm@wco.x")
+                await add_user(
+                    pool,
+                    store,
+                    f"{lower}.head",
+                    Role.HEAD_OF_ADMINISTRATION,
+                    country,
+                    f"h@{lower}.x",
+                )
+            await add_user(pool, store, "wco.pm", Role.PROGRAMME_MANAGER, None, "pm@wco.x")
             worker = kids.worker(fresh_database_url, server.address, queue, smtp_url)
 
             async def p1_to_implementation() -> None:

@@ -24,7 +24,7 @@ from api.app import create_app
 from api.context import ApiContext
 from api.users import add_user
 from domain import Actor, Role
-from eventstore import PostgresEventStore
+from eventstore import EventStore, PostgresEventStore
 from projections.checkpoints import read_checkpoint
 from projections.projector import Projector
 from tests.support.plans import Cast, DrivenPlan, Lifecycle, Milestone, Stage
@@ -66,6 +66,8 @@ async def dashboard_page(context: ApiContext, token: str, path: str) -> httpx.Re
 class Stack:
     app: FastAPI
     pool: asyncpg.Pool
+    # The context's event store: what account code appends people's streams through.
+    store: EventStore
     client: Client
     task_queue: str
     tokens: dict[str, str] = field(default_factory=dict)
@@ -82,7 +84,7 @@ class Stack:
         self, name: str, role: Role, country: str | None = None, *, donor: str | None = None
     ) -> str:
         self.tokens[name] = await add_user(
-            self.pool, name, role, country, f"{name}@example.org", donor=donor
+            self.pool, self.store, name, role, country, f"{name}@example.org", donor=donor
         )
         return self.tokens[name]
 
@@ -124,11 +126,10 @@ class Stack:
 
     async def settle(self, seconds: float = 10) -> None:
         """Wait until the projector has applied every stored event."""
-        store = PostgresEventStore(self.pool)
 
         async def behind() -> int:
             checkpoint = await read_checkpoint(self.pool, "plans")
-            return await store.head_position() - checkpoint.position
+            return await self.store.head_position() - checkpoint.position
 
         await eventually(
             behind, until=lambda n: n <= 0, within=seconds, what="the projector to catch up"
@@ -141,8 +142,8 @@ async def running_stack(client: Client, pool: asyncpg.Pool) -> AsyncIterator[Sta
     store = PostgresEventStore(pool)
     projector = Projector(pool, store, poll_interval=0.05)
     context = ApiContext(pool=pool, store=store, temporal=client, task_queue=task_queue)
-    stack = Stack(create_app(context), pool, client, task_queue)
-    async with build_worker(client, task_queue, pool, store=PostgresEventStore(pool)):
+    stack = Stack(create_app(context), pool, store, client, task_queue)
+    async with build_worker(client, task_queue, pool, store=store):
         task = asyncio.create_task(projector.run())
         try:
             yield stack

@@ -174,7 +174,14 @@ async def smtp_down_then_cancelled(
         milestones=(Milestone("M1", today + timedelta(days=3)),),
     )
     focal = lifecycle.cast.focal
-    await add_user(pool, focal.name, Role.FOCAL_POINT, lifecycle.country, "focal@sen.example")
+    await add_user(
+        pool,
+        PostgresEventStore(pool),
+        focal.name,
+        Role.FOCAL_POINT,
+        lifecycle.country,
+        "focal@sen.example",
+    )
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         closed_port = int(probe.getsockname()[1])  # nothing listens there: SMTP is down

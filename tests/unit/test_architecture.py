@@ -10,6 +10,8 @@
   module both import);
 - witness/ imports nothing of ours but eventstore's proof-checking modules;
 - no shipped module imports test or benchmark support (testkit/, tests/, bench/);
+- only workers/ (the entry points) builds a ``PostgresEventStore``; everything else is
+  handed one, typed against eventstore.protocol.EventStore;
 - a table belongs to the package whose migrations create it: no other package's SQL names
   it (they go through the owner's interface; the events table through EventStore).
 
@@ -316,3 +318,50 @@ def test_the_table_scan_reads_sql_in_plain_and_formatted_strings() -> None:
         'D = "read from the events table"\n'
     )
     assert tables_used_in(source) == {"events", "users"}
+
+
+# -- where stores are built ------------------------------------------------------------
+
+# The entry points build the event store once, on the pool they made, and pass it in
+# (ApiContext.store, build_worker's store=): a store built deeper down hides which pool and
+# which upcasters it uses, and cannot be swapped for the in-memory one. Test and benchmark
+# support are not shipped and build their own.
+STORE_CLASSES = frozenset({"PostgresEventStore"})
+MAY_BUILD_STORES = frozenset({"workers"})
+
+
+def stores_built_in(source: str) -> int:
+    """How many times the source calls a store class (by name or through its module)."""
+    built = 0
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Call):
+            called = node.func
+            name = called.id if isinstance(called, ast.Name) else getattr(called, "attr", None)
+            built += name in STORE_CLASSES
+    return built
+
+
+def modules_building_stores() -> list[str]:
+    return sorted(
+        module_name(path)
+        for package in shipped_packages()
+        if package not in MAY_BUILD_STORES
+        for path in sorted((ROOT / package).rglob("*.py"))
+        if stores_built_in(path.read_text())
+    )
+
+
+def test_only_the_entry_points_build_an_event_store() -> None:
+    assert modules_building_stores() == []
+
+
+def test_the_store_scan_sees_every_form_of_construction() -> None:
+    source = (
+        "import eventstore\n"
+        "from eventstore import PostgresEventStore\n"
+        "a = PostgresEventStore(pool)\n"
+        "b = eventstore.PostgresEventStore(pool, upcasters=u)\n"
+        "c: PostgresEventStore = store  # a type, not a construction\n"
+    )
+    assert stores_built_in(source) == 2
+    assert stores_built_in((ROOT / "workers" / "processes.py").read_text()) > 0
