@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import httpx
@@ -160,6 +160,21 @@ def read(as_json: bool, path: str, **options: Any) -> dict[str, Any] | None:
     return body
 
 
+def read_table(
+    as_json: bool,
+    path: str,
+    title: Callable[[dict[str, Any]], str],
+    columns: Sequence[str],
+    rows_key: str,
+    **options: Any,
+) -> None:
+    """GET ``path`` and print it: the body with --json, else its ``rows_key`` list as a
+    table titled from the body."""
+    body = read(as_json, path, **options)
+    if body is not None:
+        table(title(body), columns, body[rows_key])
+
+
 @plans_app.command("list")
 def plans_list(
     country: str | None = typer.Option(None, "--country", help="ISO 3166-1 alpha-3, e.g. GHA"),
@@ -177,13 +192,13 @@ def plans_list(
         params["region"] = region.value
     if phase:
         params["phase"] = phase
-    body = read(as_json, "/plans", params=params)
-    if body is None:
-        return
-    table(
-        "Plans",
+    read_table(
+        as_json,
+        "/plans",
+        lambda _: "Plans",
         ["plan_id", "country", "phase", "title", "version", "milestones_overdue", "worst_status"],
-        body["plans"],
+        "plans",
+        params=params,
     )
 
 
@@ -238,13 +253,12 @@ def plans_events(
 @milestones_app.command("overdue")
 def milestones_overdue(as_json: bool = JsonOption) -> None:
     """Overdue milestones across the plans you may see."""
-    body = read(as_json, "/milestones/overdue")
-    if body is None:
-        return
-    table(
-        "Overdue milestones",
+    read_table(
+        as_json,
+        "/milestones/overdue",
+        lambda _: "Overdue milestones",
         ["plan_id", "milestone_id", "title", "due_date", "overdue_since", "escalated"],
-        body["milestones"],
+        "milestones",
     )
 
 

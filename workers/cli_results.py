@@ -7,7 +7,7 @@ from typing import Any
 
 import typer
 
-from workers.cli_client import JsonOption, cell, console, read, table
+from workers.cli_client import JsonOption, cell, console, read, read_table
 
 measurements_app = typer.Typer(help="Indicator measurements across plans.", no_args_is_help=True)
 
@@ -72,13 +72,12 @@ def results(plan_id: str, as_json: bool = JsonOption) -> None:
 
 def diagnostic(plan_id: str, as_json: bool = JsonOption) -> None:
     """Maturity per key factor at the diagnostic and at the final assessment."""
-    body = read(as_json, f"/plans/{plan_id}/diagnostic")
-    if body is None:
-        return
-    table(
-        f"Diagnostic of {plan_id}",
+    read_table(
+        as_json,
+        f"/plans/{plan_id}/diagnostic",
+        lambda _: f"Diagnostic of {plan_id}",
         ["label", "start_maturity", "final_maturity", "change", "start_summary", "final_summary"],
-        body["key_factors"],
+        "key_factors",
     )
 
 
@@ -89,13 +88,13 @@ def measurements_due(
 ) -> None:
     """Indicators whose latest reporting period ended without a measurement."""
     options: dict[str, Any] = {"params": {"plan_id": plan_id}} if plan_id else {}
-    body = read(as_json, "/measurements/due", **options)
-    if body is None:
-        return
-    table(
-        f"Measurements due (as of {body['today']})",
+    read_table(
+        as_json,
+        "/measurements/due",
+        lambda body: f"Measurements due (as of {body['today']})",
         ["plan_id", "indicator_id", "indicator_name", "period_ends", "due_on", "status"],
-        body["measurements"],
+        "measurements",
+        **options,
     )
 
 

@@ -158,10 +158,30 @@ def translate(request: Request, message: str) -> str:
     return gettext_in(reader_of(request).language, message)
 
 
+def refusal_page(
+    request: Request,
+    status: int,
+    title: str,
+    message: str,
+    *,
+    session: Any = None,
+    rule: str | None = None,
+) -> HTMLResponse:
+    """The error page for a refusal; ``title`` and ``message`` already in the reader's
+    language (``translate``), ``rule`` the stable code when there is one."""
+    return render(
+        request,
+        "error.html",
+        status=status,
+        session=session,
+        error={"title": title, "message": message, "rule": rule},
+    )
+
+
 def _here(request: Request) -> str:
     """The page's own path, for the switcher to come back to."""
     query = f"?{request.url.query}" if request.url.query else ""
     return request.url.path + query if request.url.path.startswith("/ui") else ""
 
 
-__all__ = ["LANGUAGE_COOKIE", "PAGE_HEADERS", "render", "templates", "translate"]
+__all__ = ["LANGUAGE_COOKIE", "PAGE_HEADERS", "refusal_page", "render", "templates", "translate"]

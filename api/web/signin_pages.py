@@ -29,7 +29,7 @@ from api.signin import (
 )
 from api.tokens import authenticate_token
 from api.web.pages import ERROR_TITLES
-from api.web.render import render, translate
+from api.web.render import refusal_page, render, translate
 from api.web.session import (
     CsrfError,
     current_session,
@@ -223,18 +223,11 @@ def _welcome(
 
 def _link_refused(request: Request, message: str) -> HTMLResponse:
     """``message``: a message id (English), written here in the reader's language."""
-    return render(
+    return refusal_page(
         request,
-        "error.html",
-        status=410,
-        session=None,
-        error={
-            "title": translate(request, N_("Link not usable")),
-            "message": translate(request, message)
-            + " "
-            + translate(request, N_("Ask for a new one.")),
-            "rule": None,
-        },
+        410,
+        translate(request, N_("Link not usable")),
+        translate(request, message) + " " + translate(request, N_("Ask for a new one.")),
     )
 
 
@@ -331,18 +324,13 @@ async def enrol(request: Request) -> HTMLResponse:
     person = await find_person(context.pool, session.actor.name)
     assert person is not None
     if person.second_factor is not None:
-        return render(
+        return refusal_page(
             request,
-            "error.html",
-            status=409,
+            409,
+            translate(request, N_("Already enrolled")),
+            translate(request, N_("You have a second factor; a programme manager can reset it.")),
             session=session,
-            error={
-                "title": translate(request, N_("Already enrolled")),
-                "rule": "second_factor_enrolled",
-                "message": translate(
-                    request, N_("You have a second factor; a programme manager can reset it.")
-                ),
-            },
+            rule="second_factor_enrolled",
         )
     secret = await credentials.pending_totp_secret(context.pool, person.name)
     try:

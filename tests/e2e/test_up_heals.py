@@ -50,6 +50,13 @@ class RunningUp:
     def output(self) -> str:
         return self.log.read_text(errors="replace")
 
+    def wait_until_up(self, timeout: float, what: str) -> None:
+        """Until it says it is up (or ends); fails, with its output, if it ended instead."""
+        wait_until(
+            lambda: "acip is up" in self.output or self.process.poll() is not None, timeout, what
+        )
+        assert self.process.poll() is None, self.output
+
     def acip(self, *args: str, **settings: str) -> subprocess.CompletedProcess[str]:
         """A CLI command from a "second terminal": only ACIP_HOME, nothing else exported."""
         return subprocess.run(
@@ -102,12 +109,7 @@ def up_process(
 ) -> Iterator[RunningUp]:
     running = start_up(tmp_path, fresh_database_url, temporal_address)
     try:
-        wait_until(
-            lambda: "acip is up" in running.output or running.process.poll() is not None,
-            90,
-            "acip up",
-        )
-        assert running.process.poll() is None, running.output
+        running.wait_until_up(90, "acip up")
         yield running
     finally:
         _kill_leftovers(running)
@@ -228,12 +230,7 @@ def test_a_signal_to_make_up_leaves_no_acip_process(
 ) -> None:
     running = start_up(tmp_path, fresh_database_url, temporal_address, *command)
     try:
-        wait_until(
-            lambda: "acip is up" in running.output or running.process.poll() is not None,
-            120,
-            "make up",
-        )
-        assert running.process.poll() is None, running.output
+        running.wait_until_up(120, "make up")
         # make, acip up and its children (witness, worker, projector, checkpointer, api)
         assert len(processes_of_home(tmp_path)) >= 7
         if how.startswith("Ctrl-C"):

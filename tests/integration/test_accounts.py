@@ -9,7 +9,6 @@ past its expiry; scopes; the users read model rebuilt equals the incremental one
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import hashlib
 import re
 import time
@@ -22,7 +21,7 @@ import pyotp
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from api.context import AccountSettings, ApiContext
+from api.context import AccountSettings
 from api.credentials import hash_password
 from api.people import STREAM_PREFIX, migrate_legacy_users, rebuild_users
 from domain import Role
@@ -46,12 +45,8 @@ def inbox() -> Iterator[Inbox]:
 async def stack(
     dev_env: WorkflowEnvironment, pool: asyncpg.Pool, inbox: Inbox
 ) -> AsyncIterator[Stack]:
-    async with running_stack(dev_env.client, pool) as stack:
-        context: ApiContext = stack.app.state.context
-        accounts = AccountSettings(
-            public_url="http://acip.test", smtp=inbox.smtp, token_sign_in=True
-        )
-        stack.app.state.context = dataclasses.replace(context, accounts=accounts)
+    accounts = AccountSettings(public_url="http://acip.test", smtp=inbox.smtp, token_sign_in=True)
+    async with running_stack(dev_env.client, pool, accounts) as stack:
         await stack.add_user("manager", Role.PROGRAMME_MANAGER)
         yield stack
 

@@ -8,7 +8,6 @@ is real HTTP.
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
@@ -19,7 +18,7 @@ import httpx
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from api.context import AccountSettings, ApiContext
+from api.context import AccountSettings
 from api.people import STREAM_PREFIX
 from api.security_log import events_of_day
 from api.sso import SsoSettings
@@ -50,19 +49,17 @@ def provider() -> Iterator[RunningProvider]:
 async def stack(
     dev_env: WorkflowEnvironment, pool: asyncpg.Pool, provider: RunningProvider
 ) -> AsyncIterator[Stack]:
-    async with running_stack(dev_env.client, pool) as stack:
-        context: ApiContext = stack.app.state.context
-        sso = SsoSettings(
-            issuer=provider.issuer,
-            client_id=provider.client_id,
-            client_secret=provider.client_secret,
-            display_name="Test Directory",
-            # Every request of a single sign-on session asks the provider again, so the
-            # test sees the cut at the very next request after the provider's change.
-            recheck_every=timedelta(0),
-        )
-        accounts = AccountSettings(public_url=SITE, sso=sso)
-        stack.app.state.context = dataclasses.replace(context, accounts=accounts)
+    sso = SsoSettings(
+        issuer=provider.issuer,
+        client_id=provider.client_id,
+        client_secret=provider.client_secret,
+        display_name="Test Directory",
+        # Every request of a single sign-on session asks the provider again, so the
+        # test sees the cut at the very next request after the provider's change.
+        recheck_every=timedelta(0),
+    )
+    accounts = AccountSettings(public_url=SITE, sso=sso)
+    async with running_stack(dev_env.client, pool, accounts) as stack:
         await stack.add_user("manager", Role.PROGRAMME_MANAGER)
         yield stack
 

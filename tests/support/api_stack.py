@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
-from api.context import ApiContext
+from api.context import AccountSettings, ApiContext
 from api.users import add_user
 from domain import Actor, Role
 from eventstore import EventStore, PostgresEventStore
@@ -137,11 +138,17 @@ class Stack:
 
 
 @contextlib.asynccontextmanager
-async def running_stack(client: Client, pool: asyncpg.Pool) -> AsyncIterator[Stack]:
+async def running_stack(
+    client: Client, pool: asyncpg.Pool, accounts: AccountSettings | None = None
+) -> AsyncIterator[Stack]:
+    """The API on its own worker and projector; ``accounts``: sign-in settings (mail, single
+    sign-on) when a test needs other than the defaults."""
     task_queue = f"acip-api-test-{uuid.uuid4()}"
     store = PostgresEventStore(pool)
     projector = Projector(pool, store, poll_interval=0.05)
     context = ApiContext(pool=pool, store=store, temporal=client, task_queue=task_queue)
+    if accounts is not None:
+        context = dataclasses.replace(context, accounts=accounts)
     stack = Stack(create_app(context), pool, store, client, task_queue)
     async with build_worker(client, task_queue, pool, store=store):
         task = asyncio.create_task(projector.run())
