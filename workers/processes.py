@@ -23,6 +23,7 @@ from workers.metrics import (
     start_metrics,
 )
 from workers.settings import Settings
+from workers.tasks import cancel_and_wait
 from workers.telemetry import configure_telemetry, instrument_app, shutdown_telemetry
 from workers.temporal import build_worker, connect_client
 
@@ -75,9 +76,7 @@ async def run_projector(settings: Settings) -> None:
     log.info("projector started")
     stopper = asyncio.create_task(stop.wait())
     done, _ = await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
-    for pending in (task, stopper, lag):
-        pending.cancel()
-    await asyncio.gather(task, stopper, lag, return_exceptions=True)
+    await cancel_and_wait(task, stopper, lag)
     if task in done and task.exception() is not None:
         raise task.exception()  # type: ignore[misc]
     await pool.close()

@@ -30,6 +30,7 @@ from projections.checkpoints import read_checkpoint
 from projections.projector import Projector
 from tests.support.plans import Cast, DrivenPlan, Lifecycle, Milestone, Stage
 from tests.support.polling import eventually
+from workers.tasks import cancel_and_wait
 from workers.temporal import build_worker
 
 
@@ -155,9 +156,7 @@ async def running_stack(
         try:
             yield stack
         finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await cancel_and_wait(task)
 
 
 def stack_fixture(prepare: Callable[[Stack], Awaitable[object]]) -> Any:
