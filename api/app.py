@@ -36,6 +36,7 @@ from api.versioning import API_VERSION
 from api.web import (
     account_pages,
     actions,
+    notices,
     pages,
     portfolio_page,
     preferences,
@@ -173,7 +174,7 @@ def create_app(context: ApiContext, *, max_body_bytes: int = DEFAULT_MAX_BODY_BY
 
 def _dashboard_refusal(request: Request, error: ApiError) -> HTMLResponse:
     # The page does not look up the session: a malformed address is refused before it.
-    return pages.error_page(request, None, error)
+    return notices.error_page(request, None, error)
 
 
 def openapi_document() -> dict[str, Any]:

@@ -23,7 +23,7 @@ from api.sessions import list_sessions
 from api.sso_accounts import linked_subject
 from api.tokens import SCOPES, allowed_scopes, issue_token, list_tokens, revoke_token
 from api.web.actions import invalid_form
-from api.web.pages import ERROR_TITLES, error_view
+from api.web.notices import ERROR_TITLES, error_view
 from api.web.render import render, translate
 from api.web.session import Session, current_session, form_session
 from domain import Role

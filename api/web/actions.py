@@ -22,7 +22,8 @@ from api.language import request_language
 from api.scope import require_visible
 from api.sessions import confirm_second_factor
 from api.web.forms import command_fields
-from api.web.pages import error_page, error_view, plan_page_context
+from api.web.notices import error_page, error_view
+from api.web.pages import plan_page_context
 from api.web.render import render
 from api.web.session import Session, form_session
 from contracts.temporal import CommandResult

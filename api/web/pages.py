@@ -18,7 +18,6 @@ from api.language import request_language
 from api.routes_results import today_utc
 from api.scope import list_scope, not_found, region_filter, require_readable, visible_countries
 from api.web.forms import (
-    ALL_FORMS,
     INDICATOR_FORMS,
     MILESTONE_FORMS,
     OPEN_PLAN_FORM,
@@ -26,13 +25,13 @@ from api.web.forms import (
     PLAN_FORMS,
     offered,
 )
+from api.web.notices import done_notice, error_page
 from api.web.render import render
 from api.web.session import Session, current_session
 from domain import KeyFactor, Phase, Role
 from domain.regions import Region
 from locales.catalogs import N_, gettext_in
 from locales.formatting import day as format_day
-from locales.refusals import refusal_message
 from locales.terms import term
 from projections.results import IndicatorResult, ResultsFramework
 from projections.results_queries import (
@@ -56,20 +55,6 @@ VersionText = Annotated[str, Query(max_length=20)]
 LIFECYCLE = [p.value for p in Phase if p is not Phase.CANCELLED]
 PAGE_SIZE = 50
 UNDELIVERED_SHOWN = 20
-DONE_MESSAGES = {
-    "open_plan": N_("The plan is open."),
-    "approve_plan": N_("Your approval is recorded."),
-    "submit_for_approval": N_("The plan is submitted for approval."),
-}
-# Any other command: "Done: <its title>."
-DONE = N_("Done: %(action)s.")
-ERROR_TITLES = {
-    403: N_("Not allowed"),
-    404: N_("Not found"),
-    409: N_("Refused"),
-    422: N_("Check the form"),
-}
-SOMETHING_WRONG = N_("Something went wrong")
 # The Actions panel's line for the forms each row of a table carries.
 ROW_ACTIONS = {
     "milestone": N_("On each milestone below: %(actions)s"),
@@ -86,30 +71,6 @@ CHART_LABELS = {
     "at_final_assessment": N_("At the final assessment"),
     "maturity_axis": N_("maturity (1-5)"),
 }
-
-
-def done_notice(request: Request, done: str) -> str | None:
-    """The line that confirms a command, in the reader's language."""
-    language = request_language(request)
-    if done in DONE_MESSAGES:
-        return gettext_in(language, DONE_MESSAGES[done])
-    if done not in ALL_FORMS:
-        return None
-    return gettext_in(language, DONE) % {"action": term(done, language).lower()}
-
-
-def error_view(
-    request: Request, error: ApiError, default_title: str = SOMETHING_WRONG
-) -> dict[str, Any]:
-    """A refusal as the page shows it: title and sentence in the reader's language (the rule
-    stays its code), the sentence rebuilt from the rule and its details."""
-    language = request_language(request)
-    details = error.extra.get("details")
-    return {
-        "title": gettext_in(language, ERROR_TITLES.get(error.status, default_title)),
-        "message": refusal_message(error.rule, details, error.message, language),
-        "rule": error.rule,
-    }
 
 
 def _context(request: Request) -> ApiContext:
@@ -298,16 +259,6 @@ async def plan_page(request: Request, plan_id: PlanId) -> HTMLResponse:
         return error_page(request, session, error)
     context["notice"] = done_notice(request, request.query_params.get("done", ""))
     return render(request, "plan.html", **context)
-
-
-def error_page(request: Request, session: Session | None, error: ApiError) -> HTMLResponse:
-    return render(
-        request,
-        "error.html",
-        status=error.status,
-        session=session,
-        error=error_view(request, error),
-    )
 
 
 @router.get("/ui/overdue", response_class=HTMLResponse)

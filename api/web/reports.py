@@ -20,7 +20,7 @@ from api.routes_reports import (
     report_language,
     zip_response,
 )
-from api.web.pages import error_page
+from api.web.notices import error_page
 from api.web.render import render
 from api.web.session import current_session, form_session
 

@@ -28,7 +28,7 @@ from api.signin import (
     sign_in,
 )
 from api.tokens import authenticate_token
-from api.web.pages import ERROR_TITLES
+from api.web.notices import ERROR_TITLES
 from api.web.render import refusal_page, render, translate
 from api.web.session import (
     CsrfError,
