@@ -28,7 +28,6 @@ from eventstore.checkpoints import latest as latest_checkpoint
 from projections.queries import list_plans
 from projections.results_queries import plan_states
 from reports import PlanPin, PlanSnapshot, ReportRequest
-from reports.annex import build_annex
 from reports.bundle import (
     ANNEX,
     FORMAT,
@@ -39,11 +38,12 @@ from reports.bundle import (
     build_bundle,
     build_manifest,
     manifest_bytes,
+    render_annex,
     render_files,
+    render_narrative,
     sha256_hex,
-    summary_narrative,
 )
-from reports.narrative import PdfUnavailableError, build_narrative, render_pdf
+from reports.narrative import PdfUnavailableError, render_pdf
 
 REPORTS_STREAM = "reports-all"
 EVENT_TYPE = "report_issued"
@@ -118,9 +118,9 @@ async def _render_with_pdf(
 ) -> tuple[dict[str, bytes], str | None]:
     """The files, the PDF printed by Chromium (its own process) while the annex is built
     in a thread: the two cores work at once. The note says why a PDF is missing."""
-    html = build_narrative(request, snapshots, summary=summary_narrative(request, format))
+    html = render_narrative(request, snapshots, format)
     printing = asyncio.create_task(render_pdf(html))
-    annex = await asyncio.to_thread(build_annex, request, snapshots)
+    annex = await asyncio.to_thread(render_annex, request, snapshots, format)
     files = {ANNEX: annex, NARRATIVE_HTML: html}
     try:
         files[NARRATIVE_PDF] = await printing
