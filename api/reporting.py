@@ -26,7 +26,7 @@ from domain import Actor, PlanState, fold, key_factor_status, parse_event
 from eventstore import ANY, EventStore, NewEvent
 from eventstore.checkpoints import latest as latest_checkpoint
 from projections.queries import list_plans
-from projections.results_queries import plan_states
+from projections.results_queries import states_at_versions
 from reports import PlanPin, PlanSnapshot, ReportRequest
 from reports.bundle import (
     ANNEX,
@@ -90,27 +90,40 @@ async def snapshots_of(
 ) -> list[PlanSnapshot]:
     """Each pinned plan folded from its stored events up to the pinned version; or, when
     ``folded`` holds the plan at exactly that version (the projector's fold of the same
-    events with the same domain code), that state, read instead of folded again."""
-    snapshots: list[PlanSnapshot] = []
-    for pin in sorted(pins, key=lambda p: p.plan_id):
-        known = (folded or {}).get(pin.plan_id)
-        if known is not None and known.version == pin.version:
-            benchmarks = list(key_factor_status(known).values())
-            snapshots.append(PlanSnapshot(pin=pin, state=known, benchmarks=benchmarks))
-            continue
-        events = await store.read_stream(f"plan-{pin.plan_id}", to_version=pin.version)
-        if not events or events[-1].version != pin.version:
-            raise PinMismatchError(f"plan {pin.plan_id} has no version {pin.version}")
-        if events[-1].hash != pin.head_hash:
-            raise PinMismatchError(
-                f"plan {pin.plan_id} version {pin.version} has hash {events[-1].hash}, "
-                f"not the {pin.head_hash} the report pinned"
-            )
-        state = fold(parse_event(e.type, e.data, e.schema_version) for e in events)
-        assert state is not None  # events is not empty
-        benchmarks = list(key_factor_status(state).values())
-        snapshots.append(PlanSnapshot(pin=pin, state=state, benchmarks=benchmarks))
-    return snapshots
+    events with the same domain code), that state, read instead of folded again. The plans
+    to fold are read side by side (the pool's connections) and folded as they arrive."""
+    known = {
+        pin.plan_id: state
+        for pin in pins
+        if (state := (folded or {}).get(pin.plan_id)) is not None and state.version == pin.version
+    }
+    missing = [pin for pin in pins if pin.plan_id not in known]
+    for pin, state in zip(
+        missing, await asyncio.gather(*(_fold_pinned(store, pin) for pin in missing)), strict=True
+    ):
+        known[pin.plan_id] = state
+    return [
+        PlanSnapshot(
+            pin=pin,
+            state=known[pin.plan_id],
+            benchmarks=list(key_factor_status(known[pin.plan_id]).values()),
+        )
+        for pin in sorted(pins, key=lambda p: p.plan_id)
+    ]
+
+
+async def _fold_pinned(store: EventStore, pin: PlanPin) -> PlanState:
+    events = await store.read_stream(f"plan-{pin.plan_id}", to_version=pin.version)
+    if not events or events[-1].version != pin.version:
+        raise PinMismatchError(f"plan {pin.plan_id} has no version {pin.version}")
+    if events[-1].hash != pin.head_hash:
+        raise PinMismatchError(
+            f"plan {pin.plan_id} version {pin.version} has hash {events[-1].hash}, "
+            f"not the {pin.head_hash} the report pinned"
+        )
+    state = fold(parse_event(e.type, e.data, e.schema_version) for e in events)
+    assert state is not None  # events is not empty
+    return state
 
 
 async def _render_with_pdf(
@@ -157,9 +170,10 @@ async def issue_report(
     ``format``: the manifest's (reports.bundle.FORMATS); only the newest is issued, the
     older ones are kept to verify the reports issued with them."""
     # Issued from the read model's states where they are at the pinned version (most plans:
-    # no event since the instant); a verification always folds from the events again, so
-    # a read model that disagreed with the record would show as "differs".
-    folded = await plan_states(pool, [pin.plan_id for pin in pins.plans])
+    # no event since the instant; one statement, only those decoded); a verification always
+    # folds from the events again, so a read model that disagreed with the record would show
+    # as "differs".
+    folded = await states_at_versions(pool, {pin.plan_id: pin.version for pin in pins.plans})
     snapshots = [
         s
         for s in await snapshots_of(store, pins.plans, folded)

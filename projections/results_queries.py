@@ -7,6 +7,7 @@ projections stay free of the wall clock and a test can pin it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 
 from domain import PlanState
@@ -33,6 +34,24 @@ async def plan_states(pool: Executor, plan_ids: list[str]) -> dict[str, PlanStat
     """Many plans' states as the projector last folded them (each at its ``version``)."""
     rows = await pool.fetch(
         f"SELECT plan_id, state FROM {_S}.summary WHERE plan_id = ANY($1::text[])", plan_ids
+    )
+    return {row["plan_id"]: PlanState.model_validate_json(row["state"]) for row in rows}
+
+
+async def states_at_versions(pool: Executor, versions: Mapping[str, int]) -> dict[str, PlanState]:
+    """In one statement, the states of the plans whose read-model state is at exactly the
+    version given (a report's pins: no event since the instant); the others are left out,
+    and only the states returned are decoded."""
+    plan_ids = sorted(versions)
+    rows = await pool.fetch(
+        f"""
+        SELECT s.plan_id, s.state
+          FROM {_S}.summary AS s
+          JOIN unnest($1::text[], $2::bigint[]) AS pinned(plan_id, version)
+            ON s.plan_id = pinned.plan_id AND s.version = pinned.version
+        """,
+        plan_ids,
+        [versions[p] for p in plan_ids],
     )
     return {row["plan_id"]: PlanState.model_validate_json(row["state"]) for row in rows}
 
