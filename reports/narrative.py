@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -181,10 +181,14 @@ def chromium_path() -> Path:
     return Path(os.environ.get("ACIP_CHROMIUM", DEFAULT_CHROMIUM))
 
 
-async def render_pdf(html: bytes) -> bytes:
-    """A4 PDF of the narrative; PdfUnavailableError (with what to install) without Chromium."""
+async def render_pdf(html: bytes | Awaitable[bytes]) -> bytes:
+    """A4 PDF of the narrative; PdfUnavailableError (with what to install) without Chromium.
+    ``html`` may be awaitable: Chromium is launched first (about a second of its own, see
+    docs/performance.md) while the caller is still gathering what the HTML shows."""
     executable = chromium_path()
     if not executable.exists():
+        if not isinstance(html, bytes):
+            await html  # the caller's work goes on; only the PDF is missing
         raise PdfUnavailableError(
             f"no headless Chromium at {executable}: install Debian's chromium "
             "(apt-get install -y chromium) or set ACIP_CHROMIUM; the report is issued without "
@@ -198,7 +202,8 @@ async def render_pdf(html: bytes) -> bytes:
         browser = await playwright.chromium.launch(executable_path=str(executable))
         try:
             page = await browser.new_page()
-            await page.set_content(html.decode("utf-8"), wait_until="load")
+            content = html if isinstance(html, bytes) else await html
+            await page.set_content(content.decode("utf-8"), wait_until="load")
             return await page.pdf(format="A4", print_background=True)
         finally:
             await browser.close()
