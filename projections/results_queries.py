@@ -7,8 +7,11 @@ projections stay free of the wall clock and a test can pin it.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from datetime import date
+
+import asyncpg
 
 from domain import PlanState
 from projections.conn import Executor
@@ -53,6 +56,12 @@ async def states_at_versions(pool: Executor, versions: Mapping[str, int]) -> dic
         plan_ids,
         [versions[p] for p in plan_ids],
     )
+    # Decoded in a thread (pydantic holds the GIL, but the loop gets its turns): other
+    # tasks, such as a report's Chromium starting, go on meanwhile.
+    return await asyncio.to_thread(_decoded, rows)
+
+
+def _decoded(rows: list[asyncpg.Record]) -> dict[str, PlanState]:
     return {row["plan_id"]: PlanState.model_validate_json(row["state"]) for row in rows}
 
 
