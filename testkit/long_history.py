@@ -9,9 +9,10 @@ indicator's measurement (progress roughly following the calendar), progress on t
 milestones due in the coming months and their completion, now and then a reschedule of an
 overdue milestone, a revised target, a change of donors (the last quarter's report would
 fall after the period, when the time rules have started the evaluation: not made); then the
-evaluation and, mostly, the closure. Opened ten years (``years``) before the programme's last full year: the
-first of each country's plans starts in 2026 minus ``years``, its next ones a year earlier each
-(a plan id is the country and the start year, so each plan has its own).
+evaluation and, mostly, the closure.
+
+Each country's first plan starts in 2026 minus ``years`` (ten years ago), its next ones a
+year earlier each (a plan id is the country and the start year, so each has its own).
 """
 
 from __future__ import annotations
