@@ -31,9 +31,13 @@ import asyncpg
 from bench._common import best_of, emit, environment, fresh_database, postgres_server
 from eventstore import PostgresEventStore, init_connection
 from projections.rebuild import gc_paused, rebuild
+from testkit.long_history import long_plan_history
 from testkit.synthetic import Append, append_histories, plan_history
 
 PLANS = int(os.environ.get("ACIP_BENCH_PLANS", "2000"))
+# ACIP_BENCH_YEARS=10: plans of that many years (testkit.long_history: quarterly
+# measurements, milestones over the years, ~50 events a year); unset: the 1-2-year plans.
+YEARS = int(os.environ.get("ACIP_BENCH_YEARS", "0"))
 ROUNDS = int(os.environ.get("ACIP_BENCH_ROUNDS", "3"))
 PAGE = 5000
 TARGET_RATE = 40_000
@@ -48,6 +52,8 @@ _BARE = (
 
 
 def _histories(indexes: range) -> list[list[Append]]:
+    if YEARS:
+        return [_merged(long_plan_history(i, seed=2026, years=YEARS)) for i in indexes]
     return [_merged(plan_history(i, seed=2026)) for i in indexes]
 
 

@@ -6,7 +6,10 @@ The grouping is the WCO's own (each region elects a Vice-Chair to the Council), 
 UN's: Israel, Kazakhstan and the Central Asian members sit in Europe; the Islamic Republic
 of Iran, Afghanistan and Pakistan in the Far East, South and South East Asia, Australasia
 and the Pacific Islands; Djibouti, Mauritania and Sudan in the North of Africa, Near and
-Middle East; the Democratic Republic of the Congo in East and Southern Africa.
+Middle East; the Democratic Republic of the Congo and Equatorial Guinea in West and Central
+Africa (the WCO newsroom: the region's Conference of Directors General met in Kinshasa in
+2011 and 2015, presided by the DRC's Director General, and the DRC was named one of the
+region's Policy Commission members; the region had 23 members in 2020, as here).
 
 Two members have no ISO 3166-1 code and so can hold no plan: Kosovo (Europe) and the
 European Union (a customs union, in Europe). A country that is not a WCO member has no
@@ -30,12 +33,12 @@ class Region(StrEnum):
 # fmt: off
 REGION_MEMBERS: dict[Region, frozenset[str]] = {
     Region.EAST_AND_SOUTHERN_AFRICA: frozenset({
-        "AGO", "BDI", "BWA", "COD", "COM", "ERI", "ETH", "KEN", "LSO", "MDG", "MOZ", "MUS",
-        "MWI", "NAM", "RWA", "SOM", "SSD", "SWZ", "SYC", "TZA", "UGA", "ZAF", "ZMB", "ZWE",
+        "AGO", "BDI", "BWA", "COM", "ERI", "ETH", "KEN", "LSO", "MDG", "MOZ", "MUS", "MWI",
+        "NAM", "RWA", "SOM", "SSD", "SWZ", "SYC", "TZA", "UGA", "ZAF", "ZMB", "ZWE",
     }),
     Region.WEST_AND_CENTRAL_AFRICA: frozenset({
-        "BEN", "BFA", "CAF", "CIV", "CMR", "COG", "CPV", "GAB", "GHA", "GIN", "GMB", "GNB",
-        "GNQ", "LBR", "MLI", "NER", "NGA", "SEN", "SLE", "STP", "TCD", "TGO",
+        "BEN", "BFA", "CAF", "CIV", "CMR", "COD", "COG", "CPV", "GAB", "GHA", "GIN", "GMB",
+        "GNB", "GNQ", "LBR", "MLI", "NER", "NGA", "SEN", "SLE", "STP", "TCD", "TGO",
     }),
     Region.NORTH_OF_AFRICA_NEAR_AND_MIDDLE_EAST: frozenset({
         "ARE", "BHR", "DJI", "DZA", "EGY", "IRQ", "JOR", "KWT", "LBN", "LBY", "MAR", "MRT",

@@ -16,6 +16,7 @@ it armed then.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 
@@ -79,8 +80,16 @@ def unmeasured_periods(i: IndicatorState, state: PlanState) -> list[ReportingPer
     return [
         p
         for p in indicator_periods(i, state.period_start, state.period_end)
-        if (through is None or p.ends > through) and not any(p.holds(d) for d in days)
+        if (through is None or p.ends > through) and not _holds_any(p, days)
     ]
+
+
+def _holds_any(period: ReportingPeriod, sorted_days: list[date]) -> bool:
+    """Whether a day of ``sorted_days`` lies in the period: the first day on or after its
+    start, found by bisection (a ten-year plan measured quarterly holds ~40 periods and
+    ~160 measurements per indicator, scanned at every timer)."""
+    first = bisect_left(sorted_days, period.starts)
+    return first < len(sorted_days) and sorted_days[first] <= period.ends
 
 
 def _measurement_deadline(i: IndicatorState, state: PlanState) -> datetime | None:

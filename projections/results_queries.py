@@ -7,7 +7,11 @@ projections stay free of the wall clock and a test can pin it.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Mapping
 from datetime import date
+
+import asyncpg
 
 from domain import PlanState
 from projections.conn import Executor
@@ -34,6 +38,30 @@ async def plan_states(pool: Executor, plan_ids: list[str]) -> dict[str, PlanStat
     rows = await pool.fetch(
         f"SELECT plan_id, state FROM {_S}.summary WHERE plan_id = ANY($1::text[])", plan_ids
     )
+    return {row["plan_id"]: PlanState.model_validate_json(row["state"]) for row in rows}
+
+
+async def states_at_versions(pool: Executor, versions: Mapping[str, int]) -> dict[str, PlanState]:
+    """In one statement, the states of the plans whose read-model state is at exactly the
+    version given (a report's pins: no event since the instant); the others are left out,
+    and only the states returned are decoded."""
+    plan_ids = sorted(versions)
+    rows = await pool.fetch(
+        f"""
+        SELECT s.plan_id, s.state
+          FROM {_S}.summary AS s
+          JOIN unnest($1::text[], $2::bigint[]) AS pinned(plan_id, version)
+            ON s.plan_id = pinned.plan_id AND s.version = pinned.version
+        """,
+        plan_ids,
+        [versions[p] for p in plan_ids],
+    )
+    # Decoded in a thread (pydantic holds the GIL, but the loop gets its turns): other
+    # tasks, such as a report's Chromium starting, go on meanwhile.
+    return await asyncio.to_thread(_decoded, rows)
+
+
+def _decoded(rows: list[asyncpg.Record]) -> dict[str, PlanState]:
     return {row["plan_id"]: PlanState.model_validate_json(row["state"]) for row in rows}
 
 

@@ -16,16 +16,21 @@ from typing import Any
 
 import rfc8785
 
-from reports.annex import ZIP_EPOCH, build_annex
+from reports.annex import build_annex, build_annex_xml
 from reports.model import PlanPin, PlanSnapshot, ReportRequest, ScopeKind
 from reports.narrative import build_narrative
+from reports.xlsx import ZIP_EPOCH
 
 # The manifest's format names the generator of its files, so a report is always verified
 # with the one that wrote it. 1: a section and a chart per plan in every narrative. 2: a
 # programme's or a donor's narrative is a summary (reports.narrative.SUMMARY_TEMPLATE).
+# 3: the annex's XML written directly (reports.xlsx: same sheets and cells, ~10x faster
+# than openpyxl) and the programme narrative (reports.narrative.PROGRAMME_TEMPLATE: by
+# region, by country, the plans as coloured cells). docs/reporting.md has why.
 FORMAT_V1 = "acip-report/1"
-FORMAT = "acip-report/2"
-FORMATS = (FORMAT_V1, FORMAT)
+FORMAT_V2 = "acip-report/2"
+FORMAT = "acip-report/3"
+FORMATS = (FORMAT_V1, FORMAT_V2, FORMAT)
 MANIFEST = "manifest.json"
 ANNEX = "annex.xlsx"
 NARRATIVE_HTML = "narrative.html"
@@ -43,8 +48,26 @@ def sha256_hex(data: bytes) -> str:
 
 
 def summary_narrative(request: ReportRequest, format: str) -> bool:
-    """Whether this report's narrative is the summary form (format 2, beyond one plan)."""
+    """Whether this report's narrative is a summary form (format 2 on, beyond one plan)."""
     return format != FORMAT_V1 and request.scope.kind is not ScopeKind.PLAN
+
+
+def render_annex(
+    request: ReportRequest, snapshots: Sequence[PlanSnapshot], format: str = FORMAT
+) -> bytes:
+    """The annex with the generator of ``format``: openpyxl for formats 1 and 2."""
+    if format in (FORMAT_V1, FORMAT_V2):
+        return build_annex(request, snapshots)
+    return build_annex_xml(request, snapshots)
+
+
+def render_narrative(
+    request: ReportRequest, snapshots: Sequence[PlanSnapshot], format: str = FORMAT
+) -> bytes:
+    summary = summary_narrative(request, format)
+    return build_narrative(
+        request, snapshots, summary=summary, programme=summary and format == FORMAT
+    )
 
 
 def render_files(
@@ -52,10 +75,8 @@ def render_files(
 ) -> dict[str, bytes]:
     """The files a verification recomputes: same snapshots and format, same bytes."""
     return {
-        ANNEX: build_annex(request, snapshots),
-        NARRATIVE_HTML: build_narrative(
-            request, snapshots, summary=summary_narrative(request, format)
-        ),
+        ANNEX: render_annex(request, snapshots, format),
+        NARRATIVE_HTML: render_narrative(request, snapshots, format),
     }
 
 
@@ -91,6 +112,11 @@ def manifest_bytes(manifest: Mapping[str, Any]) -> bytes:
     return bytes(rfc8785.dumps(dict(manifest)))
 
 
+# Members already compressed (an xlsx is a zip; Chromium's PDF deflates its streams) are
+# stored, not deflated again: measured in docs/performance.md ("Donor reports").
+STORED = frozenset({ANNEX, NARRATIVE_PDF})
+
+
 def build_bundle(manifest: Mapping[str, Any], files: Mapping[str, bytes]) -> bytes:
     """The .zip; members sorted and stamped with a fixed time, so it is reproducible."""
     members = {**files, MANIFEST: manifest_bytes(manifest)}
@@ -98,7 +124,7 @@ def build_bundle(manifest: Mapping[str, Any], files: Mapping[str, bytes]) -> byt
     with zipfile.ZipFile(output, "w", zipfile.ZIP_DEFLATED) as archive:
         for name in sorted(members):
             info = zipfile.ZipInfo(name, date_time=ZIP_EPOCH)
-            info.compress_type = zipfile.ZIP_DEFLATED
+            info.compress_type = zipfile.ZIP_STORED if name in STORED else zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
             archive.writestr(info, members[name])
     return output.getvalue()

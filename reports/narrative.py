@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,7 +17,9 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from domain import BenchmarkStatus, KeyFactor
 from domain.benchmarks import STATUSES_BEST_FIRST
-from locales.catalogs import gettext_in, ngettext_in
+from domain.regions import Region, region_of
+from locales.catalogs import N_, gettext_in, ngettext_in
+from locales.terms import term
 from reports import text
 from reports.model import PlanSnapshot, ReportRequest
 
@@ -38,7 +40,14 @@ class PdfUnavailableError(RuntimeError):
 # every report of the first format, keep a section and a chart per plan.
 SUMMARY_TEMPLATE = "narrative_summary.html"
 PER_PLAN_TEMPLATE = "narrative.html"
+# The third format's programme or donor narrative: the summary, the key factors by WCO
+# region (a chart each) and by country (a bar of the plans' statuses per key factor), and
+# the plans three to a row as coloured cells: about 15 A4 pages for 2,000 plans, where the
+# second format's one row of words per plan printed 50.
+PROGRAMME_TEMPLATE = "narrative_programme.html"
+PLAN_COLUMNS = 3
 CHART_WIDTH = 400
+NO_REGION = N_("Not a WCO member")
 # The chart's and the table's order of statuses, best first.
 SUMMARY_STATUSES = list(STATUSES_BEST_FIRST)
 
@@ -67,12 +76,68 @@ def key_factor_counts(snapshots: Sequence[PlanSnapshot]) -> dict[KeyFactor, KeyF
     return result
 
 
+@dataclass(frozen=True)
+class PlanGroup:
+    """The plans of one region or country: their key factors' counts and each status's
+    share of them (percent, for the country grid's bars)."""
+
+    name: str
+    plans: int
+    counts: dict[KeyFactor, KeyFactorCounts]
+    shares: dict[KeyFactor, list[tuple[BenchmarkStatus, float]]]
+
+
+def _group(name: str, snapshots: Sequence[PlanSnapshot]) -> PlanGroup:
+    counts = key_factor_counts(snapshots)
+    shares = {
+        kf: [(status, round(100 * width / CHART_WIDTH, 2)) for status, _, width in c.segments]
+        for kf, c in counts.items()
+    }
+    return PlanGroup(name=name, plans=len(snapshots), counts=counts, shares=shares)
+
+
+def _by(
+    snapshots: Sequence[PlanSnapshot], key: Callable[[PlanSnapshot], str]
+) -> dict[str, list[PlanSnapshot]]:
+    grouped: dict[str, list[PlanSnapshot]] = {}
+    for snapshot in snapshots:
+        grouped.setdefault(key(snapshot), []).append(snapshot)
+    return grouped
+
+
+def programme_groups(
+    snapshots: Sequence[PlanSnapshot], language: str
+) -> tuple[list[PlanGroup], list[PlanGroup]]:
+    """The regions (in the WCO's order; members of none last) and the countries (by code)."""
+    by_region = _by(snapshots, lambda s: str(region_of(s.state.country) or ""))
+    regions = [
+        _group(term(region.value, language), by_region[region.value])
+        for region in Region
+        if region.value in by_region
+    ]
+    if "" in by_region:
+        regions.append(_group(gettext_in(language, NO_REGION), by_region[""]))
+    by_country = _by(snapshots, lambda s: s.state.country)
+    countries = [_group(code, by_country[code]) for code in sorted(by_country)]
+    return regions, countries
+
+
 def build_narrative(
-    request: ReportRequest, snapshots: Sequence[PlanSnapshot], *, summary: bool = False
+    request: ReportRequest,
+    snapshots: Sequence[PlanSnapshot],
+    *,
+    summary: bool = False,
+    programme: bool = False,
 ) -> bytes:
-    """The narrative's HTML; ``summary``: the programme-level form (SUMMARY_TEMPLATE)."""
-    template = _environment.get_template(SUMMARY_TEMPLATE if summary else PER_PLAN_TEMPLATE)
+    """The narrative's HTML; ``summary``: the second format's programme-level form
+    (SUMMARY_TEMPLATE); ``programme``: the third's (PROGRAMME_TEMPLATE)."""
+    forms = {(True, True): PROGRAMME_TEMPLATE, (True, False): SUMMARY_TEMPLATE}
+    template = _environment.get_template(forms.get((summary, programme), PER_PLAN_TEMPLATE))
     language = request.language
+    regions, countries = programme_groups(snapshots, language) if programme else ([], [])
+    plan_rows = [
+        snapshots[start : start + PLAN_COLUMNS] for start in range(0, len(snapshots), PLAN_COLUMNS)
+    ]
 
     def translate(message: str, **values: object) -> str:
         """``_("… %(name)s", name=value)`` in the report's language (autoescaped as text)."""
@@ -85,7 +150,11 @@ def build_narrative(
     html = template.render(
         _=translate,
         ngettext=translate_plural,
-        counts=key_factor_counts(snapshots) if summary else {},
+        counts=key_factor_counts(snapshots) if summary or programme else {},
+        regions=regions,
+        countries=countries,
+        plan_rows=plan_rows,
+        plan_columns=min(PLAN_COLUMNS, len(snapshots)),
         statuses=SUMMARY_STATUSES,
         language=language,
         title=text.report_title(request),
@@ -112,10 +181,14 @@ def chromium_path() -> Path:
     return Path(os.environ.get("ACIP_CHROMIUM", DEFAULT_CHROMIUM))
 
 
-async def render_pdf(html: bytes) -> bytes:
-    """A4 PDF of the narrative; PdfUnavailableError (with what to install) without Chromium."""
+async def render_pdf(html: bytes | Awaitable[bytes]) -> bytes:
+    """A4 PDF of the narrative; PdfUnavailableError (with what to install) without Chromium.
+    ``html`` may be awaitable: Chromium is launched first (about a second of its own, see
+    docs/performance.md) while the caller is still gathering what the HTML shows."""
     executable = chromium_path()
     if not executable.exists():
+        if not isinstance(html, bytes):
+            await html  # the caller's work goes on; only the PDF is missing
         raise PdfUnavailableError(
             f"no headless Chromium at {executable}: install Debian's chromium "
             "(apt-get install -y chromium) or set ACIP_CHROMIUM; the report is issued without "
@@ -129,7 +202,8 @@ async def render_pdf(html: bytes) -> bytes:
         browser = await playwright.chromium.launch(executable_path=str(executable))
         try:
             page = await browser.new_page()
-            await page.set_content(html.decode("utf-8"), wait_until="load")
+            content = html if isinstance(html, bytes) else await html
+            await page.set_content(content.decode("utf-8"), wait_until="load")
             return await page.pdf(format="A4", print_background=True)
         finally:
             await browser.close()

@@ -1,6 +1,7 @@
-"""Report formats: a programme report of the current format (acip-report/2) has a summary
-narrative and verifies; one issued with the first format's generator (a section per plan)
-still verifies with that generator; tampering with either fails, naming the file."""
+"""Report formats: a programme report of the current format (acip-report/3: the annex
+written as XML, the programme narrative) verifies; ones issued with the first format's
+generator (a section per plan) and the second's (openpyxl's annex, the summary narrative)
+still verify with theirs; tampering with any fails, naming the file."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from api.reporting import issue_report, pin_plans
 from domain import Actor, Role
 from eventstore import PostgresEventStore
 from reports import ReportPeriod, ReportRequest, ReportScope, read_bundle
-from reports.bundle import ANNEX, FORMAT, FORMAT_V1, NARRATIVE_HTML
+from reports.bundle import ANNEX, FORMAT, FORMAT_V1, FORMAT_V2, NARRATIVE_HTML
 from reports.model import ScopeKind
 from tests.support.api_stack import API_YEAR, Stack, api_plan, stack_fixture
 from tests.support.ids import unique_country
@@ -71,30 +72,36 @@ async def issued_with(stack: Stack, report_id: str, format: str) -> bytes:
     return issued.bundle
 
 
-async def test_a_programme_report_has_a_summary_narrative_and_verifies(
+async def test_a_programme_report_has_the_programme_narrative_and_verifies(
     stack: Stack, database_url: str, tmp_path: Path
 ) -> None:
     async with stack.http("manager") as http:
         answer = await http.post("/reports", json={"scope": "programme", **PERIOD})
     assert answer.status_code == 200, answer.text
     opened = read_bundle(answer.content)
-    assert opened.manifest["format"] == FORMAT == "acip-report/2"
+    assert opened.manifest["format"] == FORMAT == "acip-report/3"
     html = opened.files[NARRATIVE_HTML].decode()
     plan_ids = [p["plan_id"] for p in opened.manifest["plans"]]
     assert {f"{c}-2026" for c in COUNTRIES} <= set(plan_ids)
-    # The summary: one chart, the aggregates, a row per plan; no section per plan.
-    assert html.count("<svg") == 1 and '<section class="plan">' not in html
-    assert "Key factors across the plans" in html
+    # The summary, a chart per region, a bar per country and key factor, a cell per plan and
+    # key factor; no section per plan.
+    assert '<section class="plan">' not in html
+    assert "Key factors across the plans" in html and "Key factors by country" in html
+    assert html.count("<svg") == 1 + html.count("<figure>")
     assert f"{len(plan_ids)} plans in this report." in html
     assert all(f"<td>{plan_id}</td>" in html for plan_id in plan_ids)
-    # The per-plan detail stays in the annex: a sheet per plan.
+    # The per-plan detail stays in the annex: a sheet per plan, its numbers as numbers.
     workbook = openpyxl.load_workbook(io.BytesIO(opened.files[ANNEX]))
     assert set(plan_ids) <= set(workbook.sheetnames)
-    saved = tmp_path / "v2.zip"
+    summary = workbook[workbook.sheetnames[0]]
+    assert [row[0].value for row in summary.iter_rows(min_row=4)] == plan_ids
+    assert all(isinstance(row[6].value, int) for row in summary.iter_rows(min_row=4))
+    assert all(isinstance(row[4].value, datetime) for row in summary.iter_rows(min_row=4))
+    saved = tmp_path / "v3.zip"
     saved.write_bytes(answer.content)
     intact = await asyncio.to_thread(verify_cli, database_url, saved)
     assert intact.exit_code == 0, intact.output
-    tampered = tampered_copy(answer.content, ANNEX, tmp_path / "v2-tampered.zip")
+    tampered = tampered_copy(answer.content, ANNEX, tmp_path / "v3-tampered.zip")
     differs = await asyncio.to_thread(verify_cli, database_url, tampered)
     assert differs.exit_code == 1 and ANNEX in differs.stderr, differs.output
 
@@ -116,3 +123,24 @@ async def test_a_first_format_report_still_verifies_with_its_generator(
     tampered = tampered_copy(bundle, NARRATIVE_HTML, tmp_path / "v1-tampered.zip")
     differs = await asyncio.to_thread(verify_cli, database_url, tampered)
     assert differs.exit_code == 1 and NARRATIVE_HTML in differs.stderr, differs.output
+
+
+async def test_a_second_format_report_still_verifies_with_its_generator(
+    stack: Stack, database_url: str, tmp_path: Path
+) -> None:
+    bundle = await issued_with(stack, "0f0f0f0f0f0f0f02", FORMAT_V2)
+    opened = read_bundle(bundle)
+    assert opened.manifest["format"] == FORMAT_V2
+    # The second format: the summary narrative (one chart, a row of words per plan) and
+    # openpyxl's annex (its parts as openpyxl names them).
+    html = opened.files[NARRATIVE_HTML].decode()
+    assert html.count("<svg") == 1 and "Key factors by country" not in html
+    with zipfile.ZipFile(io.BytesIO(opened.files[ANNEX])) as annex:
+        assert "xl/theme/theme1.xml" in annex.namelist()  # openpyxl writes a theme
+    saved = tmp_path / "v2.zip"
+    saved.write_bytes(bundle)
+    intact = await asyncio.to_thread(verify_cli, database_url, saved)
+    assert intact.exit_code == 0, intact.output
+    tampered = tampered_copy(bundle, ANNEX, tmp_path / "v2-tampered.zip")
+    differs = await asyncio.to_thread(verify_cli, database_url, tampered)
+    assert differs.exit_code == 1 and ANNEX in differs.stderr, differs.output

@@ -26,6 +26,13 @@ def test_every_member_is_an_assigned_alpha3_code_in_one_region() -> None:
 def test_region_of_and_its_countries() -> None:
     assert region_of("GHA") is Region.WEST_AND_CENTRAL_AFRICA
     assert region_of("KEN") is Region.EAST_AND_SOUTHERN_AFRICA
+    # The WCO's West and Central Africa region (23 members in 2020) counts the DRC and
+    # Equatorial Guinea; Djibouti, Mauritania and Sudan are in the MENA region.
+    assert region_of("COD") is Region.WEST_AND_CENTRAL_AFRICA
+    assert region_of("GNQ") is Region.WEST_AND_CENTRAL_AFRICA
+    assert len(REGION_MEMBERS[Region.WEST_AND_CENTRAL_AFRICA]) == 23
+    for code in ("DJI", "MRT", "SDN"):
+        assert region_of(code) is Region.NORTH_OF_AFRICA_NEAR_AND_MIDDLE_EAST, code
     assert region_of("IRN") is Region.ASIA_PACIFIC
     assert region_of("ISR") is Region.EUROPE
     assert region_of("ATA") is None  # Antarctica: no customs administration
