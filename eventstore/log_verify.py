@@ -144,7 +144,6 @@ class LogVerifier:
     _heads: dict[str, tuple[int, str]] = field(default_factory=dict)
     # The global position of each chain break, and those where the link did not hold.
     _break_positions: list[int] = field(default_factory=list)
-    _unlinked: set[int] = field(default_factory=set)
     _targets: list[_Target] = field(default_factory=list)
     _watch: tuple[int, tuple[str, int, int] | None] = (0, None)
     # The tree size at which to compare next (-1: nothing left to compare).
@@ -187,9 +186,8 @@ class LogVerifier:
     def feed_checked(self, rows: Sequence[Any], changed: Collection[int]) -> None:
         """``feed_stored`` with the content checks made elsewhere: ``changed`` holds the
         global position of every row whose stored hash is not that of its content
-        (``stored_hash.content_failures``), or is empty when they are reported later
-        (``add_content_failures``). Written out in one loop: this is the whole-store
-        verify's inner loop (docs/performance.md)."""
+        (``stored_hash.content_failures``). Written out in one loop: this is the one-process
+        whole-store verify's inner loop (docs/performance.md)."""
         heads, frontier = self._heads, self.frontier
         append_leaf = frontier.append
         changed = frozenset(changed)
@@ -248,16 +246,6 @@ class LogVerifier:
         if self._next_end == end_of_chunk:
             self._compare(end_of_chunk, self.frontier.hashes[-1])
 
-    def add_content_failures(self, failures: Iterable[tuple[int, str, int]]) -> None:
-        """Hash mismatches found apart, as (position, stream, version): each is reported
-        where its link held (as ``feed`` would), all breaks in global order."""
-        for position, stream_id, version in failures:
-            if position not in self._unlinked:
-                self._hash_mismatch(stream_id, version, position)
-        order = sorted(range(len(self.chain_breaks)), key=self._break_positions.__getitem__)
-        self.chain_breaks[:] = [self.chain_breaks[i] for i in order]
-        self._break_positions.sort()
-
     def _check_chain(self, row: Row, stream_id: str, version: int, stored: str) -> None:
         position = row["global_position"]
         if self._link_holds(stream_id, version, position, row["prev_hash"], stored):
@@ -291,7 +279,6 @@ class LogVerifier:
     ) -> None:
         sentence = link_break(stream_id, version, position, last_version, last_hash, prev_hash)
         if sentence is not None:
-            self._unlinked.add(position)
             self._break_positions.append(position)
             self.chain_breaks.append(sentence)
 
@@ -346,7 +333,11 @@ class LogVerifier:
         )
 
     def finish(self) -> None:
-        """After the last stored event: a witnessed size the store no longer reaches."""
+        """After the last stored event: a witnessed size the store no longer reaches, and
+        the breaks in global order (``add_chunk`` adds a chunk's stitched links first)."""
+        order = sorted(range(len(self.chain_breaks)), key=self._break_positions.__getitem__)
+        self.chain_breaks[:] = [self.chain_breaks[i] for i in order]
+        self._break_positions.sort()
         if self.divergence is None and self._targets:
             target = self._targets[-1]
             size = target.checkpoint.head.size
