@@ -195,7 +195,7 @@ def _check_chunk(
             await read_in_batches(conn, _STORED_RANGE, chunk.feed, _WORKER_BATCH, after, upto)
 
     # The rows are freed by reference counting; a collection pass over them every few
-    # hundred rows cost ~6 % of a worker's time (docs/performance.md).
+    # hundred rows were ~5 % of a worker's time in py-spy (docs/performance.md).
     gc.disable()
     try:
         _worker["loop"].run_until_complete(check())
