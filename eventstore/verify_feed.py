@@ -103,6 +103,10 @@ async def feed_store(
     bounds = [first - 1, *[row[0] for row in await conn.fetch(_CHUNK_ENDS, chunk_leaves)]]
     if bounds[-1] != last:
         bounds.append(last)
+    # Each event in exactly one chunk: the ranges must follow each other, one per share
+    # (and each chunk's count is checked as it comes back).
+    if len(bounds) - 1 != -(-count // chunk_leaves) or bounds != sorted(set(bounds)):
+        raise RuntimeError(f"the chunks' boundaries do not cut {count} events in order")
     snapshot = await conn.fetchval("SELECT pg_export_snapshot()")
     ends, names = verifier.marks()
     loop = asyncio.get_running_loop()
