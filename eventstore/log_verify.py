@@ -142,7 +142,7 @@ class LogVerifier:
     matched_size: int = 0
     matched_checkpoints: int = 0
     _heads: dict[str, tuple[int, str]] = field(default_factory=dict)
-    # The global position of each chain break, and those where the link did not hold.
+    # The global position of each chain break (to put them in global order).
     _break_positions: list[int] = field(default_factory=list)
     _targets: list[_Target] = field(default_factory=list)
     _watch: tuple[int, tuple[str, int, int] | None] = (0, None)

@@ -20,8 +20,6 @@ not hold exactly its share stops the verify.
 from __future__ import annotations
 
 import asyncio
-import ctypes
-import ctypes.util
 import gc
 import os
 import re
@@ -40,7 +38,7 @@ from eventstore.verify_chunks import ChunkCheck, ChunkPass
 
 # Below this, starting the workers (1-3 s on a busy machine) weighs too much.
 PARALLEL_AFTER = 500_000
-# Leaves a worker checks at a time (a power of two): ~16 MB of rows, read in batches.
+# Leaves a worker checks at a time (a power of two); it reads their rows in batches.
 CHUNK_LEAVES = 1 << 14
 # Rows consumed between two turns of the event loop (measured: 64 left the reader waiting
 # 0.5 us a row, whole batches of 4,096 5 us).
@@ -144,9 +142,8 @@ async def feed_store(
 
 def _within(sorted_indexes: list[int], start: int, end: int, upper: bool) -> list[int]:
     """The indexes in [start, end), or in (start, end] when ``upper``."""
-    lo = bisect_right if upper else bisect_left
-    hi = bisect_right if upper else bisect_left
-    return sorted_indexes[lo(sorted_indexes, start) : hi(sorted_indexes, end)]
+    cut = bisect_right if upper else bisect_left
+    return sorted_indexes[cut(sorted_indexes, start) : cut(sorted_indexes, end)]
 
 
 async def read_in_batches(
@@ -172,13 +169,10 @@ async def read_in_batches(
 
 # In a worker process: its own event loop and connection, kept for every range it checks.
 _worker: dict[str, Any] = {}
-# mallopt's parameters (malloc.h).
-_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
 _WORKER_BATCH = 4096
 
 
 def _connect(dsn: str) -> None:
-    _keep_freed_memory()
     loop = asyncio.new_event_loop()
     _worker["loop"] = loop
     _worker["conn"] = loop.run_until_complete(asyncpg.connect(dsn))
@@ -206,16 +200,3 @@ def _check_chunk(
         return chunk.result()
     finally:
         gc.enable()
-
-
-def _keep_freed_memory() -> None:
-    """glibc only: keep freed memory in the heap instead of handing it back. Each socket
-    read is a fresh 256 KiB buffer, and the heap's top was trimmed and regrown for them:
-    about 1 s of page faults (system time) per million events (docs/performance.md)."""
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        mallopt = libc.mallopt
-    except (OSError, AttributeError):
-        return  # not glibc: nothing to tune
-    mallopt(_M_TRIM_THRESHOLD, 64 << 20)
-    mallopt(_M_MMAP_THRESHOLD, 4 << 20)
