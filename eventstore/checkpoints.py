@@ -247,7 +247,7 @@ async def verify_store(
     """Rebuild the tree and chains from the database and hold them against the witness.
 
     From ``parallel_after`` events on, and given the database's address ``dsn``, the
-    events are checked in ``workers`` processes (default: one per CPU; 1 = all in this
+    events are checked in ``workers`` processes (default: one per CPU but one; 1 = all in this
     process), ``chunk_leaves`` consecutive leaves at a time: eventstore/verify_feed.py."""
     witnessed, problems = check_witness_record(witness_record, witness_public_key)
     verifier = LogVerifier(witnessed)

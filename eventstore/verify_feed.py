@@ -67,9 +67,11 @@ _SNAPSHOT_ID = re.compile(r"[0-9A-F]+-[0-9A-F]+(-[0-9]+)?")
 
 
 def default_workers() -> int:
-    """One per CPU: this process only stitches the workers' chunks, so each CPU can run
-    a worker and its share of PostgreSQL (docs/performance.md)."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
+    """One per CPU but one, left to PostgreSQL's backends (about 30 % of the CPU time of a
+    verify); this process only stitches. On 2 CPUs that is none: measured there, two
+    workers were no faster than one process and took more memory (docs/performance.md)."""
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
+    return max(cpus - 1, 1)
 
 
 async def feed_store(
