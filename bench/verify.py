@@ -8,8 +8,9 @@ in its own child process so that its peak RSS is its own:
   bare    read the same rows (same query, same batches fetched ahead) and do nothing
           with them;
   verify  eventstore.checkpoints.verify_store: every hash chain, the RFC 9162 tree, the
-          witnessed checkpoint (what `acip audit verify` runs: from 500,000 events, the
-          hashes recomputed by a worker process per CPU but one);
+          witnessed checkpoint (what `acip audit verify` runs: from 500,000 events, a
+          worker process per CPU but one checking aligned chunks of the tree, stitched
+          here; on 2 CPUs, one process);
   verify-1  the same in one process;  verify-2  with two worker processes.
 Peak RSS: each child's own (VmHWM), and its largest worker's (an upper bound).
 """

@@ -27,7 +27,7 @@ from eventstore.log_verify import (
 )
 from eventstore.merkle import Frontier, MerkleTree, event_leaf_hash
 from eventstore.tree_head import TreeHead
-from eventstore.verify_feed import PARALLEL_AFTER, feed_store
+from eventstore.verify_feed import CHUNK_LEAVES, PARALLEL_AFTER, feed_store
 
 # Rows of the leaves after a position, only of ended transactions (as read_all).
 LEAVES_AFTER = (
@@ -242,18 +242,19 @@ async def verify_store(
     dsn: str | None = None,
     workers: int | None = None,
     parallel_after: int = PARALLEL_AFTER,
+    chunk_leaves: int = CHUNK_LEAVES,
 ) -> StoreVerification:
     """Rebuild the tree and chains from the database and hold them against the witness.
 
     From ``parallel_after`` events on, and given the database's address ``dsn``, the
-    hashes are recomputed in ``workers`` processes (default: one per CPU but one; 1 = all
-    in this process): eventstore/verify_feed.py."""
+    events are checked in ``workers`` processes (default: one per CPU but one; 1 = all in this
+    process), ``chunk_leaves`` consecutive leaves at a time: eventstore/verify_feed.py."""
     witnessed, problems = check_witness_record(witness_record, witness_public_key)
     verifier = LogVerifier(witnessed)
     async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
         await feed_store(
             conn, verifier, batch=_VERIFY_BATCH, dsn=dsn, workers=workers,
-            parallel_after=parallel_after,
+            parallel_after=parallel_after, chunk_leaves=chunk_leaves,
         )  # fmt: skip
         stored = await all_checkpoints(conn)
     verifier.finish()

@@ -33,6 +33,7 @@ from eventstore.tree_head import (
     key_id,
     signature_valid,
 )
+from eventstore.verify_chunks import ChunkCheck, hash_mismatch, link_break
 
 _NO_HEAD = (0, GENESIS_HASH)
 _sha256 = hashlib.sha256
@@ -141,13 +142,14 @@ class LogVerifier:
     matched_size: int = 0
     matched_checkpoints: int = 0
     _heads: dict[str, tuple[int, str]] = field(default_factory=dict)
-    # The global position of each chain break, and those where the link did not hold.
+    # The global position of each chain break (to put them in global order).
     _break_positions: list[int] = field(default_factory=list)
-    _unlinked: set[int] = field(default_factory=set)
     _targets: list[_Target] = field(default_factory=list)
     _watch: tuple[int, tuple[str, int, int] | None] = (0, None)
     # The tree size at which to compare next (-1: nothing left to compare).
     _next_end: int = -1
+    # add_chunk: the event at each leaf index the workers were asked to name.
+    _names: dict[int, tuple[str, int, int]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for checkpoint in sorted(self.checkpoints, key=lambda c: c.head.size, reverse=True):
@@ -174,7 +176,7 @@ class LogVerifier:
             self._watch = (index, (stream_id, version, position))
         self.frontier.append(event_leaf_hash(stream_id, version, position, stored))
         if self.frontier.size == self._next_end:
-            self._compare()
+            self._compare(self.frontier.size, self.frontier.hashes[-1])
 
     def feed_stored(self, rows: Sequence[Any]) -> None:
         """Rows of ``STORED_ROWS`` (tuples: event id, payloads and instant as text), in
@@ -184,9 +186,8 @@ class LogVerifier:
     def feed_checked(self, rows: Sequence[Any], changed: Collection[int]) -> None:
         """``feed_stored`` with the content checks made elsewhere: ``changed`` holds the
         global position of every row whose stored hash is not that of its content
-        (``stored_hash.content_failures``), or is empty when they are reported later
-        (``add_content_failures``). Written out in one loop: this is the whole-store
-        verify's inner loop (docs/performance.md)."""
+        (``stored_hash.content_failures``). Written out in one loop: this is the one-process
+        whole-store verify's inner loop (docs/performance.md)."""
         heads, frontier = self._heads, self.frontier
         append_leaf = frontier.append
         changed = frozenset(changed)
@@ -207,17 +208,43 @@ class LogVerifier:
                 _sha256(f"\x00{stream_id}\n{version}\n{position}\n{stored}".encode()).digest()
             )
             if index + 1 == self._next_end:
-                self._compare()
+                self._compare(index + 1, frontier.hashes[-1])
 
-    def add_content_failures(self, failures: Iterable[tuple[int, str, int]]) -> None:
-        """Hash mismatches found apart, as (position, stream, version): each is reported
-        where its link held (as ``feed`` would), all breaks in global order."""
-        for position, stream_id, version in failures:
-            if position not in self._unlinked:
+    def marks(self) -> tuple[list[int], list[int]]:
+        """For ``add_chunk``: the tree sizes at which a witnessed subtree ends, and the
+        leaf indexes at which a difference can be named (a subtree's end, a checkpoint's
+        size, or 0), both sorted."""
+        ends = sorted({end for target in self._targets for (_, end), _ in target.ranges})
+        return ends, sorted({0, *ends})
+
+    def add_chunk(self, chunk: ChunkCheck) -> None:
+        """The next chunk of leaves, checked by a worker (eventstore/verify_chunks.py):
+        its first event of each stream linked to the stream's head from the chunks before,
+        its breaks taken as found, its subtrees compared where the witnessed ones end and
+        its compact range added to the frontier. Reports what ``feed_checked`` would."""
+        heads = self._heads
+        for position, stream_id, version, prev_hash, failed in chunk.firsts:
+            last_version, last_hash = heads.get(stream_id, _NO_HEAD)
+            if version != last_version + 1 or prev_hash != last_hash:
+                self._break(stream_id, version, position, last_version, last_hash, prev_hash)
+            elif failed:
                 self._hash_mismatch(stream_id, version, position)
-        order = sorted(range(len(self.chain_breaks)), key=self._break_positions.__getitem__)
-        self.chain_breaks[:] = [self.chain_breaks[i] for i in order]
-        self._break_positions.sort()
+        heads.update(chunk.lasts)
+        for position, sentence in chunk.breaks:
+            self._break_positions.append(position)
+            self.chain_breaks.append(sentence)
+        self._names.update(chunk.names)
+        end_of_chunk = chunk.start + chunk.count
+        while 0 < self._next_end < end_of_chunk:
+            self._compare(self._next_end, chunk.subtrees[self._next_end])
+        start = chunk.start
+        for digest in chunk.frontier:
+            width = 1 << ((end_of_chunk - start).bit_length() - 1)
+            self.frontier.append_subtree(digest, width)
+            start += width
+        # A subtree ending with the chunk can hold earlier chunks: the frontier's last.
+        if self._next_end == end_of_chunk:
+            self._compare(end_of_chunk, self.frontier.hashes[-1])
 
     def _check_chain(self, row: Row, stream_id: str, version: int, stored: str) -> None:
         position = row["global_position"]
@@ -250,31 +277,22 @@ class LogVerifier:
         last_hash: str,
         prev_hash: str,
     ) -> None:
-        self._unlinked.add(position)
-        self._break_positions.append(position)
-        if version != last_version + 1:
-            self.chain_breaks.append(
-                f"{stream_id} version {version} (position {position}): version gap,"
-                f" expected {last_version + 1}"
-            )
-        elif prev_hash != last_hash:
-            self.chain_breaks.append(
-                f"{stream_id} version {version} (position {position}): broken link to"
-                f" version {last_version}"
-            )
+        sentence = link_break(stream_id, version, position, last_version, last_hash, prev_hash)
+        if sentence is not None:
+            self._break_positions.append(position)
+            self.chain_breaks.append(sentence)
 
     def _hash_mismatch(self, stream_id: str, version: int, position: int) -> None:
         self._break_positions.append(position)
-        self.chain_breaks.append(
-            f"{stream_id} version {version} (position {position}): hash mismatch, content changed"
-        )
+        self.chain_breaks.append(hash_mismatch(stream_id, version, position))
 
-    def _compare(self) -> None:
+    def _compare(self, size: int, last_subtree: bytes) -> None:
+        """At tree size ``size``, whose compact range ends with ``last_subtree``."""
         target = self._targets[-1]
         (start, end), witnessed = target.ranges[target.next_range]
-        if self.frontier.size != end:
+        if size != end:
             return
-        if self.frontier.hashes[-1] != witnessed:
+        if last_subtree != witnessed:
             self._diverged(target, max(start, self.matched_size), end, "content or order differs")
             self._next_end = -1
             return
@@ -301,7 +319,9 @@ class LogVerifier:
         self._watch = (self.matched_size, None)
 
     def _diverged(self, target: _Target, first: int, end: int, detail: str) -> None:
-        _, named = self._watch
+        watched, named = self._watch
+        if named is None:  # add_chunk's workers named the events ahead
+            named = self._names.get(watched)
         self.divergence = Divergence(
             first_leaf=first,
             end_leaf=end,
@@ -313,7 +333,11 @@ class LogVerifier:
         )
 
     def finish(self) -> None:
-        """After the last stored event: a witnessed size the store no longer reaches."""
+        """After the last stored event: a witnessed size the store no longer reaches, and
+        the breaks in global order (``add_chunk`` adds a chunk's stitched links first)."""
+        order = sorted(range(len(self.chain_breaks)), key=self._break_positions.__getitem__)
+        self.chain_breaks[:] = [self.chain_breaks[i] for i in order]
+        self._break_positions.sort()
         if self.divergence is None and self._targets:
             target = self._targets[-1]
             size = target.checkpoint.head.size

@@ -65,6 +65,18 @@ class Frontier:
         self.hashes.append(carry)
         self.size += 1
 
+    def append_subtree(self, digest: bytes, leaves: int) -> None:
+        """Add the root of a perfect subtree of ``leaves`` (a power of two) leaves; the size
+        must be a multiple of ``leaves`` (the subtree is aligned, as in the full tree)."""
+        if leaves & (leaves - 1) or self.size % leaves:
+            raise ValueError(f"no aligned subtree of {leaves} leaves at size {self.size}")
+        carry, bit = digest, leaves
+        while self.size & bit:
+            carry = node_hash(self.hashes.pop(), carry)
+            bit <<= 1
+        self.hashes.append(carry)
+        self.size += leaves
+
     def extend(self, leaf_digests: Iterable[bytes]) -> None:
         for digest in leaf_digests:
             self.append(digest)

@@ -1,22 +1,30 @@
-"""Feeding the whole store to a ``LogVerifier``, the hashes recomputed in worker processes.
+"""Feeding the whole store to a ``LogVerifier``, split between worker processes.
 
-Recomputing an event's hash needs only its own row (its stored ``prev_hash`` included), so
-for a large store (``parallel_after`` events or more, and a database address to give the
-workers) it is split by global position into ranges that worker processes read and check
-themselves (``stored_hash.content_failures``), each in a transaction on the snapshot this
-process exported: every process sees the same rows. Meanwhile this process reads, in
-global order, only what needs the order (stream, version, position and the two hashes):
-each chain's links, every leaf of the tree, the witnessed subtrees
-(``LogVerifier.feed_checked``). A changed event the workers report is then named exactly
-as in one process (``LogVerifier.add_content_failures``). Handing rows to workers through
-a pipe instead cost this process more than hashing them (docs/performance.md).
+For a large store (``parallel_after`` events or more, and a database address to give the
+workers) the tree's leaves are cut into aligned chunks of ``CHUNK_LEAVES`` (a power of
+two); each worker process reads the events of a chunk itself, in a transaction on the
+snapshot this process exported (every process sees the same rows), and does all the work
+one process would do for them (eventstore/verify_chunks.py): every hash, the links inside
+the chunk, every leaf and the chunk's subtree. This process only stitches the chunks in
+order (``LogVerifier.add_chunk``): each stream's first event in a chunk against the
+stream's head before it, the chunk's subtree into the frontier, the witnessed subtrees
+compared. So the work is not done twice: an earlier version had this process read every
+event in order for the links and leaves while workers recomputed the hashes, which on two
+CPUs was no faster than one process (docs/performance.md).
+
+Where the chunks start is asked of PostgreSQL (the position of every ``CHUNK_LEAVES``-th
+event); nothing rests on it: each worker counts the events it read, and a chunk that does
+not hold exactly its share stops the verify.
 """
 
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import re
+from bisect import bisect_left, bisect_right
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
@@ -25,11 +33,18 @@ from typing import Any
 import asyncpg
 
 from eventstore.log_verify import LogVerifier
-from eventstore.stored_hash import STORED_INSTANT, content_failures
+from eventstore.stored_hash import STORED_INSTANT
+from eventstore.verify_chunks import ChunkCheck, ChunkPass
 
 # Below this, starting the workers (1-3 s on a busy machine) weighs too much.
 PARALLEL_AFTER = 500_000
-_ROWS_PER_RANGE = 20_000
+# Leaves a worker checks at a time (a power of two); it reads their rows in batches.
+CHUNK_LEAVES = 1 << 14
+# Rows consumed between two turns of the event loop (measured: 64 left the reader waiting
+# 0.5 us a row, whole batches of 4,096 5 us).
+SLICE_ROWS = 64
+# At most this many chunks per worker asked for ahead (their results wait to be stitched).
+_AHEAD_PER_WORKER = 2
 
 _COLUMNS = (
     "event_id::text, stream_id, version, global_position, type, schema_version,"
@@ -40,19 +55,21 @@ _COLUMNS = (
 STORED_ROWS = f"SELECT {_COLUMNS} FROM events ORDER BY global_position"
 _STORED_RANGE = (
     f"SELECT {_COLUMNS} FROM events WHERE global_position > $1 AND global_position <= $2"
+    " ORDER BY global_position"
 )
-# The same layout, only the columns the order matters for (the rest left NULL).
-_ORDERED_ROWS = (
-    "SELECT NULL, stream_id, version, global_position, NULL, NULL, NULL, NULL, NULL,"
-    " prev_hash, hash FROM events ORDER BY global_position"
+# The position of the last event of each full chunk.
+_CHUNK_ENDS = (
+    "SELECT global_position FROM (SELECT global_position,"
+    " row_number() OVER (ORDER BY global_position) AS n FROM events) AS numbered"
+    " WHERE n % $1 = 0 ORDER BY global_position"
 )
 _SNAPSHOT_ID = re.compile(r"[0-9A-F]+-[0-9A-F]+(-[0-9]+)?")
 
 
 def default_workers() -> int:
-    """One per CPU but one, left to this process and the server. On 2 CPUs that is none:
-    measured there, two workers beside this process were no faster than one process
-    (docs/performance.md); the path is for machines with more CPUs."""
+    """One per CPU but one, left to PostgreSQL's backends (about 30 % of the CPU time of a
+    verify); this process only stitches. On 2 CPUs that is none: measured there, two
+    workers were no faster than one process and took more memory (docs/performance.md)."""
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
     return max(cpus - 1, 1)
 
@@ -65,6 +82,7 @@ async def feed_store(
     dsn: str | None = None,
     workers: int | None = None,
     parallel_after: int = PARALLEL_AFTER,
+    chunk_leaves: int = CHUNK_LEAVES,
 ) -> None:
     """Feed ``verifier`` every stored event (``conn`` inside a repeatable-read
     transaction), asking the server for the next batch before checking the current one."""
@@ -80,37 +98,54 @@ async def feed_store(
     if count < max(parallel_after, 1):
         await read_in_batches(conn, STORED_ROWS, verifier.feed_stored, batch)
         return
+    if chunk_leaves < 1 or chunk_leaves & (chunk_leaves - 1):
+        raise ValueError(f"chunks of {chunk_leaves} leaves are not aligned subtrees")
+    bounds = [first - 1, *[row[0] for row in await conn.fetch(_CHUNK_ENDS, chunk_leaves)]]
+    if bounds[-1] != last:
+        bounds.append(last)
+    # Each event in exactly one chunk: the ranges must follow each other, one per share
+    # (and each chunk's count is checked as it comes back).
+    if len(bounds) - 1 != -(-count // chunk_leaves) or bounds != sorted(set(bounds)):
+        raise RuntimeError(f"the chunks' boundaries do not cut {count} events in order")
     snapshot = await conn.fetchval("SELECT pg_export_snapshot()")
-    ranges = _split(first - 1, last, max(workers, count // _ROWS_PER_RANGE))
+    ends, names = verifier.marks()
     loop = asyncio.get_running_loop()
     # spawn: a fork would copy this process's event loop and connections.
     with ProcessPoolExecutor(
         workers, mp_context=get_context("spawn"), initializer=_connect, initargs=(dsn,)
     ) as executor:
-        checks = [
-            loop.run_in_executor(executor, _check_range, snapshot, after, upto)
-            for after, upto in ranges
-        ]
+
+        def submit(index: int) -> asyncio.Future[ChunkCheck]:
+            start = index * chunk_leaves
+            wanted = (_within(ends, start, start + chunk_leaves, True),
+                      _within(names, start, start + chunk_leaves, False))  # fmt: skip
+            return loop.run_in_executor(
+                executor, _check_chunk, snapshot, bounds[index], bounds[index + 1], start,
+                *wanted,
+            )  # fmt: skip
+
+        chunks, ahead = len(bounds) - 1, workers * _AHEAD_PER_WORKER
+        pending = deque(submit(i) for i in range(min(chunks, ahead)))
         try:
-            await read_in_batches(
-                conn, _ORDERED_ROWS, lambda rows: verifier.feed_checked(rows, ()), batch
-            )
-            results = await asyncio.gather(*checks)
+            for index in range(chunks):
+                chunk = await pending.popleft()
+                if index + ahead < chunks:
+                    pending.append(submit(index + ahead))
+                expected = min(chunk_leaves, count - index * chunk_leaves)
+                if chunk.count != expected:
+                    raise RuntimeError(
+                        f"a worker read {chunk.count} events in chunk {index}, not {expected}"
+                    )
+                verifier.add_chunk(chunk)
         finally:
-            for check in checks:
-                check.cancel()
-    checked = sum(n for n, _ in results)
-    if checked != verifier.frontier.size:
-        raise RuntimeError(
-            f"workers read {checked} events, the ordered read {verifier.frontier.size}"
-        )
-    verifier.add_content_failures([f for _, failures in results for f in failures])
+            for future in pending:
+                future.cancel()
 
 
-def _split(after: int, upto: int, parts: int) -> list[tuple[int, int]]:
-    """(after, upto] as ``parts`` consecutive ranges."""
-    width = -(-(upto - after) // parts)
-    return [(start, min(start + width, upto)) for start in range(after, upto, width)]
+def _within(sorted_indexes: list[int], start: int, end: int, upper: bool) -> list[int]:
+    """The indexes in [start, end), or in (start, end] when ``upper``."""
+    cut = bisect_right if upper else bisect_left
+    return sorted_indexes[cut(sorted_indexes, start) : cut(sorted_indexes, end)]
 
 
 async def read_in_batches(
@@ -118,20 +153,25 @@ async def read_in_batches(
     query: str,
     consume: Callable[[list[Any]], None],
     batch: int = 5000,
+    *args: Any,
 ) -> None:
-    """Feed ``consume`` the query's rows batch by batch (inside a transaction), asking the
-    server for the next batch before consuming the current one: the server reads and sends
-    while this process hashes."""
-    cursor = await conn.cursor(query)
+    """Feed ``consume`` the query's rows in order (inside a transaction), asking the server
+    for the next batch before consuming the current one, and consuming it in slices of
+    ``SLICE_ROWS`` with the event loop let run between them: the server reads and sends
+    while this process hashes (the socket holds only ~200 KB: without the slices the
+    server stopped after about 200 rows of each batch and waited, docs/performance.md)."""
+    cursor = await conn.cursor(query, *args)
     pending = asyncio.ensure_future(cursor.fetch(batch))
     while rows := await pending:
         pending = asyncio.ensure_future(cursor.fetch(batch))
-        await asyncio.sleep(0)  # let the fetch send its request before the CPU work
-        consume(rows)
+        for at in range(0, len(rows), SLICE_ROWS):
+            await asyncio.sleep(0)  # the socket read, and first the next fetch's request
+            consume(rows[at : at + SLICE_ROWS])
 
 
 # In a worker process: its own event loop and connection, kept for every range it checks.
 _worker: dict[str, Any] = {}
+_WORKER_BATCH = 4096
 
 
 def _connect(dsn: str) -> None:
@@ -140,18 +180,25 @@ def _connect(dsn: str) -> None:
     _worker["conn"] = loop.run_until_complete(asyncpg.connect(dsn))
 
 
-def _check_range(snapshot: str, after: int, upto: int) -> tuple[int, list[tuple[int, str, int]]]:
-    """Rows read and (position, stream, version) of each whose hash fails, in (after, upto]."""
+def _check_chunk(
+    snapshot: str, after: int, upto: int, start: int, ends: list[int], names: list[int]
+) -> ChunkCheck:
+    """The chunk of the events at (after, upto] in global order, leaf ``start`` on."""
     if _SNAPSHOT_ID.fullmatch(snapshot) is None:
         raise ValueError(f"not a snapshot id: {snapshot!r}")
     conn: asyncpg.Connection = _worker["conn"]
+    chunk = ChunkPass(start, ends, names)
 
-    async def check() -> tuple[int, list[tuple[int, str, int]]]:
+    async def check() -> None:
         async with conn.transaction(isolation="repeatable_read", readonly=True):
             await conn.execute(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
-            rows = await conn.fetch(_STORED_RANGE, after, upto)
-        failed = set(content_failures(rows))
-        return len(rows), [(row[3], row[1], row[2]) for row in rows if row[3] in failed]
+            await read_in_batches(conn, _STORED_RANGE, chunk.feed, _WORKER_BATCH, after, upto)
 
-    result: tuple[int, list[tuple[int, str, int]]] = _worker["loop"].run_until_complete(check())
-    return result
+    # The rows are freed by reference counting; a collection pass over them every few
+    # hundred rows were ~5 % of a worker's time in py-spy (docs/performance.md).
+    gc.disable()
+    try:
+        _worker["loop"].run_until_complete(check())
+        return chunk.result()
+    finally:
+        gc.enable()

@@ -257,8 +257,9 @@ def _verify_against_witness(record_file: Path | None, witness_key: str) -> None:
             witnessed = read_record_file(record_file, pinned)
         else:
             witnessed = await fetch_record(settings.witness_url, pinned)
-        # The database's address lets a large store's hashes be recomputed by worker
-        # processes with connections of their own (eventstore/verify_feed.py).
+        # The database's address lets a large store be checked by worker processes, one
+        # chunk of the tree at a time, with connections of their own
+        # (eventstore/verify_feed.py).
         verification = await verify_store(
             pool, witnessed.record, witnessed.public_key, dsn=settings.database_url
         )

@@ -62,13 +62,14 @@ class Rig:
             await self.witness_all()
 
     async def verify(self, *, in_workers: bool = False) -> Any:
-        """``verify_store``; ``in_workers``: the hashes recomputed by two worker processes
-        reading their own ranges, as for a large store (eventstore/verify_feed.py)."""
+        """``verify_store``; ``in_workers``: checked by two worker processes reading their
+        own chunks, as for a large store (eventstore/verify_feed.py), chunks of 4 leaves so
+        that links and subtrees are stitched across chunks even in a small store."""
         record = (await self.client.get("/checkpoints")).json()
         if in_workers:
             return await verify_store(
                 self.pool, record, self.witness.public_key, dsn=self.database_url,
-                workers=2, parallel_after=0,
+                workers=2, parallel_after=0, chunk_leaves=4,
             )  # fmt: skip
         return await verify_store(self.pool, record, self.witness.public_key, workers=1)
 
