@@ -79,7 +79,7 @@ from domain.events import (
     event_data,
     parse_event,
 )
-from domain.evolve import evolve, fold
+from domain.evolve import evolve, evolve_owned, fold
 from domain.keyfactors import KeyFactor
 from domain.state import (
     Approval,
@@ -173,6 +173,7 @@ __all__ = [
     "due_events",
     "event_data",
     "evolve",
+    "evolve_owned",
     "fold",
     "indicator_status",
     "key_factor_status",

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict
 from domain.facts import carried
 from domain.keyfactors import KeyFactor
 from domain.periods import path_points, path_value
-from domain.state import IndicatorFigures, IndicatorState, Measurement, PlanState
+from domain.state import IndicatorFigures, IndicatorState, Measurement, MilestoneState, PlanState
 
 # Thresholds are compared with a little slack: in binary floating point a gap that is
 # "exactly 0.10" on paper may come out as 0.10000000000000009, and a person reading the
@@ -151,14 +151,18 @@ def worst_status(statuses: list[BenchmarkStatus]) -> BenchmarkStatus:
 
 def key_factor_status(state: PlanState) -> dict[KeyFactor, KeyFactorBenchmark]:
     """All ten key factors, in declaration order."""
+    # One pass over the indicators (by id) and milestones (in order), grouped by key factor:
+    # a rebuild derives this for every plan and for every quarter end it fixes.
+    indicators_of: dict[KeyFactor, list[IndicatorBenchmark]] = {kf: [] for kf in KeyFactor}
+    for i in sorted(state.indicators.values(), key=lambda i: i.indicator_id):
+        benchmark = indicator_status(i, state.period_start, state.period_end)
+        indicators_of[i.key_factor].append(benchmark)
+    milestones_of: dict[KeyFactor, list[MilestoneState]] = {kf: [] for kf in KeyFactor}
+    for m in state.milestones.values():
+        milestones_of[m.key_factor].append(m)
     result: dict[KeyFactor, KeyFactorBenchmark] = {}
     for kf in KeyFactor:
-        indicators = [
-            indicator_status(i, state.period_start, state.period_end)
-            for i in sorted(state.indicators.values(), key=lambda i: i.indicator_id)
-            if i.key_factor == kf
-        ]
-        milestones = [m for m in state.milestones.values() if m.key_factor == kf]
+        indicators, milestones = indicators_of[kf], milestones_of[kf]
         result[kf] = KeyFactorBenchmark(
             key_factor=kf,
             status=worst_status([i.status for i in indicators]),

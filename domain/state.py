@@ -1,6 +1,8 @@
 """The state of one action plan, as folded from its events by domain.evolve.
 
-Treat every model here as immutable: evolve() returns copies (model_copy with new dicts).
+Treat every model here as immutable: evolve() returns copies (model_copy with new dicts);
+only a rebuild's fold, which alone holds its states, has them changed in place
+(evolve_owned).
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from domain import PlanState, evolve, parse_event
+from domain import PlanState, evolve, evolve_owned, parse_event
 from domain.events import parse_current_event_json
 from eventstore import RecordedEvent
 from projections.conn import Conn
@@ -77,6 +77,12 @@ class PlanFold:
     # plan_id -> first_boundary_after(its last_recorded): an event recorded between the
     # two fixes no quarter end (most events), so there is nothing to compute for it.
     next_boundary: dict[str, datetime] = field(default_factory=dict)
+    # The states here are this fold's alone (a rebuild's): events change them in place
+    # (domain.evolve_owned) rather than each making a copy. Otherwise domain.evolve.
+    owns_states: bool = False
+
+    def __post_init__(self) -> None:
+        self._evolve = evolve_owned if self.owns_states else evolve
 
     def missing(self, stream_ids: Iterable[str]) -> list[str]:
         """Plans of these streams whose state is not in memory (load them first)."""
@@ -124,6 +130,15 @@ class PlanFold:
                 # again would count it twice.
                 self.position = position
                 return
+            fixed: list[tuple[Any, ...]] | None = None
+            if state is not None:
+                previous = self.last_recorded.get(plan_id, state.last_changed_at)
+                next_boundary = self.next_boundary.get(plan_id)
+                if next_boundary is None or not previous <= recorded_at < next_boundary:
+                    # Quarter ends passed since the plan's previous event: the state before
+                    # this one is the state as of each of them (projections.trend). Taken
+                    # before the event is applied: an owned state changes in place.
+                    fixed = trend_rows(state, list(quarter_ends_between(previous, recorded_at)))
             try:
                 if version != current + 1:
                     raise ValueError(f"version {version} follows {current}: events are missing")
@@ -131,7 +146,7 @@ class PlanFold:
                     event = parse_current_event_json(type_, data)
                 else:
                     event = parse_event(type_, data, schema_version)
-                new_state = evolve(state, event)
+                new_state = self._evolve(state, event)
             except Exception as error:  # anything the domain raises on this event
                 raise ProjectionEventError(
                     EventFailure(
@@ -142,15 +157,9 @@ class PlanFold:
                         error=f"{type(error).__name__}: {error}",
                     )
                 ) from error
-            if state is not None:
-                previous = self.last_recorded.get(plan_id, state.last_changed_at)
-                next_boundary = self.next_boundary.get(plan_id)
-                if next_boundary is None or not previous <= recorded_at < next_boundary:
-                    # Quarter ends passed since the plan's previous event: the state before
-                    # this one is the state as of each of them (projections.trend).
-                    passed = list(quarter_ends_between(previous, recorded_at))
-                    self.trend.extend(trend_rows(state, passed))
-                    self.next_boundary[plan_id] = first_boundary_after(recorded_at)
+            if fixed is not None:
+                self.trend.extend(fixed)
+                self.next_boundary[plan_id] = first_boundary_after(recorded_at)
             self.last_recorded[plan_id] = recorded_at
             self.states[plan_id] = new_state
             self.changed[plan_id] = (type_, occurred_at, recorded_at, position)

@@ -310,9 +310,16 @@ def reporting_period_rows(state: PlanState) -> list[tuple[Any, ...]]:
     """One row per reporting period of every indicator (REPORTING_PERIOD_COLUMNS)."""
     grace = state.reminder_policy.measurement_grace_days
     rows = []
+    # The periods depend on the frequency alone (domain.periods.indicator_periods): worked
+    # out once per frequency, not per indicator (a rebuild derives this for every plan).
+    periods_of: dict[ReportingFrequency, list[ReportingPeriod]] = {}
     for i in state.indicators.values():
         days = [m for m in i.measurements]
-        for p in indicator_periods(i, state.period_start, state.period_end):
+        periods = periods_of.get(i.reporting_frequency)
+        if periods is None:
+            periods = indicator_periods(i, state.period_start, state.period_end)
+            periods_of[i.reporting_frequency] = periods
+        for p in periods:
             inside = [m for m in days if p.holds(m.measured_on)]
             latest = max(inside, key=lambda m: (m.measured_on, m.recorded_at)) if inside else None
             called_for = (

@@ -28,6 +28,7 @@ from domain import (
     due_events,
     event_data,
     evolve,
+    evolve_owned,
     fold,
     next_deadline,
     parse_command,
@@ -338,6 +339,11 @@ def test_random_histories(data: st.DataObject) -> None:
         observe(t)
     assert state.version == len(history)
     assert fold(history) == state
+    owned = None
+    for event in history:
+        # A rebuild's fold: the same states, changed in place.
+        owned = evolve_owned(owned, event)
+    assert owned == state and owned.__pydantic_fields_set__ == state.__pydantic_fields_set__
     assert PlanState.model_validate_json(state.model_dump_json()) == state
     # Fold is resumable: any prefix state plus the rest gives the same result.
     cut = data.draw(st.integers(0, len(history)), label="cut")

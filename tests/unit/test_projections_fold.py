@@ -1,8 +1,9 @@
 """PlanFold's shortcuts give what the plain per-event computation gives.
 
 The fold skips the quarter-end computation for an event recorded before the next quarter
-end's boundary (projections.plans ``next_boundary``), and a rebuild hands it the stored
-JSON text instead of a decoded dict: neither may change a row.
+end's boundary (projections.plans ``next_boundary``), a rebuild hands it the stored JSON
+text instead of a decoded dict, and a rebuild's fold changes its states in place: none may
+change a row.
 """
 
 from __future__ import annotations
@@ -98,3 +99,17 @@ def test_stored_text_and_decoded_data_fold_to_the_same_rows() -> None:
     assert from_text.states == from_dicts.states
     text_rows, dict_rows = from_text.take_changed(), from_dicts.take_changed()
     assert text_rows == dict_rows
+
+
+def test_a_fold_that_owns_its_states_writes_the_same_rows() -> None:
+    # A rebuild's fold changes its states in place (domain.evolve_owned); the trend rows a
+    # state fixes are taken before its next event changes it.
+    rows = _rows(10, seed=13)
+    owning, copying = PlanFold(complete=True, owns_states=True), PlanFold(complete=True)
+    for row in rows:
+        owning.apply_fields(*row)
+        copying.apply_fields(*row)
+    assert owning.states == copying.states
+    owned_rows, copied_rows = owning.take_changed(), copying.take_changed()
+    assert len(copied_rows.trend) > 100
+    assert owned_rows == copied_rows
