@@ -20,18 +20,18 @@ from __future__ import annotations
 import random
 from datetime import UTC, date, datetime, timedelta
 
-from domain import KeyFactor, Phase, PlanState, Role
+from domain import KeyFactor, Phase, PlanState
 from domain.countries import country_codes
 from testkit.synthetic import (
     MANAGER,
     OUTCOMES,
-    Actor,
     Append,
     _approve,
     _diagnose,
     _evaluate,
     _Plan,
     country_code,
+    opened_plan,
 )
 
 # The year after the last period of the first cohort ends: long plans are history by then.
@@ -46,23 +46,14 @@ def long_plan_history(index: int, *, seed: int = 0, years: int = 10) -> list[App
     year = LAST_YEAR - years - index // len(country_codes())
     start = date(year, 1, 1)
     end = date(year + years, 1, 1) - timedelta(days=1)
-    lower = country.lower()
-    plan = _Plan(
-        rng=rng,
-        plan_id=f"{country}-{year}",
-        focal=Actor(name=f"{lower}.focal", role=Role.FOCAL_POINT, country=country),
-        head=Actor(name=f"{lower}.head", role=Role.HEAD_OF_ADMINISTRATION, country=country),
-        now=datetime(year - 1, 10, 1, 9, tzinfo=UTC) + timedelta(minutes=rng.randrange(600)),
-    )
-    plan.send(
-        MANAGER,
-        type="open_plan",
-        country=country,
-        administration=f"Customs administration of {country}",
+    plan = opened_plan(
+        rng,
+        country,
+        year,
+        start,
+        end,
         title=f"A-CIP action plan {year}-{year + years - 1}",
-        period_start=start.isoformat(),
-        period_end=end.isoformat(),
-        donors=rng.choice(DONOR_SETS),
+        donor_sets=DONOR_SETS,
     )
     _diagnose(plan)
     _draft_years(plan, start, end, years)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import random
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -127,14 +127,19 @@ def country_code(index: int) -> str:
     return codes[index % len(codes)]
 
 
-def plan_history(index: int, *, seed: int = 0, implementation_steps: int = 50) -> list[Append]:
-    """One plan's appends; about 100 events with the default ``implementation_steps``."""
-    rng = random.Random(seed * 1_000_003 + index)
-    country = country_code(index)
-    # One plan id per index: the next year once every country has one.
-    year = 2020 + index // len(country_codes())
-    start = date(year, 1, 1)
-    end = start + timedelta(days=rng.choice((364, 547, 729)))
+def opened_plan(
+    rng: random.Random,
+    country: str,
+    year: int,
+    start: date,
+    end: date,
+    *,
+    title: str,
+    donor_sets: Sequence[list[str]] = (),
+) -> _Plan:
+    """A plan of ``country`` for ``year`` opened by the manager in the autumn before it,
+    with its focal point and head of administration, funded by one of ``donor_sets``
+    (drawn after the opening time, as the histories were first generated), or by none."""
     lower = country.lower()
     plan = _Plan(
         rng=rng,
@@ -148,10 +153,23 @@ def plan_history(index: int, *, seed: int = 0, implementation_steps: int = 50) -
         type="open_plan",
         country=country,
         administration=f"Customs administration of {country}",
-        title=f"A-CIP action plan {year}",
+        title=title,
         period_start=start.isoformat(),
         period_end=end.isoformat(),
+        **({"donors": rng.choice(donor_sets)} if donor_sets else {}),
     )
+    return plan
+
+
+def plan_history(index: int, *, seed: int = 0, implementation_steps: int = 50) -> list[Append]:
+    """One plan's appends; about 100 events with the default ``implementation_steps``."""
+    rng = random.Random(seed * 1_000_003 + index)
+    country = country_code(index)
+    # One plan id per index: the next year once every country has one.
+    year = 2020 + index // len(country_codes())
+    start = date(year, 1, 1)
+    end = start + timedelta(days=rng.choice((364, 547, 729)))
+    plan = opened_plan(rng, country, year, start, end, title=f"A-CIP action plan {year}")
     if rng.random() < 0.03:
         plan.advance(3)
         plan.send(MANAGER, type="cancel_plan", reason="The administration withdrew.")
