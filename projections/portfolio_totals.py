@@ -77,15 +77,7 @@ async def portfolio_totals(
         """,
         *chosen.args(),
     )
-    stored_read = pool.fetch(
-        f"""
-        SELECT t.quarter_end, t.status, count(*) AS n,
-               count(*) FILTER (WHERE t.key_factor = $4) AS plans
-          FROM {_chosen_rows(chosen, "trend")} GROUP BY 1, 2
-        """,
-        *chosen.args(),
-        FIRST_KEY_FACTOR,
-    )
+    stored_read = pool.fetch(_stored_trend_sql(chosen), *chosen.args(), FIRST_KEY_FACTOR)
     # A pool lends each read its own connection: the three run at once.
     if isinstance(pool, asyncpg.Pool):
         head, counts, stored = await asyncio.gather(head_read, counts_read, stored_read)
@@ -105,14 +97,30 @@ async def portfolio_totals(
     )
 
 
-def _chosen_rows(chosen: PortfolioFilter, table: str) -> str:
-    """Rows of ``table`` (aliased t) of the chosen plans; with no filter, every row (no
-    join: the common case of a programme manager's whole portfolio)."""
-    if chosen == PortfolioFilter():
-        every = "$1::text[] IS NULL AND $2::text IS NULL AND $3::text IS NULL"
-        return f"{_S}.{table} AS t WHERE {every}"
-    plans = f"SELECT plan_id FROM {_S}.summary WHERE {CHOSEN_PLANS}"
-    return f"{_S}.{table} AS t WHERE t.plan_id IN ({plans})"
+def _stored_trend_sql(chosen: PortfolioFilter) -> str:
+    """The stored quarter ends' counts per (quarter end, status), and the plans counted
+    (rows of one key factor): $1-$3 the filter, $4 that key factor.
+
+    Chosen by countries only (every plan, a region, a country: the scopes), summed from the
+    counts the projector keeps per country (projections.trend_totals), a few thousand
+    rows. A phase or a donor is a plan's current one, not fixed with its quarter ends: those
+    portfolios count their own plans' trend rows (the primary key's plan_id leads)."""
+    if chosen.phase is None and chosen.donor is None:
+        return f"""
+        SELECT quarter_end, status, sum(n)::int AS n,
+               coalesce(sum(n) FILTER (WHERE key_factor = $4), 0)::int AS plans
+          FROM {_S}.trend_totals
+         WHERE ($1::text[] IS NULL OR country = ANY($1::text[]))
+           AND $2::text IS NULL AND $3::text IS NULL
+         GROUP BY 1, 2
+        """
+    return f"""
+        SELECT t.quarter_end, t.status, count(*) AS n,
+               count(*) FILTER (WHERE t.key_factor = $4) AS plans
+          FROM {_S}.trend AS t
+         WHERE t.plan_id IN (SELECT plan_id FROM {_S}.summary WHERE {CHOSEN_PLANS})
+         GROUP BY 1, 2
+        """
 
 
 async def _trend_counts(
