@@ -102,16 +102,21 @@ def _stored_trend_sql(chosen: PortfolioFilter) -> str:
     (rows of one key factor): $1-$3 the filter, $4 that key factor.
 
     Chosen by countries only (every plan, a region, a country: the scopes), summed from the
-    counts the projector keeps per country (projections.trend_totals), a few thousand
-    rows. A phase or a donor is a plan's current one, not fixed with its quarter ends: those
-    portfolios count their own plans' trend rows (the primary key's plan_id leads)."""
+    counts the projector keeps (projections.trend_totals): a few thousand rows. A phase or
+    a donor is a plan's current one, not fixed with its quarter ends: those portfolios
+    count their own plans' trend rows (the primary key's plan_id leads)."""
     if chosen.phase is None and chosen.donor is None:
+        # Every plan: the totals over all of them; some countries: theirs added up.
+        table, where = (
+            ("trend_totals", "$1::text[] IS NULL")
+            if chosen.countries is None
+            else ("trend_country_totals", "country = ANY($1::text[])")
+        )
         return f"""
         SELECT quarter_end, status, sum(n)::int AS n,
                coalesce(sum(n) FILTER (WHERE key_factor = $4), 0)::int AS plans
-          FROM {_S}.trend_totals
-         WHERE ($1::text[] IS NULL OR country = ANY($1::text[]))
-           AND $2::text IS NULL AND $3::text IS NULL
+          FROM {_S}.{table}
+         WHERE {where} AND $2::text IS NULL AND $3::text IS NULL
          GROUP BY 1, 2
         """
     return f"""
