@@ -186,7 +186,7 @@ class PlanProjection:
     async def create_schema(self, conn: Conn, schema: str) -> None:
         await conn.execute("SELECT projections_create_plans_schema($1)", schema)
         await conn.execute("SELECT projections_create_trend_table($1)", schema)
-        await conn.execute("SELECT projections_create_trend_totals_tables($1)", schema)
+        await conn.execute("SELECT projections_create_portfolio_totals($1)", schema)
 
     async def load(self, conn: Conn, schema: str, fold: PlanFold, ids: list[str]) -> None:
         if not ids:

@@ -57,12 +57,17 @@ async def portfolio_totals(
         SELECT (SELECT count(*) FROM chosen) AS plans,
                (SELECT coalesce(sum(milestones_overdue), 0) FROM chosen) AS overdue,
                (SELECT min(last_recorded_at) FROM chosen) AS earliest,
-               (SELECT count(*) FROM (
-                    SELECT DISTINCT ON (r.plan_id, r.indicator_id) r.measured_on
-                      FROM {_S}.reporting_periods AS r JOIN chosen USING (plan_id)
-                     WHERE r.ends < $4 AND chosen.phase = ANY($5::text[])
-                     ORDER BY r.plan_id, r.indicator_id, r.ends DESC
-                ) AS latest WHERE measured_on IS NULL) AS due
+               -- Each indicator's latest ended period (an index probe each, not a scan
+               -- of every period): measurements due are those still unmeasured.
+               (SELECT count(*)
+                  FROM chosen JOIN {_S}.indicators AS i USING (plan_id)
+                 CROSS JOIN LATERAL (
+                       SELECT r.measured_on FROM {_S}.reporting_periods AS r
+                        WHERE r.plan_id = i.plan_id AND r.indicator_id = i.indicator_id
+                          AND r.ends < $4
+                        ORDER BY r.ends DESC LIMIT 1
+                 ) AS latest
+                 WHERE chosen.phase = ANY($5::text[]) AND latest.measured_on IS NULL) AS due
         """,
         *chosen.args(),
         now.date(),

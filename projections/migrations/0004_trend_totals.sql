@@ -6,7 +6,10 @@
 -- rows they count. The portfolio sums these rather than every trend row (hundreds of
 -- thousands at ten years). A function, like projections_create_trend_table, so a rebuild's
 -- fresh schema gets them.
-CREATE FUNCTION projections_create_trend_totals_tables(target text) RETURNS void
+-- Also an index for the portfolio's count of measurements due (each indicator's latest
+-- ended reporting period): one index probe per indicator of the chosen plans rather than
+-- a scan of every reporting period (350,000 at 2,000 ten-year plans).
+CREATE FUNCTION projections_create_portfolio_totals(target text) RETURNS void
 LANGUAGE plpgsql
 AS $fn$
 BEGIN
@@ -26,11 +29,13 @@ BEGIN
             n           integer NOT NULL,
             PRIMARY KEY (country, quarter_end, key_factor, status)
         );
+        CREATE INDEX reporting_periods_latest_ended
+            ON %1$I.reporting_periods (plan_id, indicator_id, ends);
     $ddl$, target);
 END
 $fn$;
 
-SELECT projections_create_trend_totals_tables('rm_plans');
+SELECT projections_create_portfolio_totals('rm_plans');
 
 -- The trend rows already projected, counted once.
 INSERT INTO rm_plans.trend_country_totals (country, quarter_end, key_factor, status, n)
