@@ -4,6 +4,7 @@ one plan's trend on demand (projections.portfolio)."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections import OrderedDict
 from datetime import UTC, datetime
@@ -80,8 +81,11 @@ async def portfolio_answer(
             "status_counts": {k: {} for k in KeyFactor}, "trend": [],
         }  # fmt: skip
     else:
-        plans = await portfolio_plans(context.pool, chosen, now=now, limit=limit, offset=offset)
-        totals = await _totals(context, chosen, now, state)
+        # The page and the totals at once (the pool lends each its own connections).
+        plans, totals = await asyncio.gather(
+            portfolio_plans(context.pool, chosen, now=now, limit=limit, offset=offset),
+            _totals(context, chosen, now, state),
+        )
     total = totals.pop("plans")
     return {
         "as_of": now,

@@ -25,6 +25,8 @@ and ACIP_BENCH_READS reads of each, interleaved:
                  for that state are reused (api.routes_portfolio.portfolio_state)
   page           what /ui/portfolio reads: the same for its page of 50 plans, plus those
                  plans' own trends (their strips)
+  region, donor  GET /portfolio of one WCO region (Europe: its countries), of the donor
+                 funding the most plans (a donor counts its plans' trend rows)
   every trend    projections.portfolio.portfolio: every plan with its own trend (what the
                  downloads read; what the portfolio read was before)
 Targets (issue 16): portfolio p95 under 300 ms; trend rebuild >= 0.5x the plain rebuild.
@@ -56,6 +58,7 @@ from bench._common import (
     postgres_server,
 )
 from bench.rebuild import YEARS, _load
+from domain.regions import Region, region_countries
 from eventstore import PostgresEventStore, init_connection
 from projections import queries
 from projections.portfolio import PortfolioFilter, plan_trends, portfolio
@@ -118,7 +121,11 @@ async def run(url: str, *, generated: bool = False) -> dict[str, Any]:
     trend_rows = await pool.fetchval("SELECT count(*) FROM rm_plans.trend")
     await pool.execute("VACUUM ANALYZE rm_plans.trend")
     context = cast(ApiContext, SimpleNamespace(pool=pool))
-    timings: dict[str, list[float]] = {n: [] for n in ("list", "api", "again", "page", "every")}
+    donor = await pool.fetchval(
+        "SELECT d FROM rm_plans.summary, unnest(donors) AS d GROUP BY d ORDER BY count(*) DESC"
+    )
+    reads_of = ("list", "api", "again", "page", "region", "donor", "every")
+    timings: dict[str, list[float]] = {n: [] for n in reads_of}
 
     async def api_read() -> None:
         answer = await portfolio_answer(
@@ -140,6 +147,16 @@ async def run(url: str, *, generated: bool = False) -> dict[str, Any]:
         answer = await portfolio_answer(context, PortfolioFilter(), limit=50, offset=0, now=now)
         await plan_trends(pool, [p.plan_id for p in answer["plans"]], now=now)
 
+    async def chosen_read(chosen: PortfolioFilter) -> None:
+        answer = await portfolio_answer(context, chosen, limit=100, offset=0, now=datetime.now(UTC))
+        Portfolio.model_validate(answer).model_dump_json()
+
+    async def region_read() -> None:
+        await chosen_read(PortfolioFilter(countries=region_countries(Region.EUROPE)))
+
+    async def donor_read() -> None:
+        await chosen_read(PortfolioFilter(donor=donor))
+
     async def list_read() -> None:
         assert len(await queries.list_plans(pool, limit=PLANS)) == PLANS
 
@@ -151,6 +168,8 @@ async def run(url: str, *, generated: bool = False) -> dict[str, Any]:
         "api": api_read,
         "again": remembered_read,
         "page": page_read,
+        "region": region_read,
+        "donor": donor_read,
         "every": every_read,
     }
     for index in range(READS):
@@ -177,6 +196,9 @@ async def run(url: str, *, generated: bool = False) -> dict[str, Any]:
         "portfolio_p95_ms": round(p95(timings["api"]), 1),
         "portfolio_unchanged_p95_ms": round(p95(timings["again"]), 1),
         "portfolio_page_p95_ms": round(p95(timings["page"]), 1),
+        "portfolio_region_p95_ms": round(p95(timings["region"]), 1),
+        "portfolio_donor_p95_ms": round(p95(timings["donor"]), 1),
+        "donor": donor,
         "every_plan_with_trend_p95_ms": round(p95(timings["every"]), 1),
     }
 

@@ -29,6 +29,7 @@ from projections.rows import (
     PlanRows,
 )
 from projections.trend import TREND_COLUMNS, first_boundary_after, quarter_ends_between, trend_rows
+from projections.trend_totals import add_trend_totals
 
 STREAM_PREFIX = "plan-"
 
@@ -185,6 +186,7 @@ class PlanProjection:
     async def create_schema(self, conn: Conn, schema: str) -> None:
         await conn.execute("SELECT projections_create_plans_schema($1)", schema)
         await conn.execute("SELECT projections_create_trend_table($1)", schema)
+        await conn.execute("SELECT projections_create_portfolio_totals($1)", schema)
 
     async def load(self, conn: Conn, schema: str, fold: PlanFold, ids: list[str]) -> None:
         if not ids:
@@ -228,6 +230,8 @@ class PlanProjection:
                 await conn.copy_records_to_table(
                     table, schema_name=schema, columns=columns, records=records
                 )
+        # The trend across the plans, counted as its rows are appended (projections.trend_totals).
+        await add_trend_totals(conn, schema, rows)
 
     async def apply(
         self,

@@ -15,11 +15,13 @@ demand (``plan_trends``). ``portfolio`` gives both for every plan, for the downl
 
 from __future__ import annotations
 
+import asyncio
 from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
+import asyncpg
 from pydantic import BaseModel, ConfigDict
 
 from domain import BenchmarkStatus, KeyFactor, Phase
@@ -148,10 +150,9 @@ async def plan_trends(
 ) -> dict[str, list[QuarterStatuses]]:
     """The trend of each of these plans, oldest quarter end first: stored quarter ends, then
     those passed since the plan's last event (its current statuses hold for them)."""
-    fixed: dict[str, dict[date, dict[KeyFactor, BenchmarkStatus]]] = defaultdict(dict)
     # One row per plan and quarter end (its key factors and statuses as two arrays), not
     # one per key factor: a tenth of the rows to decode and loop over.
-    for row in await pool.fetch(
+    fixed_read = pool.fetch(
         f"""
         SELECT plan_id, quarter_end, array_agg(key_factor) AS key_factors,
                array_agg(status) AS statuses
@@ -159,25 +160,33 @@ async def plan_trends(
          GROUP BY plan_id, quarter_end ORDER BY plan_id, quarter_end
         """,
         plan_ids,
-    ):
+    )
+    current_read = pool.fetch(
+        f"SELECT plan_id, key_factor, status FROM {_S}.benchmarks"
+        " WHERE plan_id = ANY($1::text[]) ORDER BY plan_id, ordinal",
+        plan_ids,
+    )
+    last_read = pool.fetch(
+        f"SELECT plan_id, last_recorded_at FROM {_S}.summary WHERE plan_id = ANY($1)",
+        plan_ids,
+    )
+    # A pool lends each read its own connection: the three run at once.
+    if isinstance(pool, asyncpg.Pool):
+        fixed_rows, current_rows, last_rows = await asyncio.gather(
+            fixed_read, current_read, last_read
+        )
+    else:
+        fixed_rows, current_rows, last_rows = await fixed_read, await current_read, await last_read
+    fixed: dict[str, dict[date, dict[KeyFactor, BenchmarkStatus]]] = defaultdict(dict)
+    for row in fixed_rows:
         fixed[row["plan_id"]][row["quarter_end"]] = {
             _KEY_FACTORS[k]: _STATUSES[v]
             for k, v in zip(row["key_factors"], row["statuses"], strict=True)
         }
     current: dict[str, dict[KeyFactor, BenchmarkStatus]] = defaultdict(dict)
-    for row in await pool.fetch(
-        f"SELECT plan_id, key_factor, status FROM {_S}.benchmarks"
-        " WHERE plan_id = ANY($1::text[]) ORDER BY plan_id, ordinal",
-        plan_ids,
-    ):
+    for row in current_rows:
         current[row["plan_id"]][_KEY_FACTORS[row["key_factor"]]] = _STATUSES[row["status"]]
-    last_recorded = {
-        row["plan_id"]: row["last_recorded_at"]
-        for row in await pool.fetch(
-            f"SELECT plan_id, last_recorded_at FROM {_S}.summary WHERE plan_id = ANY($1)",
-            plan_ids,
-        )
-    }
+    last_recorded = {row["plan_id"]: row["last_recorded_at"] for row in last_rows}
     # Quarter ends passed since each plan's last event, cut from one list: those whose
     # boundary is after the plan's last event.
     earliest = min(last_recorded.values(), default=now)

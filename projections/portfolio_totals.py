@@ -57,12 +57,17 @@ async def portfolio_totals(
         SELECT (SELECT count(*) FROM chosen) AS plans,
                (SELECT coalesce(sum(milestones_overdue), 0) FROM chosen) AS overdue,
                (SELECT min(last_recorded_at) FROM chosen) AS earliest,
-               (SELECT count(*) FROM (
-                    SELECT DISTINCT ON (r.plan_id, r.indicator_id) r.measured_on
-                      FROM {_S}.reporting_periods AS r JOIN chosen USING (plan_id)
-                     WHERE r.ends < $4 AND chosen.phase = ANY($5::text[])
-                     ORDER BY r.plan_id, r.indicator_id, r.ends DESC
-                ) AS latest WHERE measured_on IS NULL) AS due
+               -- Each indicator's latest ended period (an index probe each, not a scan
+               -- of every period): measurements due are those still unmeasured.
+               (SELECT count(*)
+                  FROM chosen JOIN {_S}.indicators AS i USING (plan_id)
+                 CROSS JOIN LATERAL (
+                       SELECT r.measured_on FROM {_S}.reporting_periods AS r
+                        WHERE r.plan_id = i.plan_id AND r.indicator_id = i.indicator_id
+                          AND r.ends < $4
+                        ORDER BY r.ends DESC LIMIT 1
+                 ) AS latest
+                 WHERE chosen.phase = ANY($5::text[]) AND latest.measured_on IS NULL) AS due
         """,
         *chosen.args(),
         now.date(),
@@ -77,15 +82,7 @@ async def portfolio_totals(
         """,
         *chosen.args(),
     )
-    stored_read = pool.fetch(
-        f"""
-        SELECT t.quarter_end, t.status, count(*) AS n,
-               count(*) FILTER (WHERE t.key_factor = $4) AS plans
-          FROM {_chosen_rows(chosen, "trend")} GROUP BY 1, 2
-        """,
-        *chosen.args(),
-        FIRST_KEY_FACTOR,
-    )
+    stored_read = pool.fetch(_stored_trend_sql(chosen), *chosen.args(), FIRST_KEY_FACTOR)
     # A pool lends each read its own connection: the three run at once.
     if isinstance(pool, asyncpg.Pool):
         head, counts, stored = await asyncio.gather(head_read, counts_read, stored_read)
@@ -105,14 +102,35 @@ async def portfolio_totals(
     )
 
 
-def _chosen_rows(chosen: PortfolioFilter, table: str) -> str:
-    """Rows of ``table`` (aliased t) of the chosen plans; with no filter, every row (no
-    join: the common case of a programme manager's whole portfolio)."""
-    if chosen == PortfolioFilter():
-        every = "$1::text[] IS NULL AND $2::text IS NULL AND $3::text IS NULL"
-        return f"{_S}.{table} AS t WHERE {every}"
-    plans = f"SELECT plan_id FROM {_S}.summary WHERE {CHOSEN_PLANS}"
-    return f"{_S}.{table} AS t WHERE t.plan_id IN ({plans})"
+def _stored_trend_sql(chosen: PortfolioFilter) -> str:
+    """The stored quarter ends' counts per (quarter end, status), and the plans counted
+    (rows of one key factor): $1-$3 the filter, $4 that key factor.
+
+    Chosen by countries only (every plan, a region, a country: the scopes), summed from the
+    counts the projector keeps (projections.trend_totals): a few thousand rows. A phase or
+    a donor is a plan's current one, not fixed with its quarter ends: those portfolios
+    count their own plans' trend rows (the primary key's plan_id leads)."""
+    if chosen.phase is None and chosen.donor is None:
+        # Every plan: the totals over all of them; some countries: theirs added up.
+        table, where = (
+            ("trend_totals", "$1::text[] IS NULL")
+            if chosen.countries is None
+            else ("trend_country_totals", "country = ANY($1::text[])")
+        )
+        return f"""
+        SELECT quarter_end, status, sum(n)::int AS n,
+               coalesce(sum(n) FILTER (WHERE key_factor = $4), 0)::int AS plans
+          FROM {_S}.{table}
+         WHERE {where} AND $2::text IS NULL AND $3::text IS NULL
+         GROUP BY 1, 2
+        """
+    return f"""
+        SELECT t.quarter_end, t.status, count(*) AS n,
+               count(*) FILTER (WHERE t.key_factor = $4) AS plans
+          FROM {_S}.trend AS t
+         WHERE t.plan_id IN (SELECT plan_id FROM {_S}.summary WHERE {CHOSEN_PLANS})
+         GROUP BY 1, 2
+        """
 
 
 async def _trend_counts(
