@@ -119,17 +119,24 @@ def status_of(progress: float, expected: float) -> BenchmarkStatus:
     return BenchmarkStatus.OFF_TRACK
 
 
+def _measured(
+    indicator: IndicatorState, period_start: date, period_end: date
+) -> tuple[Measurement | None, float | None, float | None, BenchmarkStatus]:
+    """The latest measurement, progress, expected and status: the benchmark formula, once
+    for indicator_status and key_factor_statuses."""
+    latest = latest_measurement(indicator)
+    if latest is None:
+        return None, None, None, BenchmarkStatus.NO_DATA
+    progress = progress_of(latest.value, indicator.baseline, indicator.target)
+    expected = expected_on_path(indicator, latest.measured_on, period_start, period_end)
+    return latest, progress, expected, status_of(progress, expected)
+
+
 def indicator_status(
     indicator: IndicatorState, period_start: date, period_end: date
 ) -> IndicatorBenchmark:
-    latest = latest_measurement(indicator)
-    progress = expected = gap = None
-    status = BenchmarkStatus.NO_DATA
-    if latest is not None:
-        progress = progress_of(latest.value, indicator.baseline, indicator.target)
-        expected = expected_on_path(indicator, latest.measured_on, period_start, period_end)
-        gap = expected - progress
-        status = status_of(progress, expected)
+    latest, progress, expected, status = _measured(indicator, period_start, period_end)
+    gap = None if progress is None or expected is None else expected - progress
     return carried(
         IndicatorBenchmark,
         indicator,
@@ -172,3 +179,13 @@ def key_factor_status(state: PlanState) -> dict[KeyFactor, KeyFactorBenchmark]:
             milestones_overdue=sum(m.is_overdue for m in milestones),
         )
     return result
+
+
+def key_factor_statuses(state: PlanState) -> dict[KeyFactor, BenchmarkStatus]:
+    """``key_factor_status(state)[kf].status`` for every key factor, without building the
+    benchmarks: the portfolio trend needs only the statuses, for every quarter end a
+    rebuild fixes (tens of thousands of plan states at ten-year histories)."""
+    statuses: dict[KeyFactor, list[BenchmarkStatus]] = {kf: [] for kf in KeyFactor}
+    for i in state.indicators.values():
+        statuses[i.key_factor].append(_measured(i, state.period_start, state.period_end)[3])
+    return {kf: worst_status(found) for kf, found in statuses.items()}

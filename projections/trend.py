@@ -19,7 +19,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from domain import PlanState
-from domain.benchmarks import key_factor_status
+from domain.benchmarks import key_factor_statuses
 
 TREND_COLUMNS = ("plan_id", "quarter_end", "key_factor", "status")
 QUARTER_END_MONTHS = (3, 6, 9, 12)
@@ -68,7 +68,7 @@ def trend_rows(state: PlanState, quarter_ends: list[date]) -> list[tuple[Any, ..
     """Rows for the quarter ends ``state`` is the state as of (one row per key factor)."""
     if not quarter_ends:
         return []
-    statuses = [(kf.value, b.status.value) for kf, b in key_factor_status(state).items()]
+    statuses = [(kf.value, status.value) for kf, status in key_factor_statuses(state).items()]
     return [
         (state.plan_id, quarter_end, key_factor, status)
         for quarter_end in quarter_ends
